@@ -1,0 +1,1 @@
+"""The `mescreen` command: wires core (analysis) and db (store) for the terminal."""

@@ -1,0 +1,289 @@
+"""The typed, JSON-serialisable result of analysing one recording (`SessionResult`).
+
+Everything downstream (store, dashboard, reports, batch) consumes this one structure, so it is
+kept plain: dataclasses of numbers, strings and numpy arrays, with an exact round trip through
+`to_dict`/`from_dict` (arrays become lists with their dtype; NaN becomes null).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+import numpy as np
+
+EpisodeKind = Literal["micro", "macro"]
+ScreeningLevel = Literal["none", "watch", "flag", "insufficient"]
+
+#: Duration limit (onset to offset) below which an episode counts as a micro-expression.
+MICRO_MAX_SECONDS = 0.5
+
+
+@dataclass
+class VideoInfo:
+    """What the decoder reported about the input, and what was actually read."""
+
+    file_name: str
+    width: int
+    height: int
+    fps: float
+    declared_frames: int
+    frames_read: int
+    duration_s: float
+    codec: str = ""
+    rotation: int = 0
+    sha256: str = ""
+    analysed_fps: float = 0.0
+
+
+@dataclass
+class FrameSeries:
+    """Per-analysed-frame arrays, all of length n (one row per analysed frame).
+
+    `au_prob` is (n, len(au_names)) person-normalised AU probabilities, NaN where no face;
+    `emotion_prob` is (n, len(emotion_names)), NaN where not computed (only near episodes).
+    """
+
+    frame_index: np.ndarray  # int32 (n,)
+    time_s: np.ndarray  # float64 (n,)
+    face_found: np.ndarray  # bool (n,)
+    face_confidence: np.ndarray  # float32 (n,) 0..1: detector/track confidence
+    face_size: np.ndarray  # float32 (n,) face box side in source pixels (0 when no face)
+    blur: np.ndarray  # float32 (n,) variance of the Laplacian of the face crop (0 when no face)
+    motion: np.ndarray  # float32 (n,) the spotting signal, NaN where no face
+    au_names: list[str]
+    au_prob: np.ndarray  # float32 (n, n_au)
+    emotion_names: list[str]
+    emotion_prob: np.ndarray  # float32 (n, n_emotion)
+
+    _ARRAYS = (
+        "frame_index", "time_s", "face_found", "face_confidence", "face_size", "blur",
+        "motion", "au_prob", "emotion_prob",
+    )
+
+    def __len__(self) -> int:
+        return int(self.frame_index.shape[0])
+
+    @classmethod
+    def empty(cls, au_names: list[str], emotion_names: list[str]) -> "FrameSeries":
+        n_au, n_em = len(au_names), len(emotion_names)
+        return cls(
+            frame_index=np.zeros(0, np.int32), time_s=np.zeros(0, np.float64),
+            face_found=np.zeros(0, bool), face_confidence=np.zeros(0, np.float32),
+            face_size=np.zeros(0, np.float32), blur=np.zeros(0, np.float32),
+            motion=np.zeros(0, np.float32), au_names=list(au_names),
+            au_prob=np.zeros((0, n_au), np.float32), emotion_names=list(emotion_names),
+            emotion_prob=np.zeros((0, n_em), np.float32),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"au_names": list(self.au_names), "emotion_names": list(self.emotion_names)}
+        for name in self._ARRAYS:
+            out[name] = _array_to_json(getattr(self, name))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FrameSeries":
+        arrays = {name: _array_from_json(data[name]) for name in cls._ARRAYS}
+        return cls(au_names=list(data["au_names"]), emotion_names=list(data["emotion_names"]), **arrays)
+
+    def equals(self, other: "FrameSeries") -> bool:
+        """Exact equality, NaN equal to NaN (for round-trip tests)."""
+        if self.au_names != other.au_names or self.emotion_names != other.emotion_names:
+            return False
+        return all(_arrays_equal(getattr(self, n), getattr(other, n)) for n in self._ARRAYS)
+
+
+@dataclass
+class Episode:
+    """One facial movement episode found by the spotter, with what the later stages said of it."""
+
+    onset_frame: int
+    apex_frame: int
+    offset_frame: int
+    onset_s: float
+    apex_s: float
+    offset_s: float
+    kind: EpisodeKind
+    score: float  # spotting peak height, in units of the signal's robust spread
+    au_prob: dict[str, float] = field(default_factory=dict)  # AU probabilities at the apex
+    active_aus: list[str] = field(default_factory=list)  # AUs over their decision threshold
+    emotion3_prob: dict[str, float] = field(default_factory=dict)  # CNN: negative/positive/surprise
+    emotion: str = ""  # fine emotion label (happiness, disgust, ..., or "" if undetermined)
+    emotion_prob: dict[str, float] = field(default_factory=dict)  # fine emotion probabilities
+    cluster: str = ""  # reference ME cluster, e.g. "Disgust_ME2" ("" if unassigned)
+    cluster_aus: list[str] = field(default_factory=list)  # that cluster's characteristic AUs
+
+    @property
+    def duration_s(self) -> float:
+        return self.offset_s - self.onset_s
+
+    @staticmethod
+    def kind_for(duration_s: float) -> EpisodeKind:
+        return "micro" if duration_s <= MICRO_MAX_SECONDS else "macro"
+
+
+@dataclass
+class ClusterInfo:
+    """One cluster of an emotion's AU combinations (reference or this patient's own)."""
+
+    name: str  # e.g. "Disgust_ME2"
+    emotion: str
+    aus: list[str]  # characteristic combination: AUs active in most members
+    size: int
+
+
+@dataclass
+class SilhouetteCurve:
+    """Average silhouette s(k) for each k tried, for one emotion (the paper's Figure 5)."""
+
+    emotion: str
+    k: list[int]
+    silhouette: list[float]
+    chosen_k: int
+
+
+@dataclass
+class SessionClusters:
+    """The session's cluster distribution against the reference model, and its own clustering."""
+
+    reference_version: str = ""
+    counts: dict[str, int] = field(default_factory=dict)  # reference cluster name -> episodes
+    reference_clusters: list[ClusterInfo] = field(default_factory=list)
+    own_clusters: list[ClusterInfo] = field(default_factory=list)  # empty when too few episodes
+    own_silhouette: list[SilhouetteCurve] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Indicator:
+    """One screening indicator with the evidence behind it."""
+
+    key: str  # stable identifier, e.g. "negative_share"
+    label: str  # what a clinician reads
+    value: float | None  # None when it cannot be computed
+    threshold: float | None = None
+    raised: bool = False
+    evidence: str = ""  # numbers behind the value, in words
+    reference: str = ""  # literature the rule comes from
+
+
+@dataclass
+class Screening:
+    """Indicators combined into a level; never diagnostic wording."""
+
+    level: ScreeningLevel
+    reasons: list[str]
+    indicators: list[Indicator]
+    config_version: str
+    intended_use: str
+    longitudinal: list[Indicator] = field(default_factory=list)  # change vs earlier sessions
+
+
+@dataclass
+class SessionResult:
+    """Everything the pipeline produced for one recording."""
+
+    video: VideoInfo
+    series: FrameSeries
+    episodes: list[Episode]
+    clusters: SessionClusters
+    screening: Screening
+    versions: dict[str, str]  # pipeline and every model used
+    options: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    created_at: str = ""  # ISO 8601, UTC
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "series"}
+        out["series"] = self.series.to_dict()
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SessionResult":
+        clusters = dict(data["clusters"])
+        clusters["reference_clusters"] = [ClusterInfo(**c) for c in clusters.get("reference_clusters", [])]
+        clusters["own_clusters"] = [ClusterInfo(**c) for c in clusters.get("own_clusters", [])]
+        clusters["own_silhouette"] = [SilhouetteCurve(**c) for c in clusters.get("own_silhouette", [])]
+        screening = dict(data["screening"])
+        screening["indicators"] = [Indicator(**i) for i in screening.get("indicators", [])]
+        screening["longitudinal"] = [Indicator(**i) for i in screening.get("longitudinal", [])]
+        return cls(
+            video=VideoInfo(**data["video"]),
+            series=FrameSeries.from_dict(data["series"]),
+            episodes=[Episode(**e) for e in data["episodes"]],
+            clusters=SessionClusters(**clusters),
+            screening=Screening(**screening),
+            versions=dict(data["versions"]),
+            options=dict(data.get("options", {})),
+            warnings=list(data.get("warnings", [])),
+            created_at=data.get("created_at", ""),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "SessionResult":
+        return cls.from_dict(json.loads(text))
+
+    def equals(self, other: "SessionResult") -> bool:
+        """Exact equality including arrays (NaN equal to NaN): the store's round-trip check."""
+        if not self.series.equals(other.series):
+            return False
+        mine, theirs = self.to_dict(), other.to_dict()
+        mine.pop("series")
+        theirs.pop("series")
+        return mine == theirs
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, numpy scalars and non-finite floats made JSON-safe."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _array_to_json(arr: np.ndarray) -> dict[str, Any]:
+    data = arr.tolist()
+    if arr.dtype.kind == "f":
+        data = _nan_to_none(data)
+    return {"dtype": arr.dtype.str, "shape": list(arr.shape), "data": data}
+
+
+def _array_from_json(obj: dict[str, Any]) -> np.ndarray:
+    dtype = np.dtype(obj["dtype"])
+    data = obj["data"]
+    if dtype.kind == "f":
+        data = _none_to_nan(data)
+    return np.asarray(data, dtype=dtype).reshape(obj["shape"])
+
+
+def _nan_to_none(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_nan_to_none(v) for v in data]
+    return None if isinstance(data, float) and not math.isfinite(data) else data
+
+
+def _none_to_nan(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_none_to_nan(v) for v in data]
+    return math.nan if data is None else data
+
+
+def _arrays_equal(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind == "f":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
