@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -26,3 +27,20 @@ def require_data_root() -> Path:
             "megc2019/, ckplus48/ and au_sheets/ (see the README)."
         )
     return root
+
+
+MODELS_ENV_VAR = "MESCREEN_MODELS"
+
+
+def models_dir() -> Path:
+    """Folder of the shipped models: MESCREEN_MODELS if set, else the repository's models/."""
+    override = os.environ.get(MODELS_ENV_VAR)
+    if override:
+        return Path(override).expanduser()
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def model_version(path: Path) -> str:
+    """A model's version as recorded in results: file name and a short content hash."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return f"{path.name}@{digest}"
