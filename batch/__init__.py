@@ -1,0 +1,1 @@
+"""Batch analysis of many recordings on a Dask cluster (`mescreen batch MANIFEST.csv`)."""

@@ -1,0 +1,62 @@
+"""Onset->apex optical-flow images, made as the MEGC2019 training images were.
+
+The training images (megc2019/flow/, the STSTNet / HTNet input) are 28x28 RGB with channels
+(u, v, optical strain), each channel min-max normalised to 0-255 independently. Their makers
+used TV-L1 flow, which the headless OpenCV wheel lacks (no cv2.optflow); mescreen uses OpenCV's
+Farneback flow (dense and smooth like TV-L1) on the two 128x128 face crops instead. Optical strain is the magnitude of
+the flow's strain tensor (Liong et al.; STSTNet, Liong et al., FG 2019):
+    strain = sqrt(u_x^2 + v_y^2 + 0.5 * (u_y + v_x)^2)
+Flow and strain are computed at crop resolution, then shrunk to 28x28 by area averaging, then
+each channel is min-max normalised. u is positive to the right, v positive downwards (image
+coordinates), as in OpenCV and the TV-L1 implementations the datasets' tools used.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+#: Side of the flow images the emotion model is trained on.
+FLOW_SIZE = 28
+
+
+def resize_square(image: np.ndarray, size: int) -> np.ndarray:
+    """Area interpolation when shrinking, bicubic when enlarging; unchanged when already `size`."""
+    if image.shape[0] == size and image.shape[1] == size:
+        return image
+    method = cv2.INTER_AREA if size < image.shape[0] else cv2.INTER_CUBIC
+    return cv2.resize(image, (size, size), interpolation=method)
+
+
+def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
+    """(H, W, 2) float32 flow (u, v) in pixels from `onset` to `apex` (uint8 grayscale, same size)."""
+    if onset.shape != apex.shape or onset.ndim != 2:
+        raise ValueError(f"onset and apex must be grayscale images of one size, got {onset.shape} and {apex.shape}")
+    return cv2.calcOpticalFlowFarneback(
+        np.ascontiguousarray(onset, np.uint8), np.ascontiguousarray(apex, np.uint8), None,
+        pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0,
+    )
+
+
+def optical_strain(flow: np.ndarray) -> np.ndarray:
+    """Magnitude of the (symmetric) strain tensor of a flow field, per pixel."""
+    u, v = flow[..., 0], flow[..., 1]
+    u_y, u_x = np.gradient(u)
+    v_y, v_x = np.gradient(v)
+    return np.sqrt(u_x**2 + v_y**2 + 0.5 * (u_y + v_x) ** 2).astype(np.float32)
+
+
+def minmax_uint8(channel: np.ndarray) -> np.ndarray:
+    """Min-max normalise one channel to 0-255 (a constant channel becomes 0)."""
+    low, high = float(channel.min()), float(channel.max())
+    if high - low < 1e-12:
+        return np.zeros(channel.shape, np.uint8)
+    return np.round((channel - low) * (255.0 / (high - low))).astype(np.uint8)
+
+
+def flow_image(onset: np.ndarray, apex: np.ndarray, size: int = FLOW_SIZE) -> np.ndarray:
+    """(size, size, 3) uint8 image with channels (u, v, strain), as megc2019/flow/ stores them."""
+    flow = dense_flow(onset, apex)
+    channels = np.dstack([flow, optical_strain(flow)])
+    small = resize_square(channels, size)
+    return np.dstack([minmax_uint8(small[..., i]) for i in range(3)])

@@ -1,0 +1,57 @@
+"""The analyses panel: a progress bar per job (stage, frames done, time left), cancel, and a link
+to the results once done. Redrawn every second as a fragment, so only it refreshes."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.jobs import Job
+from dashboard import ui
+
+
+def _progress_text(job: Job) -> str:
+    if job.status == "queued":
+        return "Waiting for the previous analysis to finish"
+    parts = [job.stage_label]
+    if job.total:
+        parts.append(f"{job.done} of {job.total} frames")
+    left = job.seconds_left()
+    if left is not None:
+        parts.append(f"about {left:.0f} s left in this stage" if left >= 1 else "almost done")
+    return " - ".join(parts)
+
+
+def show_job(job: Job, *, key_prefix: str) -> None:
+    title = f"**{job.file_name}** for patient **{job.patient_code}** (session {job.session_id})"
+    if job.status in ("queued", "running"):
+        st.markdown(title)
+        st.progress(job.fraction, text=_progress_text(job))
+        if job.cancel_requested:
+            st.caption("Cancelling...")
+        elif st.button("Cancel analysis", key=f"{key_prefix}cancel_{job.id}"):
+            ui.registry().cancel(job.id)
+            st.rerun(scope="fragment")
+    elif job.status == "done":
+        st.success(f"{title}: analysis finished.", icon=":material/check_circle:")
+        if job.error:
+            st.warning(job.error)
+        if st.button("Open results", key=f"{key_prefix}open_{job.id}", type="primary"):
+            st.session_state[ui.PATIENT_KEY] = job.patient_code
+            st.session_state[ui.SESSION_KEY] = job.session_id
+            st.switch_page("pages/session.py")
+    elif job.status == "cancelled":
+        st.info(f"{title}: {job.error}")
+    else:
+        st.error(f"{title}: the analysis failed. {job.error}", icon=":material/error:")
+
+
+@st.fragment(run_every=1.0)
+def jobs_panel(patient_code: str | None, *, key_prefix: str = "") -> None:
+    """Every analysis of this patient started since the server began (all patients if None)."""
+    jobs = ui.registry().jobs(patient_code)
+    if not jobs:
+        st.caption("No analyses started yet.")
+        return
+    for job in jobs:
+        with st.container(border=True):
+            show_job(job, key_prefix=key_prefix)

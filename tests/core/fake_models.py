@@ -1,0 +1,69 @@
+"""Test doubles of the trained models, with the runtime interfaces the pipeline calls.
+
+They let the pipeline's wiring (passes, spotting, episode description, clusters, screening,
+serialisation, bad inputs) be tested without the trained files; the real models are exercised
+by their own tests and by the end-to-end test that runs when they are present. Outputs are
+deterministic functions of the crops, never constants, so a wiring mistake changes them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Collection, Sequence
+
+import numpy as np
+
+from core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE
+from core.pipeline import Models
+
+REFERENCE = Path(__file__).resolve().parents[2] / "models" / "me_clusters_reference.json"
+
+
+class FakeAUStage:
+    au_names = list(AU_NAMES)
+    version = "fake-au@0"
+    thresholds = np.full(len(AU_NAMES), 0.5, np.float32)
+
+    def __init__(self) -> None:
+        self.updates = 0
+
+    def reset(self) -> None:
+        self.updates = 0
+
+    def update(self, crop: np.ndarray | None) -> np.ndarray:
+        self.updates += 1
+        if crop is None:
+            return np.full(len(self.au_names), np.nan, np.float32)
+        rows = np.array_split(crop.astype(np.float32), len(self.au_names), axis=0)
+        return np.array([r.mean() / 255.0 for r in rows], np.float32)
+
+
+class FakeEmotion:
+    version = "fake-emotion@0"
+    labels = list(EMOTIONS_3)
+    input_kind = "apex"
+
+    def predict_many(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, float]]:
+        out = []
+        for onset, apex in pairs:
+            assert onset.shape == apex.shape == (128, 128) and apex.dtype == np.uint8
+            m = float(apex.mean()) / 255.0
+            raw = np.array([1.0 + m, 1.0, 2.0 - m])
+            out.append(dict(zip(self.labels, (raw / raw.sum()).tolist())))
+        return out
+
+
+class FakeMapper:
+    version = "fake-mapper@0"
+
+    def predict_proba(self, active_aus: Collection[str]) -> dict[str, float]:
+        weights = np.array([1.0 + (i in (2, 6)) * len(active_aus) for i in range(len(EMOTIONS_FINE))])
+        return dict(zip(EMOTIONS_FINE, (weights / weights.sum()).tolist()))
+
+
+def fake_models() -> Models:
+    """Fakes for AU, emotion and mapper; the shipped reference clusters (a committed file)."""
+    from core.subdivision import ReferenceClusters
+
+    return Models(au=FakeAUStage(), emotion=FakeEmotion(), mapper=FakeMapper(),
+                  clusters=ReferenceClusters.load(REFERENCE.parent))
