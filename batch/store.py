@@ -38,7 +38,7 @@ from db.errors import StoreError, driver_reason
 
 if TYPE_CHECKING:
     from batch.task import VideoJob
-    from core.result import SessionResult
+    from core.result import Screening, SessionResult
 
 
 def store_fingerprint(url: str) -> str:
@@ -87,6 +87,12 @@ def find_done(engine: Engine, content_hash: str, versions: dict[str, str]) -> in
     """The session id of this recording analysed with these versions, if any (a read, no lock)."""
     with Session(engine) as session:
         return repository.find_done_session(session, content_hash, versions)
+
+
+def previous_screenings(engine: Engine, patient: str) -> list[Screening]:
+    """The patient's completed screenings so far (input of the longitudinal indicators)."""
+    with Session(engine) as session:
+        return repository.previous_screenings(session, patient)
 
 
 def save_result(engine: Engine, job: VideoJob, content_hash: str, result: SessionResult) -> tuple[bool, int]:

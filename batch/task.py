@@ -96,7 +96,7 @@ def expected_versions(models: Models) -> dict[str, str]:
 def run_job(job: VideoJob) -> Outcome:
     """The task body. Runs the whole analysis; see the module docstring for what is raised."""
     from batch import store
-    from core.pipeline import analyze_video
+    from core.pipeline import AnalysisOptions, analyze_video
 
     started = time.perf_counter()
     engine = store.worker_engine(job.store)
@@ -112,7 +112,10 @@ def run_job(job: VideoJob) -> Outcome:
         existing = store.find_done(engine, content_hash, expected_versions(models))
         if existing is not None:
             return finish("skipped", existing, detail=f"already analysed (session {existing})")
-        result = analyze_video(job.video, models=models)
+        # As `mescreen analyze --patient` does: the patient's screenings stored so far feed the
+        # longitudinal indicators.
+        options = AnalysisOptions(previous=store.previous_screenings(engine, job.patient))
+        result = analyze_video(job.video, options, models=models)
     except MescreenError as exc:
         error = str(exc)
     except Exception as exc:  # noqa: BLE001 - a bug must fail this row, not the batch

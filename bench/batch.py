@@ -26,6 +26,10 @@ from pathlib import Path
 
 VIDEOS = ("WolfgangLanger_Pexels.mp4", "single_face.mp4", "face_noface.mov", "noface_face.mov")
 NOOP_TASKS = 200
+#: cli: `mescreen analyze` per video; single: one process, models loaded once; "1"/"2": Dask workers.
+CONFIGS = ("cli", "single", "1", "2")
+NAMES = {"cli": "`mescreen analyze` once per video", "single": "one process, models loaded once (no Dask)",
+         "1": "`mescreen batch --workers 1`", "2": "`mescreen batch --workers 2`"}
 
 
 def _manifest(folder: Path) -> Path:
@@ -98,15 +102,43 @@ def scheduling_overhead(workers: int = 2) -> dict:
     return {"roundtrip_ms_median": statistics.median(latencies) * 1000, "burst_ms_per_task": burst * 1000}
 
 
-def _child(config: str, manifest: Path, repeat_index: int) -> dict:
+def cli_loop(manifest: Path, env: dict[str, str]) -> dict:
+    """`mescreen analyze VIDEO --patient CODE` once per row: what a user without `batch` runs."""
+    from batch.manifest import read_manifest
+    from batch.runner import prepare_patients
+    from db.engine import make_engine
+
+    rows = read_manifest(manifest)
+    prepare_patients(make_engine(env["MESCREEN_DB_URL"]), rows, create=True, actor="bench")
+    started = time.perf_counter()
+    task_s, frames = [], 0
+    result_json = manifest.parent / "result.json"
+    for r in rows:
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "cli.main", "analyze", str(r.video), "--patient", r.patient,
+             "--recorded-on", r.recorded_on.isoformat(), "--no-progress", "--json", str(result_json)],
+            env=env, check=True, capture_output=True, text=True,
+        )
+        task_s.append(time.perf_counter() - t)
+        frames += json.loads(result_json.read_text(encoding="utf-8"))["video"]["frames_read"]
+    wall = time.perf_counter() - started
+    return {"config": "cli", "workers": 1, "videos": len(rows), "frames": frames, "wall_s": wall,
+            "processing_s": wall, "task_s": task_s}
+
+
+def _cold_run(config: str, manifest: Path, repeat_index: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="mescreen-bench-") as folder:
         env = dict(os.environ, MESCREEN_DB_URL=_fresh_store(Path(folder)))
         load_before = os.getloadavg()[0]
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", config, "--manifest", str(manifest)],
-            env=env, check=True, capture_output=True, text=True,
-        )
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+        if config == "cli":
+            result = cli_loop(manifest, env)
+        else:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", config, "--manifest", str(manifest)],
+                env=env, check=True, capture_output=True, text=True,
+            )
+            result = json.loads(out.stdout.strip().splitlines()[-1])
         result.update(load_before=load_before, load_after=os.getloadavg()[0], repeat=repeat_index)
         return result
 
@@ -124,7 +156,7 @@ def _markdown(runs: list[dict], overhead: dict, command: str) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
-        name = "single process (no Dask)" if r["config"] == "single" else f"mescreen batch --workers {r['config']}"
+        name = NAMES[r["config"]]
         task_sum = sum(r["task_s"])
         # Time the cluster spent not running analysis, spread over the videos (scheduling, idle
         # workers at the end of an uneven batch, worker model loading).
@@ -156,7 +188,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="mescreen-bench-manifest-") as folder:
         manifest = _manifest(Path(folder))
-        runs = [_child(config, manifest, i) for i in range(args.repeat) for config in ("single", "1", "2")]
+        runs = [_cold_run(config, manifest, i) for i in range(args.repeat) for config in CONFIGS]
     for r in runs:
         print(json.dumps(r), file=sys.stderr)
     command = "python bench/batch.py" + (f" --repeat {args.repeat}" if args.repeat != 1 else "")

@@ -28,14 +28,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "models/cards/emotion_ablations.md)")
 
 
-def _reprocessed_crops(data: object) -> tuple[object, int]:
-    """Apex crops made by the face stage; samples where it finds no face keep the dataset's crop."""
+def _reprocessed_crops(data: object) -> tuple[object, int, list[float]]:
+    """Apex crops as the runtime makes them: face stage (crop_still), then the dataset window.
+
+    Samples where the face stage finds no face keep the dataset's crop. Also returns the median
+    window the dataset image occupies inside the face-stage crop (to check DATASET_WINDOW).
+    """
     import numpy as np
 
-    from core.face import crop_still
+    from core.emotion import to_dataset_framing
+    from core.face import CROP_MARGIN, CROP_SIZE, crop_still
     from core.training.megc import apex_crops, prepare_apex
 
     missed = 0
+    windows: list[list[float]] = []
 
     def prepare(image: np.ndarray) -> np.ndarray:
         nonlocal missed
@@ -43,10 +49,16 @@ def _reprocessed_crops(data: object) -> tuple[object, int]:
         if found is None:
             missed += 1
             return prepare_apex(image)
-        return found.crop
+        x, y, w, h = found.box
+        scale = CROP_SIZE / (max(w, h) * CROP_MARGIN)
+        cx, cy = x + w / 2, y + h / 2
+        height, width = image.shape[:2]
+        windows.append([(0 - cx) * scale + CROP_SIZE / 2, (0 - cy) * scale + CROP_SIZE / 2,
+                        (width - cx) * scale + CROP_SIZE / 2, (height - cy) * scale + CROP_SIZE / 2])
+        return to_dataset_framing(found.crop)
 
     crops = apex_crops(data, prepare)  # type: ignore[arg-type]
-    return crops, missed
+    return crops, missed, np.median(np.array(windows), axis=0).round(1).tolist() if windows else []
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,8 +93,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         apex = None
         if args.reprocessed:
-            apex, missed = _reprocessed_crops(data)
-            lines.append(f"Re-processed apex crops with core.face.crop_still: no face found in {missed} of "
+            from core.emotion import DATASET_WINDOW
+
+            apex, missed, window = _reprocessed_crops(data)
+            lines.append(f"Re-processed apex crops with core.face.crop_still, then the dataset window "
+                         f"{DATASET_WINDOW} (measured now: {window}): no face found in {missed} of "
                          f"{len(data)} images (those keep the dataset crop).")
             lines[0] += " --reprocessed"
         y, labels, name = None, None, f"{args.input} {args.size}x{args.size}"

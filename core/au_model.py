@@ -21,7 +21,6 @@ import cv2
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.preprocessing import StandardScaler
 
@@ -70,15 +69,29 @@ def _as_gray_batch(crops: np.ndarray) -> np.ndarray:
     return crops
 
 
-def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
-    """Threshold on p that maximises F1 for labels y (0.5 when y has no positives)."""
-    if y.sum() == 0:
+#: Thresholds are kept inside this range: an F1-optimal threshold of ~0 means "always on", which
+#: happens for AUs the detector cannot separate (AUC near 0.5) and would flood the mapping.
+THRESHOLD_RANGE = (0.05, 0.95)
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray, bounds: tuple[float, float] = THRESHOLD_RANGE) -> float:
+    """Threshold on p within `bounds` that maximises F1 for labels y (0.5 when y has no positives)."""
+    y = np.asarray(y).astype(bool)
+    positives = int(y.sum())
+    if positives == 0:
         return 0.5
-    candidates = np.unique(np.round(p, 3))
-    if candidates.size > 200:
-        candidates = np.quantile(p, np.linspace(0.0, 1.0, 201))
-    scores = [f1_score(y, p >= t, zero_division=0) for t in candidates]
-    return float(candidates[int(np.argmax(scores))])
+    order = np.argsort(-p, kind="stable")
+    p_sorted, y_sorted = p[order], y[order]
+    tp = np.cumsum(y_sorted)
+    predicted = np.arange(1, p.size + 1)
+    f1 = 2 * tp / (predicted + positives)
+    # A threshold can only sit where the next probability differs (ties are predicted together).
+    last_of_tie = np.r_[p_sorted[1:] != p_sorted[:-1], True]
+    allowed = last_of_tie & (p_sorted >= bounds[0]) & (p_sorted <= bounds[1])
+    if not allowed.any():
+        return float(np.clip(0.5, *bounds))
+    best = int(np.argmax(np.where(allowed, f1, -1.0)))
+    return float(p_sorted[best])
 
 
 class AUDetector:
@@ -148,9 +161,10 @@ class AUDetector:
 
     def out_of_fold_proba(self, X: np.ndarray, Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         """Probabilities for every row from a model that did not see its group (or fold)."""
-        splitter = GroupKFold(self.threshold_folds) if groups is not None else KFold(
-            self.threshold_folds, shuffle=True, random_state=self.random_state
-        )
+        if groups is not None:
+            splitter = GroupKFold(max(2, min(self.threshold_folds, np.unique(groups).size)))
+        else:
+            splitter = KFold(self.threshold_folds, shuffle=True, random_state=self.random_state)
         oof = np.zeros(Y.shape, np.float32)
         for train, test in splitter.split(X, Y, groups):
             part = AUDetector(self.au_names, self.hog, self.n_components, self.C, self.threshold_folds, self.random_state)

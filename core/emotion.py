@@ -20,9 +20,23 @@ from core.errors import InputError, ModelMissingError
 from core.flow import flow_image, resize_square
 from core.labels import EMOTIONS_3
 
-#: File stem of the shipped model in models/: emotion_cnn.json + emotion_cnn.weights.h5.
+#: File stem of the shipped model in models/: emotion_cnn.json + emotion_cnn.weights.npz.
 MODEL_STEM = "emotion_cnn"
 INPUT_KINDS = ("apex", "flow")
+
+#: Where the MEGC2019 training crops (apex images, and the flow images computed on the same
+#: framing) lie inside a face-stage crop, as (x0, y0, x1, y1) in CROP_SIZE pixels: the median
+#: over the apex images in which core.face.crop_still finds the face (interquartile spread
+#: 3-6 px; `mescreen evaluate emotion --input apex --reprocessed` re-measures it). The face
+#: stage's crop is looser (CROP_MARGIN) and centred higher than the datasets' crops, so the
+#: runtime cuts this window out before building the network input.
+DATASET_WINDOW: tuple[int, int, int, int] = (18, 22, 111, 115)
+
+
+def to_dataset_framing(crop: np.ndarray, window: tuple[int, int, int, int] = DATASET_WINDOW) -> np.ndarray:
+    """The part of a face-stage crop that the training images show, resized back to its side."""
+    x0, y0, x1, y1 = window
+    return resize_square(crop[y0:y1, x0:x1], crop.shape[0])
 
 
 def network_input(kind: str, images: np.ndarray, size: int) -> np.ndarray:
@@ -80,11 +94,11 @@ class EmotionClassifier:
     def _image(self, onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
         apex = _check_crop(apex, "apex")
         if self.input_kind == "apex":
-            return apex
+            return to_dataset_framing(apex)
         onset = _check_crop(onset, "onset")
         if onset.shape != apex.shape:
             raise InputError(f"onset and apex crops differ in size: {onset.shape} vs {apex.shape}")
-        return flow_image(onset, apex)
+        return flow_image(to_dataset_framing(onset), to_dataset_framing(apex))
 
     def predict_many(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, float]]:
         """Probabilities per (onset crop, apex crop) pair, in one batched TF call."""

@@ -55,7 +55,7 @@ class FaceDetectorParams:
     (speed: detection cost grows with pixel count); `min_face_frac` the smallest face searched
     for, as a fraction of the frame's short side."""
 
-    detect_max_side: int = 480
+    detect_max_side: int = 320
     scale_factor: float = 1.1
     min_neighbors: int = 5
     min_face_frac: float = 0.12

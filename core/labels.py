@@ -9,6 +9,16 @@ AU_NAMES: list[str] = [
     "AU15", "AU16", "AU17", "AU20", "AU23", "AU24", "AU25", "AU26", "AU27",
 ]
 
+#: FACS names of the AUs above (Ekman, Friesen & Hager, FACS Manual 2002), for tables and charts.
+AU_DESCRIPTIONS: dict[str, str] = {
+    "AU1": "inner brow raiser", "AU2": "outer brow raiser", "AU4": "brow lowerer",
+    "AU5": "upper lid raiser", "AU6": "cheek raiser", "AU7": "lid tightener", "AU9": "nose wrinkler",
+    "AU10": "upper lip raiser", "AU12": "lip corner puller", "AU14": "dimpler",
+    "AU15": "lip corner depressor", "AU16": "lower lip depressor", "AU17": "chin raiser",
+    "AU20": "lip stretcher", "AU23": "lip tightener", "AU24": "lip pressor", "AU25": "lips part",
+    "AU26": "jaw drop", "AU27": "mouth stretch",
+}
+
 #: The MEGC2019 composite classes the emotion CNN is trained on (label3).
 EMOTIONS_3: list[str] = ["negative", "positive", "surprise"]
 

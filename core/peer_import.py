@@ -31,6 +31,7 @@ import pandas as pd
 
 from core.errors import InputError
 from core.labels import AU_NAMES, EMOTIONS_FINE
+from core.openface_csv import au_from_openface_column
 from core.result import Episode, FrameSeries, Screening, SessionResult, VideoInfo
 
 PeerTool = Literal["openface", "pyfeat"]
@@ -41,7 +42,7 @@ DEFAULT_FPS = 30.0
 ACTIVE_THRESHOLD = 0.5
 IMPORT_VERSION = "1.0.0"
 
-_AU_COLUMN = re.compile(r"^AU(\d{1,2})(?:_(r|c))?$")
+_PYFEAT_AU = re.compile(r"^AU(\d{1,2})$")
 
 
 @dataclass
@@ -74,9 +75,9 @@ def _read_table(source: str | Path | IO[bytes] | IO[str] | bytes, name: str) -> 
 def detect_tool(columns: Sequence[str]) -> PeerTool:
     """Which tool wrote a CSV, from its columns."""
     cols = set(columns)
-    if any(c.endswith("_r") and _AU_COLUMN.match(c) for c in cols) and "success" in cols:
+    if "success" in cols and any(au_from_openface_column(c) for c in cols):
         return "openface"
-    if any(_AU_COLUMN.match(c) and "_" not in c for c in cols) and ("FaceScore" in cols or "input" in cols):
+    if any(_PYFEAT_AU.match(c) for c in cols) and ("FaceScore" in cols or "input" in cols):
         return "pyfeat"
     raise InputError(
         "not an OpenFace 2 or py-feat per-frame CSV: expected OpenFace's frame, timestamp, success and "
@@ -92,14 +93,18 @@ def _number(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
 
 
 def _au_columns(columns: Sequence[str], suffix: str | None) -> dict[str, str]:
-    """mescreen AU name -> the tool's column (e.g. "AU1" -> "AU01_r")."""
+    """mescreen AU name -> the tool's column: OpenFace "AU01_r"/"AU01_c" (suffix "r"/"c"), or
+    py-feat "AU01" (suffix None)."""
     out = {}
     for column in columns:
-        match = _AU_COLUMN.match(column)
-        if match and match.group(2) == suffix:
-            au = f"AU{int(match.group(1))}"
-            if au in AU_NAMES:
-                out[au] = column
+        if suffix is None:
+            match = _PYFEAT_AU.match(column)
+            au = f"AU{int(match.group(1))}" if match else None
+        else:
+            parsed = au_from_openface_column(column)
+            au = parsed[0] if parsed and parsed[1] == suffix else None
+        if au in AU_NAMES:
+            out[au] = column
     return out
 
 

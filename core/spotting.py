@@ -14,9 +14,11 @@ which Li et al. (IEEE TAC 2018, "Towards reading hidden emotions") used for ME s
 3. Contrast C(t) = F(t) - (F(t-k) + F(t+k)) / 2 (suppresses slow drift), then
    z(t) = (C - median) / (1.4826 * MAD) over the frames with a face, clipped at 0: the threshold
    is in units of the recording's own robust spread, so it adapts to video noise.
-4. Peaks of z above `peak_z` at least k frames apart are apexes; the episode extends either side
+4. Peaks of z above `peak_z`, each the highest within 2k frames (the reach of one movement's
+   response, so its side lobes are not counted again), are apexes; the episode extends either side
    while z stays above `edge_z`. The short scale (0.2 s) catches micro-expressions, the longer
-   ones (0.8 s, 2 s) macro-expressions; episodes from all scales are merged, stronger first.
+   ones (0.8 s, 2 s) macro-expressions; episodes from all scales are merged, stronger first, an episode overlapping a
+   stronger one being dropped.
 5. onset->offset at most 0.5 s is "micro", otherwise "macro" (`Episode.kind_for`).
 """
 
@@ -57,7 +59,7 @@ class SpotterParams:
     """
 
     scales_s: tuple[float, ...] = (0.2, 0.8, 2.0)
-    peak_z: float = 3.5
+    peak_z: float = 4.0
     edge_z: float = 1.0
     top_fraction: float = 1.0 / 3.0
     min_face_frames: int = 10
@@ -144,7 +146,7 @@ class Spotter:
     def _episodes(self, z: np.ndarray, k: int) -> list[tuple[float, int, int, int]]:
         p = self.params
         filled = np.nan_to_num(z, nan=-np.inf)
-        peaks, _ = find_peaks(np.nan_to_num(z, nan=0.0), height=p.peak_z, distance=k)
+        peaks, _ = find_peaks(np.nan_to_num(z, nan=0.0), height=p.peak_z, distance=2 * k + 1)
         out = []
         for apex in peaks:
             onset = apex
@@ -158,11 +160,11 @@ class Spotter:
 
     @staticmethod
     def _merge(candidates: list[tuple[float, int, int, int]], time_s: np.ndarray, frame_index: np.ndarray) -> list[Episode]:
-        """Strongest first; a candidate whose apex lies inside an accepted episode is the same
-        movement seen at another scale and is dropped."""
+        """Strongest first; a candidate overlapping an accepted episode is the same movement seen
+        at another scale (or a side lobe of it) and is dropped."""
         accepted: list[tuple[float, int, int, int]] = []
         for cand in sorted(candidates, reverse=True):
-            if all(not (on <= cand[2] <= off) and not (cand[1] <= ap <= cand[3]) for _, on, ap, off in accepted):
+            if all(cand[3] < on or cand[1] > off for _, on, _, off in accepted):
                 accepted.append(cand)
         episodes = []
         for score, on, ap, off in sorted(accepted, key=lambda c: c[2]):

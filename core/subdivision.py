@@ -308,7 +308,9 @@ def cluster_session(
 ) -> SessionClusters:
     """Count a session's (or a patient's pooled) episodes per reference cluster, and cluster its
     own episodes when there are at least `min_episodes` with an emotion and an active AU."""
-    counts = {c.name: 0 for c in reference.clusters}
+    reference_clusters = reference.clusters
+    known_aus = set(reference.au_order)
+    counts = {c.name: 0 for c in reference_clusters}
     usable: list[Episode] = []
     for episode in episodes:
         if not episode.emotion:
@@ -316,10 +318,10 @@ def cluster_session(
         name, _ = reference.assign(episode.emotion, episode.active_aus)
         if name:
             counts[name] += 1
-        if any(a in reference.au_order for a in episode.active_aus):
+        if known_aus.intersection(episode.active_aus):
             usable.append(episode)
     result = SessionClusters(
-        reference_version=reference.version, counts=counts, reference_clusters=reference.clusters
+        reference_version=reference.version, counts=counts, reference_clusters=reference_clusters
     )
     if len(usable) < min_episodes:
         result.note = (

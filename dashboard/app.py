@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.errors import MescreenError
 from dashboard import auth
+from dashboard.progress_panel import sidebar_jobs
 from dashboard.store import db, sessions
 from db import repository
 
@@ -32,22 +33,24 @@ def _store_ready() -> bool:
 
 
 def _sign_in_page() -> None:
-    st.title("mescreen")
-    st.caption("Micro-expression screening aid for clinicians")
-    with db() as session:
-        no_users = repository.count_users(session) == 0
-    if no_users:
-        st.warning("No user accounts exist yet. An administrator creates the first one with "
-                   "`mescreen user add NAME --role admin`.")
-    with st.form("sign_in"):
-        username = st.text_input("User name")
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if submitted:
-        if auth.sign_in(username, password) is None:
-            st.error("Unknown user name or wrong password.")
-        else:
-            st.rerun()
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        st.title("mescreen")
+        st.caption("Micro-expression screening aid for clinicians. Sign in to see patients and results.")
+        with db() as session:
+            no_users = repository.count_users(session) == 0
+        if no_users:
+            st.warning("No user accounts exist yet. An administrator creates the first one with "
+                       "`mescreen user add NAME --role admin`.")
+        with st.form("sign_in"):
+            username = st.text_input("User name")
+            password = st.text_input("Password", type="password")
+            submitted = st.form_submit_button("Sign in", type="primary")
+        if submitted:
+            if auth.sign_in(username, password) is None:
+                st.error("Unknown user name or wrong password.")
+            else:
+                st.rerun()
 
 
 def _sidebar(user: repository.UserView) -> None:
@@ -56,6 +59,7 @@ def _sidebar(user: repository.UserView) -> None:
         if st.button("Sign out", key="sign_out"):
             auth.sign_out()
             st.rerun()
+        sidebar_jobs(user.username)
 
 
 def main() -> None:

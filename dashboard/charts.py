@@ -16,9 +16,9 @@ from dashboard.palette import EMOTION_COLOURS, emotion_colour
 
 _LAYOUT = dict(
     template="plotly_white",
-    margin=dict(l=60, r=20, t=50, b=50),
-    height=360,
-    legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+    margin=dict(l=60, r=20, t=50, b=40),
+    height=380,
+    legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
 )
 
 
@@ -50,6 +50,7 @@ def emotion_distribution(result: SessionResult) -> go.Figure:
             marker_color=[emotion_colour(e) for e in counts["emotion"]],
             hovertemplate="%{x}: %{y} " + kind + "<extra></extra>",
         )
+    fig.update_yaxes(tickformat="d", rangemode="tozero")
     return fig
 
 
@@ -130,6 +131,7 @@ def cluster_distribution(result: SessionResult) -> go.Figure:
         marker_color=[emotion_colour(e) for e in table["emotion"]],
         hovertemplate="%{y}: %{x} episodes<extra></extra>", showlegend=False,
     )
+    fig.update_xaxes(tickformat="d", rangemode="tozero")
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -176,20 +178,22 @@ def face_quality(result: SessionResult) -> go.Figure:
 
 
 def indicator_values(result: SessionResult) -> go.Figure:
-    """Each screening indicator's value against its threshold (raised ones highlighted)."""
-    fig = _figure("Screening indicators", xaxis_title="value (threshold marked)", height=320)
-    inds = [i for i in result.screening.indicators if i.value is not None]
+    """Each thresholded indicator as value / threshold, so indicators on different scales (seconds,
+    counts, shares, frame rates) share one axis; 1 is the threshold, raised ones are red."""
+    fig = _figure("Screening indicators relative to their thresholds",
+                  xaxis_title="value / threshold (1 = threshold)")
+    inds = [i for i in result.screening.indicators + result.screening.longitudinal
+            if i.value is not None and i.threshold]
     if not inds:
         return _empty(fig, "No indicator could be computed for this recording.")
+    fig.update_layout(height=max(260, 60 + 26 * len(inds)))
     fig.add_bar(
-        y=[i.label for i in inds], x=[i.value for i in inds], orientation="h", name="value",
-        marker_color=["#C0392B" if i.raised else "#5DA5DA" for i in inds],
-        hovertemplate="%{y}: %{x:.3g}<extra></extra>",
+        y=[i.label for i in inds], x=[i.value / i.threshold for i in inds], orientation="h",
+        marker_color=["#C0392B" if i.raised else "#5DA5DA" for i in inds], showlegend=False,
+        customdata=[[f"{i.value:.3g}", f"{i.threshold:.3g}", "raised" if i.raised else "not raised"] for i in inds],
+        hovertemplate="%{y}<br>value %{customdata[0]}, threshold %{customdata[1]} (%{customdata[2]})<extra></extra>",
     )
-    with_threshold = [i for i in inds if i.threshold is not None]
-    fig.add_scatter(y=[i.label for i in with_threshold], x=[i.threshold for i in with_threshold],
-                    mode="markers", name="threshold",
-                    marker=dict(symbol="line-ns-open", size=22, color="#222", line=dict(width=3)))
+    fig.add_vline(x=1.0, line=dict(color="#222", width=2, dash="dash"))
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -219,7 +223,7 @@ def trend(frame: pd.DataFrame, title: str, *, change: bool = False) -> go.Figure
     for metric, rows in frame.groupby("metric", sort=False):
         rows = rows.sort_values("recorded_on")
         fig.add_scatter(
-            x=rows["recorded_on"], y=rows[column], mode="lines+markers", name=str(metric),
+            x=rows["recorded_on"], y=rows[column], mode="lines+markers", name=str(metric), showlegend=True,
             line=dict(color=emotion_colour(str(metric))) if str(metric) in EMOTION_COLOURS else None,
             customdata=rows[["session"]], hovertemplate="session %{customdata[0]}: %{y:.3g}<extra>"
             + str(metric) + "</extra>",

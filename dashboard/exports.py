@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import re
 
+from core.openface_csv import to_openface_text
 from core.result import SessionResult
 from dashboard.report_pdf import ReportContext, build_report
 from db.repository import SessionView
@@ -26,11 +26,7 @@ def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str) -> by
 
 def csv_bytes(result: SessionResult) -> bytes:
     """Per-frame OpenFace-style columns (frame, face_id, timestamp, confidence, success, AUxx_r, AUxx_c)."""
-    from core.openface_csv import write_openface_csv
-
-    buffer = io.StringIO()
-    write_openface_csv(result.series, buffer)
-    return buffer.getvalue().encode("utf-8")
+    return to_openface_text(result.series).encode("utf-8")
 
 
 def json_bytes(result: SessionResult) -> bytes:

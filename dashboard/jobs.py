@@ -95,7 +95,7 @@ class Job:
         elapsed = (now or time.monotonic()) - self.stage_started_at
         return elapsed / self.done * max(self.total - self.done, 0)
 
-    def _progress(self, progress: Progress) -> bool:
+    def on_progress(self, progress: Progress) -> bool:
         """The pipeline's callback: record where it is; False asks it to stop."""
         with self.lock:
             if progress.stage != self.stage:
@@ -164,10 +164,14 @@ class JobRegistry:
                 job.cancel_requested = True
 
     def forget_patient(self, patient_code: str) -> None:
-        """Drop finished jobs of an erased patient, so no trace of them stays on screen."""
+        """An erased patient: stop their analyses and drop every job of theirs from the screen."""
         with self._lock:
-            for job_id in [i for i, j in self._jobs.items() if j.patient_code == patient_code and j.finished]:
-                del self._jobs[job_id]
+            victims = [j for j in self._jobs.values() if j.patient_code == patient_code]
+            for job in victims:
+                del self._jobs[job.id]
+        for job in victims:
+            with job.lock:
+                job.cancel_requested = True
 
     def wait(self, job_id: str, timeout_s: float) -> Job:
         """Block until the job finishes (tests and scripts; pages poll instead)."""
@@ -202,7 +206,7 @@ class JobRegistry:
             with self._sessions() as session:
                 previous = repository.previous_screenings(session, job.patient_code,
                                                           before_session_id=job.session_id)
-            result = self._analyze(upload, job._progress, previous)
+            result = self._analyze(upload, job.on_progress, previous)
             result.video.file_name = job.file_name
             with self._sessions() as session:
                 repository.complete_session(session, job.session_id, result)

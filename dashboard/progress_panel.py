@@ -13,7 +13,7 @@ def _progress_text(job: Job) -> str:
     if job.status == "queued":
         return "Waiting for the previous analysis to finish"
     parts = [job.stage_label]
-    if job.total:
+    if job.total and job.total > 1:  # one-step stages (spotting, screening) report 0 of 1
         parts.append(f"{job.done} of {job.total} frames")
     left = job.seconds_left()
     if left is not None:
@@ -55,3 +55,24 @@ def jobs_panel(patient_code: str | None, *, key_prefix: str = "") -> None:
     for job in jobs:
         with st.container(border=True):
             show_job(job, key_prefix=key_prefix)
+
+
+@st.fragment(run_every=2.0)
+def sidebar_jobs(username: str, shown: int = 3) -> None:
+    """The user's latest analyses on every page, so a running one is never out of sight."""
+    jobs = [j for j in ui.registry().jobs() if j.owner == username][:shown]
+    if not jobs:
+        return
+    st.divider()
+    st.markdown("**Your analyses**")
+    for job in jobs:
+        label = f"{job.patient_code}, session {job.session_id}"
+        if job.finished:
+            words = {"done": "finished", "failed": "failed", "cancelled": "cancelled"}[job.status]
+            st.caption(f"{label}: {words}")
+            if job.status == "done" and st.button("Open", key=f"side_open_{job.id}"):
+                st.session_state[ui.PATIENT_KEY] = job.patient_code
+                st.session_state[ui.SESSION_KEY] = job.session_id
+                st.switch_page("pages/session.py")
+        else:
+            st.progress(job.fraction, text=f"{label}: {job.stage_label if job.status == 'running' else 'queued'}")

@@ -133,7 +133,7 @@ def session_facts(result: SessionResult) -> list[tuple[str, str]]:
     return [
         ("File", v.file_name),
         ("Duration", f"{v.duration_s:.1f} s"),
-        ("Resolution", f"{v.width} x {v.height}"),
+        ("Resolution", f"{v.width} x {v.height}" if v.width else "-"),
         ("Frame rate", f"{v.fps:.2f} fps (analysed at {v.analysed_fps or v.fps:.2f})"),
         ("Frames analysed", f"{len(result.series)} of {v.frames_read} read"),
         ("Face found in", f"{100 * face_found_share(result):.0f}% of analysed frames"),

@@ -55,9 +55,11 @@ def emotion_share_frame(views: Sequence[SessionView]) -> pd.DataFrame:
     ])
 
 
-def sessions_table(views: Sequence[SessionView]) -> pd.DataFrame:
+def sessions_table(views: Sequence[SessionView], labels: dict[str, str] | None = None) -> pd.DataFrame:
+    labels = labels or {}
     return pd.DataFrame([{
         "session": v.id, "recorded on": v.recorded_on, "status": v.status,
-        "screening level": v.level or "-", "raised indicators": ", ".join(v.raised) or "-",
+        "screening level": v.level or "-",
+        "raised indicators": "; ".join(labels.get(k, k.replace("_", " ")) for k in v.raised) or "-",
         "episodes": v.summary.get("n_episodes", "-"), "file": v.file_name, "error": v.error or "",
     } for v in views])

@@ -13,9 +13,22 @@ from dashboard.palette import LEVEL_COLOURS
 from dashboard.report_pdf import LEVEL_WORDS
 from dashboard.store import db, sessions
 from db import repository
+from db.engine import database_url
 
 PATIENT_KEY = "patient_code"
 SESSION_KEY = "session_id"
+_FLASH_KEY = "flash_message"
+
+
+def flash(message: str) -> None:
+    """A success message that survives the rerun which follows an action."""
+    st.session_state[_FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(_FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
 
 
 def intended_use() -> None:
@@ -41,8 +54,6 @@ def _registry_for(url: str) -> JobRegistry:
 
 def registry() -> JobRegistry:
     """The server's one job registry for this database (survives reruns and page changes)."""
-    from db.engine import database_url
-
     return _registry_for(database_url())
 
 

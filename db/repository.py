@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.result import (
@@ -595,6 +595,8 @@ def import_patient(session: Session, data: dict[str, Any], *, actor: str) -> str
                     updated_at=datetime.fromisoformat(s["updated_at"]),
                 )
                 session.add(row)
+                if s["status"] not in models.SESSION_STATUSES:
+                    raise ValueError(f"session of {s['recorded_on']}: unknown status {s['status']!r}")
                 if (s["status"] == "done") != (s.get("result") is not None):
                     raise ValueError(f"session of {s['recorded_on']}: status {s['status']!r} does not match its result")
                 if s.get("result") is not None:

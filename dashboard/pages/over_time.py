@@ -52,4 +52,4 @@ with right:
                     key="trend_em_change")
 
 st.subheader("Sessions")
-st.dataframe(timeline.sessions_table(views), hide_index=True, width="stretch")
+st.dataframe(timeline.sessions_table(views, rules), hide_index=True, width="stretch")

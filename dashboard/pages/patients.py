@@ -13,6 +13,7 @@ from db import repository
 
 st.title("Patients")
 st.caption("Patients are identified by a pseudonymous code; avoid names in codes and notes.")
+ui.show_flash()
 
 search = st.text_input("Search by code or name", key="patient_search")
 with db() as session:
@@ -22,7 +23,7 @@ if patients:
     st.dataframe(
         pd.DataFrame([{
             "code": p.code, "name": p.display_name or "", "sessions": p.n_sessions,
-            "last recorded": p.last_recorded_on, "last screening level": p.last_level or "-",
+            "last recorded": p.last_recorded_on.isoformat() if p.last_recorded_on else "-", "last screening level": p.last_level or "-",
         } for p in patients]),
         hide_index=True, width="stretch",
     )
@@ -35,7 +36,10 @@ left, right = st.columns(2)
 with left:
     st.subheader("Open a patient")
     if patients:
-        code = st.selectbox("Patient", [p.code for p in patients], key="open_code")
+        codes = [p.code for p in patients]
+        current = st.session_state.get(ui.PATIENT_KEY)
+        code = st.selectbox("Patient", codes, index=codes.index(current) if current in codes else 0,
+                            key="open_code")
         go_upload, go_session, go_time = st.columns(3)
         if go_upload.button("Upload a recording", key="open_upload"):
             st.session_state[ui.PATIENT_KEY] = code
@@ -64,7 +68,7 @@ with right:
             ui.error(exc)
         else:
             st.session_state[ui.PATIENT_KEY] = created.code
-            st.success(f"Patient {created.code} created.")
+            ui.flash(f"Patient {created.code} created.")
             st.rerun()
 
 if patients:
@@ -87,5 +91,5 @@ if patients:
                     st.session_state.pop(ui.PATIENT_KEY, None)
                     st.session_state.pop(ui.SESSION_KEY, None)
                 st.session_state.pop("delete_confirm", None)
-                st.toast(f"Patient {victim} and all their data were deleted.")
+                ui.flash(f"Patient {victim} and all their data were deleted.")
                 st.rerun()

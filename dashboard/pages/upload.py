@@ -14,7 +14,11 @@ from dashboard.settings import load_settings
 from dashboard.upload_check import ACCEPTED_EXTENSIONS, check_upload
 
 st.title("Upload & analyse")
-settings = load_settings()
+try:
+    settings = load_settings()
+except MescreenError as exc:
+    ui.error(exc)
+    st.stop()
 code = ui.choose_patient()
 if code is None:
     st.stop()

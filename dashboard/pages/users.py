@@ -26,10 +26,11 @@ def attempt(action, success: str) -> None:
     except MescreenError as exc:
         ui.error(exc)
     else:
-        st.toast(success)
+        ui.flash(success)
         st.rerun()
 
 
+ui.show_flash()
 with db() as session:
     users = repository.list_users(session)
 st.dataframe(pd.DataFrame([{

@@ -72,3 +72,39 @@ def test_mirrored_pair_gives_the_augmentations_mirrored_image() -> None:
 def test_onset_and_apex_must_match() -> None:
     with pytest.raises(ValueError):
         dense_flow(_texture(size=64), _texture(size=128))
+
+
+def test_training_flow_images_share_the_runtime_sign_convention(data_dir) -> None:  # type: ignore[no-untyped-def]
+    """The MEGC2019 flow PNGs are (u, v, strain) with u positive to the right, v downwards.
+
+    Checked on the data itself: in positive (smiling) samples the image-left lip corner moves
+    left and the right one right (u darker left of the mouth than right of it), and in surprise
+    samples the brows move up (v darker at the brows than at the mouth). The runtime's synthetic
+    counterparts must give the same orderings.
+    """
+    from core.training.megc import flow_images, load_megc
+
+    data = load_megc(data_dir)
+    flows = flow_images(data).astype(float)
+    assert all(f[..., c].min() == 0 and f[..., c].max() == 255 for f in flows for c in range(3))
+    smile = flows[data.label3 == "positive"].mean(axis=0)
+    surprise = flows[data.label3 == "surprise"].mean(axis=0)
+    assert smile[18:24, 5:11, 0].mean() < smile[18:24, 17:23, 0].mean() - 10
+    assert surprise[3:8, 4:24, 1].mean() < surprise[19:24, 6:22, 1].mean() - 10
+
+    # Runtime: the same two motions synthesised on a texture.
+    yy, xx = np.mgrid[0:128, 0:128].astype(np.float32)
+    base = _texture(4).astype(np.float32)
+
+    def moved(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        return np.clip(cv2.remap(base, xx - dx, yy - dy, cv2.INTER_LINEAR), 0, 255).astype(np.uint8)
+
+    def blob(x: float, y: float) -> np.ndarray:
+        return np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / 150.0).astype(np.float32)
+
+    corners = 2.0 * (blob(100, 90) - blob(28, 90))  # left corner moves left, right corner right
+    runtime_smile = flow_image(base.astype(np.uint8), moved(corners, np.zeros_like(xx))).astype(float)
+    assert runtime_smile[18:24, 5:11, 0].mean() < runtime_smile[18:24, 17:23, 0].mean() - 10
+    brows = -2.0 * blob(64, 25)  # brows move up
+    runtime_surprise = flow_image(base.astype(np.uint8), moved(np.zeros_like(xx), brows)).astype(float)
+    assert runtime_surprise[3:8, 4:24, 1].mean() < runtime_surprise[19:24, 6:22, 1].mean() - 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dashboard import charts, summary
 from tests.dashboard.conftest import make_result
@@ -79,3 +80,10 @@ def test_trend_plots_change_from_baseline():
     fig = charts.trend(frame, "t", change=True)
     assert list(fig.data[0].y) == [-0.1, 0.1, 0.3]
     assert _annotations(charts.trend(frame.iloc[0:0], "t"))
+
+
+def test_indicators_are_drawn_relative_to_their_thresholds(result):
+    bars = charts.indicator_values(result).data[0]
+    ratios = dict(zip(bars.y, bars.x))
+    assert ratios["Share of negative micro-expressions"] == pytest.approx(0.67 / 0.5)
+    assert ratios["Episodes per minute"] == pytest.approx(18.0 / 10.0)

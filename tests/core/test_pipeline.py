@@ -1,0 +1,144 @@
+"""analyze_video: wiring of the passes, the result contract, progress/cancel, missing models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from fake_models import fake_models
+
+from core.datapaths import models_dir
+from core.errors import Cancelled, ModelMissingError
+from core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
+from core.pipeline import AnalysisOptions, Models, analyze_video, combine_emotions
+from core.progress import Progress
+from core.result import SessionResult
+
+
+def _still(tmp_path: Path) -> Path:
+    path = tmp_path / "still.png"
+    cv2.imwrite(str(path), np.full((120, 160, 3), 90, np.uint8))
+    return path
+
+
+def test_missing_models_raise_a_clear_error_naming_the_command(tmp_path: Path) -> None:
+    with pytest.raises(ModelMissingError, match="mescreen train"):
+        analyze_video(_still(tmp_path), AnalysisOptions(models_dir=tmp_path / "no_models"))
+
+
+def test_bad_input_is_reported_before_models_are_needed(tmp_path: Path) -> None:
+    from core.errors import InputError
+
+    bad = tmp_path / "x.mp4"
+    bad.write_text("hello")
+    with pytest.raises(InputError):
+        analyze_video(bad, AnalysisOptions(models_dir=tmp_path / "no_models"))
+
+
+def test_combine_emotions_follows_the_documented_product() -> None:
+    mapper = {e: 1.0 / len(EMOTIONS_FINE) for e in EMOTIONS_FINE}
+    mapper["happiness"] = 0.0
+    cnn = {"negative": 0.2, "positive": 0.7, "surprise": 0.1}
+    out = combine_emotions(mapper, cnn)
+    assert sum(out.values()) == pytest.approx(1.0)
+    assert out["happiness"] == 0.0
+    raw = {e: mapper[e] * cnn[FINE_TO_3[e]] for e in EMOTIONS_FINE}
+    for e in EMOTIONS_FINE:
+        assert out[e] == pytest.approx(raw[e] / sum(raw.values()))
+    assert combine_emotions({e: 0.0 for e in EMOTIONS_FINE}, cnn) == {e: 0.0 for e in EMOTIONS_FINE}
+
+
+def test_options_are_recorded_as_plain_json() -> None:
+    options = AnalysisOptions(max_fps=12.0)
+    options.tracking = type(options.tracking)(near=(0.5, 0.4))
+    data = json.loads(json.dumps(options.to_dict()))
+    assert data["max_fps"] == 12.0 and data["tracking"]["near"] == [0.5, 0.4]
+    assert "previous" not in data
+
+
+@pytest.fixture(scope="module")
+def wolfgang(videos_dir: Path) -> tuple[SessionResult, list[Progress]]:
+    seen: list[Progress] = []
+    result = analyze_video(videos_dir / "WolfgangLanger_Pexels.mp4", progress=seen.append, models=fake_models())
+    return result, seen
+
+
+@pytest.mark.realdata
+def test_full_result_on_the_demo_video(wolfgang: tuple[SessionResult, list[Progress]]) -> None:
+    result, _ = wolfgang
+    series = result.series
+    assert len(series) == result.video.frames_read == 472
+    assert series.face_found.all() and (series.face_size > 100).all()
+    assert np.all((series.face_confidence > 0) & (series.face_confidence <= 1))
+    assert series.au_prob.shape == (472, len(AU_NAMES)) and np.isfinite(series.au_prob).all()
+    assert series.emotion_names == EMOTIONS_3
+    assert np.all(np.diff(series.time_s) > 0)
+    assert result.episodes, "the demo video's expressions must give episodes"
+    for ep in result.episodes:
+        assert ep.onset_frame <= ep.apex_frame <= ep.offset_frame
+        assert ep.kind == ("micro" if ep.offset_s - ep.onset_s <= 0.5 else "macro")
+        assert set(ep.emotion3_prob) == set(EMOTIONS_3)
+        assert ep.emotion in EMOTIONS_FINE and sum(ep.emotion_prob.values()) == pytest.approx(1.0)
+        assert ep.au_prob and set(ep.active_aus) <= set(AU_NAMES)
+        row = series.emotion_prob[int(np.searchsorted(series.frame_index, ep.apex_frame))]
+        assert row.tolist() == pytest.approx([ep.emotion3_prob[e] for e in EMOTIONS_3])
+    assert np.isnan(series.emotion_prob).any()  # only computed over episodes
+    assert result.clusters.reference_version.startswith("me_clusters_reference.json@")
+    assert sum(result.clusters.counts.values()) == sum(bool(e.cluster) for e in result.episodes)
+    assert result.screening.level in ("none", "watch", "flag", "insufficient")
+    assert {"pipeline", "au", "emotion_cnn", "au_emotion", "clusters", "screening_config"} <= set(result.versions)
+    assert result.created_at.endswith("+00:00")
+
+
+@pytest.mark.realdata
+def test_result_round_trips_through_json(wolfgang: tuple[SessionResult, list[Progress]]) -> None:
+    result, _ = wolfgang
+    text = result.to_json()
+    assert SessionResult.from_json(text).equals(result)
+
+
+@pytest.mark.realdata
+def test_progress_reports_every_stage_in_order(wolfgang: tuple[SessionResult, list[Progress]]) -> None:
+    _, seen = wolfgang
+    stages = list(dict.fromkeys(p.stage for p in seen))
+    assert stages == ["faces", "aus", "spotting", "emotion", "clusters", "screening"]
+    faces = [p for p in seen if p.stage == "faces"]
+    assert faces[0].total == 472 and faces[-1].done == 472
+    assert all(a.done <= b.done for a, b in zip(faces, faces[1:]))
+
+
+@pytest.mark.realdata
+def test_cancel_stops_the_analysis(videos_dir: Path) -> None:
+    def stop_in_aus(progress: Progress) -> bool:
+        return not (progress.stage == "aus" and progress.done >= 25)
+
+    with pytest.raises(Cancelled, match="aus"):
+        analyze_video(videos_dir / "single_face.mp4", progress=stop_in_aus, models=fake_models())
+
+
+@pytest.mark.realdata
+def test_frame_rate_cap_analyses_fewer_frames(videos_dir: Path) -> None:
+    result = analyze_video(videos_dir / "single_face.mp4", AnalysisOptions(max_fps=10), models=fake_models())
+    assert len(result.series) == pytest.approx(24, abs=1)
+    assert result.video.analysed_fps == 10
+    assert result.options["max_fps"] == 10
+
+
+def _shipped_models() -> Models:
+    try:
+        return Models.load(models_dir())
+    except ModelMissingError as exc:
+        pytest.skip(f"trained models not present: {exc}")
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_end_to_end_with_the_trained_models(videos_dir: Path) -> None:
+    models = _shipped_models()
+    result = analyze_video(videos_dir / "WolfgangLanger_Pexels.mp4", models=models)
+    assert result.episodes and all(e.emotion3_prob for e in result.episodes)
+    assert result.versions["au"] == models.au.version and "@" in result.versions["emotion_cnn"]
+    assert np.nanmax(result.series.au_prob) <= 1.0

@@ -1,0 +1,196 @@
+"""End to end in a real browser: start the dashboard on a free port with a fresh store, create the
+admin with the CLI, sign in, create a patient, upload a real interview video, wait for the
+results, check the charts, download the PDF. Screenshots of each step go to the test's tmp folder.
+
+Needs Chromium at /usr/bin/chromium (Debian's package; `.ci/run` installs it) and the Python
+`playwright` package; never `playwright install` (no network). Skips locally without Chromium,
+fails under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+USER, PASSWORD = "admin", "e2e-password-123"
+PATIENT = "P-E2E-01"
+ANALYSIS_TIMEOUT_S = 300
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _require_browser() -> None:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright Python package (pip install -e '.[dev]')")
+    if missing:
+        message = "browser test needs " + " and ".join(missing)
+        if _under_ci():
+            pytest.fail(f"CI=true but {message}", pytrace=False)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _mescreen(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=REPO, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"mescreen {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture
+def app_url(tmp_path):
+    """The dashboard on a free port with a fresh SQLite store and an admin made with the CLI."""
+    _require_browser()
+    env = {**os.environ, "MESCREEN_DB_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
+           "MESCREEN_UPLOAD_DIR": str(tmp_path / "uploads"), "MESCREEN_KEEP_VIDEOS": "false",
+           "PYTHONUNBUFFERED": "1"}
+    _mescreen(env, "db", "upgrade")
+    _mescreen(env, "user", "add", USER, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    port = _free_port()
+    log = (tmp_path / "streamlit.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not start:\n{(tmp_path / 'streamlit.log').read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(30_000)
+
+        def shot(name: str, height: int = 1000) -> None:
+            """Streamlit scrolls inside its own container, so a long page is captured by making
+            the window as tall as the page; a short pause lets charts and tables finish drawing."""
+            page.set_viewport_size({"width": 1400, "height": height})
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(shots / f"{name}.png"))
+            page.set_viewport_size({"width": 1400, "height": 1000})
+
+        try:
+            page.goto(app_url)
+            expect(page.get_by_role("textbox", name="User name")).to_be_visible()
+            assert PATIENT not in page.content()
+            shot("01_sign_in")
+            page.get_by_role("textbox", name="User name").fill(USER)
+            page.get_by_role("textbox", name="Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+            expect(page.get_by_text("No patients yet")).to_be_visible()
+
+            page.get_by_role("textbox", name="Patient code").fill(PATIENT)
+            page.get_by_role("button", name="Create patient").click()
+            expect(page.get_by_text(f"Patient {PATIENT} created.")).to_be_visible()
+            shot("02_patients")
+
+            page.get_by_role("link", name="Upload & analyse").click()
+            expect(page.get_by_role("heading", name="Upload & analyse")).to_be_visible()
+            wrong = tmp_path / "notes.txt"
+            wrong.write_text("not a video")
+            page.locator("input[type=file]").set_input_files(str(wrong))
+            page.get_by_text("The patient consented").click()
+            page.get_by_role("button", name="Analyse").click()
+            expect(page.get_by_text("not a video type mescreen accepts")).to_be_visible()
+            shot("03a_wrong_type")
+
+            page.locator("input[type=file]").set_input_files(str(videos_dir / "single_face.mp4"))
+            expect(page.get_by_text("single_face.mp4")).to_be_visible()
+            page.get_by_text("The patient consented").click()
+            page.get_by_role("button", name="Analyse").click()
+            expect(page.get_by_text("is being analysed")).to_be_visible(timeout=60_000)
+            shot("03_upload_started")
+
+            finished = page.get_by_text("analysis finished")
+            failed = page.get_by_text("the analysis failed")
+            deadline = time.monotonic() + ANALYSIS_TIMEOUT_S
+            while time.monotonic() < deadline and not (finished.count() or failed.count()):
+                page.wait_for_timeout(1000)
+            shot("04_analysis_finished")
+            if failed.count():
+                pytest.fail("the analysis of single_face.mp4 failed in the dashboard: "
+                            + page.locator("[data-testid=stAlertContentError]").first.inner_text(), pytrace=False)
+            assert finished.count(), f"no result within {ANALYSIS_TIMEOUT_S} s"
+
+            page.get_by_role("button", name="Open results").click()
+            expect(page.get_by_role("heading", name="Screening indicators")).to_be_visible()
+            expect(page.get_by_text("Screening aid, not a diagnosis").first).to_be_visible()
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 8",
+                                   timeout=60_000)
+            titles = page.locator(".js-plotly-plot .gtitle").all_inner_texts()
+            for expected in ("Emotion distribution", "Action-unit activation over time",
+                             "ME cluster distribution", "Face quality over time"):
+                assert any(expected in t for t in titles), f"chart {expected!r} missing: {titles}"
+            shot("05_session", height=6500)
+
+            with page.expect_download(timeout=60_000) as download_info:
+                page.get_by_role("button", name="PDF report").click()
+            pdf = tmp_path / "report.pdf"
+            download_info.value.save_as(pdf)
+            assert pdf.read_bytes().startswith(b"%PDF")
+            if shutil.which("pdftotext"):
+                text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                      check=True).stdout
+                assert f"Patient {PATIENT}" in text and re.search(r"Page 1 of \d+", text)
+
+            page.get_by_role("link", name="Patient over time").click()
+            expect(page.get_by_role("heading", name="Patient over time")).to_be_visible()
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4")
+            shot("06_over_time", height=2200)
+        finally:
+            shot("99_last")
+            browser.close()
