@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--face-at", type=_point, metavar="X,Y",
                         help="follow the face nearest this point, as fractions of width and height "
                              "(e.g. 0.3,0.4), when the default picks the wrong person")
+    parser.add_argument("--face-strategy", choices=("persistent", "largest"), default="persistent",
+                        help="which face is the patient when several are seen: the one seen longest "
+                             "(default; ties go to the larger) or the largest")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
     parser.set_defaults(func=run)
 
@@ -116,14 +120,17 @@ def _store(args: argparse.Namespace, result: Any) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.errors import InputError
     from core.openface_csv import write_openface_csv
     from core.pipeline import AnalysisOptions, Models, analyze_video
     from core.video import probe
 
     options = AnalysisOptions(max_fps=args.max_fps)
     probe(args.video, options.limits)  # a bad file is reported before models and store are opened
-    if args.face_at is not None:
-        options.tracking = type(options.tracking)(near=args.face_at)
+    for out in (args.json, args.csv):
+        if out is not None and not out.resolve().parent.is_dir():
+            raise InputError(f"cannot write {out}: the folder {out.resolve().parent} does not exist.")
+    options.tracking = replace(options.tracking, strategy=args.face_strategy, near=args.face_at)
     if args.patient:
         options.previous = _previous(args)
     models = Models.load(options.models_dir)

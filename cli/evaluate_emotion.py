@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from core import datapaths
     from core.errors import InputError
     from core.training.ablations import ablation_markdown, run_ablations
-    from core.training.emotion import EmotionCNN, describe, evaluate, limit_threads, make_inputs, published_table
+    from core.training.emotion import EmotionCNN, describe, evaluate_views, limit_threads, make_inputs, published_table
     from core.training.megc import load_megc
 
     limit_threads(args.threads)
@@ -109,11 +109,15 @@ def run(args: argparse.Namespace) -> int:
             name += " (CASME II own emotions)"
         lines[0] += "`"
         X = make_inputs(data, args.input, args.size, apex=apex)
-        ev = evaluate(name, data, X, lambda: EmotionCNN(config), y=y, labels=labels, n_folds=args.folds, verbose=True)
-        lines += ["", f"Protocol: {protocol}, {len(data)} samples, {np.unique(data.subject).size} subjects.", "",
-                  describe(ev)]
+        evs = evaluate_views(name, data, X, lambda: EmotionCNN(config), views=lambda e, x: e.proba_views(x),
+                             y=y, labels=labels, n_folds=args.folds, verbose=True)
+        lines += ["", f"Protocol: {protocol}, {len(data)} samples, {np.unique(data.subject).size} subjects. "
+                  "Each trained model is scored without (plain) and with test-time mirroring (mirrored); "
+                  f"this configuration uses {'mirrored' if config.tta else 'plain'}."]
+        for ev in evs.values():
+            lines += ["", describe(ev)]
         if not args.casme_emotions:
-            lines += ["", published_table([ev])]
+            lines += ["", published_table(list(evs.values()))]
         report = args.report
     text = "\n".join(lines)
     print(text)

@@ -12,9 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="augmentation and PCA seed (default 0)")
     parser.add_argument("--folds", type=int, default=5, help="outer subject-grouped folds of the evaluation (default 5)")
     parser.add_argument("--copies", type=int, default=2,
-                        help="augmented copies per image besides the mirror (default 2)")
-    parser.add_argument("--components", type=int, default=200, help="PCA components (default 200)")
-    parser.add_argument("--C", type=float, default=0.05, help="inverse L2 strength per AU (default 0.05)")
+                        help="augmented copies per image: the mirror plus COPIES-1 jittered ones (default 2)")
+    parser.add_argument("--components", type=int, default=400, help="PCA components (default 400)")
+    parser.add_argument("--C", type=float, default=0.0005, help="inverse L2 strength per AU (default 0.0005)")
     parser.add_argument("--no-eval", action="store_true", help="skip the grouped-fold evaluation (faster; card gets no figures)")
     parser.add_argument("--limit-subjects", type=int, default=None,
                         help="use the first K subjects of each dataset only (smoke tests; never for a shipped model)")

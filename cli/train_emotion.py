@@ -23,6 +23,10 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"batch-norm momentum (default {c.bn_momentum}; Keras' 0.99 collapses on this small set)")
     parser.add_argument("--members", type=int, default=c.n_members, help=f"seed-ensemble size (default {c.n_members})")
     parser.add_argument("--no-flip", action="store_true", help="no horizontal-mirror augmentation")
+    parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=c.tta,
+                        help=f"average each prediction with that of the mirrored input (default {c.tta})")
+    parser.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=c.lr_decay,
+                        help=f"cosine learning-rate decay over the epochs (default {c.lr_decay})")
     parser.add_argument("--seed", type=int, default=c.seed, help=f"random seed (default {c.seed})")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (default 1)")
 
@@ -36,14 +40,15 @@ def config_from_args(args: argparse.Namespace) -> Any:
     flip = "none" if args.no_flip else ("flow" if args.input == "flow" else "image")
     return replace(SHIPPED.config, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                    learning_rate=args.learning_rate, bn_momentum=args.bn_momentum, n_members=args.members,
-                   flip=flip, seed=args.seed)
+                   flip=flip, tta=args.tta and flip != "none", lr_decay=args.lr_decay, seed=args.seed)
 
 
 def command_line(args: argparse.Namespace, verb: str) -> str:
     """The command that reproduces this run (recorded in the model JSON and printed)."""
     parts = [f"mescreen {verb} emotion --input {args.input} --size {args.size} --epochs {args.epochs}",
              f"--batch-size {args.batch_size} --optimizer {args.optimizer} --learning-rate {args.learning_rate}",
-             f"--bn-momentum {args.bn_momentum} --members {args.members} --seed {args.seed}"]
+             f"--bn-momentum {args.bn_momentum} --members {args.members} --seed {args.seed}",
+             "--tta" if args.tta else "--no-tta", "--lr-decay" if args.lr_decay else "--no-lr-decay"]
     if args.no_flip:
         parts.append("--no-flip")
     return " ".join(parts)

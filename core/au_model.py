@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.preprocessing import StandardScaler
 
@@ -69,6 +70,13 @@ def _as_gray_batch(crops: np.ndarray) -> np.ndarray:
     return crops
 
 
+#: Threshold of an AU the detector cannot read reliably: above any probability, so it is never
+#: called active (its probability is still reported). Reliable means out-of-fold AUC >= MIN_AUC
+#: and F1 >= MIN_F1_GAIN x the F1 of always answering "present".
+NEVER_ACTIVE = 2.0
+MIN_AUC = 0.7
+MIN_F1_GAIN = 1.25
+
 #: Thresholds are kept inside this range: an F1-optimal threshold of ~0 means "always on", which
 #: happens for AUs the detector cannot separate (AUC near 0.5) and would flood the mapping.
 THRESHOLD_RANGE = (0.05, 0.95)
@@ -94,6 +102,18 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray, bounds: tuple[float, float] 
     return float(p_sorted[best])
 
 
+def reliable(y: np.ndarray, p: np.ndarray) -> bool:
+    """Whether out-of-fold probabilities p separate labels y well enough to call the AU active."""
+    y = np.asarray(y).astype(bool)
+    if y.all() or not y.any():
+        return False
+    t = best_f1_threshold(y, p)
+    predicted = p >= t
+    f1 = 2 * np.sum(predicted & y) / (predicted.sum() + y.sum())
+    chance = 2 * y.mean() / (1 + y.mean())
+    return bool(roc_auc_score(y, p) >= MIN_AUC and f1 >= MIN_F1_GAIN * chance)
+
+
 class AUDetector:
     """Multi-label AU occurrence from face crops (scikit-learn style: fit / predict_proba / predict).
 
@@ -107,8 +127,8 @@ class AUDetector:
         self,
         au_names: list[str] | None = None,
         hog: HOGParams = HOGParams(),
-        n_components: int = 200,
-        C: float = 0.05,
+        n_components: int = 400,
+        C: float = 0.0005,
         threshold_folds: int = 4,
         random_state: int = 0,
     ) -> None:
@@ -147,7 +167,9 @@ class AUDetector:
         mask = np.ones(len(Y), bool) if threshold_mask is None else np.asarray(threshold_mask, bool)
         oof = self.out_of_fold_proba(X, Y, groups)
         self.thresholds_ = np.array(
-            [best_f1_threshold(Y[mask, j], oof[mask, j]) for j in range(Y.shape[1])], np.float32
+            [best_f1_threshold(Y[mask, j], oof[mask, j]) if reliable(Y[mask, j], oof[mask, j]) else NEVER_ACTIVE
+             for j in range(Y.shape[1])],
+            np.float32,
         )
         # Population "resting" level of each AU: the median out-of-fold probability over frames
         # coded without it. The runtime shifts each person's own median onto this level.
@@ -209,6 +231,11 @@ class AUDetector:
     def predict_proba(self, crops: np.ndarray) -> np.ndarray:
         """(n, n_au) probability that each AU is active, un-normalised (no person baseline)."""
         return self.predict_proba_features(self.features(crops))
+
+    @property
+    def reliable_(self) -> np.ndarray:
+        """(n_au,) bool: AUs that can be called active (the others have threshold NEVER_ACTIVE)."""
+        return self.thresholds_ <= 1.0
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         """(n, n_au) 0/1 at each AU's out-of-fold threshold."""

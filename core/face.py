@@ -9,13 +9,15 @@ Confidence: Haar cascades give no probability. `detectMultiScale3(outputRejectLe
 returns, per detection, the score of the cascade's last stage (`levelWeights`, observed roughly
 -1 to 12 for `haarcascade_frontalface_default`); we squash it with a logistic,
 ``confidence = 1 / (1 + exp(-weight / 3))``, so a barely accepted window is about 0.5 and a strong
-frontal face is above 0.95. It is a monotone score, not a calibrated probability. Frames between
-detections carry the neighbouring detections' confidence, marked as interpolated.
+frontal face is above 0.95. It is a monotone score, not a calibrated probability.
 
-Video: `track_faces` links the detections of the detection frames (every `detect_every` frames,
-on a downscaled gray frame) into tracks by overlap, picks the patient track (by default the most
-persistent, then the largest: an interview often shows the interviewer too) and interpolates the
-patient's box and eye angle over the frames in between, bridging short detector misses.
+Video: `FaceTracker` finds faces on every `detect_every`-th frame (full-frame Haar on a shrunk
+gray copy every couple of seconds, template tracking in between), `TrackBuilder` links them into
+tracks by overlap and picks the patient's (by default the most persistent, then the largest: an
+interview often shows the interviewer too), and `interpolate_track` places the patient's box and
+eye angle on the frames in between, bridging short detector misses. Frames placed by tracking or
+interpolation carry the confidence of the Haar detection they derive from (times the template
+match score for tracked frames).
 """
 
 from __future__ import annotations
@@ -396,41 +398,72 @@ class FramePlacement:
     detected: bool  # True on a detection frame, False when interpolated between two
 
 
-def interpolate_track(
-    track: Track, n_frames: int, max_gap_frames: int, hold_frames: int = 0
-) -> list[FramePlacement | None]:
+def _row(det: Detection) -> np.ndarray:
+    cx, cy = det.center
+    return np.array([cx, cy, det.side, det.angle], np.float32)
+
+
+class Placements:
+    """The patient's face on every frame, as arrays (a few bytes per frame, so hours of video
+    stay small): geometry rows (cx, cy, side, angle), confidence, and state 0 = no face,
+    1 = interpolated or held, 2 = detected. Indexing gives a `FramePlacement` or None."""
+
+    def __init__(self, n: int) -> None:
+        self.geometry = np.zeros((n, 4), np.float32)
+        self.confidence = np.zeros(n, np.float32)
+        self.state = np.zeros(n, np.int8)
+
+    def __len__(self) -> int:
+        return int(self.state.shape[0])
+
+    def __getitem__(self, i: int) -> FramePlacement | None:
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        if self.state[i] == 0:
+            return None
+        cx, cy, side, angle = (float(v) for v in self.geometry[i])
+        return FramePlacement(FaceGeometry(cx, cy, side, angle), float(self.confidence[i]), bool(self.state[i] == 2))
+
+    @property
+    def found(self) -> np.ndarray:
+        return self.state > 0
+
+    def set(self, i: int, det: Detection, state: int) -> None:
+        self.geometry[i] = _row(det)
+        self.confidence[i] = det.confidence
+        self.state[i] = state
+
+
+def interpolate_track(track: Track | None, n_frames: int, max_gap_frames: int, hold_frames: int = 0) -> Placements:
     """Per-frame placement for frames 0..n_frames-1: detections where seen, linear interpolation
     between two detections at most `max_gap_frames` + 1 apart, the first/last detection held for
-    `hold_frames` before/after the track (the frames between detection frames), None elsewhere.
+    `hold_frames` before/after the track (the frames between detection frames), none elsewhere.
 
     Interpolating between known positions (instead of predicting forward) is possible because
     the pipeline detects over the whole video before it crops; it never lags behind a moving head.
     """
-    out: list[FramePlacement | None] = [None] * n_frames
-    frames, dets = track.frames, track.detections
-    if not frames:
+    out = Placements(n_frames)
+    if track is None or not track.frames:
         return out
+    frames, dets = track.frames, track.detections
     for i in range(max(0, frames[0] - hold_frames), min(frames[0], n_frames)):
-        out[i] = FramePlacement(FaceGeometry.from_detection(dets[0]), dets[0].confidence, False)
+        out.set(i, dets[0], 1)
     for i in range(frames[-1] + 1, min(frames[-1] + 1 + hold_frames, n_frames)):
-        out[i] = FramePlacement(FaceGeometry.from_detection(dets[-1]), dets[-1].confidence, False)
+        out.set(i, dets[-1], 1)
     for k, (f, det) in enumerate(zip(frames, dets)):
         if 0 <= f < n_frames:
-            out[f] = FramePlacement(FaceGeometry.from_detection(det), det.confidence, True)
+            out.set(f, det, 2)
         if k + 1 == len(frames):
             break
         g = frames[k + 1]
-        if g - f > max_gap_frames + 1:
+        stop = min(g, n_frames)
+        if g - f > max_gap_frames + 1 or stop <= f + 1:
             continue
-        a, b = FaceGeometry.from_detection(det), FaceGeometry.from_detection(dets[k + 1])
-        conf = min(det.confidence, dets[k + 1].confidence)
-        for i in range(f + 1, min(g, n_frames)):
-            t = (i - f) / (g - f)
-            geom = FaceGeometry(
-                a.cx + t * (b.cx - a.cx), a.cy + t * (b.cy - a.cy),
-                a.side + t * (b.side - a.side), a.angle + t * (b.angle - a.angle),
-            )
-            out[i] = FramePlacement(geom, conf, False)
+        a, b = _row(det), _row(dets[k + 1])
+        t = (np.arange(f + 1, stop) - f)[:, None] / float(g - f)
+        out.geometry[f + 1 : stop] = a + t * (b - a)
+        out.confidence[f + 1 : stop] = min(det.confidence, dets[k + 1].confidence)
+        out.state[f + 1 : stop] = 1
     return out
 
 

@@ -2,15 +2,16 @@
 
 Three streaming passes over the file, none holding more than one frame:
 
-1. faces: every frame is demuxed, every `detect_every`-th is converted and searched with Haar
-   (on a shrunk gray copy); detections are linked into tracks and the patient's track is chosen
-   over the whole video, then interpolated over the frames between detections.
+1. faces: every frame is demuxed, every `detect_every`-th is converted and its faces found
+   (full-frame Haar on a shrunk gray copy every 2 s, template tracking in between); detections
+   are linked into tracks, the patient's track is chosen over the whole video, then
+   interpolated over the frames between detections.
 2. aus: every frame is decoded, the patient's face cropped with the stored geometry, the AU
    stage updated and the spotting feature (256 values, float16) kept per frame.
 3. emotion: after spotting, the file is read again up to the last episode, converting only the
    onset and apex frames, whose crops go to the emotion CNN.
 
-Decoding 640x360 H.264 runs at well over 1,000 frames/s, so the extra passes cost less than
+Decoding 640x360 H.264 costs under 1 ms of CPU per frame, so the extra passes cost less than
 keeping crops (16 KiB per frame, which would make memory grow with video length) or predicting
 faces forward; measured figures are in bench/RESULTS.md.
 
@@ -22,6 +23,7 @@ p(e) ∝ mapper(e) * cnn(FINE_TO_3[e]), normalised, and the episode's emotion is
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +34,7 @@ import numpy as np
 
 from core.errors import NoFaceError
 from core.face import (
-    FaceDetector, FaceDetectorParams, FaceTracker, FramePlacement, TrackParams, crop_face,
+    FaceDetector, FaceDetectorParams, FaceTracker, Placements, TrackParams, crop_face,
     interpolate_track,
 )
 from core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
@@ -105,28 +107,26 @@ class Models:
 
 @dataclass
 class FacePass:
-    """Result of pass 1: per analysed frame, where the patient's face is (None: no face)."""
+    """Result of pass 1: each analysed frame's source index and time, and where the patient's face is."""
 
     frame_index: np.ndarray
     time_s: np.ndarray
-    placements: list[FramePlacement | None]
+    placements: Placements
     faces_seen: int  # most faces detected in one frame
-    width: int
-    height: int
 
 
 def find_patient_faces(
     reader: VideoReader, options: AnalysisOptions, progress: ProgressCallback | None = None
 ) -> FacePass:
-    """Pass 1: detect on every `detect_every`-th frame (full-frame search every
-    `full_detect_every_s`, a search near each followed face otherwise), link tracks, choose the
-    patient's and place it on every frame."""
+    """Pass 1: look for faces on every `detect_every`-th frame (full-frame Haar every
+    `full_detect_every_s`, template tracking of each followed face otherwise; see
+    `core.face.FaceTracker`), link tracks, choose the patient's and place it on every frame."""
     tracker = FaceTracker(
         FaceDetector(options.detector), options.tracking, options.detect_every,
         max(1, round(options.full_detect_every_s * (reader.info.analysed_fps or 1.0))),
     )
-    indices: list[int] = []
-    times: list[float] = []
+    indices = array("i")  # compact: a long video has hundreds of thousands of frames
+    times = array("d")
     total = reader.expected_frames
     for pos, frame in enumerate(reader.frames(decode=tracker.wants)):
         indices.append(frame.index)
@@ -138,13 +138,10 @@ def find_patient_faces(
     n = len(indices)
     report(progress, Progress("faces", n, n))
     track = tracker.patient()
-    placements: list[FramePlacement | None] = (
-        [None] * n if track is None
-        else interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1)
-    )
+    placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1)
     return FacePass(
-        np.asarray(indices, np.int32), np.asarray(times, np.float64), placements,
-        tracker.most_faces, *tracker.frame_size,
+        np.frombuffer(indices, np.int32).copy(), np.frombuffer(times, np.float64).copy(), placements,
+        tracker.most_faces,
     )
 
 
@@ -205,7 +202,7 @@ def _episode_crops(
     reader: VideoReader, faces: FacePass, positions: Sequence[int], progress: ProgressCallback | None
 ) -> dict[int, np.ndarray]:
     """Pass 3: crops of the given frame positions only (converted, all others just decoded)."""
-    wanted = {p for p in positions if faces.placements[p] is not None}
+    wanted = {p for p in positions if faces.placements.found[p]}
     crops: dict[int, np.ndarray] = {}
     if not wanted:
         return crops
@@ -272,7 +269,7 @@ def analyze_video(
 
     faces = find_patient_faces(reader, options, progress)
     n = len(faces.frame_index)
-    if not any(p is not None for p in faces.placements):
+    if not faces.placements.found.any():
         raise NoFaceError(
             f"{reader.path.name}: no face was found in any of its {n} frame(s). mescreen needs the "
             "patient's face, frontal and well lit, filling at least a tenth of the picture's height."
@@ -282,7 +279,7 @@ def analyze_video(
     report(progress, Progress("spotting", 0, 1))
     fps = reader.info.analysed_fps
     spot = Spotter(options.spotter).spot(
-        built.features.astype(np.float32), faces.time_s, faces.frame_index, fps, n_blocks=APPEARANCE_BLOCKS
+        built.features, faces.time_s, faces.frame_index, fps, n_blocks=APPEARANCE_BLOCKS
     )
     episodes = spot.episodes
     report(progress, Progress("spotting", 1, 1))

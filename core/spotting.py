@@ -86,17 +86,33 @@ def _shift(x: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def feature_difference(features: np.ndarray, k: int, top_fraction: float, n_blocks: int | None = None) -> np.ndarray:
+def feature_difference(
+    features: np.ndarray, k: int, top_fraction: float, n_blocks: int | None = None, chunk: int = 2048
+) -> np.ndarray:
     """F(t): mean of the largest block differences between f(t) and (f(t-k) + f(t+k)) / 2.
 
     `n_blocks` splits each row into that many equal blocks (the appearance feature); None makes
-    every column its own block (e.g. AU intensities imported from another tool)."""
+    every column its own block (e.g. AU intensities imported from another tool). Computed over
+    `chunk` frames at a time (plus k on each side), in float32, so memory does not grow with
+    the recording's length."""
+    n = features.shape[0]
+    out = np.full(n, np.nan, np.float32)
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        lo, hi = max(0, start - k), min(n, stop + k)
+        out[start:stop] = _feature_difference(features[lo:hi].astype(np.float32), k, top_fraction, n_blocks)[
+            start - lo : stop - lo
+        ]
+    return out
+
+
+def _feature_difference(features: np.ndarray, k: int, top_fraction: float, n_blocks: int | None) -> np.ndarray:
     n, d = features.shape
     blocks = features.reshape(n, n_blocks or d, -1)
     reference = (_shift(blocks, -k) + _shift(blocks, k)) / 2.0
     diff = np.abs(blocks - reference).mean(axis=2)  # (n, blocks); NaN if any frame lacks a face
     top = max(1, int(round(top_fraction * diff.shape[1])))
-    ranked = -np.sort(-np.where(np.isnan(diff), -np.inf, diff), axis=1)[:, :top]
+    ranked = np.partition(np.where(np.isnan(diff), -np.inf, diff), -top, axis=1)[:, -top:]
     out = ranked.mean(axis=1)
     out[np.isnan(diff).any(axis=1)] = np.nan
     return out
@@ -124,8 +140,8 @@ class Spotter:
         self, features: np.ndarray, time_s: np.ndarray, frame_index: np.ndarray, fps: float,
         n_blocks: int | None = None,
     ) -> SpotResult:
-        """Episodes from per-frame features (n, d), NaN rows where no face; `n_blocks` as in
-        `feature_difference`."""
+        """Episodes from per-frame features (n, d), any float dtype, NaN rows where no face;
+        `n_blocks` as in `feature_difference`."""
         p = self.params
         n = features.shape[0]
         face = np.isfinite(features).all(axis=1) if n else np.zeros(0, bool)

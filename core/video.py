@@ -129,7 +129,14 @@ class VideoReader:
         )
 
     def _open(self) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        # OpenCV logs a warning to stderr for files it cannot open; the InputError says it better
+        logging = cv2.utils.logging
+        level = logging.getLogLevel()
+        logging.setLogLevel(min(level, logging.LOG_LEVEL_ERROR))
+        try:
+            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        finally:
+            logging.setLogLevel(level)
         if not cap.isOpened():
             cap.release()
             raise InputError(self._unreadable_message())
@@ -214,6 +221,8 @@ class VideoReader:
                     return
                 source += 1
                 position += 1
+        except cv2.error as exc:  # a decoder failure in the middle of the file
+            raise InputError(f"{self.path.name}: decoding failed at frame {source} ({exc.err or exc}).") from exc
         finally:
             cap.release()
         self._finish(position, source, last_time)

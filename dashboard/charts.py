@@ -6,6 +6,8 @@ one plots and the PDF report can draw the same numbers with ReportLab (dashboard
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -30,11 +32,16 @@ def _figure(title: str, **layout: object) -> go.Figure:
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
     """An empty chart that says why it is empty, rather than blank axes."""
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+    fig.add_annotation(text="<br>".join(textwrap.wrap(message, 55)), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
                        font=dict(size=14, color="#666"))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def _count_step(largest: int) -> int:
+    """Whole-number tick spacing for counts (Plotly would otherwise label 0.2, 0.4, ...)."""
+    return max(1, int(np.ceil(largest / 6)))
 
 
 def emotion_distribution(result: SessionResult) -> go.Figure:
@@ -50,7 +57,7 @@ def emotion_distribution(result: SessionResult) -> go.Figure:
             marker_color=[emotion_colour(e) for e in counts["emotion"]],
             hovertemplate="%{x}: %{y} " + kind + "<extra></extra>",
         )
-    fig.update_yaxes(tickformat="d", rangemode="tozero")
+    fig.update_yaxes(tickformat="d", rangemode="tozero", dtick=_count_step(int(counts["total"].max())))
     return fig
 
 
@@ -67,8 +74,8 @@ def emotion_over_time(result: SessionResult) -> go.Figure:
         column = binned.values[:, j]
         if np.all(np.isnan(column)):
             continue
-        fig.add_scatter(x=binned.time_s, y=column, mode="lines", name=name,
-                        line=dict(color=emotion_colour(name)), connectgaps=False)
+        fig.add_scatter(x=binned.time_s, y=column, mode="lines+markers", name=name,
+                        line=dict(color=emotion_colour(name)), marker=dict(size=4), connectgaps=False)
     for ep in result.episodes:
         fig.add_vline(x=ep.apex_s, line=dict(color=emotion_colour(ep.emotion), width=1, dash="dot"))
     return fig
@@ -131,7 +138,7 @@ def cluster_distribution(result: SessionResult) -> go.Figure:
         marker_color=[emotion_colour(e) for e in table["emotion"]],
         hovertemplate="%{y}: %{x} episodes<extra></extra>", showlegend=False,
     )
-    fig.update_xaxes(tickformat="d", rangemode="tozero")
+    fig.update_xaxes(tickformat="d", rangemode="tozero", dtick=_count_step(int(table["episodes"].max())))
     fig.update_yaxes(autorange="reversed")
     return fig
 

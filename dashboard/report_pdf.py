@@ -27,7 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
-    KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
+    KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
 )
 
 from core import INTENDED_USE, __version__
@@ -164,7 +164,7 @@ def _line_chart(title: str, t: np.ndarray, columns: list[tuple[str, np.ndarray, 
     plot.data = data
     for i, colour in enumerate(line_colours):
         plot.lines[i].strokeColor = colors.HexColor(colour)
-        plot.lines[i].strokeWidth = 1.2
+        plot.lines[i].strokeWidth = 2
     _time_axis(plot, end_s)
     plot.yValueAxis.valueMin = 0
     if y_max is not None:
@@ -389,7 +389,7 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
                                  textColor=colors.HexColor(LEVEL_COLOURS.get(level, "#333333")))
     story.append(_p(f"Level: {level} - {LEVEL_WORDS.get(level, level)}", level_style))
     if result.screening.reasons:
-        story.append(_p("What raised it:", st["body"]))
+        story.append(_p("Why this level:", st["body"]))
         for reason in result.screening.reasons:
             story.append(_p(f"\u2022 {reason}", st["body"]))
     else:
@@ -397,15 +397,19 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
     story.append(Spacer(1, 4))
     ind = summary.indicators_table(result)
     if not ind.empty:
+        # References are long and shared by several indicators: numbered once below the table.
+        refs = list(dict.fromkeys(r for r in ind["reference"] if r))
+        ind["reference"] = [f"[{refs.index(r) + 1}]" if r else "" for r in ind["reference"]]
+        ind = ind.rename(columns={"reference": "ref."})
         story.append(_frame_table(
-            ind, st["small"],
-            [38 * mm, 14 * mm, 18 * mm, 13 * mm, CHART_W - 119 * mm, 36 * mm]))
+            ind, st["small"], [44 * mm, 14 * mm, 16 * mm, 14 * mm, CHART_W - 100 * mm, 12 * mm]))
+        for i, ref in enumerate(refs, start=1):
+            story.append(_p(f"[{i}] {ref}", st["small"]))
     if result.warnings:
         story.append(_p("Analysis notes", st["h2"]))
         for w in result.warnings:
             story.append(_p(f"\u2022 {w}", st["body"]))
 
-    story.append(PageBreak())
     story.append(_p("Charts", st["h2"]))
     for drawing in session_drawings(result):
         story.append(KeepTogether([drawing, Spacer(1, 8)]))
@@ -415,7 +419,7 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
     if episodes.empty:
         story.append(_p("No facial movement episodes were found in this recording.", st["body"]))
     else:
-        widths = [w * mm for w in (6, 11, 12, 12, 12, 13, 18, 12, 26, 26)]
+        widths = [w * mm for w in (6, 12, 11, 11, 11, 12, 17, 13, 27, 26)]
         story.append(_frame_table(episodes, st["small"], widths + [CHART_W - sum(widths)]))
     clusters = summary.cluster_table(result)
     if not clusters.empty:

@@ -30,7 +30,7 @@ import pandas as pd
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-from core.au_model import AUDetector, HOGParams, hog_features
+from core.au_model import MIN_AUC, MIN_F1_GAIN, AUDetector, HOGParams, hog_features
 from core.facs import au_vector
 from core.datapaths import model_version
 from core.labels import AU_DESCRIPTIONS, AU_NAMES
@@ -239,8 +239,8 @@ def train_and_report(
     seed: int = 0,
     folds: int = 5,
     copies: int = 2,
-    n_components: int = 200,
-    C: float = 0.05,
+    n_components: int = 400,
+    C: float = 0.0005,
     evaluate: bool = True,
     limit_subjects: int | None = None,
     command: str = "",
@@ -293,7 +293,8 @@ def detector_card(detector: AUDetector, version: str) -> str:
     data = meta["data"]
     evaluation = meta.get("evaluation") or {}
     aus = ", ".join(f"{a} ({AU_DESCRIPTIONS.get(a, '?')})" for a in detector.au_names)
-    thresholds = " | ".join(f"{a} {t:.2f}" for a, t in zip(detector.au_names, detector.thresholds_))
+    thresholds = " | ".join(f"{a} {t:.2f}" if t <= 1 else f"{a} never (unreliable)"
+                            for a, t in zip(detector.au_names, detector.thresholds_))
     neutral = " | ".join(f"{a} {t:.3f}" for a, t in zip(detector.au_names, detector.neutral_level_))
     parts = [
         "# Model card: AU detector (`models/au_detector.npz` + `.json`)",
@@ -313,7 +314,10 @@ def detector_card(detector: AUDetector, version: str) -> str:
         f"128x128 face crop, standardisation, PCA ({detector.n_components} components), one class-balanced "
         f"logistic regression per AU (C={detector.C}), folded into one affine map: about 0.3 ms per frame "
         "on one core. Decision thresholds maximise F1 on grouped out-of-fold predictions and are kept "
-        "within [0.05, 0.95] so that no AU is 'always on'.",
+        "within [0.05, 0.95] so that no AU is 'always on'. An AU whose out-of-fold AUC is below "
+        f"{MIN_AUC} or whose F1 is below {MIN_F1_GAIN}x the F1 of always answering 'present' is shipped "
+        "as unreliable: its probability is reported but its threshold is above 1, so it is never called "
+        "active (the same rule is applied inside every evaluation fold, so the figures below include it).",
         "",
         f"Thresholds: {thresholds}",
         "",

@@ -19,7 +19,7 @@ import numpy as np
 from core.emotion import network_input
 from core.emotion_net import build_emotion_net, build_plain_cnn
 from core.labels import EMOTIONS_3
-from core.training.loso import EstimatorFactory, out_of_fold
+from core.training.loso import EstimatorFactory, Views, out_of_fold_views
 from core.training.megc import MegcSet, apex_crops, flow_images
 from core.training.metrics import TABLE_HEADER, ClassificationReport, classification_report
 
@@ -46,6 +46,8 @@ class EmotionCNNConfig:
     class_weight: bool = True  # inverse class frequency, so negative does not swamp the others
     flip: str = "none"  # "none", "image" (mirror) or "flow" (mirror and negate u)
     n_members: int = 1
+    tta: bool = False  # average the prediction with that of the mirrored input (needs flip)
+    lr_decay: bool = False  # cosine decay of the learning rate to 0 over the epochs
     seed: int = 0
 
 
@@ -94,10 +96,11 @@ class EmotionCNN:
         for k in range(c.n_members):
             keras.utils.set_random_seed(c.seed + 1000 * k)
             model = self._build(self.input_shape_, len(self.classes_), k)  # type: ignore[arg-type]
-            optimizer = (
-                keras.optimizers.SGD(c.learning_rate, momentum=0.9) if c.optimizer == "sgd"
-                else keras.optimizers.Adam(c.learning_rate)
-            )
+            rate: Any = c.learning_rate
+            if c.lr_decay:
+                steps = c.epochs * int(np.ceil(len(t_train) / c.batch_size))
+                rate = keras.optimizers.schedules.CosineDecay(c.learning_rate, steps)
+            optimizer = keras.optimizers.SGD(rate, momentum=0.9) if c.optimizer == "sgd" else keras.optimizers.Adam(rate)
             model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
             model.fit(X_train, t_train, batch_size=c.batch_size, epochs=c.epochs, class_weight=weights,
                       shuffle=True, verbose=0)
@@ -105,12 +108,24 @@ class EmotionCNN:
         self.model_ = self._ensemble(members)
         return self
 
-    def predict_proba(self, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    def _forward(self, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
         if self.model_ is None:
             raise RuntimeError("EmotionCNN is not fitted")
         out = [np.asarray(self.model_(X[i:i + batch_size].astype(np.float32), training=False))
                for i in range(0, len(X), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, len(self.classes_)))
+
+    def proba_views(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Probabilities without ("plain") and with ("mirrored") test-time mirroring."""
+        plain = self._forward(X)
+        if self.config.flip == "none" or len(X) == 0:
+            return {"plain": plain}
+        mirrored = augment(X.astype(np.float32), np.zeros(len(X), int), self.config.flip)[0][len(X):]
+        return {"plain": plain, "mirrored": (plain + self._forward(mirrored)) / 2}
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        views = self.proba_views(X) if self.config.tta else {"plain": self._forward(X)}
+        return views.get("mirrored", views["plain"])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -201,6 +216,22 @@ def evaluate(
     verbose: bool = False,
 ) -> EmotionEvaluation:
     """LOSO (or grouped folds) over `data.subject`; targets default to label3."""
+    return evaluate_views(name, data, X, make_estimator, y=y, labels=labels, n_folds=n_folds, verbose=verbose)[""]
+
+
+def evaluate_views(
+    name: str,
+    data: MegcSet,
+    X: np.ndarray,
+    make_estimator: EstimatorFactory,
+    *,
+    views: Views | None = None,
+    y: np.ndarray | None = None,
+    labels: list[str] | None = None,
+    n_folds: int | None = None,
+    verbose: bool = False,
+) -> dict[str, EmotionEvaluation]:
+    """`evaluate` for each named prediction `views` gives (default: predict_proba, named "")."""
     y = data.label3 if y is None else np.asarray(y)
     labels = labels or list(EMOTIONS_3)
     start = time.perf_counter()
@@ -209,13 +240,19 @@ def evaluate(
         if verbose:
             print(f"  [{name}] fold {i}/{n} ({time.perf_counter() - start:.0f} s)", flush=True)
 
-    oof = out_of_fold(make_estimator, X, y, data.subject, classes=labels, n_folds=n_folds, on_fold=on_fold)
-    reports = {"all": classification_report(y, oof.y_pred, labels)}
-    for part in ("casme2", "samm"):
-        mask = data.dataset == part
-        if mask.any():
-            reports[part] = classification_report(y[mask], oof.y_pred[mask], labels)
-    return EmotionEvaluation(name, reports, oof.n_folds, time.perf_counter() - start, oof.proba)
+    kwargs = {"views": views} if views is not None else {}
+    oofs = out_of_fold_views(make_estimator, X, y, data.subject, classes=labels, n_folds=n_folds,
+                             on_fold=on_fold, **kwargs)
+    seconds = time.perf_counter() - start
+    out = {}
+    for view, oof in oofs.items():
+        reports = {"all": classification_report(y, oof.y_pred, labels)}
+        for part in ("casme2", "samm"):
+            mask = data.dataset == part
+            if mask.any():
+                reports[part] = classification_report(y[mask], oof.y_pred[mask], labels)
+        out[view] = EmotionEvaluation(f"{name}, {view}" if view else name, reports, oof.n_folds, seconds, oof.proba)
+    return out
 
 
 def describe(evaluation: EmotionEvaluation) -> str:

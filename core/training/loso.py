@@ -27,6 +27,45 @@ class OutOfFold:
     n_folds: int
 
 
+#: Maps a fitted estimator and test inputs to named probability arrays (in estimator.classes_ order).
+Views = Callable[[Any, np.ndarray], dict[str, np.ndarray]]
+
+
+def _predict_proba(estimator: Any, X: np.ndarray) -> dict[str, np.ndarray]:
+    return {"": np.asarray(estimator.predict_proba(X))}
+
+
+def out_of_fold_views(
+    make_estimator: EstimatorFactory,
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    classes: list[str],
+    views: Views = _predict_proba,
+    n_folds: int | None = None,
+    on_fold: Callable[[int, int], None] | None = None,
+) -> dict[str, OutOfFold]:
+    """Like `out_of_fold`, with several predictions per fitted model (e.g. with and without
+    test-time augmentation), so comparing them costs no extra training."""
+    y = np.asarray(y)
+    groups = np.asarray(groups)
+    splitter = LeaveOneGroupOut() if n_folds is None else GroupKFold(n_splits=n_folds)
+    splits = list(splitter.split(X, y, groups))
+    probas: dict[str, np.ndarray] = {}
+    for i, (train, test) in enumerate(splits):
+        estimator = make_estimator()
+        estimator.fit(X[train], y[train])
+        for name, fold_proba in views(estimator, X[test]).items():
+            proba = probas.setdefault(name, np.zeros((len(y), len(classes)), dtype=np.float64))
+            for j, cls in enumerate(estimator.classes_):
+                proba[test, classes.index(str(cls))] = fold_proba[:, j]
+        if on_fold is not None:
+            on_fold(i + 1, len(splits))
+    return {name: OutOfFold(np.asarray(classes)[np.argmax(p, axis=1)], p, list(classes), len(splits))
+            for name, p in probas.items()}
+
+
 def out_of_fold(
     make_estimator: EstimatorFactory,
     X: np.ndarray,
@@ -42,18 +81,4 @@ def out_of_fold(
     The estimator must expose fit(X, y), predict_proba(X) and `classes_`; its probabilities are
     re-ordered into `classes` so folds whose training part lacks a class still line up.
     """
-    y = np.asarray(y)
-    groups = np.asarray(groups)
-    splitter = LeaveOneGroupOut() if n_folds is None else GroupKFold(n_splits=n_folds)
-    splits = list(splitter.split(X, y, groups))
-    proba = np.zeros((len(y), len(classes)), dtype=np.float64)
-    for i, (train, test) in enumerate(splits):
-        estimator = make_estimator()
-        estimator.fit(X[train], y[train])
-        fold_proba = np.asarray(estimator.predict_proba(X[test]))
-        for j, cls in enumerate(estimator.classes_):
-            proba[test, classes.index(str(cls))] = fold_proba[:, j]
-        if on_fold is not None:
-            on_fold(i + 1, len(splits))
-    y_pred = np.asarray(classes)[np.argmax(proba, axis=1)]
-    return OutOfFold(y_pred=y_pred, proba=proba, classes=list(classes), n_folds=len(splits))
+    return out_of_fold_views(make_estimator, X, y, groups, classes=classes, n_folds=n_folds, on_fold=on_fold)[""]

@@ -51,7 +51,7 @@ if result is None:
 ui.intended_use()
 ui.level_badge(result.screening.level)
 if result.screening.reasons:
-    st.markdown("**What raised it**")
+    st.markdown("**Why this level**")
     st.markdown("\n".join(f"- {r}" for r in result.screening.reasons))
 
 facts = dict(summary.session_facts(result))
@@ -72,7 +72,11 @@ def chart(name: str) -> None:
 
 st.header("Screening indicators")
 chart("indicators")
-st.dataframe(summary.indicators_table(result), hide_index=True, width="stretch")
+st.dataframe(summary.indicators_table(result), hide_index=True, width="stretch", column_config={
+    "indicator": st.column_config.TextColumn(width="medium"),
+    "evidence": st.column_config.TextColumn(width="large"),
+    "reference": st.column_config.TextColumn(width="large"),
+})
 
 st.header("Emotions")
 left, right = st.columns(2)

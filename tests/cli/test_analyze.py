@@ -37,17 +37,27 @@ def test_bad_files_give_one_clear_line_and_exit_2(tmp_path: Path, capsys, conten
     assert "Traceback" not in err
 
 
+@pytest.mark.realdata
 def test_missing_models_are_named_with_their_command(tmp_path: Path, capsys, monkeypatch, images_dir: Path) -> None:
     monkeypatch.setenv("MESCREEN_MODELS", str(tmp_path / "none"))
     assert main(["analyze", str(images_dir / "single_face.jpg"), "--no-progress"]) == 2
     assert "mescreen train" in capsys.readouterr().err
 
 
+@pytest.mark.realdata
+def test_output_folder_must_exist(tmp_path: Path, images_dir: Path, capsys, fakes) -> None:
+    out = tmp_path / "missing" / "out.json"
+    assert main(["analyze", str(images_dir / "single_face.jpg"), "--json", str(out), "--no-progress"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
 def test_no_face_is_a_clear_error(videos_dir: Path, capsys, fakes) -> None:
     assert main(["analyze", str(videos_dir / "no_face.mp4"), "--no-progress"]) == 2
     assert "no face was found" in capsys.readouterr().err
 
 
+@pytest.mark.realdata
 def test_json_and_openface_csv(tmp_path: Path, videos_dir: Path, capsys, fakes) -> None:
     out_json, out_csv = tmp_path / "out.json", tmp_path / "out.csv"
     code = main(["analyze", str(videos_dir / "single_face.mp4"), "--json", str(out_json), "--csv", str(out_csv)])
@@ -65,6 +75,7 @@ def test_json_and_openface_csv(tmp_path: Path, videos_dir: Path, capsys, fakes) 
     assert set(frame["AU04_c"]) <= {0, 1}
 
 
+@pytest.mark.realdata
 def test_patient_session_is_stored(tmp_path: Path, videos_dir: Path, monkeypatch, capsys, fakes) -> None:
     from db.engine import open_store, upgrade
     from db.repository import create_patient, load_session
@@ -84,6 +95,7 @@ def test_patient_session_is_stored(tmp_path: Path, videos_dir: Path, monkeypatch
     assert result is not None and len(result.series) == 72
 
 
+@pytest.mark.realdata
 def test_unknown_patient_fails_before_the_analysis(tmp_path: Path, videos_dir: Path, monkeypatch, capsys, fakes) -> None:
     from db.engine import upgrade
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from core.au_model import THRESHOLD_RANGE, AUDetector, best_f1_threshold, hog_features
+from core.au_model import NEVER_ACTIVE, THRESHOLD_RANGE, AUDetector, best_f1_threshold, hog_features
 from core.errors import InputError
 from core.labels import AU_NAMES
 
@@ -51,6 +51,15 @@ def test_thresholds_and_neutral_levels_are_set_within_range(fitted: AUDetector) 
     assert fitted.thresholds_.shape == (3,)
     assert np.all((fitted.thresholds_ >= THRESHOLD_RANGE[0]) & (fitted.thresholds_ <= THRESHOLD_RANGE[1]))
     assert np.all(fitted.neutral_level_ < fitted.thresholds_)  # resting faces read below threshold
+
+
+def test_an_unlearnable_au_is_never_called_active() -> None:
+    crops, Y, groups = synthetic(144, 6)
+    Y[:, 2] = np.random.default_rng(7).random(len(Y)) < 0.3  # labels unrelated to the image
+    det = AUDetector(NAMES, n_components=30, C=0.1).fit(crops, Y, groups)
+    assert det.reliable_.tolist() == [True, True, False]
+    assert det.thresholds_[2] == NEVER_ACTIVE
+    assert det.predict(crops)[:, 2].sum() == 0
 
 
 def test_save_load_round_trip_is_exact_and_pickle_free(fitted: AUDetector, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 from fake_models import fake_models
 
 from core.errors import InputError, NoFaceError
+from core.face import TrackParams
 from core.pipeline import AnalysisOptions, analyze_video
 from core.result import SessionResult
 from core.video import ReadLimits
@@ -92,6 +93,11 @@ def test_several_faces_in_a_still(images_dir: Path, models) -> None:
     assert len(result.series) == 1 and result.series.face_found[0]
     assert result.episodes == []
     assert any("faces were seen" in w for w in result.warnings)
+    # the user can point at another face: the one at the upper left of this group photo
+    other = analyze_video(images_dir / "multi_face.jpg", AnalysisOptions(tracking=TrackParams(near=(0.15, 0.1))),
+                          models=models)
+    assert other.series.face_found[0] and other.series.face_size[0] != result.series.face_size[0]
+    assert other.options["tracking"]["near"] == [0.15, 0.1]
 
 
 def test_grayscale_stills(tmp_path: Path, images_dir: Path, models) -> None:

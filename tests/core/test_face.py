@@ -123,6 +123,7 @@ def test_tracks_end_after_long_gaps() -> None:
     assert len(builder.tracks) == 2
 
 
+@pytest.mark.realdata
 def test_crop_still_on_real_images(images_dir: Path) -> None:
     single = cv2.imread(str(images_dir / "single_face.jpg"))
     face = crop_still(single)
@@ -140,6 +141,7 @@ def test_crop_still_on_real_images(images_dir: Path) -> None:
     assert crop_still(cv2.imread(str(images_dir / "free-mountain-vector-01.jpg"))) is None
 
 
+@pytest.mark.realdata
 def test_crop_still_picks_the_largest_of_several_faces(images_dir: Path) -> None:
     image = cv2.imread(str(images_dir / "multi_face.jpg"))
     face = crop_still(image)

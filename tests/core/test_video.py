@@ -150,6 +150,7 @@ def test_size_and_pixel_limits(tmp_path: Path) -> None:
     assert probe(path).width == 400
 
 
+@pytest.mark.realdata
 def test_real_video_metadata(videos_dir: Path) -> None:
     reader = VideoReader(videos_dir / "WolfgangLanger_Pexels.mp4")
     assert (reader.info.width, reader.info.height) == (640, 360)

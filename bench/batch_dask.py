@@ -3,9 +3,11 @@ process analysing the same manifest in a loop, and Dask's scheduling overhead pe
 
 Each configuration runs cold in its own subprocess (imports, model loading and, for Dask, cluster
 start and stop included, as when a user runs the command) against its own fresh SQLite store, so
-nothing is skipped. The manifest is every video in $MESCREEN_DATA/videos that has a face.
+nothing is skipped. The manifest holds copies of every video in $MESCREEN_DATA/videos that has a
+face (one video is a few seconds of analysis, while loading TensorFlow and the models takes about
+ten: copies make the batch long enough for the workers' throughput to show).
 
-    MESCREEN_DATA=/path/to/data .venv/bin/python bench/batch.py [--repeat 1]
+    MESCREEN_DATA=/path/to/data .venv/bin/python bench/batch_dask.py [--copies 3] [--repeat 1]
 
 prints a Markdown section for bench/RESULTS.md. The machine is shared: the load average before
 and after each run is printed with it.
@@ -14,6 +16,7 @@ and after each run is printed with it.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -32,11 +35,21 @@ NAMES = {"cli": "`mescreen analyze` once per video", "single": "one process, mod
          "1": "`mescreen batch --workers 1`", "2": "`mescreen batch --workers 2`"}
 
 
-def _manifest(folder: Path) -> Path:
+def _manifest(folder: Path, copies: int) -> Path:
+    """`copies` copies of each shared video, each with a distinct tail appended (decoders ignore it)
+    so that its content hash differs: the batch would otherwise skip repeated content. The copies
+    live in a temporary folder deleted after the run."""
     from core.datapaths import require_data_root
 
     videos = require_data_root() / "videos"
-    lines = ["video,patient,recorded_on"] + [f"{videos / name},BENCH{i:02d},2026-01-0{i + 1}" for i, name in enumerate(VIDEOS)]
+    lines = ["video,patient,recorded_on"]
+    for name in VIDEOS:
+        data = (videos / name).read_bytes()
+        for c in range(copies):
+            i = len(lines)
+            copy = folder / f"{Path(name).stem}_{c}{Path(name).suffix}"
+            copy.write_bytes(data + f"mescreen-bench-copy-{c}".encode())
+            lines.append(f"{copy},BENCH{i:03d},{dt.date(2026, 1, 1) + dt.timedelta(days=i)}")
     path = folder / "manifest.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -149,7 +162,8 @@ def _markdown(runs: list[dict], overhead: dict, command: str) -> str:
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, Python "
         f"{platform.python_version()}, shared with other jobs (1-min load average before/after each run shown). "
-        f"Command: `{command}`. Manifest: {', '.join(VIDEOS)} ({runs[0]['frames']} frames). Each run is cold "
+        f"Command: `{command}`. Manifest: {runs[0]['videos']} videos, copies of {', '.join(VIDEOS)} made distinct "
+        f"by an appended tail ({runs[0]['frames']} frames). Each run is cold "
         "(new process: imports, model loading, cluster start/stop) with a fresh SQLite store.",
         "",
         "| run | workers | wall s (cold, whole command) | processing s | videos/hour | frames/s | sum of task s | overhead s/video | load before/after |",
@@ -158,13 +172,13 @@ def _markdown(runs: list[dict], overhead: dict, command: str) -> str:
     for r in runs:
         name = NAMES[r["config"]]
         task_sum = sum(r["task_s"])
-        # Time the cluster spent not running analysis, spread over the videos (scheduling, idle
-        # workers at the end of an uneven batch, worker model loading).
-        overhead = (r["processing_s"] * r["workers"] - task_sum) / r["videos"]
+        # Worker time not spent inside a task, spread over the videos (scheduling, and workers idle
+        # at the end of an uneven batch).
+        idle = (r["processing_s"] * r["workers"] - task_sum) / r["videos"]
         lines.append(
             f"| {name} | {r['workers']} | {r['wall_s']:.1f} | {r['processing_s']:.1f} | "
             f"{r['videos'] / r['wall_s'] * 3600:.0f} | {r['frames'] / r['wall_s']:.1f} | {task_sum:.1f} | "
-            f"{overhead:.2f} | {r['load_before']:.1f}/{r['load_after']:.1f} |"
+            f"{idle:.2f} | {r['load_before']:.1f}/{r['load_after']:.1f} |"
         )
     lines += [
         "",
@@ -180,6 +194,7 @@ def _markdown(runs: list[dict], overhead: dict, command: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs of each configuration")
+    parser.add_argument("--copies", type=int, default=3, help="copies of each shared video in the manifest")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--manifest", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -187,11 +202,11 @@ def main() -> None:
         print(json.dumps(run_config(args.child, args.manifest)))
         return
     with tempfile.TemporaryDirectory(prefix="mescreen-bench-manifest-") as folder:
-        manifest = _manifest(Path(folder))
+        manifest = _manifest(Path(folder), args.copies)
         runs = [_cold_run(config, manifest, i) for i in range(args.repeat) for config in CONFIGS]
     for r in runs:
         print(json.dumps(r), file=sys.stderr)
-    command = "python bench/batch.py" + (f" --repeat {args.repeat}" if args.repeat != 1 else "")
+    command = f"python bench/batch_dask.py --copies {args.copies} --repeat {args.repeat}"
     print(_markdown(runs, scheduling_overhead(), command))
 
 

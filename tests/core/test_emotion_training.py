@@ -1,0 +1,45 @@
+"""EmotionCNN estimator: save/load round trip, seed ensembles in one file, test-time mirroring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.training.emotion import EmotionCNN, augment
+
+
+def _data(n: int = 24, size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.random((n, size, size, 3), dtype=np.float32), np.array(["negative", "positive", "surprise"] * (n // 3))
+
+
+@pytest.mark.parametrize("members", [1, 2])
+def test_save_load_round_trip(tmp_path: Path, members: int) -> None:
+    X, y = _data()
+    model = EmotionCNN(epochs=1, batch_size=8, n_members=members, flip="flow").fit(X, y)
+    model.save(tmp_path / "m", extra={"input_kind": "flow"})
+    loaded, meta = EmotionCNN.load(tmp_path / "m")
+    assert meta["input_kind"] == "flow" and meta["config"]["n_members"] == members
+    assert np.allclose(loaded.predict_proba(X), model.predict_proba(X), atol=1e-6)
+    assert list(loaded.predict(X[:3])) == list(model.predict(X[:3]))
+
+
+def test_test_time_mirroring_makes_predictions_mirror_invariant() -> None:
+    X, y = _data()
+    model = EmotionCNN(epochs=1, batch_size=8, flip="flow", tta=True).fit(X, y)
+    mirrored = augment(X, np.zeros(len(X), int), "flow")[0][len(X):]
+    assert np.allclose(model.predict_proba(X), model.predict_proba(mirrored), atol=1e-5)
+    views = model.proba_views(X)
+    assert set(views) == {"plain", "mirrored"} and not np.allclose(views["plain"], views["mirrored"])
+
+
+def test_flow_mirroring_negates_u_only() -> None:
+    X = np.random.default_rng(1).random((2, 4, 4, 3), dtype=np.float32)
+    out, t = augment(X, np.array([0, 1]), "flow")
+    assert out.shape == (4, 4, 4, 3) and list(t) == [0, 1, 0, 1]
+    assert np.allclose(out[2, :, :, 0], 1 - X[0, :, ::-1, 0])
+    assert np.allclose(out[2, :, :, 1:], X[0, :, ::-1, 1:])
+    with pytest.raises(ValueError):
+        augment(X, np.array([0, 1]), "rotate")
