@@ -52,6 +52,6 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {path} ({time.time() - start:.0f} s)")
     if args.only in (None, "mapping"):
-        path = train_mapping_and_report(root, out, command=cmd, log=print)
+        path = train_mapping_and_report(root, out, command="mescreen train au --only mapping", log=print)
         print(f"wrote {path} ({time.time() - start:.0f} s)")
     return 0

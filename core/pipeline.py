@@ -288,7 +288,8 @@ def analyze_video(
     needed = sorted({positions[e.onset_frame] for e in episodes} | {positions[e.apex_frame] for e in episodes})
     crops = _episode_crops(reader, faces, needed, progress)
     _describe_episodes(episodes, positions, faces, built.au, models, crops)
-    report(progress, Progress("emotion", 1, 1))
+    read_to = needed[-1] + 1 if needed else 0
+    report(progress, Progress("emotion", read_to, read_to))
 
     emotion_prob = np.full((n, len(EMOTIONS_3)), np.nan, np.float32)
     for ep in episodes:

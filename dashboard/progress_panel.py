@@ -22,6 +22,8 @@ def _progress_text(job: Job) -> str:
 
 
 def show_job(job: Job, *, key_prefix: str) -> None:
+    """One job's state. Links, not buttons, lead to results: switching pages from inside a
+    fragment that reruns itself on a timer leaves the new page blank."""
     title = f"**{job.file_name}** for patient **{job.patient_code}** (session {job.session_id})"
     if job.status in ("queued", "running"):
         st.markdown(title)
@@ -35,10 +37,7 @@ def show_job(job: Job, *, key_prefix: str) -> None:
         st.success(f"{title}: analysis finished.", icon=":material/check_circle:")
         if job.error:
             st.warning(job.error)
-        if st.button("Open results", key=f"{key_prefix}open_{job.id}", type="primary"):
-            st.session_state[ui.PATIENT_KEY] = job.patient_code
-            st.session_state[ui.SESSION_KEY] = job.session_id
-            st.switch_page("pages/session.py")
+        ui.session_link(job.patient_code, job.session_id, "Open results")
     elif job.status == "cancelled":
         st.info(f"{title}: {job.error}")
     else:
@@ -70,9 +69,7 @@ def sidebar_jobs(username: str, shown: int = 3) -> None:
         if job.finished:
             words = {"done": "finished", "failed": "failed", "cancelled": "cancelled"}[job.status]
             st.caption(f"{label}: {words}")
-            if job.status == "done" and st.button("Open", key=f"side_open_{job.id}"):
-                st.session_state[ui.PATIENT_KEY] = job.patient_code
-                st.session_state[ui.SESSION_KEY] = job.session_id
-                st.switch_page("pages/session.py")
+            if job.status == "done":
+                ui.session_link(job.patient_code, job.session_id, "Open")
         else:
             st.progress(job.fraction, text=f"{label}: {job.stage_label if job.status == 'running' else 'queued'}")

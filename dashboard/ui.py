@@ -77,3 +77,22 @@ def choose_patient(label: str = "Patient") -> str | None:
         st.session_state[PATIENT_KEY] = code
         st.session_state.pop(SESSION_KEY, None)
     return code
+
+
+def session_link(patient_code: str, session_id: int, label: str) -> None:
+    """A link to one session's results (read back by `follow_session_link` on the Session page)."""
+    st.page_link("pages/session.py", label=label, icon=":material/monitoring:",
+                 query_params={"patient": patient_code, "session": str(session_id)})
+
+
+def follow_session_link() -> None:
+    """Select the patient and session a link named, then drop them from the address so later
+    choices on the page are not overridden."""
+    params = st.query_params
+    if "patient" in params:
+        st.session_state[PATIENT_KEY] = params["patient"]
+        try:
+            st.session_state[SESSION_KEY] = int(params.get("session", ""))
+        except ValueError:
+            st.session_state.pop(SESSION_KEY, None)
+        st.query_params.clear()

@@ -34,6 +34,7 @@ from core.au_model import MIN_AUC, MIN_F1_GAIN, AUDetector, HOGParams, hog_featu
 from core.facs import au_vector
 from core.datapaths import model_version
 from core.labels import AU_DESCRIPTIONS, AU_NAMES
+from core.training.au_emotion import chain_evaluation, chain_markdown, load_coded_sets
 from core.training.ckplus import load_ckplus
 from core.face import CROP_SIZE, crop_still
 from core.flow import resize_square
@@ -48,6 +49,7 @@ class AUData:
     Y: np.ndarray  # int8 (n, n_au)
     groups: np.ndarray  # str (n,): "ckplus:S010", "megc:casme2_sub01", ...
     source: np.ndarray  # str (n,): "ckplus" / "casme2" / "samm"
+    emotion: np.ndarray  # str (n,): the dataset's emotion label (not always in EMOTIONS_FINE)
     au_names: list[str] = field(default_factory=lambda: list(AU_NAMES))
     crop_counts: dict[str, int] = field(default_factory=dict)  # face_stage / fallback crops
 
@@ -96,6 +98,7 @@ def load_au_data(root: Path, au_names: list[str] | None = None, limit_subjects: 
         Y=np.concatenate([ck.au_matrix(au_names), Y_megc]),
         groups=np.concatenate([np.char.add("ckplus:", ck.subject), np.char.add("megc:", megc.subject)]),
         source=np.concatenate([np.full(len(ck), "ckplus"), megc.dataset]),
+        emotion=np.concatenate([ck.emotion, megc.emotion]),
         au_names=au_names,
         crop_counts=counter,
     )
@@ -146,10 +149,11 @@ def augmented_features(data: AUData, hog: HOGParams, seed: int, copies: int = 2)
 
 def evaluate_grouped(
     feats: Features, make_detector: Any, au_names: list[str], folds: int = 5, on_fold: Any = None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], np.ndarray]:
     """Outer grouped folds; per-AU F1 / precision / recall / AUC, base rate and support.
 
     Thresholds are chosen inside each outer training part (nested), so the figures are honest.
+    Returns the report and the out-of-fold 0/1 predictions of the original images (n, n_au).
     """
     orig = np.flatnonzero(feats.original)
     n = orig.size
@@ -179,7 +183,7 @@ def evaluate_grouped(
             for s in ("ckplus", "casme2", "samm") if np.any(source == s)
         },
     }
-    return report
+    return report, pred
 
 
 def per_au_metrics(Y: np.ndarray, proba: np.ndarray, pred: np.ndarray, au_names: list[str]) -> dict[str, Any]:
@@ -254,16 +258,19 @@ def train_and_report(
     make = lambda: AUDetector(data.au_names, hog, n_components, C, random_state=seed)  # noqa: E731
     report: dict[str, Any] = {}
     if evaluate:
-        report = evaluate_grouped(feats, make, data.au_names, folds, lambda k, n: log(f"fold {k}/{n}"))
+        report, pred = evaluate_grouped(feats, make, data.au_names, folds, lambda k, n: log(f"fold {k}/{n}"))
         log(markdown_table(report["per_au"]))
         for source, metrics in report["per_source"].items():
             log(f"{source}: mean F1 {metrics['mean_f1']:.3f}, mean AUC {metrics['mean_auc']:.3f} (n={metrics['n']})")
+        active = [{name for name, on in zip(data.au_names, row) if on} for row in pred]
+        report["chain"] = chain_evaluation(load_coded_sets(root), active, data.emotion, data.source)
+        log(chain_markdown(report["chain"]))
     framing: dict[str, Any] = {}
     if evaluate:
         reference = runtime_reference_crops(root)
         if len(reference):
             framing = {"runtime_crops": int(len(reference))}
-            framing.update({s: framing_offset(reference, data.crops[data.source == s]) for s in np.unique(data.source)})
+            framing.update({str(s): framing_offset(reference, data.crops[data.source == s]) for s in np.unique(data.source)})
             log(f"framing of training crops against runtime video crops: {framing}")
     detector = train_detector(feats, make)
     detector.metadata = {
@@ -272,7 +279,7 @@ def train_and_report(
         "data": {
             "images": len(data),
             "subjects": int(np.unique(data.groups).size),
-            "by_source": {s: int((data.source == s).sum()) for s in np.unique(data.source)},
+            "by_source": {str(s): int((data.source == s).sum()) for s in np.unique(data.source)},
             "crops": data.crop_counts,
             "augmentation": f"mirror + {copies - 1} jittered copies (rotation ±6°, scale 0.85-1.1, shift ±5%)",
         },
@@ -293,6 +300,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
     data = meta["data"]
     evaluation = meta.get("evaluation") or {}
     aus = ", ".join(f"{a} ({AU_DESCRIPTIONS.get(a, '?')})" for a in detector.au_names)
+    unreliable = [a for a, ok in zip(detector.au_names, detector.reliable_) if not ok]
     thresholds = " | ".join(f"{a} {t:.2f}" if t <= 1 else f"{a} never (unreliable)"
                             for a, t in zip(detector.au_names, detector.thresholds_))
     neutral = " | ".join(f"{a} {t:.3f}" for a, t in zip(detector.au_names, detector.neutral_level_))
@@ -363,6 +371,17 @@ def detector_card(detector: AUDetector, version: str) -> str:
         ]
         for source, metrics in evaluation["per_source"].items():
             parts += [f"{source} images only:", "", markdown_table(metrics), ""]
+        if evaluation.get("chain"):
+            parts += [
+                "## Detector + AU-to-emotion mapping, end to end",
+                "The runtime chain on the same images: the out-of-fold active AUs above, mapped to an emotion "
+                "by a mapping learned from the coding sheets of the other two datasets (so neither model saw "
+                "the image's subject or dataset). Compare with the mapping on the coders' own AU sets "
+                "(models/cards/au_emotion.md): the gap is the cost of detector errors.",
+                "",
+                chain_markdown(evaluation["chain"]),
+                "",
+            ]
     framing = meta.get("framing") or {}
     if framing:
         rows = [f"| {s} | {v['scale']:.3f} | {v['dx']} | {v['dy']} | {v['correlation']:.3f} |"
@@ -370,7 +389,8 @@ def detector_card(detector: AUDetector, version: str) -> str:
         parts += [
             "## Do training crops line up with runtime crops?",
             f"Mean crop of each training source fitted onto the mean of {framing['runtime_crops']} runtime crops "
-            "(face stage on every 10th frame of the real-face test videos) by a similarity transform "
+            "(face stage on every 10th frame of the real-face test videos videos/*.mp4: two people, so a "
+            "coarse reference) by a similarity transform "
             "(scale < 1 means the training faces appear larger than runtime faces; shifts in px of 128):",
             "",
             "| source | scale | dx | dy | correlation after fit |",
@@ -389,8 +409,8 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "## Known limits",
         "- Trained mostly on posed, peak-intensity CK+ expressions: subtle spontaneous AUs (micro-"
         "expressions) are read far worse, as the CASME II / SAMM rows show (near chance for most AUs).",
-        "- Rare AUs (AU10, AU16, AU26, and AU14/AU15 to a lesser degree) have few positives and low F1; "
-        "treat them as unreliable.",
+        f"- Shipped as unreliable (never called active): {', '.join(unreliable) or 'none'}. Rare AUs (AU10, "
+        "AU16, AU26; AU14/AU15 to a lesser degree) have few positives and low F1 in the folds.",
         "- Occurrence only, no intensity; no side (L/R) although codes have one.",
         "- 48x48 CK+ sources limit detail; HOG is sensitive to pose beyond about ±20° and to occlusion "
         "(glasses, hands, beards).",

@@ -95,6 +95,35 @@ def cross_dataset_evaluation(table: pd.DataFrame, C: float = 1.0) -> dict[str, A
     return out
 
 
+def chain_evaluation(
+    table: pd.DataFrame, active_sets: list[set[str]], emotions: np.ndarray, sources: np.ndarray, C: float = 1.0
+) -> dict[str, Any]:
+    """Emotion from detected AU sets: per image dataset, a mapping learned on the other two datasets.
+
+    `active_sets`, `emotions`, `sources` describe the images (detector output, the dataset's label,
+    the dataset); images whose label is outside EMOTIONS_FINE are left out.
+    """
+    emotions = np.asarray(emotions, str)
+    sources = np.asarray(sources, str)
+    out: dict[str, Any] = {}
+    for d in DATASETS:
+        rows = np.flatnonzero((sources == d) & np.isin(emotions, EMOTIONS_FINE))
+        if rows.size == 0:
+            continue
+        train = table[table.dataset != d]
+        mapper = AUEmotionMapper(C=C).fit(list(train.aus), list(train.emotion))
+        pred = mapper.predict([active_sets[i] for i in rows])
+        out[d] = {"train": "+".join(x for x in DATASETS if x != d), **_score(emotions[rows], pred)}
+    return out
+
+
+def chain_markdown(chain: dict[str, Any]) -> str:
+    lines = ["| images | mapping trained on | n | UF1 | UAR | accuracy |", "|---|---|---|---|---|---|"]
+    for d, r in chain.items():
+        lines.append(f"| {d} | {r['train']} | {r['n']} | {r['uf1']:.3f} | {r['uar']:.3f} | {r['accuracy']:.3f} |")
+    return "\n".join(lines)
+
+
 def markdown_report(evaluation: dict[str, Any]) -> str:
     """The tables printed by `mescreen evaluate mapping` and copied into the model card."""
     lines = ["Learned mapping (train -> test):", "",
@@ -139,8 +168,8 @@ def mapping_card(mapper: AUEmotionMapper, version: str, evaluation: dict[str, An
     return "\n".join([
         "# Model card: AU-to-emotion mapping (`models/au_emotion.json`)",
         "",
-        f"Version: `{version}`. Rebuild: `{meta.get('command', '')}` (only the mapping: "
-        "`mescreen train au --only mapping`; deterministic, no seed involved). Evaluate: "
+        f"Version: `{version}`. Rebuild: `{meta.get('command', '')}` (plain `mescreen train au` rebuilds it "
+        "too, after the detector; deterministic, no seed involved). Evaluate: "
         "`mescreen evaluate mapping`. Load: `core.au_emotion.AUEmotionMapper.load()`; tested in "
         "tests/core/test_au_emotion.py.",
         "",

@@ -11,6 +11,7 @@ from dashboard.store import db
 from db import repository
 
 st.title("Session")
+ui.follow_session_link()
 code = ui.choose_patient()
 if code is None:
     st.stop()

@@ -31,6 +31,7 @@ def test_tiny_subset_trains_both_artefacts_and_they_load(data_dir: Path, tmp_pat
     assert "--limit-subjects 4" in meta["metadata"]["command"] and "--seed 0" in meta["metadata"]["command"]
     evaluation = meta["metadata"]["evaluation"]
     assert evaluation["n_subjects"] == 8 and len(evaluation["per_au"]["rows"]) == len(AU_NAMES)
+    assert set(evaluation["chain"]) <= {"ckplus", "casme2", "samm"} and "ckplus" in evaluation["chain"]
     assert (tmp_path / "cards" / "au_detector.md").is_file()
     stage = AUStage.load(tmp_path)
     out = stage.update(np.full((128, 128), 128, np.uint8))
