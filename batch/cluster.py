@@ -59,8 +59,10 @@ def dask_client(scheduler: str | None, n_workers: int | None, db_url: str) -> It
             client.close()
         return
     n = n_workers or default_workers()
+    # ":0": the scheduler's HTTP endpoint (and dashboard, when bokeh is installed) on a free port;
+    # the default 8787 collides with any other cluster on the machine.
     with LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
         silence_logs=logging.ERROR, env=worker_env(n, db_url),
     ) as cluster, Client(cluster) as client:
         yield client

@@ -4,6 +4,12 @@ Before anything is submitted the client checks what would otherwise fail on ever
 is reachable and migrated, SQLite is not shared with workers on other machines, and every patient
 code exists. Unknown patient codes are refused by default (a typo must not silently open a new
 patient record); `create_patients=True` creates them, recorded in the audit log under `uploader`.
+
+Faults: when a worker dies (killed, out of memory, crashing decoder) the scheduler re-runs its
+tasks on other workers, up to Dask's `distributed.scheduler.allowed-failures` (default 3) times per
+task; a row that exhausts them is recorded here as a failed session. Store writes are exactly-once
+whatever runs twice (batch/store.py). Re-running a manifest skips rows already analysed with the
+same content and versions and retries the failed ones, updating their failed session in place.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ STORE_RETRIES = 2
 
 @dataclass
 class BatchReport:
-    """Outcomes in manifest order, and the wall time of the whole batch."""
+    """Outcomes in manifest order; `seconds` runs from the first submitted task to the last result."""
 
     outcomes: list[Outcome]
     seconds: float

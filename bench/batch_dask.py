@@ -101,7 +101,7 @@ def scheduling_overhead(workers: int = 2) -> dict:
     """Round trip of a task that does nothing: what Dask adds to every video."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         client.submit(int, 0, pure=False).result()  # warm connections
         latencies = []

@@ -2,7 +2,10 @@
 
 The manifest is a CSV with the columns video, patient, recorded_on (YYYY-MM-DD); relative video
 paths are relative to the manifest's folder. Results go to the store named by MESCREEN_DB_URL
-(PostgreSQL when workers run on several machines). Exit status: 0 when every video is done or was
+(PostgreSQL when workers run on several machines; with --scheduler every worker needs mescreen
+installed, the videos at the same paths and MESCREEN_DB_URL naming the same database). Patient
+codes must exist unless --create-patients is given. Videos already analysed with the same content
+and model versions are skipped, so a batch can simply be run again after a failure. Exit status: 0 when every video is done or was
 already analysed, 1 when any video failed (the table says why), 2 when the batch could not start.
 """
 

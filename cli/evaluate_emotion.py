@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.train_emotion import add_config_arguments, command_line, config_from_args
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from core.training.megc import MegcSet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "models/cards/emotion_ablations.md)")
 
 
-def _reprocessed_crops(data: object) -> tuple[object, int, list[float]]:
+def _reprocessed_crops(data: MegcSet) -> tuple[np.ndarray, int, list[float]]:
     """Apex crops as the runtime makes them: face stage (crop_still), then the dataset window.
 
     Samples where the face stage finds no face keep the dataset's crop. Also returns the median
@@ -57,7 +63,7 @@ def _reprocessed_crops(data: object) -> tuple[object, int, list[float]]:
                         (width - cx) * scale + CROP_SIZE / 2, (height - cy) * scale + CROP_SIZE / 2])
         return to_dataset_framing(found.crop)
 
-    crops = apex_crops(data, prepare)  # type: ignore[arg-type]
+    crops = apex_crops(data, prepare)
     return crops, missed, np.median(np.array(windows), axis=0).round(1).tolist() if windows else []
 
 

@@ -20,6 +20,7 @@ expression held for more than half the window starts to be absorbed into the bas
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,7 @@ class AUStage:
             )
         try:
             detector = AUDetector.load(path)
-        except (ValueError, KeyError, OSError) as exc:
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
             raise ModelMissingError(
                 f"The AU model {MODEL_FILE} could not be read ({exc}). Rebuild it with `{REBUILD_COMMAND}`."
             ) from exc

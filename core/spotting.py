@@ -6,8 +6,8 @@ which Li et al. (IEEE TAC 2018, "Towards reading hidden emotions") used for ME s
 
 1. Each crop becomes a block feature (`appearance_feature`; other per-frame features, such as AU
    intensities imported from OpenFace, can be spotted the same way with each column a block):
-   an 8x8 grid of blocks, each block 2x2 mean intensities of the blurred crop shrunk to 16x16,
-   centred per frame (so a global brightness change is not movement).
+   an 8x8 grid of blocks, each block 2x2 mean intensities of the crop shrunk to 16x16 by area
+   averaging, centred per frame (so a global brightness change is not movement).
 2. For a scale k (frames), the block difference between frame t and the average of frames t-k and
    t+k; F(t) is the mean of the largest third of block differences (MEs are local, so the most
    changed blocks carry them).
@@ -17,8 +17,8 @@ which Li et al. (IEEE TAC 2018, "Towards reading hidden emotions") used for ME s
 4. Peaks of z above `peak_z`, each the highest within 2k frames (the reach of one movement's
    response, so its side lobes are not counted again), are apexes; the episode extends either side
    while z stays above `edge_z`. The short scale (0.2 s) catches micro-expressions, the longer
-   ones (0.8 s, 2 s) macro-expressions; episodes from all scales are merged, stronger first, an episode overlapping a
-   stronger one being dropped.
+   ones (0.8 s, 2 s) macro-expressions; episodes from all scales are merged, stronger first, an
+   episode overlapping a stronger one being dropped.
 5. onset->offset at most 0.5 s is "micro", otherwise "macro" (`Episode.kind_for`).
 """
 
@@ -41,7 +41,7 @@ APPEARANCE_BLOCKS = _GRID * _GRID
 
 def appearance_feature(crop: np.ndarray) -> np.ndarray:
     """Block feature of one face crop: (FEATURE_SIZE,) float32, blocks contiguous, frame-centred."""
-    small = cv2.resize(cv2.GaussianBlur(crop, (5, 5), 0), (_SHRINK, _SHRINK), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(crop, (_SHRINK, _SHRINK), interpolation=cv2.INTER_AREA)  # area average: 8x8 pixels each
     cell = _SHRINK // _GRID
     blocks = small.reshape(_GRID, cell, _GRID, cell).transpose(0, 2, 1, 3).reshape(-1).astype(np.float32)
     return blocks - blocks.mean()

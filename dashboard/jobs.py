@@ -23,19 +23,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import Cancelled, MescreenError
 from core.progress import Progress
 from core.result import Screening, SessionResult
+from dashboard.analysis_process import analyze_in_process
 from db import repository
 
 log = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
-#: analyze(path, progress_callback, previous_screenings) -> SessionResult; default: core.pipeline.
+#: analyze(path, progress_callback, previous_screenings) -> SessionResult; default: core.pipeline
+#: in a child process (dashboard/analysis_process.py).
 Analyze = Callable[[Path, Callable[[Progress], bool], Sequence[Screening]], SessionResult]
 
 STAGE_WORDS = {
@@ -104,31 +106,13 @@ class Job:
             return not self.cancel_requested
 
 
-class _Pipeline:
-    """core.pipeline with its models loaded once per server, on the first analysis (TensorFlow
-    loads then, not when a page opens)."""
-
-    def __init__(self) -> None:
-        self._models: Any = None
-        self._lock = threading.Lock()
-
-    def __call__(self, path: Path, progress: Callable[[Progress], bool],
-                 previous: Sequence[Screening]) -> SessionResult:
-        from core.pipeline import AnalysisOptions, Models, analyze_video
-
-        with self._lock:
-            if self._models is None:
-                self._models = Models.load()  # ModelMissingError names the command that rebuilds it
-        return analyze_video(path, AnalysisOptions(previous=tuple(previous)), progress, models=self._models)
-
-
 class JobRegistry:
     """Queued and finished analyses of this server process, newest first."""
 
     def __init__(self, sessions: sessionmaker[Session], analyze: Analyze | None = None,
                  workers: int = 1) -> None:
         self._sessions = sessions
-        self._analyze = analyze or _Pipeline()
+        self._analyze = analyze or analyze_in_process
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mescreen-analysis")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()

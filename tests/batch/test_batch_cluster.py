@@ -55,7 +55,7 @@ def store_and_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     upgrade(url)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MESCREEN_DB_URL", url)
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                           env=worker_env(2, url)) as cluster:
             yield url, cluster
 

@@ -68,3 +68,14 @@ def test_network_input_shapes() -> None:
     assert out.shape == (2, 28, 28, 3) and out.max() == pytest.approx(1.0)
     with pytest.raises(ValueError):
         network_input("video", crops, 28)
+
+
+def test_dataset_framing_cuts_the_measured_window() -> None:
+    from core.emotion import DATASET_WINDOW, to_dataset_framing
+
+    crop = np.zeros((128, 128), np.uint8)
+    x0, y0, x1, y1 = DATASET_WINDOW
+    crop[y0:y1, x0:x1] = 200  # the dataset's part of the face-stage crop
+    framed = to_dataset_framing(crop)
+    assert framed.shape == (128, 128)
+    assert framed[2:-2, 2:-2].min() == 200  # nothing of the outside margin is left

@@ -172,7 +172,9 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
             expect(page.get_by_text("Screening aid, not a diagnosis").first).to_be_visible()
             page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 8",
                                    timeout=60_000)
-            titles = page.locator(".js-plotly-plot .gtitle").all_inner_texts()
+            titles = page.evaluate(  # each Plotly graph div keeps its layout, title included
+                "Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                ".map(g => String((g.layout && g.layout.title && g.layout.title.text) || ''))")
             for expected in ("Emotion distribution", "Action-unit activation over time",
                              "ME cluster distribution", "Face quality over time"):
                 assert any(expected in t for t in titles), f"chart {expected!r} missing: {titles}"
