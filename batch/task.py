@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from core.errors import InputError, MescreenError
+from core.video import file_sha256
 
 if TYPE_CHECKING:
     from core.pipeline import Models
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 Status = Literal["done", "skipped", "failed"]
 
 _log = logging.getLogger(__name__)
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -58,39 +57,12 @@ class Outcome:
     detail: str = ""
 
 
-def file_sha256(path: Path) -> str:
-    """Content hash of the video, read in chunks (recordings can be gigabytes)."""
-    if not path.is_file():
-        raise InputError(f"{path.name}: file not found.")
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
-    except OSError as exc:
-        raise InputError(f"{path.name}: the file cannot be read ({exc.strerror or exc}).") from exc
-    return digest.hexdigest()
-
-
 @functools.lru_cache(maxsize=1)
 def _models() -> Models:
     """The trained models, loaded once per worker process and reused by every task it runs."""
     from core.pipeline import Models
 
     return Models.load()
-
-
-def expected_versions(models: Models) -> dict[str, str]:
-    """The `versions` analyze_video would record with these models, known before analysing, so a
-    recording analysed with the same versions can be skipped. Must match core.pipeline (a batch
-    test re-runs a manifest and fails if the two ever differ)."""
-    import cv2
-
-    from core.pipeline import PIPELINE_VERSION
-    from core.screening import load_config
-
-    return {"pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, **models.versions(),
-            "screening_config": load_config()["config_version"]}
 
 
 def run_job(job: VideoJob) -> Outcome:
@@ -109,7 +81,7 @@ def run_job(job: VideoJob) -> Outcome:
     try:
         content_hash = file_sha256(Path(job.video))
         models = _models()
-        existing = store.find_done(engine, content_hash, expected_versions(models))
+        existing = store.find_done(engine, content_hash, models.versions())
         if existing is not None:
             return finish("skipped", existing, detail=f"already analysed (session {existing})")
         # As `mescreen analyze --patient` does: the patient's screenings stored so far feed the

@@ -99,9 +99,14 @@ class Models:
         )
 
     def versions(self) -> dict[str, str]:
+        """Everything `SessionResult.versions` records, known before analysing (batch skips
+        recordings already analysed with the same versions)."""
+        from core.screening import load_config
+
         return {
-            "au": self.au.version, "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
-            "clusters": self.clusters.version,
+            "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "au": self.au.version,
+            "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
+            "clusters": self.clusters.version, "screening_config": load_config()["config_version"],
         }
 
 
@@ -322,8 +327,7 @@ def analyze_video(
             f"Up to {faces.faces_seen} faces were seen in one frame; the analysis follows one of them "
             f"(strategy '{options.tracking.strategy}'). Set the patient's position if it picked the wrong person."
         )
-    versions = {"pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, **models.versions(),
-                "screening_config": screening.config_version}
+    versions = models.versions()
     return SessionResult(
         video=reader.info, series=series, episodes=episodes, clusters=clusters, screening=screening,
         versions=versions, options=options.to_dict(), warnings=warnings,

@@ -75,11 +75,17 @@ def _looks_like_video(path: Path) -> bool:
     return any(sig in head for sig in _VIDEO_SIGNATURES)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Content hash of a recording, read in chunks (recordings can be gigabytes)."""
+    if not path.is_file():
+        raise InputError(f"{path.name}: file not found.")
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise InputError(f"{path.name}: the file cannot be read ({exc.strerror or exc}).") from exc
     return digest.hexdigest()
 
 
@@ -109,7 +115,7 @@ class VideoReader:
         self.is_still = self.path.suffix.lower() in IMAGE_EXTENSIONS
         self.warnings: list[str] = []
         self.info = self._probe_still() if self.is_still else self._probe_video()
-        self.info.sha256 = _sha256(self.path)
+        self.info.sha256 = file_sha256(self.path)
 
     # ------------------------------------------------------------------ probing
 

@@ -1,0 +1,58 @@
+"""`mescreen user ...`: accounts from the command line, passwords never on the command line."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from cli.main import main
+from db import repository
+from db.engine import open_store, upgrade
+
+
+@pytest.fixture
+def url(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    monkeypatch.setenv("MESCREEN_DB_URL", url)
+    return url
+
+
+def _run(monkeypatch, args: list[str], stdin: str = "") -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(["user", *args])
+
+
+def test_unmigrated_store_is_a_clear_error(url, monkeypatch, capsys):
+    assert _run(monkeypatch, ["list"]) == 2
+    assert "mescreen db upgrade" in capsys.readouterr().err
+
+
+def test_add_list_role_password_delete(url, monkeypatch, capsys):
+    upgrade(url)
+    assert _run(monkeypatch, ["add", "alice", "--role", "admin", "--password-stdin"], "first-pass-1\n") == 0
+    assert _run(monkeypatch, ["add", "bob", "--password-stdin"], "second-pass\n") == 0
+    with open_store(url)() as s:
+        assert repository.authenticate(s, "alice", "first-pass-1").role == "admin"
+    assert _run(monkeypatch, ["add", "carl", "--password-stdin"], "short\n") == 2
+    assert "at least 8 characters" in capsys.readouterr().err
+    assert _run(monkeypatch, ["add", "bob", "--password-stdin"], "another-pass\n") == 2
+    assert "already exists" in capsys.readouterr().err
+    assert _run(monkeypatch, ["set-password", "bob", "--password-stdin"], "changed-pass\n") == 0
+    assert _run(monkeypatch, ["set-role", "bob", "admin"]) == 0
+    assert _run(monkeypatch, ["delete", "alice"]) == 0
+    assert _run(monkeypatch, ["delete", "bob"]) == 2  # the last administrator stays
+    assert "last administrator" in capsys.readouterr().err
+    _run(monkeypatch, ["list"])
+    assert "bob\tadmin" in capsys.readouterr().out
+    with open_store(url)() as s:
+        assert repository.authenticate(s, "bob", "changed-pass") is not None
+
+
+def test_prompted_passwords_must_match(url, monkeypatch, capsys):
+    upgrade(url)
+    answers = iter(["one-password", "another-password"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["user", "add", "dora"]) == 2
+    assert "passwords differ" in capsys.readouterr().err
