@@ -175,14 +175,7 @@ def bench_rows(url: str, series: FrameSeries, repeats: int) -> dict[str, float]:
             emotion_prob=matrix[:, k + n_au :].astype(np.float32), **arrays,
         )
 
-    out: dict[str, float] = {}
-    out["save_s"], sid = _timed(save, repeats)
-    out["bytes_per_session"] = (_size_bytes(engine, ["frame_rows"]) - empty) / repeats
-    out["load_s"], back = _timed(lambda: load(sid), repeats)
-    assert back.equals(series), "rows did not read back into the same arrays"
-    metadata.drop_all(engine)
-    engine.dispose()
-    return out
+    return _measure(engine, metadata, "frame_rows", empty, save, load, series, repeats)
 
 
 def bench_blobs(url: str, series: FrameSeries, repeats: int) -> dict[str, float]:
@@ -210,11 +203,19 @@ def bench_blobs(url: str, series: FrameSeries, repeats: int) -> dict[str, float]
         arrays = {name: decode_array(row[name]) for name in FrameSeries._ARRAYS}
         return FrameSeries(au_names=series.au_names, emotion_names=series.emotion_names, **arrays)
 
+    return _measure(engine, metadata, "frame_blobs", empty, save, load, series, repeats)
+
+
+def _measure(
+    engine: sa.Engine, metadata: sa.MetaData, table: str, empty: int, save: Callable[[], int],
+    load: Callable[[int], FrameSeries], series: FrameSeries, repeats: int,
+) -> dict[str, float]:
+    """Save and load timings and bytes per session for one representation; checks the read-back."""
     out: dict[str, float] = {}
     out["save_s"], sid = _timed(save, repeats)
-    out["bytes_per_session"] = (_size_bytes(engine, ["frame_blobs"]) - empty) / repeats
+    out["bytes_per_session"] = (_size_bytes(engine, [table]) - empty) / repeats
     out["load_s"], back = _timed(lambda: load(sid), repeats)
-    assert back.equals(series), "blobs did not read back into the same arrays"
+    assert back.equals(series), f"{table} did not read back into the same arrays"
     metadata.drop_all(engine)
     engine.dispose()
     return out
