@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
+# Largest accepted upload; Streamlit's own limit is set to match so the app's message is the one shown.
+MAX_UPLOAD_MB ?= 1024
 
 .PHONY: run test venv clean-venv
 
@@ -21,8 +23,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/mescreen db upgrade
-	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false
+	MESCREEN_MAX_UPLOAD_MB=$(MAX_UPLOAD_MB) $(BIN)/streamlit run dashboard/app.py \
+		--server.port $(PORT) --server.headless true --server.maxUploadSize $(MAX_UPLOAD_MB)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
