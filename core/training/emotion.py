@@ -295,7 +295,7 @@ class EmotionSetup:
 
     input_kind: str = "flow"
     size: int = 28
-    config: EmotionCNNConfig = field(default_factory=lambda: EmotionCNNConfig(flip="flow"))
+    config: EmotionCNNConfig = field(default_factory=lambda: EmotionCNNConfig(flip="flow", tta=True))
 
 
 SHIPPED = EmotionSetup()

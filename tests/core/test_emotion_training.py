@@ -43,3 +43,11 @@ def test_flow_mirroring_negates_u_only() -> None:
     assert np.allclose(out[2, :, :, 1:], X[0, :, ::-1, 1:])
     with pytest.raises(ValueError):
         augment(X, np.array([0, 1]), "rotate")
+
+
+def test_cosine_decay_brings_the_learning_rate_to_zero() -> None:
+    X, y = _data()
+    model = EmotionCNN(epochs=2, batch_size=8, lr_decay=True).fit(X, y)
+    optimizer = model.model_.optimizer
+    assert float(optimizer.learning_rate) < 1e-6  # decayed to ~0 after all planned steps
+    assert model.predict_proba(X).shape == (len(X), 3)
