@@ -1,10 +1,11 @@
 """The MEGC2019 composite micro-expression set (CASME II + SAMM, 278 samples, 52 subjects).
 
-Reads `megc2019/labels.csv` under the data folder and turns its images into network inputs:
+Reads `megc2019/labels.csv` under the data folder and its images as uint8 arrays (network
+inputs are made from them by core.emotion.network_input, the same code the runtime uses):
 - flow: the shipped 28x28 (u, v, optical strain) PNGs, each channel min-max normalised to
-  0-255 by the data's makers; returned in (u, v, strain) channel order as float32 in [0, 1].
+  0-255 by the data's makers; returned in (u, v, strain) channel order.
 - apex: the 224x224 aligned apex face crops made into what mescreen's face stage hands the
-  emotion model (grayscale, CROP_SIZE, CLAHE), then resized to the network input.
+  emotion model (grayscale, CROP_SIZE, CLAHE).
 """
 
 from __future__ import annotations
