@@ -155,6 +155,11 @@ def _clahe() -> cv2.CLAHE:
     return cv2.createCLAHE(clipLimit=_CLAHE_CLIP, tileGridSize=_CLAHE_TILES)
 
 
+def clahe(gray: np.ndarray) -> np.ndarray:
+    """The face stage's contrast equalisation, for training code that must match the runtime."""
+    return _clahe().apply(gray)
+
+
 def crop_face(image: np.ndarray, geometry: FaceGeometry) -> tuple[np.ndarray, float]:
     """Cut the aligned `CROP_SIZE` crop from a gray or colour image; returns (CLAHE crop, blur).
 
@@ -170,7 +175,7 @@ def crop_face(image: np.ndarray, geometry: FaceGeometry) -> tuple[np.ndarray, fl
         image, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     ))
     blur = float(cv2.Laplacian(raw, cv2.CV_32F).var())
-    return _clahe().apply(raw), blur
+    return clahe(raw), blur
 
 
 # --------------------------------------------------------------------------- detection

@@ -32,13 +32,13 @@ from sklearn.model_selection import GroupKFold
 
 from core.au_model import MIN_AUC, MIN_F1_GAIN, AUDetector, HOGParams, hog_features
 from core.datapaths import model_version
-from core.face import CROP_SIZE, crop_still
+from core.face import CROP_SIZE, clahe, crop_still
 from core.facs import au_vector
 from core.flow import resize_square
 from core.labels import AU_DESCRIPTIONS, AU_NAMES
 from core.training.au_emotion import chain_evaluation, chain_markdown, load_coded_sets
 from core.training.ckplus import load_ckplus
-from core.training.megc import apex_crops, clahe, load_megc
+from core.training.megc import apex_crops, load_megc
 
 
 @dataclass

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.datapaths import require_data_root
+from core.face import clahe
 from core.flow import resize_square
 
 #: Side of the face crops the runtime face stage produces (core/face.py CROP_SIZE).
@@ -92,8 +93,3 @@ def prepare_apex(image_bgr: np.ndarray) -> np.ndarray:
     """Grayscale, RUNTIME_CROP x RUNTIME_CROP, CLAHE: the face stage's output format."""
     gray = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
     return clahe(resize_square(gray, RUNTIME_CROP))
-
-
-def clahe(gray: np.ndarray) -> np.ndarray:
-    """Contrast-limited histogram equalisation with the face stage's settings (clip 2, 8x8 tiles)."""
-    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
