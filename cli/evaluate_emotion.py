@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.train_emotion import add_config_arguments, command_line, config_from_args
+from cli.train_emotion import add_config_arguments, command_line, config_from_args, load_data
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,14 +73,9 @@ def run(args: argparse.Namespace) -> int:
     from core import datapaths
     from core.errors import InputError
     from core.training.ablations import ablation_markdown, run_ablations
-    from core.training.emotion import EmotionCNN, describe, evaluate_views, limit_threads, make_inputs, published_table
-    from core.training.megc import load_megc
+    from core.training.emotion import EmotionCNN, describe, evaluate_views, make_inputs, published_table
 
-    limit_threads(args.threads)
-    try:
-        data = load_megc()
-    except FileNotFoundError as exc:
-        raise InputError(str(exc)) from exc
+    data = load_data(args)
     if args.reprocessed and args.input != "apex":
         raise InputError("--reprocessed re-crops apex images; use it with --input apex")
     config = config_from_args(args)

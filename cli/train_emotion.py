@@ -43,6 +43,19 @@ def config_from_args(args: argparse.Namespace) -> Any:
                    flip=flip, tta=args.tta and flip != "none", lr_decay=args.lr_decay, seed=args.seed)
 
 
+def load_data(args: argparse.Namespace) -> Any:
+    """Set TensorFlow's thread count, then load MEGC2019, turning a missing folder into a clear message."""
+    from core.errors import InputError
+    from core.training.emotion import limit_threads
+    from core.training.megc import load_megc
+
+    limit_threads(args.threads)
+    try:
+        return load_megc()
+    except FileNotFoundError as exc:
+        raise InputError(str(exc)) from exc
+
+
 def command_line(args: argparse.Namespace, verb: str) -> str:
     """The command that reproduces this run (recorded in the model JSON and printed)."""
     parts = [f"mescreen {verb} emotion --input {args.input} --size {args.size} --epochs {args.epochs}",
@@ -68,15 +81,9 @@ def run(args: argparse.Namespace) -> int:
 
     from core import datapaths
     from core.emotion import MODEL_STEM
-    from core.errors import InputError
-    from core.training.emotion import EmotionCNN, limit_threads, make_inputs
-    from core.training.megc import load_megc
+    from core.training.emotion import EmotionCNN, make_inputs
 
-    limit_threads(args.threads)
-    try:
-        data = load_megc()
-    except FileNotFoundError as exc:
-        raise InputError(str(exc)) from exc
+    data = load_data(args)
     if args.limit:
         data = data.subset(np.arange(min(args.limit, len(data))))
     config = config_from_args(args)
