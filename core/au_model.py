@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from core.errors import InputError
 from core.labels import AU_NAMES
 
-FORMAT = "mescreen-au-detector/1"
+FORMAT = "mescreen-au-detector/2"
 
 
 @dataclass(frozen=True)
@@ -208,24 +208,11 @@ class AUDetector:
                 continue
             lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(P, y)
             coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
-        self.mean_ = scaler.mean_.astype(np.float32)
-        self.scale_ = scaler.scale_.astype(np.float32)
-        self.components_ = pca.components_.astype(np.float32)
-        self.pca_mean_ = pca.mean_.astype(np.float32)
-        self.coef_ = coef.astype(np.float32)
-        self.intercept_ = intercept.astype(np.float32)
-        self._compile()
-
-    def _compile(self) -> None:
-        """Fold standardisation, PCA and the per-AU models into one affine map (one matmul)."""
-        W = (self.coef_ @ self.components_) / self.scale_  # (n_au, d)
-        b = self.intercept_ - W @ self.mean_ - self.coef_ @ (self.components_ @ self.pca_mean_)
-        self._W = W.T.astype(np.float32).copy()
-        self._b = b.astype(np.float32)
+        self.weights_, self.bias_ = _fold_affine(scaler.mean_, scaler.scale_, pca, coef, intercept)
 
     # -- prediction -------------------------------------------------------------------------
     def predict_proba_features(self, X: np.ndarray) -> np.ndarray:
-        logits = np.asarray(X, np.float32) @ self._W + self._b
+        logits = np.asarray(X, np.float32) @ self.weights_ + self.bias_
         return (1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))).astype(np.float32)
 
     def predict_proba(self, crops: np.ndarray) -> np.ndarray:
@@ -242,7 +229,7 @@ class AUDetector:
         return (self.predict_proba(crops) >= self.thresholds_).astype(np.int8)
 
     # -- persistence ------------------------------------------------------------------------
-    _ARRAYS = ("mean_", "scale_", "components_", "pca_mean_", "coef_", "intercept_", "thresholds_", "neutral_level_")
+    _ARRAYS = ("weights_", "bias_", "thresholds_", "neutral_level_")
 
     def save(self, path: Path) -> None:
         """Write `path` (.npz arrays) and `path` with suffix .json (settings, AU list, metadata)."""
@@ -277,5 +264,18 @@ class AUDetector:
         with np.load(path, allow_pickle=False) as arrays:
             for name in cls._ARRAYS:
                 setattr(det, name, arrays[name.rstrip("_")].astype(np.float32))
-        det._compile()
         return det
+
+
+def _fold_affine(
+    mean: np.ndarray, scale: np.ndarray, pca: PCA, coef: np.ndarray, intercept: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fold standardisation, PCA and the per-AU models into one affine map: (d, n_au) weights and
+    (n_au,) bias. Prediction is then one matmul, and the saved model holds only this map, not the
+    PCA basis it derives from (400 x d, twenty times larger)."""
+    mean, scale, components, pca_mean, coef, intercept = (
+        np.asarray(a, np.float32) for a in (mean, scale, pca.components_, pca.mean_, coef, intercept)
+    )
+    W = (coef @ components) / scale  # (n_au, d)
+    b = intercept - W @ mean - coef @ (components @ pca_mean)
+    return W.T.astype(np.float32).copy(), b.astype(np.float32)
