@@ -128,9 +128,7 @@ def save_failure(engine: Engine, job: VideoJob, content_hash: str, error: str) -
 
 def _earlier_failure(session: Session, job: VideoJob, content_hash: str) -> int | None:
     """A failed session left by an earlier run of this same row (patient, date, file and content)."""
-    for view in repository.patient_timeline(session, job.patient, actor=job.uploader):
-        if (view.status, view.recorded_on, view.file_name, view.content_hash) == (
-            "failed", job.recorded_on, job.file_name, content_hash
-        ):
-            return view.id
-    return None
+    return repository.find_session(
+        session, job.patient, recorded_on=job.recorded_on, file_name=job.file_name,
+        content_hash=content_hash, status="failed",
+    )

@@ -60,7 +60,7 @@ __all__ = [
     "create_patient", "update_patient", "list_patients", "get_patient",
     "create_session", "mark_running", "mark_failed", "complete_session", "save_session",
     "record_failed_session", "load_session", "patient_timeline", "previous_screenings",
-    "find_done_session", "set_video_path", "delete_patient", "export_patient", "import_patient",
+    "find_done_session", "find_session", "set_video_path", "delete_patient", "export_patient", "import_patient",
     "audit_entries", "create_user", "authenticate", "list_users", "count_users", "set_role",
     "set_password", "delete_user",
 ]
@@ -499,6 +499,24 @@ def find_done_session(session: Session, content_hash: str, versions: dict[str, s
         )
         wanted = {str(k): str(v) for k, v in versions.items()}
         return next((sid for sid, stored in rows if (stored or {}) == wanted), None)
+
+
+def find_session(
+    session: Session, patient_code: str, *, recorded_on: date, file_name: str, content_hash: str, status: str
+) -> int | None:
+    """The oldest session of this patient, date, file and content in `status`, if any (batch re-runs
+    update their failed session in place). A lookup by the pipeline, not shown to a user: no audit row."""
+    with transaction(session):
+        return session.scalar(
+            select(RecordingSession.id).join(RecordingSession.patient)
+            .where(
+                Patient.code == patient_code, RecordingSession.recorded_on == recorded_on,
+                RecordingSession.file_name == file_name, RecordingSession.content_hash == content_hash,
+                RecordingSession.status == status,
+            )
+            .order_by(RecordingSession.id)
+            .limit(1)
+        )
 
 
 # --- erasure, export, import --------------------------------------------------------------------

@@ -137,6 +137,20 @@ def test_queued_running_failed_and_completed(db: Session) -> None:
     assert repo.find_done_session(db, "unknown", analysed.versions) is None
 
 
+def test_find_session_matches_the_whole_row_and_is_not_audited(db: Session) -> None:
+    repo.create_patient(db, "P", actor=ACTOR)
+    row = dict(recorded_on=date(2026, 4, 2), file_name="v.mp4", content_hash="hv")
+    sid = repo.record_failed_session(db, "P", "no face", uploader="nurse", **row)
+    audited = len(_actions(db))
+    assert repo.find_session(db, "P", status="failed", **row) == sid
+    assert repo.find_session(db, "P", status="done", **row) is None
+    assert repo.find_session(db, "P", status="failed", **{**row, "file_name": "w.mp4"}) is None
+    assert repo.find_session(db, "P", status="failed", **{**row, "recorded_on": date(2026, 4, 3)}) is None
+    assert repo.find_session(db, "P", status="failed", **{**row, "content_hash": "other"}) is None
+    assert repo.find_session(db, "Q", status="failed", **row) is None
+    assert len(_actions(db)) == audited
+
+
 def test_error_mid_save_leaves_no_partial_session(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     repo.create_patient(db, "P", actor=ACTOR)
     queued = repo.create_session(db, "P", recorded_on=date(2026, 1, 1), uploader=ACTOR, file_name="q", content_hash="q")
