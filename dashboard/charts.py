@@ -172,9 +172,8 @@ def face_quality(result: SessionResult) -> go.Figure:
     series = result.series
     if len(series) == 0:
         return _empty(fig, "No frames were analysed.")
-    confidence = np.where(series.face_found, series.face_confidence, 0.0)
     blur = np.where(series.face_found, series.blur, np.nan).astype(float)
-    b_conf = summary.binned(series.time_s, confidence)
+    b_conf = summary.binned(series.time_s, summary.face_confidence(result))
     fig.add_scatter(x=b_conf.time_s, y=b_conf.values, mode="lines", name="face confidence (0 = no face)",
                     line=dict(color="#0072B2"))
     if np.any(np.isfinite(blur)):

@@ -67,9 +67,7 @@ class Job:
     total: int | None = None
     error: str = ""
     submitted_at: float = field(default_factory=time.monotonic)
-    started_at: float | None = None
     stage_started_at: float | None = None
-    finished_at: float | None = None
     cancel_requested: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -186,10 +184,9 @@ class JobRegistry:
                 raise Cancelled("Analysis cancelled before it started.")
             with self._sessions() as session:
                 repository.mark_running(session, job.session_id)
-            self._set(job, status="running", started_at=time.monotonic())
-            with self._sessions() as session:
                 previous = repository.previous_screenings(session, job.patient_code,
                                                           before_session_id=job.session_id)
+            self._set(job, status="running")
             result = self._analyze(upload, job.on_progress, previous)
             result.video.file_name = job.file_name
             with self._sessions() as session:
@@ -208,7 +205,6 @@ class JobRegistry:
         finally:
             if not kept:
                 upload.unlink(missing_ok=True)
-            self._set(job, finished_at=time.monotonic())
 
     def _fail(self, job: Job, status: JobStatus, message: str) -> None:
         self._set(job, status=status, error=message)

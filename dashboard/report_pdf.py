@@ -174,6 +174,13 @@ def _line_chart(title: str, t: np.ndarray, columns: list[tuple[str, np.ndarray, 
     return d
 
 
+def _time_labels(d: Drawing, left: float, bottom: float, width: float, end_s: float, decimals: int) -> None:
+    """Five time labels under a hand-drawn time axis (0, quarters, end)."""
+    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
+        d.add(String(left + frac * width, bottom - 10, f"{frac * end_s:.{decimals}f} s", fontName=FONT,
+                     fontSize=6.5, textAnchor="middle"))
+
+
 def _legend(pairs: list[tuple[colors.Color, str]], x: float, y: float) -> Legend:
     legend = Legend()
     legend.x, legend.y = x, y
@@ -245,10 +252,7 @@ def au_heatmap_drawing(result: SessionResult) -> Drawing:
             else:
                 fill = colors.HexColor("#D0D0D0")
             d.add(Rect(left + i * col_w, y, col_w + 0.05, row_h, fillColor=fill, strokeColor=None))
-    end = float(b.time_s[-1]) if n_cols else 0.0
-    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
-        d.add(String(left + frac * width, bottom - 10, f"{frac * end:.0f} s", fontName=FONT,
-                     fontSize=6.5, textAnchor="middle"))
+    _time_labels(d, left, bottom, width, float(b.time_s[-1]) if n_cols else 0.0, decimals=0)
     return d
 
 
@@ -267,17 +271,16 @@ def episode_timeline_drawing(result: SessionResult) -> Drawing:
         y = bottom + (len(labels) - 1 - k) * row_h + 3
         d.add(String(left - 4, y + 2, label, fontName=FONT, fontSize=7, textAnchor="end"))
     for e in result.episodes:
-        k = labels.index(summary.emotion_label(e))
+        label = summary.emotion_label(e)
+        k = labels.index(label)
         y = bottom + (len(labels) - 1 - k) * row_h + 3
         x0 = left + width * e.onset_s / end
         w = max(width * e.duration_s / end, 1.5)
-        colour = colors.HexColor(emotion_colour(summary.emotion_label(e)))
+        colour = colors.HexColor(emotion_colour(label))
         if e.kind == "macro":
             colour = colors.Color(colour.red, colour.green, colour.blue, alpha=0.4)
         d.add(Rect(x0, y, w, row_h - 5, fillColor=colour, strokeColor=None))
-    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
-        d.add(String(left + frac * width, bottom - 10, f"{frac * end:.1f} s", fontName=FONT,
-                     fontSize=6.5, textAnchor="middle"))
+    _time_labels(d, left, bottom, width, end, decimals=1)
     return d
 
 
@@ -309,8 +312,7 @@ def face_quality_drawing(result: SessionResult) -> Drawing:
     s = result.series
     if len(s) == 0:
         return _no_data(title, "No frames were analysed.")
-    confidence = np.where(s.face_found, s.face_confidence, 0.0).astype(float)
-    b = summary.binned(s.time_s, confidence, max_points=300)
+    b = summary.binned(s.time_s, summary.face_confidence(result), max_points=300)
     return _line_chart(title, b.time_s, [("confidence", b.values, "#0072B2")],
                        result.video.duration_s or float(s.time_s[-1]))
 

@@ -127,6 +127,12 @@ def face_found_share(result: SessionResult) -> float:
     return float(found.mean()) if found.size else 0.0
 
 
+def face_confidence(result: SessionResult) -> np.ndarray:
+    """Per-frame face detection confidence, 0 where no face was found (screen and PDF chart)."""
+    series = result.series
+    return np.where(series.face_found, series.face_confidence, 0.0).astype(float)
+
+
 def session_facts(result: SessionResult) -> list[tuple[str, str]]:
     """Key facts of the recording and analysis as (label, value) pairs."""
     v = result.video

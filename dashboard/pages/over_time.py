@@ -3,6 +3,7 @@ patient's own first sessions."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core.screening import load_config
@@ -30,26 +31,26 @@ st.caption(f"{len(finished)} analysed session(s). Change is measured from the me
 if len(finished) < 2:
     st.info("A second analysed session is needed before change over time can be shown.")
 
+
+def trend_pair(frame: pd.DataFrame, title: str, change_title: str, key: str) -> None:
+    """Values per session beside their change from the patient's first sessions."""
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.trend(frame, title), key=key)
+    with right:
+        st.plotly_chart(charts.trend(frame, change_title, change=True), key=f"{key}_change")
+
+
 rules = {r["key"]: r["label"] for r in load_config()["rules"]}
-indicators = timeline.indicator_frame(finished, rules)
-indicators = indicators[indicators["metric"].isin(set(rules.values()))]
 shown = st.multiselect("Indicators", list(rules.values()), default=list(rules.values())[:4],
                        key="trend_indicators")
+indicators = timeline.indicator_frame(finished, rules)
+# `shown` only offers rule labels, so this also drops indicators the rules no longer name.
 indicators = indicators[indicators["metric"].isin(shown)]
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(charts.trend(indicators, "Screening indicators per session"), key="trend_ind")
-with right:
-    st.plotly_chart(charts.trend(indicators, "Indicators: change from first sessions", change=True),
-                    key="trend_ind_change")
-
-shares = timeline.emotion_share_frame(finished)
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(charts.trend(shares, "Emotion share of micro-expressions per session"), key="trend_em")
-with right:
-    st.plotly_chart(charts.trend(shares, "Emotion shares: change from first sessions", change=True),
-                    key="trend_em_change")
+trend_pair(indicators, "Screening indicators per session", "Indicators: change from first sessions",
+           "trend_ind")
+trend_pair(timeline.emotion_share_frame(finished), "Emotion share of micro-expressions per session",
+           "Emotion shares: change from first sessions", "trend_em")
 
 st.subheader("Sessions")
 st.dataframe(timeline.sessions_table(views, rules), hide_index=True, width="stretch")

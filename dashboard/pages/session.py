@@ -58,7 +58,7 @@ if result.screening.reasons:
 facts = dict(summary.session_facts(result))
 cols = st.columns(4)
 cols[0].metric("Duration", facts["Duration"])
-cols[1].metric("Face found in", facts["Face found in"].split(" of ")[0])
+cols[1].metric("Face found in", f"{100 * summary.face_found_share(result):.0f}%")
 cols[2].metric("Episodes", len(result.episodes))
 cols[3].metric("Micro-expressions", sum(e.kind == "micro" for e in result.episodes))
 for warning in result.warnings:
@@ -71,6 +71,14 @@ def chart(name: str) -> None:
     st.plotly_chart(figures[name], key=f"chart_{name}", config={"displaylogo": False})
 
 
+def chart_pair(left_name: str, right_name: str) -> None:
+    left, right = st.columns(2)
+    with left:
+        chart(left_name)
+    with right:
+        chart(right_name)
+
+
 st.header("Screening indicators")
 chart("indicators")
 st.dataframe(summary.indicators_table(result), hide_index=True, width="stretch", column_config={
@@ -80,11 +88,7 @@ st.dataframe(summary.indicators_table(result), hide_index=True, width="stretch",
 })
 
 st.header("Emotions")
-left, right = st.columns(2)
-with left:
-    chart("emotion_distribution")
-with right:
-    chart("emotion_over_time")
+chart_pair("emotion_distribution", "emotion_over_time")
 
 st.header("Action units")
 chart("au_heatmap")
@@ -96,11 +100,7 @@ if not episodes.empty:
     st.dataframe(episodes, hide_index=True, width="stretch")
 
 st.header("ME clusters")
-left, right = st.columns(2)
-with left:
-    chart("cluster_distribution")
-with right:
-    chart("silhouette")
+chart_pair("cluster_distribution", "silhouette")
 clusters = summary.cluster_table(result)
 if not clusters.empty:
     st.dataframe(clusters, hide_index=True, width="stretch")
