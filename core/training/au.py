@@ -26,7 +26,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import pandas as pd
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
@@ -72,12 +71,6 @@ def runtime_crop(image: np.ndarray, counter: dict[str, int] | None = None) -> np
     return clahe(resize_square(gray, CROP_SIZE))
 
 
-def megc_action_units(root: Path) -> dict[str, str]:
-    """sample -> FACS string from megc2019/labels.csv (the shared loader does not carry it)."""
-    table = pd.read_csv(Path(root) / "megc2019" / "labels.csv", usecols=["sample", "action_units"], dtype=str)
-    return dict(zip(table["sample"], table["action_units"].fillna("")))
-
-
 def load_au_data(root: Path, au_names: list[str] | None = None, limit_subjects: int | None = None) -> AUData:
     """CK+ frames and MEGC apex crops; `limit_subjects` keeps k subjects of each (smoke tests)."""
     au_names = list(au_names or AU_NAMES)
@@ -86,9 +79,8 @@ def load_au_data(root: Path, au_names: list[str] | None = None, limit_subjects: 
     if limit_subjects is not None:
         keep = np.isin(megc.subject, sorted(set(megc.subject))[:limit_subjects])
         megc = megc.subset(keep)
-    codes = megc_action_units(root)
     Y_megc = np.array(
-        [au_vector(codes[s], au_names, include_uncertain=False) for s in megc.sample], np.int8
+        [au_vector(code, au_names, include_uncertain=False) for code in megc.action_units], np.int8
     ).reshape(-1, len(au_names))
     counter = {"face_stage": 0, "fallback": 0}
     crop = lambda image: runtime_crop(image, counter)  # noqa: E731

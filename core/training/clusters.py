@@ -2,8 +2,9 @@
 
 Emotion names are mapped onto core.labels.EMOTIONS_FINE: SAMM's capitalised names are
 lower-cased and its "Other" dropped; CASME II's "repression" (a masked, suppressed expression in
-that dataset's scheme) and "others" have no fine emotion and are dropped; CK+'s "happy" becomes
-"happiness" and each CK+ sequence counts once (its FACS code applies to all three stored frames).
+that dataset's scheme) and "others" have no fine emotion and are dropped; CK+'s labels come from
+core.training.ckplus.read_ckplus_labels ("happy" becomes "happiness") and each CK+ sequence counts
+once (its FACS code applies to all three stored frames).
 AU codes are parsed with core.facs: AUs written as ref(...) are left out, "X or Y" alternatives
 kept (both), side and intensity letters ignored.
 """
@@ -20,13 +21,12 @@ import pandas as pd
 from core.facs import au_vector
 from core.labels import AU_NAMES, EMOTIONS_FINE
 from core.subdivision import MESubdivider
+from core.training.ckplus import read_ckplus_labels
 
 SOURCES = ("samm", "casme2", "ckplus")
 
 _SAMM_SHEET = Path("au_sheets") / "samm_facs_codes_v2.csv"
 _CASME_SHEET = Path("au_sheets") / "casme2_coding_2019.csv"
-_CKPLUS_SHEET = Path("ckplus48") / "labels.csv"
-_RENAME = {"happy": "happiness"}
 
 
 @dataclass
@@ -50,7 +50,7 @@ class CodedSamples:
 
 def fine_emotion(label: str) -> str:
     """A dataset's emotion name as a fine emotion, or "" when it has none (other, repression...)."""
-    name = _RENAME.get(label.strip().lower(), label.strip().lower())
+    name = label.strip().lower()
     return name if name in EMOTIONS_FINE else ""
 
 
@@ -70,7 +70,7 @@ def load_coded_samples(data_root: Path, sources: tuple[str, ...] = SOURCES, au_n
         sheet["sample"] = sheet["Subject"].str.zfill(2) + "/" + sheet["Filename"]
         rows += _coded_rows(sheet, "casme2", "sample", "Action Units", "Estimated Emotion", names, dropped)
     if "ckplus" in sources:
-        rows += _ckplus_rows(pd.read_csv(data_root / _CKPLUS_SHEET), names, dropped)
+        rows += _ckplus_rows(read_ckplus_labels(data_root), names, dropped)
     X = np.array([r[0] for r in rows], dtype=np.int8).reshape(len(rows), len(names))
     return CodedSamples(X, [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], names, dropped)
 

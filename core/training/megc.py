@@ -36,6 +36,7 @@ class MegcSet:
     subject: np.ndarray
     label3: np.ndarray  # negative / positive / surprise
     emotion: np.ndarray  # the dataset's own estimated emotion
+    action_units: np.ndarray  # the dataset's FACS string ("" where uncoded), parsed by core.facs
     flow_path: np.ndarray
     apex_path: np.ndarray
 
@@ -44,16 +45,16 @@ class MegcSet:
 
     def subset(self, mask: np.ndarray) -> MegcSet:
         """The samples where `mask` is true (a boolean array or indices)."""
-        return MegcSet(self.root, *(getattr(self, name)[mask] for name in _ARRAY_FIELDS))
+        return MegcSet(self.root, **{name: getattr(self, name)[mask] for name in _ARRAY_FIELDS})
 
 
-_ARRAY_FIELDS = ("sample", "dataset", "subject", "label3", "emotion", "flow_path", "apex_path")
+_ARRAY_FIELDS = ("sample", "dataset", "subject", "label3", "emotion", "action_units", "flow_path", "apex_path")
 
 
 def load_megc(root: Path | None = None) -> MegcSet:
     """The label table of megc2019/ (images are read on demand by `flow_images`/`apex_images`)."""
     folder = (root or require_data_root()) / "megc2019"
-    table = pd.read_csv(folder / "labels.csv")
+    table = pd.read_csv(folder / "labels.csv", dtype={"action_units": str})
     return MegcSet(
         root=folder,
         sample=table["sample"].to_numpy(str),
@@ -61,6 +62,7 @@ def load_megc(root: Path | None = None) -> MegcSet:
         subject=table["subject"].to_numpy(str),
         label3=table["label3"].to_numpy(str),
         emotion=table["emotion"].to_numpy(str),
+        action_units=table["action_units"].fillna("").to_numpy(str),
         flow_path=np.array([str(folder / p) for p in table["flow"]]),
         apex_path=np.array([str(folder / p) for p in table["apex_image"]]),
     )
