@@ -215,25 +215,18 @@ class FaceDetector:
         shrink = min(1.0, p.detect_max_side / float(max(h, w)))
         small = _resize(gray, shrink)
         min_side = max(24, int(p.min_face_frac * min(small.shape[:2])))
-        found = self._detect_in(small, shrink, (0.0, 0.0), min_side, None)
-        found.sort(key=lambda d: d.side, reverse=True)
-        return found
-
-    def _detect_in(
-        self, small: np.ndarray, shrink: float, offset: tuple[float, float], min_side: int, max_side: int | None
-    ) -> list[Detection]:
-        p = self.params
         if min(small.shape[:2]) < min_side:
             return []
         boxes, _levels, weights = self._faces.detectMultiScale3(
             small, scaleFactor=p.scale_factor, minNeighbors=p.min_neighbors, minSize=(min_side, min_side),
-            maxSize=(max_side, max_side) if max_side else (0, 0), outputRejectLevels=True,
+            maxSize=(0, 0), outputRejectLevels=True,
         )
         found = []
         for (x, y, bw, bh), weight in zip(np.asarray(boxes).reshape(-1, 4), np.ravel(weights)):
             angle, eyes = self._eye_angle(small, (int(x), int(y), int(bw), int(bh))) if p.align_eyes else (0.0, False)
-            box = (offset[0] + x / shrink, offset[1] + y / shrink, bw / shrink, bh / shrink)
+            box = (x / shrink, y / shrink, bw / shrink, bh / shrink)
             found.append(Detection(tuple(float(v) for v in box), _confidence(float(weight)), angle, eyes))
+        found.sort(key=lambda d: d.side, reverse=True)
         return found
 
     def _eye_angle(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, bool]:
@@ -478,7 +471,6 @@ class _Template:
 
     patch: np.ndarray
     anchor: Detection
-    position: int
 
 
 def _shrunk_window(image: np.ndarray, box: Sequence[float], scale: float, grow: float) -> tuple[np.ndarray, int, int]:
@@ -534,13 +526,13 @@ class FaceTracker:
         self.builder.add(position, found)
         for track in self.builder.live(position):
             if track.frames[-1] == position:
-                self._remember(track, image, position)
+                self._remember(track, image)
 
-    def _remember(self, track: Track, image: np.ndarray, position: int) -> None:
+    def _remember(self, track: Track, image: np.ndarray) -> None:
         det = track.last
         scale = min(1.0, FOLLOW_FACE_SIDE / det.side)
         patch, _, _ = _shrunk_window(image, det.box, scale, 1.0)
-        self._templates[id(track)] = _Template(patch, det, position)
+        self._templates[id(track)] = _Template(patch, det)
 
     def _follow(self, track: Track, image: np.ndarray) -> Detection | None:
         template = self._templates.get(id(track))

@@ -227,9 +227,9 @@ def analyze_peer(peer: PeerFrames, *, mapper: Any = None, clusters: Any = None,
                  previous: Sequence[Screening] = (), models_dir: Path | None = None) -> SessionResult:
     """Spotting, emotion, ME clusters and screening on an imported series. `mapper` and `clusters`
     default to the shipped AU->emotion mapper and reference clusters (ModelMissingError if absent)."""
-    from core.screening import screen
+    from core.pipeline import cluster_and_screen, set_apex_aus, settle_emotion
     from core.spotting import Spotter
-    from core.subdivision import ReferenceClusters, cluster_session
+    from core.subdivision import ReferenceClusters
 
     if clusters is None:
         clusters = ReferenceClusters.load(models_dir)
@@ -241,20 +241,15 @@ def analyze_peer(peer: PeerFrames, *, mapper: Any = None, clusters: Any = None,
     spot = Spotter().spot(peer.features, series.time_s, series.frame_index, peer.fps)
     series.motion = spot.signal
     positions = {int(f): i for i, f in enumerate(series.frame_index)}
+    thresholds = [ACTIVE_THRESHOLD] * len(series.au_names)
     for ep in spot.episodes:
-        apex = series.au_prob[positions[ep.apex_frame]]
-        ep.au_prob = {a: float(v) for a, v in zip(series.au_names, apex) if np.isfinite(v)}
-        ep.active_aus = [a for a, v in zip(series.au_names, apex) if np.isfinite(v) and v >= ACTIVE_THRESHOLD]
+        set_apex_aus(ep, series.au_prob[positions[ep.apex_frame]], series.au_names, thresholds)
         ep.emotion_prob = _episode_emotion(peer, ep, mapper)
-        best = max(ep.emotion_prob, key=ep.emotion_prob.get, default="")
-        ep.emotion = best if best in EMOTIONS_FINE and ep.emotion_prob[best] > 0 else ""
-        if ep.emotion:
-            ep.cluster, ep.cluster_aus = clusters.assign(ep.emotion, ep.active_aus)
+        settle_emotion(ep, clusters)
         if peer.tool == "openface":  # show the mapper's reading over the episode, as the pipeline does
             window = slice(positions[ep.onset_frame], positions[ep.offset_frame] + 1)
             series.emotion_prob[window] = [ep.emotion_prob.get(e, 0.0) for e in EMOTIONS_FINE]
-    session_clusters = cluster_session(spot.episodes, clusters)
-    screening = screen(series, spot.episodes, session_clusters, previous=previous)
+    session_clusters, screening = cluster_and_screen(series, spot.episodes, clusters, previous)
     n = len(series)
     duration = float(series.time_s[-1] - series.time_s[0] + 1.0 / peer.fps) if n else 0.0
     missing = [a for a in AU_NAMES if a not in peer.aus_present]

@@ -39,7 +39,7 @@ from core.face import (
 )
 from core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
 from core.progress import Progress, ProgressCallback, report
-from core.result import Episode, FrameSeries, Screening, SessionResult
+from core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
 from core.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature
 from core.video import ReadLimits, VideoReader
 
@@ -227,18 +227,48 @@ def combine_emotions(mapper_proba: dict[str, float], cnn3: dict[str, float]) -> 
     return {e: (v / total if total > 0 else 0.0) for e, v in raw.items()}
 
 
+def set_apex_aus(ep: Episode, apex: np.ndarray, au_names: Sequence[str], thresholds: Sequence[float]) -> None:
+    """The episode's AU probabilities at its apex, and the AUs at or above their threshold (NaN:
+    unknown, never active). Shared with `core.peer_import`."""
+    ep.au_prob = {a: float(v) for a, v in zip(au_names, apex) if np.isfinite(v)}
+    ep.active_aus = [a for a, v, t in zip(au_names, apex, thresholds) if np.isfinite(v) and v >= t]
+
+
+def settle_emotion(ep: Episode, reference_clusters: Any) -> None:
+    """Episode emotion = argmax of `emotion_prob` (empty when nothing is above zero), and its
+    reference cluster. Shared with `core.peer_import`."""
+    best = max(ep.emotion_prob, key=lambda e: ep.emotion_prob[e], default="")
+    ep.emotion = best if best and ep.emotion_prob[best] > 0 else ""
+    if ep.emotion:
+        ep.cluster, ep.cluster_aus = reference_clusters.assign(ep.emotion, ep.active_aus)
+
+
+def cluster_and_screen(
+    series: FrameSeries, episodes: list[Episode], reference_clusters: Any, previous: Sequence[Screening],
+    progress: ProgressCallback | None = None,
+) -> tuple[SessionClusters, Screening]:
+    """The session's ME clusters and its screening: the last stages, shared with `core.peer_import`."""
+    from core.screening import screen
+    from core.subdivision import cluster_session
+
+    report(progress, Progress("clusters", 0, 1))
+    clusters = cluster_session(episodes, reference_clusters)
+    report(progress, Progress("screening", 0, 1))
+    screening = screen(series, episodes, clusters, previous=previous)
+    report(progress, Progress("screening", 1, 1))
+    return clusters, screening
+
+
 def _describe_episodes(
-    episodes: list[Episode], positions: dict[int, int], faces: FacePass, series_au: np.ndarray,
-    models: Models, crops: dict[int, np.ndarray],
+    episodes: list[Episode], positions: dict[int, int], series_au: np.ndarray, models: Models,
+    crops: dict[int, np.ndarray],
 ) -> None:
     """Fill each episode's apex AUs, CNN probabilities, fine emotion and reference cluster."""
     au_names = list(models.au.au_names)
     thresholds = np.asarray(models.au.thresholds, np.float32)
     pairs, usable = [], []
     for ep in episodes:
-        apex = series_au[positions[ep.apex_frame]]
-        ep.au_prob = {a: float(v) for a, v in zip(au_names, apex) if np.isfinite(v)}
-        ep.active_aus = [a for a, v, t in zip(au_names, apex, thresholds) if np.isfinite(v) and v >= t]
+        set_apex_aus(ep, series_au[positions[ep.apex_frame]], au_names, thresholds)
         onset, apex_pos = positions[ep.onset_frame], positions[ep.apex_frame]
         if onset in crops and apex_pos in crops:
             pairs.append((crops[onset], crops[apex_pos]))
@@ -246,10 +276,7 @@ def _describe_episodes(
     for ep, cnn3 in zip(usable, models.emotion.predict_many(pairs)):
         ep.emotion3_prob = {k: float(v) for k, v in cnn3.items()}
         ep.emotion_prob = combine_emotions(models.mapper.predict_proba(ep.active_aus), ep.emotion3_prob)
-        best = max(ep.emotion_prob, key=lambda e: ep.emotion_prob[e])
-        ep.emotion = best if ep.emotion_prob[best] > 0 else ""
-        if ep.emotion:
-            ep.cluster, ep.cluster_aus = models.clusters.assign(ep.emotion, ep.active_aus)
+        settle_emotion(ep, models.clusters)
 
 
 def analyze_video(
@@ -265,9 +292,6 @@ def analyze_video(
     Cancelled (the callback returned False). Frames without a face stay in the series with
     `face_found` False and NaN AUs, and the result's warnings name their time spans.
     """
-    from core.screening import screen
-    from core.subdivision import cluster_session
-
     options = options or AnalysisOptions()
     reader = VideoReader(path, max_fps=options.max_fps, limits=options.limits)
     models = models or Models.load(options.models_dir)
@@ -292,7 +316,7 @@ def analyze_video(
     positions = {int(f): i for i, f in enumerate(faces.frame_index)}
     needed = sorted({positions[e.onset_frame] for e in episodes} | {positions[e.apex_frame] for e in episodes})
     crops = _episode_crops(reader, faces, needed, progress)
-    _describe_episodes(episodes, positions, faces, built.au, models, crops)
+    _describe_episodes(episodes, positions, built.au, models, crops)
     read_to = needed[-1] + 1 if needed else 0
     report(progress, Progress("emotion", read_to, read_to))
 
@@ -309,11 +333,7 @@ def analyze_video(
         emotion_prob=emotion_prob,
     )
 
-    report(progress, Progress("clusters", 0, 1))
-    clusters = cluster_session(episodes, models.clusters)
-    report(progress, Progress("screening", 0, 1))
-    screening = screen(series, episodes, clusters, previous=options.previous)
-    report(progress, Progress("screening", 1, 1))
+    clusters, screening = cluster_and_screen(series, episodes, models.clusters, options.previous, progress)
 
     warnings = list(reader.warnings)
     missing = int((~built.face_found).sum())

@@ -175,10 +175,6 @@ class MESubdivider:
         return (-cluster.size, [index[a] for a in cluster.aus], [-v for v in cluster.centroid])
 
     # ----------------------------------------------------------------------------- using
-    @property
-    def emotions_(self) -> list[str]:
-        return [c.emotion for c in self.silhouette_]
-
     def cluster_infos(self) -> list[ClusterInfo]:
         return [c.info() for c in self.clusters_]
 
