@@ -17,6 +17,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# Older environments had the plain OpenCV wheel; it shares cv2/ with the contrib build (TV-L1) we need.
+	@$(BIN)/python -m pip uninstall --quiet -y opencv-python-headless 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 

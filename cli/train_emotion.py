@@ -27,6 +27,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"average each prediction with that of the mirrored input (default {c.tta})")
     parser.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=c.lr_decay,
                         help=f"cosine learning-rate decay over the epochs (default {c.lr_decay})")
+    parser.add_argument("--shift", type=int, default=c.shift,
+                        help=f"random translation of training images by up to N pixels (default {c.shift})")
     parser.add_argument("--seed", type=int, default=c.seed, help=f"random seed (default {c.seed})")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (default 1)")
 
@@ -40,7 +42,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
     flip = "none" if args.no_flip else ("flow" if args.input == "flow" else "image")
     return replace(SHIPPED.config, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                    learning_rate=args.learning_rate, bn_momentum=args.bn_momentum, n_members=args.members,
-                   flip=flip, tta=args.tta and flip != "none", lr_decay=args.lr_decay, seed=args.seed)
+                   flip=flip, tta=args.tta and flip != "none", lr_decay=args.lr_decay, shift=args.shift,
+                   seed=args.seed)
 
 
 def load_data(args: argparse.Namespace) -> Any:
@@ -61,7 +64,8 @@ def command_line(args: argparse.Namespace, verb: str) -> str:
     parts = [f"mescreen {verb} emotion --input {args.input} --size {args.size} --epochs {args.epochs}",
              f"--batch-size {args.batch_size} --optimizer {args.optimizer} --learning-rate {args.learning_rate}",
              f"--bn-momentum {args.bn_momentum} --members {args.members} --seed {args.seed}",
-             "--tta" if args.tta else "--no-tta", "--lr-decay" if args.lr_decay else "--no-lr-decay"]
+             "--tta" if args.tta else "--no-tta", "--lr-decay" if args.lr_decay else "--no-lr-decay",
+             f"--shift {args.shift}"]
     if args.no_flip:
         parts.append("--no-flip")
     return " ".join(parts)

@@ -2,9 +2,10 @@
 
 The training images (megc2019/flow/, the STSTNet / HTNet input) are 28x28 RGB with channels
 (u, v, optical strain), each channel min-max normalised to 0-255 independently. Their makers
-used TV-L1 flow, which the headless OpenCV wheel lacks (no cv2.optflow); mescreen uses OpenCV's
-Farneback flow (dense and smooth like TV-L1) on the two 128x128 face crops instead. Optical strain is the magnitude of
-the flow's strain tensor (Liong et al.; STSTNet, Liong et al., FG 2019):
+used TV-L1 flow (Zach, Pock & Bischof, DAGM 2007; STSTNet, Liong et al., FG 2019), so mescreen
+does too: OpenCV's Dual TV-L1 with its default parameters, from the contrib build of the same
+OpenCV 4.x (`cv2.optflow`), on the two 128x128 face crops. Optical strain is the magnitude of
+the flow's strain tensor (Liong et al.; STSTNet):
     strain = sqrt(u_x^2 + v_y^2 + 0.5 * (u_y + v_x)^2)
 Flow and strain are computed at crop resolution, then shrunk to 28x28 by area averaging, then
 each channel is min-max normalised. u is positive to the right, v positive downwards (image
@@ -12,6 +13,8 @@ coordinates), as in OpenCV and the TV-L1 implementations the datasets' tools use
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -29,13 +32,17 @@ def resize_square(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
-    """(H, W, 2) float32 flow (u, v) in pixels from `onset` to `apex` (uint8 grayscale, same size)."""
+    """(H, W, 2) float32 TV-L1 flow (u, v) in pixels from `onset` to `apex` (uint8 grayscale, same size).
+
+    A new solver per call: it keeps state between calls, and the pipeline may run in threads.
+    """
     if onset.shape != apex.shape or onset.ndim != 2:
         raise ValueError(f"onset and apex must be grayscale images of one size, got {onset.shape} and {apex.shape}")
-    return cv2.calcOpticalFlowFarneback(
-        np.ascontiguousarray(onset, np.uint8), np.ascontiguousarray(apex, np.uint8), None,
-        pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0,
-    )
+    if not hasattr(cv2, "optflow"):
+        raise RuntimeError("OpenCV lacks TV-L1 flow (cv2.optflow): install opencv-contrib-python-headless 4.x "
+                           "in place of opencv-python-headless (make run does)")
+    solver = cv2.optflow.DualTVL1OpticalFlow_create()
+    return solver.calc(np.ascontiguousarray(onset, np.uint8), np.ascontiguousarray(apex, np.uint8), None)
 
 
 def optical_strain(flow: np.ndarray) -> np.ndarray:
@@ -54,9 +61,15 @@ def minmax_uint8(channel: np.ndarray) -> np.ndarray:
     return np.round((channel - low) * (255.0 / (high - low))).astype(np.uint8)
 
 
-def flow_image(onset: np.ndarray, apex: np.ndarray, size: int = FLOW_SIZE) -> np.ndarray:
-    """(size, size, 3) uint8 image with channels (u, v, strain), as megc2019/flow/ stores them."""
-    flow = dense_flow(onset, apex)
+FlowMethod = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def flow_image(onset: np.ndarray, apex: np.ndarray, size: int = FLOW_SIZE, method: FlowMethod = dense_flow) -> np.ndarray:
+    """(size, size, 3) uint8 image with channels (u, v, strain), as megc2019/flow/ stores them.
+
+    `method` is TV-L1 at runtime; bench/flow_method.py passes others to measure what it changes.
+    """
+    flow = method(onset, apex)
     channels = np.dstack([flow, optical_strain(flow)])
     small = resize_square(channels, size)
     return np.dstack([minmax_uint8(small[..., i]) for i in range(3)])

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -29,7 +31,7 @@ def _flatten(X: np.ndarray) -> np.ndarray:
 
 def _pixels(estimator: Any) -> Any:
     """A classical classifier on standardised raw pixels (the images flattened)."""
-    return make_pipeline(FunctionTransformer(_flatten), StandardScaler(), estimator)
+    return make_pipeline(FunctionTransformer(_flatten), StandardScaler(), clone(estimator))
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,15 @@ def variants(base: EmotionCNNConfig, seed: int = 0) -> list[Variant]:
 
     def cnn(table: str, name: str, **changes: Any) -> Variant:
         config = replace(base, **changes)
-        return Variant(table, name, lambda: EmotionCNN(config), repr(sorted(asdict(config).items())))
+        return Variant(table, name, partial(EmotionCNN, config), repr(sorted(asdict(config).items())))
 
     out = [
         Variant("4 baselines", "SVM (RBF, raw pixels)",
-                lambda: _pixels(SVC(class_weight="balanced", probability=True, random_state=seed)), "svm"),
+                partial(_pixels, SVC(class_weight="balanced", probability=True, random_state=seed)), "svm"),
         Variant("4 baselines", "decision tree (raw pixels)",
-                lambda: _pixels(DecisionTreeClassifier(class_weight="balanced", random_state=seed)), "tree"),
+                partial(_pixels, DecisionTreeClassifier(class_weight="balanced", random_state=seed)), "tree"),
         Variant("4 baselines", "MLP (raw pixels, 128 hidden)",
-                lambda: _pixels(MLPClassifier((128,), max_iter=500, random_state=seed)), "mlp"),
+                partial(_pixels, MLPClassifier((128,), max_iter=500, random_state=seed)), "mlp"),
         cnn("4 baselines", "plain CNN (2 conv + pool, dense)", architecture="plain"),
         cnn("4 baselines", "proposed (Table 3 network)"),
     ]
@@ -74,14 +76,14 @@ def variants(base: EmotionCNNConfig, seed: int = 0) -> list[Variant]:
 
 def run_ablations(
     data: MegcSet, X: np.ndarray, base: EmotionCNNConfig, *, n_folds: int | None = None,
-    verbose: bool = False,
+    n_jobs: int = 1, verbose: bool = False,
 ) -> list[tuple[Variant, EmotionEvaluation]]:
     """Evaluate every variant (each distinct model once); results in table order."""
     done: dict[str, EmotionEvaluation] = {}
     results = []
     for variant in variants(base, base.seed):
         if variant.key not in done:
-            done[variant.key] = evaluate(variant.name, data, X, variant.make, n_folds=n_folds)
+            done[variant.key] = evaluate(variant.name, data, X, variant.make, n_folds=n_folds, n_jobs=n_jobs)
             if verbose:
                 r = done[variant.key].reports["all"]
                 print(f"[ablation] table {variant.table}: {variant.name}: UF1 {r.uf1:.3f} UAR {r.uar:.3f} "

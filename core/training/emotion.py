@@ -48,6 +48,7 @@ class EmotionCNNConfig:
     n_members: int = 1
     tta: bool = False  # average the prediction with that of the mirrored input (needs flip)
     lr_decay: bool = False  # cosine decay of the learning rate to 0 over the epochs
+    shift: int = 0  # random translation of each training image by up to this many pixels
     seed: int = 0
 
 
@@ -59,6 +60,7 @@ class EmotionCNN:
         self.classes_: np.ndarray = np.array([])
         self.input_shape_: tuple[int, int, int] | None = None
         self.model_: Any = None
+        self.members_: list[Any] = []
 
     def _build(self, input_shape: tuple[int, int, int], n_classes: int, member: int) -> Any:
         c = self.config
@@ -88,11 +90,11 @@ class EmotionCNN:
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])  # type: ignore[assignment]
         targets = np.searchsorted(self.classes_, np.asarray(y).astype(str))
         X_train, t_train = augment(X.astype(np.float32), targets, c.flip)
-        weights = None
+        sample_weight = np.ones(len(t_train), np.float32)
         if c.class_weight:
             counts = np.bincount(targets, minlength=len(self.classes_)).astype(float)
-            weights = {i: len(targets) / (len(counts) * n) for i, n in enumerate(counts) if n > 0}
-        members = []
+            sample_weight = (len(targets) / (len(counts) * np.maximum(counts, 1)))[t_train].astype(np.float32)
+        self.members_ = []
         for k in range(c.n_members):
             keras.utils.set_random_seed(c.seed + 1000 * k)
             model = self._build(self.input_shape_, len(self.classes_), k)  # type: ignore[arg-type]
@@ -102,30 +104,43 @@ class EmotionCNN:
                 rate = keras.optimizers.schedules.CosineDecay(c.learning_rate, steps)
             optimizer = keras.optimizers.SGD(rate, momentum=0.9) if c.optimizer == "sgd" else keras.optimizers.Adam(rate)
             model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
-            model.fit(X_train, t_train, batch_size=c.batch_size, epochs=c.epochs, class_weight=weights,
-                      shuffle=True, verbose=0)
-            members.append(model)
-        self.model_ = self._ensemble(members)
+            train_in_graph(model, X_train, t_train, sample_weight, epochs=c.epochs, batch_size=c.batch_size,
+                           shift=c.shift, seed=c.seed + 1000 * k)
+            self.members_.append(model)
+        self.model_ = self._ensemble(self.members_)
         return self
 
-    def _forward(self, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        if self.model_ is None:
+    def _forward(self, X: np.ndarray, model: Any = None, batch_size: int = 256) -> np.ndarray:
+        model = model or self.model_
+        if model is None:
             raise RuntimeError("EmotionCNN is not fitted")
-        out = [np.asarray(self.model_(X[i:i + batch_size].astype(np.float32), training=False))
+        out = [np.asarray(model(X[i:i + batch_size].astype(np.float32), training=False))
                for i in range(0, len(X), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, len(self.classes_)))
 
     def proba_views(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        """Probabilities without ("plain") and with ("mirrored") test-time mirroring."""
-        plain = self._forward(X)
-        if self.config.flip == "none" or len(X) == 0:
-            return {"plain": plain}
-        mirrored = augment(X.astype(np.float32), np.zeros(len(X), int), self.config.flip)[0][len(X):]
-        return {"plain": plain, "mirrored": (plain + self._forward(mirrored)) / 2}
+        """Probabilities without ("plain") and with ("mirrored") test-time mirroring; for a seed
+        ensemble also each member's ("member 0 plain", ...), to show the spread over seeds."""
+        models = {"": self.model_}
+        if len(self.members_) > 1:
+            models.update({f"member {k} ": m for k, m in enumerate(self.members_)})
+        mirrored = None
+        if self.config.flip != "none" and len(X):
+            mirrored = augment(X.astype(np.float32), np.zeros(len(X), int), self.config.flip)[0][len(X):]
+        views = {}
+        for prefix, model in models.items():
+            plain = self._forward(X, model)
+            views[prefix + "plain"] = plain
+            if mirrored is not None:
+                views[prefix + "mirrored"] = (plain + self._forward(mirrored, model)) / 2
+        return views
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        views = self.proba_views(X) if self.config.tta else {"plain": self._forward(X)}
-        return views.get("mirrored", views["plain"])
+        plain = self._forward(X)
+        if not (self.config.tta and self.config.flip != "none" and len(X)):
+            return plain
+        mirrored = augment(X.astype(np.float32), np.zeros(len(X), int), self.config.flip)[0][len(X):]
+        return (plain + self._forward(mirrored)) / 2
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -152,12 +167,17 @@ class EmotionCNN:
         est = cls(EmotionCNNConfig(**meta["config"]))
         est.classes_ = np.array(meta["classes"])
         est.input_shape_ = tuple(meta["input_shape"])  # type: ignore[assignment]
-        members = [est._build(est.input_shape_, len(est.classes_), k)  # type: ignore[arg-type]
-                   for k in range(est.config.n_members)]
-        est.model_ = est._ensemble(members)
+        est.members_ = [est._build(est.input_shape_, len(est.classes_), k)  # type: ignore[arg-type]
+                        for k in range(est.config.n_members)]
+        est.model_ = est._ensemble(est.members_)
         with np.load(stem.with_name(stem.name + WEIGHTS_SUFFIX), allow_pickle=False) as arrays:
             est.model_.set_weights([arrays[k] for k in sorted(arrays.files)])
         return est, meta
+
+
+def proba_views(estimator: EmotionCNN, X: np.ndarray) -> dict[str, np.ndarray]:
+    """`EmotionCNN.proba_views` as a picklable function, the `views` of a parallel LOSO run."""
+    return estimator.proba_views(X)
 
 
 def augment(X: np.ndarray, targets: np.ndarray, flip: str) -> tuple[np.ndarray, np.ndarray]:
@@ -173,6 +193,60 @@ def augment(X: np.ndarray, targets: np.ndarray, flip: str) -> tuple[np.ndarray, 
     if flip == "flow":
         mirrored[..., 0] = 1.0 - mirrored[..., 0]
     return np.concatenate([X, mirrored]), np.concatenate([targets, targets])
+
+
+def train_in_graph(
+    model: Any, X: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray, *,
+    epochs: int, batch_size: int, shift: int = 0, seed: int,
+) -> None:
+    """Mini-batch training of a compiled Keras model, all epochs in one TensorFlow graph.
+
+    Why not `model.fit`: on this tiny network Keras' per-step Python overhead dominates, and LOSO
+    with ablations needs thousands of fits (one fold: 9.1 s with fit, 3.4 s here, measured on
+    the 2-core machine). Same loss as fit with class weights: weighted cross-entropy summed over
+    the batch, divided by the batch size. Each epoch shuffles with a stateless seed (seed, epoch);
+    `shift` > 0 moves each image by a random whole number of pixels in [-shift, shift] on each
+    axis (edges mirrored), the usual translation augmentation of small-image CNNs.
+    """
+    import keras
+    import tensorflow as tf
+
+    optimizer = model.optimizer
+    variables = model.trainable_variables
+    optimizer.build(variables)
+    data = tf.constant(X, tf.float32)
+    labels = tf.constant(targets, tf.int32)
+    weights = tf.constant(sample_weight, tf.float32)
+    n = len(targets)
+    steps = -(-n // batch_size)
+
+    @tf.function
+    def step(x: Any, t: Any, w: Any) -> None:
+        with tf.GradientTape() as tape:
+            losses = keras.losses.sparse_categorical_crossentropy(t, model(x, training=True))
+            loss = tf.reduce_sum(w * losses) / tf.cast(tf.shape(x)[0], tf.float32)
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+
+    def translate(x: Any, key: Any) -> Any:
+        size = tf.shape(x)[0]
+        offsets = tf.random.stateless_uniform([size, 2], seed=key, minval=0, maxval=2 * shift + 1, dtype=tf.int32)
+        padded = tf.pad(x, [[0, 0], [shift, shift], [shift, shift], [0, 0]], mode="SYMMETRIC")
+        rows = offsets[:, :1] + tf.range(tf.shape(x)[1])[None, :]
+        cols = offsets[:, 1:] + tf.range(tf.shape(x)[2])[None, :]
+        return tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+
+    @tf.function
+    def run() -> None:
+        for epoch in tf.range(epochs):
+            order = tf.argsort(tf.random.stateless_uniform([n], seed=tf.stack([seed, epoch])))
+            for i in tf.range(steps):
+                batch = order[i * batch_size:tf.minimum((i + 1) * batch_size, n)]
+                x = tf.gather(data, batch)
+                if shift > 0:
+                    x = translate(x, tf.stack([seed + 1, epoch * steps + i]))
+                step(x, tf.gather(labels, batch), tf.gather(weights, batch))
+
+    run()
 
 
 # --------------------------------------------------------------------------- data, training, LOSO
@@ -213,10 +287,12 @@ def evaluate(
     y: np.ndarray | None = None,
     labels: list[str] | None = None,
     n_folds: int | None = None,
+    n_jobs: int = 1,
     verbose: bool = False,
 ) -> EmotionEvaluation:
     """LOSO (or grouped folds) over `data.subject`; targets default to label3."""
-    return evaluate_views(name, data, X, make_estimator, y=y, labels=labels, n_folds=n_folds, verbose=verbose)[""]
+    return evaluate_views(name, data, X, make_estimator, y=y, labels=labels, n_folds=n_folds, n_jobs=n_jobs,
+                          verbose=verbose)[""]
 
 
 def evaluate_views(
@@ -229,9 +305,11 @@ def evaluate_views(
     y: np.ndarray | None = None,
     labels: list[str] | None = None,
     n_folds: int | None = None,
+    n_jobs: int = 1,
     verbose: bool = False,
 ) -> dict[str, EmotionEvaluation]:
-    """`evaluate` for each named prediction `views` gives (default: predict_proba, named "")."""
+    """`evaluate` for each named prediction `views` gives (default: predict_proba, named "");
+    `n_jobs` processes of one TensorFlow thread each fit the folds."""
     y = data.label3 if y is None else np.asarray(y)
     labels = labels or list(EMOTIONS_3)
     start = time.perf_counter()
@@ -242,7 +320,7 @@ def evaluate_views(
 
     kwargs = {"views": views} if views is not None else {}
     oofs = out_of_fold_views(make_estimator, X, y, data.subject, classes=labels, n_folds=n_folds,
-                             on_fold=on_fold, **kwargs)
+                             on_fold=on_fold, n_jobs=n_jobs, worker_init=limit_threads, **kwargs)
     seconds = time.perf_counter() - start
     out = {}
     for view, oof in oofs.items():
@@ -263,6 +341,19 @@ def describe(evaluation: EmotionEvaluation) -> str:
     lines += [f"| {part} " + rep.row() for part, rep in evaluation.reports.items()]
     for part, rep in evaluation.reports.items():
         lines += ["", f"Confusion ({part}):", "", rep.confusion_markdown()]
+    return "\n".join(lines)
+
+
+def member_table(evaluations: list[EmotionEvaluation]) -> str:
+    """One row per evaluation (e.g. each seed of an ensemble), then mean and SD of each column."""
+    columns = [("all", "uf1"), ("all", "uar"), ("all", "accuracy"), ("casme2", "uf1"), ("samm", "uf1")]
+    lines = ["| model | UF1 | UAR | accuracy | CASME II UF1 | SAMM UF1 |", "|---|---|---|---|---|---|"]
+    values = np.array([[getattr(ev.reports[part], metric) for part, metric in columns] for ev in evaluations])
+    lines += [f"| {ev.name} | " + " | ".join(f"{v:.3f}" for v in row) + " |" for ev, row in zip(evaluations, values)]
+    for view in sorted({ev.name.rsplit(" ", 1)[-1] for ev in evaluations}):
+        rows = values[[ev.name.endswith(" " + view) for ev in evaluations]]
+        lines.append(f"| mean ± SD, {view} | " + " | ".join(
+            f"{m:.3f} ± {sd:.3f}" for m, sd in zip(rows.mean(axis=0), rows.std(axis=0))) + " |")
     return "\n".join(lines)
 
 
@@ -291,11 +382,14 @@ def limit_threads(n: int = 1) -> None:
 
 @dataclass(frozen=True)
 class EmotionSetup:
-    """What `mescreen train emotion` ships by default: input, input size and training settings."""
+    """What `mescreen train emotion` ships by default: input, input size and training settings.
+
+    Five seeds averaged: one member's LOSO UF1 moves by ±0.02 with the seed alone (model card).
+    """
 
     input_kind: str = "flow"
     size: int = 28
-    config: EmotionCNNConfig = field(default_factory=lambda: EmotionCNNConfig(flip="flow", tta=True))
+    config: EmotionCNNConfig = field(default_factory=lambda: EmotionCNNConfig(flip="flow", tta=True, n_members=5))
 
 
 SHIPPED = EmotionSetup()

@@ -7,7 +7,9 @@ predictions (core/training/metrics.py), as MEGC2019 does.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,15 @@ def _predict_proba(estimator: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     return {"": np.asarray(estimator.predict_proba(X))}
 
 
+def _fit_fold(
+    make_estimator: EstimatorFactory, views: Views, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Fit one fold's estimator; its classes and named test probabilities (runs in a worker too)."""
+    estimator = make_estimator()
+    estimator.fit(X_train, y_train)
+    return [str(c) for c in estimator.classes_], views(estimator, X_test)
+
+
 def out_of_fold_views(
     make_estimator: EstimatorFactory,
     X: np.ndarray,
@@ -45,23 +56,42 @@ def out_of_fold_views(
     views: Views = _predict_proba,
     n_folds: int | None = None,
     on_fold: Callable[[int, int], None] | None = None,
+    n_jobs: int = 1,
+    worker_init: Callable[[], None] | None = None,
 ) -> dict[str, OutOfFold]:
     """Like `out_of_fold`, with several predictions per fitted model (e.g. with and without
-    test-time augmentation), so comparing them costs no extra training."""
+    test-time augmentation), so comparing them costs no extra training.
+
+    `n_jobs` > 1 fits folds in that many fresh ("spawn") processes, each first running
+    `worker_init` (e.g. to pin its thread count); the estimator factory and `views` must then be
+    picklable (module-level functions, functools.partial). Results do not depend on `n_jobs`.
+    """
     y = np.asarray(y)
     groups = np.asarray(groups)
     splitter = LeaveOneGroupOut() if n_folds is None else GroupKFold(n_splits=n_folds)
     splits = list(splitter.split(X, y, groups))
     probas: dict[str, np.ndarray] = {}
-    for i, (train, test) in enumerate(splits):
-        estimator = make_estimator()
-        estimator.fit(X[train], y[train])
-        for name, fold_proba in views(estimator, X[test]).items():
+
+    def collect(test: np.ndarray, fold_classes: list[str], fold_views: dict[str, np.ndarray]) -> None:
+        for name, fold_proba in fold_views.items():
             proba = probas.setdefault(name, np.zeros((len(y), len(classes)), dtype=np.float64))
-            for j, cls in enumerate(estimator.classes_):
-                proba[test, classes.index(str(cls))] = fold_proba[:, j]
-        if on_fold is not None:
-            on_fold(i + 1, len(splits))
+            for j, cls in enumerate(fold_classes):
+                proba[test, classes.index(cls)] = fold_proba[:, j]
+
+    if n_jobs <= 1:
+        for i, (train, test) in enumerate(splits):
+            collect(test, *_fit_fold(make_estimator, views, X[train], y[train], X[test]))
+            if on_fold is not None:
+                on_fold(i + 1, len(splits))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=worker_init) as pool:
+            futures = {pool.submit(_fit_fold, make_estimator, views, X[train], y[train], X[test]): test
+                       for train, test in splits}
+            for i, future in enumerate(as_completed(futures)):
+                collect(futures[future], *future.result())
+                if on_fold is not None:
+                    on_fold(i + 1, len(splits))
     return {name: OutOfFold(np.asarray(classes)[np.argmax(p, axis=1)], p, list(classes), len(splits))
             for name, p in probas.items()}
 

@@ -51,3 +51,20 @@ def test_cosine_decay_brings_the_learning_rate_to_zero() -> None:
     optimizer = model.model_.optimizer
     assert float(optimizer.learning_rate) < 1e-6  # decayed to ~0 after all planned steps
     assert model.predict_proba(X).shape == (len(X), 3)
+
+
+def test_training_is_reproducible_and_shift_augmentation_changes_it() -> None:
+    X, y = _data()
+    first = EmotionCNN(epochs=2, batch_size=8, seed=3).fit(X, y)
+    again = EmotionCNN(epochs=2, batch_size=8, seed=3).fit(X, y)
+    shifted = EmotionCNN(epochs=2, batch_size=8, seed=3, shift=2).fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(first.model_.get_weights(), again.model_.get_weights()))
+    assert not np.allclose(first.predict_proba(X), shifted.predict_proba(X))
+
+
+def test_an_ensemble_reports_each_member_beside_the_average() -> None:
+    X, y = _data()
+    model = EmotionCNN(epochs=1, batch_size=8, n_members=2, flip="flow").fit(X, y)
+    views = model.proba_views(X)
+    assert set(views) == {"plain", "mirrored", "member 0 plain", "member 0 mirrored", "member 1 plain", "member 1 mirrored"}
+    assert np.allclose(views["plain"], (views["member 0 plain"] + views["member 1 plain"]) / 2, atol=1e-6)

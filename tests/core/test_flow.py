@@ -108,3 +108,9 @@ def test_training_flow_images_share_the_runtime_sign_convention(data_dir) -> Non
     brows = -2.0 * blob(64, 25)  # brows move up
     runtime_surprise = flow_image(base.astype(np.uint8), moved(np.zeros_like(xx), brows)).astype(float)
     assert runtime_surprise[3:8, 4:24, 1].mean() < runtime_surprise[19:24, 6:22, 1].mean() - 10
+
+
+def test_missing_tv_l1_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(cv2, "optflow")
+    with pytest.raises(RuntimeError, match="opencv-contrib-python-headless"):
+        dense_flow(_texture(), _texture(1))

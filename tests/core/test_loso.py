@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-from sklearn.dummy import DummyClassifier
+from functools import partial
 
-from core.training.loso import out_of_fold
+import numpy as np
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+
+from core.training.loso import out_of_fold, out_of_fold_views
 
 
 class _Memorizer:
@@ -42,3 +44,14 @@ def test_grouped_folds_and_class_reordering() -> None:
     assert oof.n_folds == 2
     assert np.allclose(oof.proba, [[2 / 3, 1 / 3]] * 12)
     assert (oof.y_pred == "b").all()
+
+
+def test_parallel_folds_give_the_same_predictions_as_serial() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = np.where(X[:, 0] > 0, "a", "b")
+    groups = np.repeat(np.arange(8), 5)
+    make = partial(LogisticRegression, C=0.5)
+    serial = out_of_fold(make, X, y, groups, classes=["a", "b"])
+    parallel = out_of_fold_views(make, X, y, groups, classes=["a", "b"], n_jobs=2)[""]
+    assert np.allclose(serial.proba, parallel.proba) and list(serial.y_pred) == list(parallel.y_pred)
