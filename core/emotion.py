@@ -17,7 +17,7 @@ import numpy as np
 
 from core.datapaths import model_version, models_dir as default_models_dir
 from core.errors import InputError, ModelMissingError
-from core.flow import flow_image, resize_square
+from core.flow import flow_image_batch, resize_square
 from core.labels import EMOTIONS_3
 
 #: File stem of the shipped model in models/: emotion_cnn.json + emotion_cnn.weights.npz.
@@ -91,20 +91,24 @@ class EmotionClassifier:
             )
         return cls(estimator, meta["input_kind"], int(meta["input_shape"][0]), model_version(weights))
 
-    def _image(self, onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
-        apex = _check_crop(apex, "apex")
+    def _network_images(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """The training-format image of each pair: the framed apex crop, or the framed pair's flow."""
+        apexes = [_check_crop(apex, "apex") for _, apex in pairs]
         if self.input_kind == "apex":
-            return to_dataset_framing(apex)
-        onset = _check_crop(onset, "onset")
-        if onset.shape != apex.shape:
-            raise InputError(f"onset and apex crops differ in size: {onset.shape} vs {apex.shape}")
-        return flow_image(to_dataset_framing(onset), to_dataset_framing(apex))
+            return np.stack([to_dataset_framing(apex) for apex in apexes])
+        framed = []
+        for (onset, _), apex in zip(pairs, apexes):
+            onset = _check_crop(onset, "onset")
+            if onset.shape != apex.shape:
+                raise InputError(f"onset and apex crops differ in size: {onset.shape} vs {apex.shape}")
+            framed.append((to_dataset_framing(onset), to_dataset_framing(apex)))
+        return np.stack(flow_image_batch(framed))
 
     def predict_many(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, float]]:
         """Probabilities per (onset crop, apex crop) pair, in one batched TF call."""
         if len(pairs) == 0:
             return []
-        images = np.stack([self._image(onset, apex) for onset, apex in pairs])
+        images = self._network_images(pairs)
         proba = self.estimator.predict_proba(network_input(self.input_kind, images, self.input_size))
         return [{label: float(row[j]) for label, j in zip(self.labels, self._order)} for row in proba]
 

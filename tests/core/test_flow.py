@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.flow import FLOW_SIZE, dense_flow, flow_image, minmax_uint8, optical_strain
+from core.flow import FLOW_SIZE, dense_flow, flow_image, flow_image_batch, minmax_uint8, optical_strain
 from core.training.emotion import augment
 
 
@@ -114,3 +114,11 @@ def test_missing_tv_l1_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delattr(cv2, "optflow")
     with pytest.raises(RuntimeError, match="opencv-contrib-python-headless"):
         dense_flow(_texture(), _texture(1))
+
+
+def test_batch_of_pairs_equals_one_at_a_time_and_restores_opencv_threads() -> None:
+    pairs = [(_texture(i), np.roll(_texture(i), i + 1, axis=1)) for i in range(3)]
+    threads = cv2.getNumThreads()
+    batch = flow_image_batch(pairs)
+    assert cv2.getNumThreads() == threads
+    assert all(np.array_equal(b, flow_image(o, a)) for b, (o, a) in zip(batch, pairs))
