@@ -3,7 +3,7 @@
 The training images (megc2019/flow/, the STSTNet / HTNet input) are 28x28 RGB with channels
 (u, v, optical strain), each channel min-max normalised to 0-255 independently. Their makers
 used TV-L1 flow (Zach, Pock & Bischof, DAGM 2007; STSTNet, Liong et al., FG 2019), so mescreen
-does too: OpenCV's Dual TV-L1 with its default parameters, from the contrib build of the same
+does too: OpenCV's Dual TV-L1 (default parameters but TVL1_OUTER_ITERATIONS), from the contrib build of the same
 OpenCV 4.x (`cv2.optflow`), on the two 128x128 face crops. Optical strain is the magnitude of
 the flow's strain tensor (Liong et al.; STSTNet):
     strain = sqrt(u_x^2 + v_y^2 + 0.5 * (u_y + v_x)^2)
@@ -24,6 +24,12 @@ import numpy as np
 #: Side of the flow images the emotion model is trained on.
 FLOW_SIZE = 28
 
+#: TV-L1 outer iterations (OpenCV's default is 10). On the demo video's episode pairs 3 gave
+#: images within 0.7 grey levels (of 255) of the default's, the same class from the shipped model
+#: on 97% of 30 pairs and the same mirror symmetry, at 0.79 s per pair instead of 2.61 s (one
+#: core); at the default the pipeline benchmark fell below its 150 frames/s target.
+TVL1_OUTER_ITERATIONS = 3
+
 
 def resize_square(image: np.ndarray, size: int) -> np.ndarray:
     """Area interpolation when shrinking, bicubic when enlarging; unchanged when already `size`."""
@@ -43,7 +49,7 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     if not hasattr(cv2, "optflow"):
         raise RuntimeError("OpenCV lacks TV-L1 flow (cv2.optflow): install opencv-contrib-python-headless 4.x "
                            "in place of opencv-python-headless (make run does)")
-    solver = cv2.optflow.DualTVL1OpticalFlow_create()
+    solver = cv2.optflow.DualTVL1OpticalFlow_create(outerIterations=TVL1_OUTER_ITERATIONS)
     return solver.calc(np.ascontiguousarray(onset, np.uint8), np.ascontiguousarray(apex, np.uint8), None)
 
 
