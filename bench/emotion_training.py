@@ -21,7 +21,7 @@ def main() -> None:
     import keras
     import numpy as np
 
-    from core.training.emotion import SHIPPED, EmotionCNN, augment, limit_threads, make_inputs
+    from core.training.emotion import SHIPPED, EmotionCNN, augment, inverse_frequency, limit_threads, make_inputs
     from core.training.megc import load_megc
 
     limit_threads(1)
@@ -39,12 +39,12 @@ def main() -> None:
     classes = np.unique(y)
     targets = np.searchsorted(classes, y)
     X_aug, t_aug = augment(X, targets, c.flip)
-    counts = np.bincount(targets)
+    weights = inverse_frequency(targets, len(classes))
     start = time.perf_counter()
     model = EmotionCNN(c)._build(X.shape[1:], len(classes), 0)
     model.compile(optimizer=keras.optimizers.Adam(c.learning_rate), loss="sparse_categorical_crossentropy")
     model.fit(X_aug, t_aug, batch_size=c.batch_size, epochs=args.epochs, verbose=0, shuffle=True,
-              class_weight={i: len(targets) / (len(counts) * n) for i, n in enumerate(counts)})
+              class_weight=dict(enumerate(weights.tolist())))
     with_fit = time.perf_counter() - start
     print(f"one fold, {len(X_aug)} training images, {args.epochs} epochs: keras fit {with_fit:.1f} s, "
           f"in-graph loop {in_graph:.1f} s ({with_fit / in_graph:.1f}x)")

@@ -5,8 +5,9 @@ paths are relative to the manifest's folder. Results go to the store named by ME
 (PostgreSQL when workers run on several machines; with --scheduler every worker needs mescreen
 installed, the videos at the same paths and MESCREEN_DB_URL naming the same database). Patient
 codes must exist unless --create-patients is given. Videos already analysed with the same content
-and model versions are skipped, so a batch can simply be run again after a failure. Exit status: 0 when every video is done or was
-already analysed, 1 when any video failed (the table says why), 2 when the batch could not start.
+and model versions are skipped, so a batch can simply be run again after a failure. Exit status:
+0 when every video is done or was already analysed, 1 when any video failed (the table says
+why), 2 when the batch could not start.
 """
 
 from __future__ import annotations

@@ -124,14 +124,14 @@ def run(args: argparse.Namespace) -> int:
         lines += ["", f"Protocol: {protocol}, {len(data)} samples, {np.unique(data.subject).size} subjects. "
                   "Each trained model is scored without (plain) and with test-time mirroring (mirrored); "
                   f"this configuration uses {'mirrored' if config.tta else 'plain'}."]
-        combined = {view: ev for view, ev in evs.items() if not view.startswith("member")}
-        for ev in combined.values():
+        combined = [ev for view, ev in evs.items() if not view.startswith("member")]
+        members = [ev for view, ev in evs.items() if view.startswith("member")]
+        for ev in combined:
             lines += ["", describe(ev)]
-        if len(combined) < len(evs):
-            lines += ["", "Each ensemble member alone (same folds; the spread over seeds):", "",
-                      member_table([ev for view, ev in evs.items() if view.startswith("member")])]
+        if members:
+            lines += ["", "Each ensemble member alone (same folds; the spread over seeds):", "", member_table(members)]
         if not args.casme_emotions:
-            lines += ["", published_table(list(combined.values()))]
+            lines += ["", published_table(combined)]
         report = args.report
     text = "\n".join(lines)
     print(text)

@@ -13,8 +13,8 @@ frames with a face (default 300 frames, 10 s at 30 analysed frames/s; constant m
 probability over training frames coded without that AU). A person whose resting face reads like
 the training population's is left unchanged, so the detector's thresholds (chosen out of fold on
 raw probabilities) apply to the normalised values. AUs the detector cannot read reliably
-(core.au_model.reliable) have a threshold above 1: their probability is reported, never "active". `w = min(1, frames_seen / warmup)` phases the
-correction in over the first `warmup` frames, when the median still rests on a few frames. An
+(core.au_model.reliable) have a threshold above 1: their probability is reported, never
+"active". `w = min(1, frames_seen / warmup)` phases the correction in over the first `warmup` frames, when the median still rests on a few frames. An
 expression held for more than half the window starts to be absorbed into the baseline.
 """
 
@@ -46,8 +46,6 @@ class AUStage:
         self.au_names: list[str] = list(detector.au_names)
         self.thresholds: np.ndarray = np.asarray(detector.thresholds_, np.float32)
         self.neutral_level: np.ndarray = np.asarray(detector.neutral_level_, np.float32)
-        #: AUs the detector reads reliably; the others carry threshold NEVER_ACTIVE (> 1).
-        self.reliable: np.ndarray = detector.reliable_
         self._history = np.empty((window, len(self.au_names)), np.float32)
         self.reset()
 

@@ -3,8 +3,8 @@
 The training images (megc2019/flow/, the STSTNet / HTNet input) are 28x28 RGB with channels
 (u, v, optical strain), each channel min-max normalised to 0-255 independently. Their makers
 used TV-L1 flow (Zach, Pock & Bischof, DAGM 2007; STSTNet, Liong et al., FG 2019), so mescreen
-does too: OpenCV's Dual TV-L1 (default parameters but TVL1_OUTER_ITERATIONS), from the contrib build of the same
-OpenCV 4.x (`cv2.optflow`), on the two 128x128 face crops. Optical strain is the magnitude of
+does too: OpenCV's Dual TV-L1 (default parameters but TVL1_OUTER_ITERATIONS), from the contrib
+build of the same OpenCV 4.x (`cv2.optflow`), on the two 128x128 face crops. Optical strain is the magnitude of
 the flow's strain tensor (Liong et al.; STSTNet):
     strain = sqrt(u_x^2 + v_y^2 + 0.5 * (u_y + v_x)^2)
 Flow and strain are computed at crop resolution, then shrunk to 28x28 by area averaging, then

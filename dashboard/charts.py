@@ -32,8 +32,8 @@ def _figure(title: str, **layout: object) -> go.Figure:
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
     """An empty chart that says why it is empty, rather than blank axes."""
-    fig.add_annotation(text="<br>".join(textwrap.wrap(message, 55)), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font=dict(size=14, color="#666"))
+    fig.add_annotation(text="<br>".join(textwrap.wrap(message, 55)), showarrow=False, x=0.5, y=0.5,
+                       xref="paper", yref="paper", font=dict(size=14, color="#666"))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig

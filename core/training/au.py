@@ -31,13 +31,12 @@ from sklearn.model_selection import GroupKFold
 
 from core.au_model import MIN_AUC, MIN_F1_GAIN, AUDetector, HOGParams, hog_features
 from core.datapaths import model_version
-from core.face import CROP_SIZE, clahe, crop_still
+from core.face import CROP_SIZE, crop_still
 from core.facs import au_vector
-from core.flow import resize_square
 from core.labels import AU_DESCRIPTIONS, AU_NAMES
 from core.training.au_emotion import chain_evaluation, chain_markdown, load_coded_sets
 from core.training.ckplus import load_ckplus
-from core.training.megc import apex_crops, load_megc
+from core.training.megc import apex_crops, load_megc, prepare_apex
 
 
 @dataclass
@@ -65,10 +64,7 @@ def runtime_crop(image: np.ndarray, counter: dict[str, int] | None = None) -> np
     found = crop_still(image)
     if counter is not None:
         counter["face_stage" if found is not None else "fallback"] += 1
-    if found is not None:
-        return found.crop
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    return clahe(resize_square(gray, CROP_SIZE))
+    return found.crop if found is not None else prepare_apex(image)
 
 
 def load_au_data(root: Path, au_names: list[str] | None = None, limit_subjects: int | None = None) -> AUData:

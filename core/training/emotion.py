@@ -92,8 +92,7 @@ class EmotionCNN:
         X_train, t_train = augment(X.astype(np.float32), targets, c.flip)
         sample_weight = np.ones(len(t_train), np.float32)
         if c.class_weight:
-            counts = np.bincount(targets, minlength=len(self.classes_)).astype(float)
-            sample_weight = (len(targets) / (len(counts) * np.maximum(counts, 1)))[t_train].astype(np.float32)
+            sample_weight = inverse_frequency(targets, len(self.classes_))[t_train]
         self.members_ = []
         for k in range(c.n_members):
             keras.utils.set_random_seed(c.seed + 1000 * k)
@@ -103,7 +102,7 @@ class EmotionCNN:
                 steps = c.epochs * int(np.ceil(len(t_train) / c.batch_size))
                 rate = keras.optimizers.schedules.CosineDecay(c.learning_rate, steps)
             optimizer = keras.optimizers.SGD(rate, momentum=0.9) if c.optimizer == "sgd" else keras.optimizers.Adam(rate)
-            model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+            model.compile(optimizer=optimizer)  # the loss is train_in_graph's
             train_in_graph(model, X_train, t_train, sample_weight, epochs=c.epochs, batch_size=c.batch_size,
                            shift=c.shift, seed=c.seed + 1000 * k)
             self.members_.append(model)
@@ -124,9 +123,7 @@ class EmotionCNN:
         models = {"": self.model_}
         if len(self.members_) > 1:
             models.update({f"member {k} ": m for k, m in enumerate(self.members_)})
-        mirrored = None
-        if self.config.flip != "none" and len(X):
-            mirrored = augment(X.astype(np.float32), np.zeros(len(X), int), self.config.flip)[0][len(X):]
+        mirrored = self._mirrored(X) if self.config.flip != "none" and len(X) else None
         views = {}
         for prefix, model in models.items():
             plain = self._forward(X, model)
@@ -135,12 +132,15 @@ class EmotionCNN:
                 views[prefix + "mirrored"] = (plain + self._forward(mirrored, model)) / 2
         return views
 
+    def _mirrored(self, X: np.ndarray) -> np.ndarray:
+        """X mirrored as training mirrored it (for flow, u negated too)."""
+        return augment(X.astype(np.float32), np.zeros(len(X), int), self.config.flip)[0][len(X):]
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         plain = self._forward(X)
         if not (self.config.tta and self.config.flip != "none" and len(X)):
             return plain
-        mirrored = augment(X.astype(np.float32), np.zeros(len(X), int), self.config.flip)[0][len(X):]
-        return (plain + self._forward(mirrored)) / 2
+        return (plain + self._forward(self._mirrored(X))) / 2
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -178,6 +178,12 @@ class EmotionCNN:
 def proba_views(estimator: EmotionCNN, X: np.ndarray) -> dict[str, np.ndarray]:
     """`EmotionCNN.proba_views` as a picklable function, the `views` of a parallel LOSO run."""
     return estimator.proba_views(X)
+
+
+def inverse_frequency(targets: np.ndarray, n_classes: int) -> np.ndarray:
+    """(n_classes,) float32 weights N / (n_classes * count), so negative does not swamp the others."""
+    counts = np.bincount(targets, minlength=n_classes).astype(float)
+    return (len(targets) / (n_classes * np.maximum(counts, 1))).astype(np.float32)
 
 
 def augment(X: np.ndarray, targets: np.ndarray, flip: str) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ predictions (core/training/metrics.py), as MEGC2019 does.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -78,20 +78,23 @@ def out_of_fold_views(
             for j, cls in enumerate(fold_classes):
                 proba[test, classes.index(cls)] = fold_proba[:, j]
 
-    if n_jobs <= 1:
-        for i, (train, test) in enumerate(splits):
-            collect(test, *_fit_fold(make_estimator, views, X[train], y[train], X[test]))
-            if on_fold is not None:
-                on_fold(i + 1, len(splits))
-    else:
+    def fold_results() -> Iterator[tuple[np.ndarray, tuple[list[str], dict[str, np.ndarray]]]]:
+        """(test indices, fitted fold's result), in order, or as the workers finish them."""
+        if n_jobs <= 1:
+            for train, test in splits:
+                yield test, _fit_fold(make_estimator, views, X[train], y[train], X[test])
+            return
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=worker_init) as pool:
             futures = {pool.submit(_fit_fold, make_estimator, views, X[train], y[train], X[test]): test
                        for train, test in splits}
-            for i, future in enumerate(as_completed(futures)):
-                collect(futures[future], *future.result())
-                if on_fold is not None:
-                    on_fold(i + 1, len(splits))
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+    for i, (test, (fold_classes, fold_views)) in enumerate(fold_results()):
+        collect(test, fold_classes, fold_views)
+        if on_fold is not None:
+            on_fold(i + 1, len(splits))
     return {name: OutOfFold(np.asarray(classes)[np.argmax(p, axis=1)], p, list(classes), len(splits))
             for name, p in probas.items()}
 

@@ -19,11 +19,8 @@ import numpy as np
 import pandas as pd
 
 from core.datapaths import require_data_root
-from core.face import clahe
+from core.face import CROP_SIZE, clahe, to_gray
 from core.flow import resize_square
-
-#: Side of the face crops the runtime face stage produces (core/face.py CROP_SIZE).
-RUNTIME_CROP = 128
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ def flow_images(data: MegcSet) -> np.ndarray:
 def apex_crops(data: MegcSet, prepare: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """(N, 128, 128) uint8: the apex crops as the runtime face stage would hand them over.
 
-    `prepare` maps a BGR apex image to a grayscale uint8 RUNTIME_CROP crop; the default is
+    `prepare` maps a BGR apex image to a grayscale uint8 CROP_SIZE crop; the default is
     `prepare_apex` (resize + CLAHE, the images being aligned crops already). Pass the face
     stage's own detector to re-process the crops as the pipeline does.
     """
@@ -91,7 +88,7 @@ def apex_crops(data: MegcSet, prepare: Callable[[np.ndarray], np.ndarray] | None
     return np.stack([prepare(_read(p, cv2.IMREAD_COLOR)) for p in data.apex_path])
 
 
-def prepare_apex(image_bgr: np.ndarray) -> np.ndarray:
-    """Grayscale, RUNTIME_CROP x RUNTIME_CROP, CLAHE: the face stage's output format."""
-    gray = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
-    return clahe(resize_square(gray, RUNTIME_CROP))
+def prepare_apex(image: np.ndarray) -> np.ndarray:
+    """An already aligned face image (gray or BGR) in the face stage's output format: grayscale,
+    CROP_SIZE x CROP_SIZE, CLAHE."""
+    return clahe(resize_square(to_gray(image), CROP_SIZE))
