@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/mescreen db upgrade
-	MESCREEN_MAX_UPLOAD_MB=$(MAX_UPLOAD_MB) $(BIN)/streamlit run dashboard/app.py \
+	MESCREEN_MAX_UPLOAD_MB=$(MAX_UPLOAD_MB) $(BIN)/streamlit run mescreen/app/app.py \
 		--server.port $(PORT) --server.headless true --server.maxUploadSize $(MAX_UPLOAD_MB)
 
 test: $(STAMP)

@@ -14,8 +14,8 @@ import numpy as np
 
 
 def crops_for_bench(n: int) -> np.ndarray:
-    from core.datapaths import data_root
-    from core.training.au import runtime_reference_crops
+    from mescreen.core.datapaths import data_root
+    from mescreen.training.au import runtime_reference_crops
 
     root = data_root()
     crops = runtime_reference_crops(root) if root is not None else np.zeros((0, 128, 128), np.uint8)
@@ -28,7 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=2000)
     args = parser.parse_args()
-    from core.au import AUStage
+    from mescreen.core.au import AUStage
 
     stage = AUStage.load()
     crops = crops_for_bench(args.frames)

@@ -39,7 +39,7 @@ def _manifest(folder: Path, copies: int) -> Path:
     """`copies` copies of each shared video, each with a distinct tail appended (decoders ignore it)
     so that its content hash differs: the batch would otherwise skip repeated content. The copies
     live in a temporary folder deleted after the run."""
-    from core.datapaths import require_data_root
+    from mescreen.core.datapaths import require_data_root
 
     videos = require_data_root() / "videos"
     lines = ["video,patient,recorded_on"]
@@ -56,7 +56,7 @@ def _manifest(folder: Path, copies: int) -> Path:
 
 
 def _fresh_store(folder: Path) -> str:
-    from db.engine import upgrade
+    from mescreen.store.engine import upgrade
 
     url = f"sqlite:///{folder / 'bench.db'}"
     upgrade(url)
@@ -66,14 +66,14 @@ def _fresh_store(folder: Path) -> str:
 def run_config(config: str, manifest: Path) -> dict:
     """One cold run in this process; `config` is 'single' or the number of Dask workers."""
     started = time.perf_counter()
-    from batch.manifest import read_manifest
+    from mescreen.batch.manifest import read_manifest
 
     rows = read_manifest(manifest)
     if config == "single":
-        from batch.runner import prepare_patients
-        from batch.store import store_fingerprint
-        from batch.task import VideoJob, run_job
-        from db.engine import database_url, make_engine
+        from mescreen.batch.runner import prepare_patients
+        from mescreen.batch.store import store_fingerprint
+        from mescreen.batch.task import VideoJob, run_job
+        from mescreen.store.engine import database_url, make_engine
 
         url = database_url()
         prepare_patients(make_engine(url), rows, create=True, actor="bench")
@@ -83,7 +83,7 @@ def run_config(config: str, manifest: Path) -> dict:
         processing = time.perf_counter() - first
         workers = 1
     else:
-        from batch.runner import run_batch
+        from mescreen.batch.runner import run_batch
 
         report = run_batch(rows, uploader="bench", workers=int(config), create_patients=True, show_progress=False)
         outcomes, processing, workers = report.outcomes, report.seconds, report.workers
@@ -117,9 +117,9 @@ def scheduling_overhead(workers: int = 2) -> dict:
 
 def cli_loop(manifest: Path, env: dict[str, str]) -> dict:
     """`mescreen analyze VIDEO --patient CODE` once per row: what a user without `batch` runs."""
-    from batch.manifest import read_manifest
-    from batch.runner import prepare_patients
-    from db.engine import make_engine
+    from mescreen.batch.manifest import read_manifest
+    from mescreen.batch.runner import prepare_patients
+    from mescreen.store.engine import make_engine
 
     rows = read_manifest(manifest)
     prepare_patients(make_engine(env["MESCREEN_DB_URL"]), rows, create=True, actor="bench")
@@ -129,7 +129,7 @@ def cli_loop(manifest: Path, env: dict[str, str]) -> dict:
     for r in rows:
         t = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "cli.main", "analyze", str(r.video), "--patient", r.patient,
+            [sys.executable, "-m", "mescreen.cli.main", "analyze", str(r.video), "--patient", r.patient,
              "--recorded-on", r.recorded_on.isoformat(), "--no-progress", "--json", str(result_json)],
             env=env, check=True, capture_output=True, text=True,
         )

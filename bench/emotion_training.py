@@ -21,8 +21,8 @@ def main() -> None:
     import keras
     import numpy as np
 
-    from core.training.emotion import SHIPPED, EmotionCNN, augment, inverse_frequency, limit_threads, make_inputs
-    from core.training.megc import load_megc
+    from mescreen.training.emotion import SHIPPED, EmotionCNN, augment, inverse_frequency, limit_threads, make_inputs
+    from mescreen.training.megc import load_megc
 
     limit_threads(1)
     data = load_megc()

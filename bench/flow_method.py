@@ -40,10 +40,10 @@ def smoothness(images: np.ndarray) -> np.ndarray:
 
 def video_pairs(path: str, gap_s: float, stride: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(onset, apex) face-stage crops `gap_s` apart, in the training framing."""
-    from core.emotion import to_dataset_framing
-    from core.face import crop_face
-    from core.pipeline import AnalysisOptions, find_patient_faces
-    from core.video import VideoReader
+    from mescreen.core.emotion import to_dataset_framing
+    from mescreen.core.face import crop_face
+    from mescreen.core.pipeline import AnalysisOptions, find_patient_faces
+    from mescreen.core.video import VideoReader
 
     reader = VideoReader(path)
     faces = find_patient_faces(reader, AnalysisOptions())
@@ -65,10 +65,10 @@ def main() -> None:
     parser.add_argument("--stride", type=int, default=4, help="one pair every N frames")
     args = parser.parse_args()
 
-    from core.datapaths import require_data_root
-    from core.emotion import EmotionClassifier, network_input
-    from core.flow import dense_flow, flow_image
-    from core.training.megc import flow_images, load_megc
+    from mescreen.core.datapaths import require_data_root
+    from mescreen.core.emotion import EmotionClassifier, network_input
+    from mescreen.core.flow import dense_flow, flow_image
+    from mescreen.training.megc import flow_images, load_megc
 
     cv2.setNumThreads(1)
     pairs = video_pairs(str(require_data_root() / "videos" / args.video), args.gap_s, args.stride)

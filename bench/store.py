@@ -5,7 +5,7 @@ Usage (from the repository root):
     .venv/bin/python bench/store.py                      # SQLite in a temporary folder
     .venv/bin/python bench/store.py --pg-url URL         # ... and PostgreSQL (a scratch schema)
 Targets (issue 5): save < 2 s, load < 0.5 s on SQLite. Prints a Markdown table for bench/RESULTS.md.
-Data is synthetic (db/synthetic.py) with the real shape: 108,000 frames x 19 AUs + 7 emotions.
+Data is synthetic (mescreen/store/synthetic.py) with the real shape: 108,000 frames x 19 AUs + 7 emotions.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import db.repository as repo  # noqa: E402
-from core.result import FrameSeries  # noqa: E402
-from db.engine import make_engine, session_factory, upgrade  # noqa: E402
-from db.series_codec import decode_array, encode_array  # noqa: E402
-from db.synthetic import synthetic_result  # noqa: E402
+import mescreen.store.repository as repo  # noqa: E402
+from mescreen.core.result import FrameSeries  # noqa: E402
+from mescreen.store.engine import make_engine, session_factory, upgrade  # noqa: E402
+from mescreen.store.series_codec import decode_array, encode_array  # noqa: E402
+from mescreen.store.synthetic import synthetic_result  # noqa: E402
 
 SCALARS = ("frame_index", "time_s", "face_found", "face_confidence", "face_size", "blur", "motion")
 
@@ -179,7 +179,7 @@ def bench_rows(url: str, series: FrameSeries, repeats: int) -> dict[str, float]:
 
 
 def bench_blobs(url: str, series: FrameSeries, repeats: int) -> dict[str, float]:
-    """The same series as the store keeps it (db/series_codec.py), without the rest of a session."""
+    """The same series as the store keeps it (mescreen/store/series_codec.py), without the rest of a session."""
     engine = make_engine(url)
     metadata = sa.MetaData()
     table = sa.Table(

@@ -43,18 +43,18 @@ def _cpu_s() -> float:
 
 
 def _load_models(stand_ins: bool) -> tuple[object, list[str]]:
-    from core.errors import ModelMissingError
-    from core.pipeline import Models
+    from mescreen.core.errors import ModelMissingError
+    from mescreen.core.pipeline import Models
 
     try:
         return Models.load(), []
     except ModelMissingError:
         if not stand_ins:
             raise
-    from core.au import AUStage
-    from core.au_emotion import AUEmotionMapper
-    from core.emotion import EmotionClassifier
-    from core.subdivision import ReferenceClusters
+    from mescreen.core.au import AUStage
+    from mescreen.core.au_emotion import AUEmotionMapper
+    from mescreen.core.emotion import EmotionClassifier
+    from mescreen.core.subdivision import ReferenceClusters
 
     sys.path.insert(0, str(ROOT / "tests" / "core"))
     import fake_models  # type: ignore[import-not-found]
@@ -79,7 +79,7 @@ def child(mode: str, video: str, stand_ins: bool) -> None:
     """One measurement, printed as JSON on the last line of stdout."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.path.insert(0, str(ROOT))
-    from core.video import VideoReader
+    from mescreen.core.video import VideoReader
 
     out: dict[str, object] = {"mode": mode}
     if mode == "decode":
@@ -87,7 +87,7 @@ def child(mode: str, video: str, stand_ins: bool) -> None:
         reader = VideoReader(video)
         frames = sum(1 for frame in reader.frames() if frame.image is not None)
     else:
-        from core.pipeline import analyze_video
+        from mescreen.core.pipeline import analyze_video
 
         t0 = time.perf_counter()
         models, replaced = _load_models(stand_ins)
@@ -116,7 +116,7 @@ def _run(mode: str, video: Path, stand_ins: bool) -> dict:
 def _long_video(source: Path, minutes: float, folder: Path) -> Path:
     if shutil.which("ffmpeg") is None:
         sys.exit("ffmpeg is needed to make the long video")
-    from core.video import probe
+    from mescreen.core.video import probe
 
     repeats = max(1, round(minutes * 60 / probe(source).duration_s))
     target = folder / f"repeat{repeats}.mp4"
@@ -136,7 +136,7 @@ def main() -> None:
         child(args.child[0], args.child[1], args.stand_ins)
         return
     sys.path.insert(0, str(ROOT))
-    from core.datapaths import require_data_root
+    from mescreen.core.datapaths import require_data_root
 
     source = require_data_root() / "videos" / SOURCE
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.datapaths import ENV_VAR, data_root
+from mescreen.core.datapaths import ENV_VAR, data_root
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

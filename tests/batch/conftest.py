@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from core.result import FrameSeries, Screening, SessionClusters, SessionResult, VideoInfo
-from db.engine import upgrade
+from mescreen.core.result import FrameSeries, Screening, SessionClusters, SessionResult, VideoInfo
+from mescreen.store.engine import upgrade
 
 
 @contextmanager

@@ -16,13 +16,13 @@ from distributed import Client, LocalCluster
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from batch.cluster import worker_env
-from batch.manifest import read_manifest
-from batch.runner import BatchReport, run_batch
-from cli.main import main
-from db import repository
-from db.engine import make_engine, upgrade
-from db.models import Patient, RecordingSession
+from mescreen.batch.cluster import worker_env
+from mescreen.batch.manifest import read_manifest
+from mescreen.batch.runner import BatchReport, run_batch
+from mescreen.cli.main import main
+from mescreen.store import repository
+from mescreen.store.engine import make_engine, upgrade
+from mescreen.store.models import Patient, RecordingSession
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 

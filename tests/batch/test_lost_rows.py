@@ -10,12 +10,12 @@ from pathlib import Path
 from distributed import KilledWorker
 from sqlalchemy.orm import Session
 
-from batch.runner import BatchReport, outcome_of
-from batch.store import store_fingerprint
-from batch.summary import format_summary
-from batch.task import Outcome, VideoJob
-from db import repository
-from db.engine import make_engine
+from mescreen.batch.runner import BatchReport, outcome_of
+from mescreen.batch.store import store_fingerprint
+from mescreen.batch.summary import format_summary
+from mescreen.batch.task import Outcome, VideoJob
+from mescreen.store import repository
+from mescreen.store.engine import make_engine
 
 
 class _LostFuture:

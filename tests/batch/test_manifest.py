@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from batch.manifest import ManifestError, read_manifest
+from mescreen.batch.manifest import ManifestError, read_manifest
 
 
 def _write(tmp_path: Path, text: str) -> Path:

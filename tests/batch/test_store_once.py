@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from batch import store
-from batch.task import VideoJob
-from db import repository
-from db.engine import make_engine
-from db.models import RecordingSession
-from core.result import SessionResult
-from db.errors import StoreError
+from mescreen.batch import store
+from mescreen.batch.task import VideoJob
+from mescreen.store import repository
+from mescreen.store.engine import make_engine
+from mescreen.store.models import RecordingSession
+from mescreen.core.result import SessionResult
+from mescreen.store.errors import StoreError
 
 
 def _setup(url: str):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli.main import main
-from core.labels import AU_NAMES
-from core.result import SessionResult
+from mescreen.cli.main import main
+from mescreen.core.labels import AU_NAMES
+from mescreen.core.result import SessionResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 from fake_models import fake_models  # noqa: E402  (the test doubles shared with tests/core)
@@ -18,7 +18,7 @@ from fake_models import fake_models  # noqa: E402  (the test doubles shared with
 
 @pytest.fixture()
 def fakes(monkeypatch: pytest.MonkeyPatch):
-    from core.pipeline import Models
+    from mescreen.core.pipeline import Models
 
     models = fake_models()
     monkeypatch.setattr(Models, "load", classmethod(lambda cls, models_dir=None: models))
@@ -77,8 +77,8 @@ def test_json_and_openface_csv(tmp_path: Path, videos_dir: Path, capsys, fakes) 
 
 @pytest.mark.realdata
 def test_patient_session_is_stored(tmp_path: Path, videos_dir: Path, monkeypatch, capsys, fakes) -> None:
-    from db.engine import open_store, upgrade
-    from db.repository import create_patient, load_session
+    from mescreen.store.engine import open_store, upgrade
+    from mescreen.store.repository import create_patient, load_session
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("MESCREEN_DB_URL", url)
@@ -97,7 +97,7 @@ def test_patient_session_is_stored(tmp_path: Path, videos_dir: Path, monkeypatch
 
 @pytest.mark.realdata
 def test_unknown_patient_fails_before_the_analysis(tmp_path: Path, videos_dir: Path, monkeypatch, capsys, fakes) -> None:
-    from db.engine import upgrade
+    from mescreen.store.engine import upgrade
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("MESCREEN_DB_URL", url)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cli import evaluate_mapping, train_au
+from mescreen.cli import evaluate_mapping, train_au
 
 
 def _parse(module: object, argv: list[str]) -> argparse.Namespace:
@@ -20,9 +20,9 @@ def _parse(module: object, argv: list[str]) -> argparse.Namespace:
 
 @pytest.mark.realdata
 def test_tiny_subset_trains_both_artefacts_and_they_load(data_dir: Path, tmp_path: Path) -> None:
-    from core.au import AUStage
-    from core.au_emotion import AUEmotionMapper
-    from core.labels import AU_NAMES
+    from mescreen.core.au import AUStage
+    from mescreen.core.au_emotion import AUEmotionMapper
+    from mescreen.core.labels import AU_NAMES
 
     args = _parse(train_au, ["--limit-subjects", "4", "--folds", "2", "--copies", "1", "--components", "20",
                              "--out", str(tmp_path)])

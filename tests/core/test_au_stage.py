@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.au import AUStage
-from core.au_model import AUDetector
-from core.errors import ModelMissingError
-from core.labels import AU_NAMES
+from mescreen.core.au import AUStage
+from mescreen.core.au_model import AUDetector
+from mescreen.core.errors import ModelMissingError
+from mescreen.core.labels import AU_NAMES
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 

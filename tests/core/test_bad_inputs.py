@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from fake_models import fake_models
 
-from core.errors import InputError, NoFaceError
-from core.face import TrackParams
-from core.pipeline import AnalysisOptions, analyze_video
-from core.result import SessionResult
-from core.video import ReadLimits
+from mescreen.core.errors import InputError, NoFaceError
+from mescreen.core.face import TrackParams
+from mescreen.core.pipeline import AnalysisOptions, analyze_video
+from mescreen.core.result import SessionResult
+from mescreen.core.video import ReadLimits
 
 pytestmark = pytest.mark.realdata
 

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from core.datapaths import models_dir
-from core.emotion import EmotionClassifier, network_input
-from core.errors import InputError, ModelMissingError
-from core.labels import EMOTIONS_3
+from mescreen.core.datapaths import models_dir
+from mescreen.core.emotion import EmotionClassifier, network_input
+from mescreen.core.errors import InputError, ModelMissingError
+from mescreen.core.labels import EMOTIONS_3
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_network_input_shapes() -> None:
 
 
 def test_dataset_framing_cuts_the_measured_window() -> None:
-    from core.emotion import DATASET_WINDOW, to_dataset_framing
+    from mescreen.core.emotion import DATASET_WINDOW, to_dataset_framing
 
     crop = np.zeros((128, 128), np.uint8)
     x0, y0, x1, y1 = DATASET_WINDOW

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.training.emotion import EmotionCNN, augment
+from mescreen.training.emotion import EmotionCNN, augment
 
 
 def _data(n: int = 24, size: int = 16) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from core.facs import AUCode, au_vector, parse_facs
+from mescreen.core.facs import AUCode, au_vector, parse_facs
 
 
 @pytest.mark.parametrize(

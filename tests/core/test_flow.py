@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from core.flow import FLOW_SIZE, dense_flow, flow_image, flow_image_batch, minmax_uint8, optical_strain
-from core.training.emotion import augment
+from mescreen.core.flow import FLOW_SIZE, dense_flow, flow_image, flow_image_batch, minmax_uint8, optical_strain
+from mescreen.training.emotion import augment
 
 
 def _texture(seed: int = 0, size: int = 128) -> np.ndarray:
@@ -82,7 +82,7 @@ def test_training_flow_images_share_the_runtime_sign_convention(data_dir) -> Non
     samples the brows move up (v darker at the brows than at the mouth). The runtime's synthetic
     counterparts must give the same orderings.
     """
-    from core.training.megc import flow_images, load_megc
+    from mescreen.training.megc import flow_images, load_megc
 
     data = load_megc(data_dir)
     flows = flow_images(data).astype(float)

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
-from core.training.loso import out_of_fold, out_of_fold_views
+from mescreen.training.loso import out_of_fold, out_of_fold_views
 
 
 class _Memorizer:

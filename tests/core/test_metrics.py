@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.training.metrics import classification_report
+from mescreen.training.metrics import classification_report
 
 LABELS = ["negative", "positive", "surprise"]
 

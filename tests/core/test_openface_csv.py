@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.labels import AU_NAMES, EMOTIONS_3
-from core.openface_csv import (
+from mescreen.core.labels import AU_NAMES, EMOTIONS_3
+from mescreen.core.openface_csv import (
     au_from_openface_column, openface_au_column, openface_columns, to_openface_text, write_openface_csv,
 )
-from core.peer_import import read_peer_csv
-from core.result import FrameSeries
+from mescreen.core.peer_import import read_peer_csv
+from mescreen.core.result import FrameSeries
 
 
 def _series(n: int = 6) -> FrameSeries:

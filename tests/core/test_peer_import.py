@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.errors import InputError
-from core.labels import AU_NAMES, EMOTIONS_FINE
-from core.peer_import import analyze_peer, detect_tool, read_peer_csv
-from core.subdivision import ReferenceClusters
+from mescreen.core.errors import InputError
+from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
+from mescreen.core.peer_import import analyze_peer, detect_tool, read_peer_csv
+from mescreen.core.subdivision import ReferenceClusters
 
 
 def _openface_csv(n: int = 120, fps: float = 30.0, spike_at: int = 60) -> bytes:

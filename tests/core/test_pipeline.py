@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from fake_models import fake_models
 
-from core.datapaths import models_dir
-from core.errors import Cancelled, ModelMissingError
-from core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
-from core.pipeline import AnalysisOptions, Models, analyze_video, combine_emotions
-from core.progress import Progress
-from core.result import SessionResult
+from mescreen.core.datapaths import models_dir
+from mescreen.core.errors import Cancelled, ModelMissingError
+from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
+from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video, combine_emotions
+from mescreen.core.progress import Progress
+from mescreen.core.result import SessionResult
 
 
 def _still(tmp_path: Path) -> Path:
@@ -30,7 +30,7 @@ def test_missing_models_raise_a_clear_error_naming_the_command(tmp_path: Path) -
 
 
 def test_bad_input_is_reported_before_models_are_needed(tmp_path: Path) -> None:
-    from core.errors import InputError
+    from mescreen.core.errors import InputError
 
     bad = tmp_path / "x.mp4"
     bad.write_text("hello")

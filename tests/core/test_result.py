@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from core import INTENDED_USE
-from core.result import (
+from mescreen.core import INTENDED_USE
+from mescreen.core.result import (
     ClusterInfo, Episode, FrameSeries, Indicator, Screening, SessionClusters, SessionResult,
     SilhouetteCurve, VideoInfo,
 )

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import INTENDED_USE
-from core.errors import InputError
-from core.labels import AU_NAMES, EMOTIONS_FINE
-from core.result import Episode, FrameSeries, Screening, SessionClusters
-from core.screening import load_config, screen
+from mescreen.core import INTENDED_USE
+from mescreen.core.errors import InputError
+from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
+from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters
+from mescreen.core.screening import load_config, screen
 
 FPS = 10.0
 
@@ -192,7 +192,7 @@ def test_broken_config_is_a_clear_error(tmp_path: Path):
 
 
 def test_screening_survives_the_session_result_round_trip():
-    from core.result import SessionResult, VideoInfo
+    from mescreen.core.result import SessionResult, VideoInfo
 
     series = make_series(rates=CALM_RATES)
     result = screen(series, episodes_of(CALM_EPISODES), SessionClusters())
@@ -205,8 +205,8 @@ def test_screening_survives_the_session_result_round_trip():
 
 def test_subdivision_and_screening_fill_a_session_result(tmp_path: Path):
     """Both steps as the pipeline chains them, on a session whose clusters and level are known."""
-    from core.result import SessionResult, VideoInfo
-    from core.subdivision import REFERENCE_FILE, MESubdivider, ReferenceClusters, cluster_session
+    from mescreen.core.result import SessionResult, VideoInfo
+    from mescreen.core.subdivision import REFERENCE_FILE, MESubdivider, ReferenceClusters, cluster_session
 
     aus = ["AU4", "AU9", "AU10", "AU12", "AU14", "AU25"]
     X = np.array([[1, 1, 0, 0, 0, 0]] * 6 + [[0, 0, 1, 0, 0, 1]] * 4 + [[0, 0, 0, 1, 0, 0]] * 5, dtype=float)

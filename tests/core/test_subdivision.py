@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import ModelMissingError
-from core.labels import AU_NAMES, EMOTIONS_FINE
-from core.result import Episode
-from core.subdivision import (
+from mescreen.core.errors import ModelMissingError
+from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
+from mescreen.core.result import Episode
+from mescreen.core.subdivision import (
     REFERENCE_FILE, MESubdivider, ReferenceClusters, characteristic_aus, cluster_session,
 )
 
@@ -116,7 +116,7 @@ def test_characteristic_aus_majority_and_fallback():
 def test_bad_parameters_and_shapes_are_refused():
     with pytest.raises(ValueError):
         MESubdivider(k_min=1)
-    from core.errors import InputError
+    from mescreen.core.errors import InputError
 
     with pytest.raises(InputError):
         MESubdivider(au_names=AUS).fit(np.zeros((3, 2)), ["anger"] * 3)
@@ -200,7 +200,7 @@ def test_shipped_reference_model_is_current_and_complete():
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_rebuilding_from_the_sheets_reproduces_the_shipped_model(data_dir: Path):
-    from core.training.clusters import fit_reference, load_coded_samples
+    from mescreen.training.clusters import fit_reference, load_coded_samples
 
     shipped = ReferenceClusters.load().model
     rebuilt = fit_reference(load_coded_samples(data_dir), shipped.k_min, shipped.k_max, shipped.random_state)

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from core.errors import InputError
-from core.video import ReadLimits, VideoReader, probe
+from mescreen.core.errors import InputError
+from mescreen.core.video import ReadLimits, VideoReader, probe
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 

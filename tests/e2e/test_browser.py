@@ -58,7 +58,7 @@ def _free_port() -> int:
 
 
 def _mescreen(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=REPO, env=env, input=stdin,
+    done = subprocess.run([sys.executable, "-m", "mescreen.cli.main", *args], cwd=REPO, env=env, input=stdin,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"mescreen {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout

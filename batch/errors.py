@@ -1,7 +1,0 @@
-"""Errors that stop a batch before it starts (cluster unreachable, unknown patients, wrong store)."""
-
-from core.errors import MescreenError
-
-
-class BatchError(MescreenError):
-    """The batch cannot run as asked; the message says what to change."""

@@ -1,0 +1,85 @@
+"""mescreen dashboard entry point (`streamlit run mescreen/app/app.py`, or `make run`).
+
+Nothing is shown signed out except the sign-in form; the app refuses to start on a database that
+has not been migrated, with the command that fixes it. Pages live in mescreen/app/pages/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from mescreen.core.errors import MescreenError
+from mescreen.app import auth
+from mescreen.app.progress_panel import sidebar_jobs
+from mescreen.app.store import db, sessions
+from mescreen.store import repository
+
+HERE = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="mescreen", page_icon=":material/psychology:", layout="wide")
+
+
+def _store_ready() -> bool:
+    try:
+        sessions()
+    except MescreenError as exc:
+        st.title("mescreen")
+        st.error(f"The dashboard cannot open its database: {exc}", icon=":material/database:")
+        st.markdown("Run `mescreen db upgrade` (or `make run`, which does it), then reload this page.")
+        return False
+    return True
+
+
+def _sign_in_page() -> None:
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        st.title("mescreen")
+        st.caption("Micro-expression screening aid for clinicians. Sign in to see patients and results.")
+        with db() as session:
+            no_users = repository.count_users(session) == 0
+        if no_users:
+            st.warning("No user accounts exist yet. An administrator creates the first one with "
+                       "`mescreen user add NAME --role admin`.")
+        with st.form("sign_in"):
+            username = st.text_input("User name")
+            password = st.text_input("Password", type="password")
+            submitted = st.form_submit_button("Sign in", type="primary")
+        if submitted:
+            if auth.sign_in(username, password) is None:
+                st.error("Unknown user name or wrong password.")
+            else:
+                st.rerun()
+
+
+def _sidebar(user: repository.UserView) -> None:
+    with st.sidebar:
+        st.markdown(f"Signed in as **{user.username}** ({user.role})")
+        if st.button("Sign out", key="sign_out"):
+            auth.sign_out()
+            st.rerun()
+        sidebar_jobs(user.username)
+
+
+def main() -> None:
+    if not _store_ready():
+        st.stop()
+    user = auth.current_user()
+    if user is None:
+        st.navigation([st.Page(_sign_in_page, title="Sign in", icon=":material/login:")]).run()
+        return
+    _sidebar(user)
+    pages = [
+        st.Page(HERE / "pages" / "patients.py", title="Patients", icon=":material/group:", default=True),
+        st.Page(HERE / "pages" / "upload.py", title="Upload & analyse", icon=":material/upload:"),
+        st.Page(HERE / "pages" / "session.py", title="Session", icon=":material/monitoring:"),
+        st.Page(HERE / "pages" / "over_time.py", title="Patient over time", icon=":material/timeline:"),
+        st.Page(HERE / "pages" / "import_csv.py", title="Import CSV", icon=":material/table_view:"),
+    ]
+    if user.role == "admin":
+        pages.append(st.Page(HERE / "pages" / "users.py", title="Users", icon=":material/manage_accounts:"))
+    st.navigation(pages).run()
+
+
+main()

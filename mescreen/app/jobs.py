@@ -1,0 +1,228 @@
+"""Background analyses that outlive the page which started them.
+
+A `JobRegistry` lives once per server process (the dashboard holds it in `st.cache_resource`);
+its worker thread runs the pipeline while the clinician moves between pages, and each page reads
+the job's state to draw a progress bar. Cancelling sets a flag the pipeline's progress callback
+returns, so the pipeline stops at its next report. Analyses run one at a time: the server has
+few cores, and queued jobs are shown as such.
+
+The store sees: create_session (queued, at submission) -> mark_running -> complete_session, or
+mark_failed with the reason. The uploaded file is deleted afterwards unless keeping videos is
+enabled, in which case it moves to the video folder and its path is recorded (so erasing the
+patient deletes it too).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable, Literal, Sequence
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from mescreen.core.errors import Cancelled, MescreenError
+from mescreen.core.progress import Progress
+from mescreen.core.result import Screening, SessionResult
+from mescreen.app.analysis_process import analyze_in_process
+from mescreen.store import repository
+
+log = logging.getLogger(__name__)
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+#: analyze(path, progress_callback, previous_screenings) -> SessionResult; default: mescreen.core.pipeline
+#: in a child process (mescreen/app/analysis_process.py).
+Analyze = Callable[[Path, Callable[[Progress], bool], Sequence[Screening]], SessionResult]
+
+STAGE_WORDS = {
+    "reading": "Reading the video",
+    "faces": "Finding the face",
+    "face": "Finding the face",
+    "aus": "Reading facial action units",
+    "spotting": "Finding micro-expressions",
+    "emotion": "Classifying emotions",
+    "clusters": "Grouping micro-expressions",
+    "screening": "Computing screening indicators",
+}
+
+
+@dataclass
+class Job:
+    """One analysis as the pages see it; fields are written by the worker under `lock`."""
+
+    id: str
+    session_id: int
+    patient_code: str
+    file_name: str
+    owner: str
+    status: JobStatus = "queued"
+    stage: str = ""
+    done: int = 0
+    total: int | None = None
+    error: str = ""
+    submitted_at: float = field(default_factory=time.monotonic)
+    stage_started_at: float | None = None
+    cancel_requested: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed", "cancelled")
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_WORDS.get(self.stage, self.stage.capitalize() or "Waiting")
+
+    @property
+    def fraction(self) -> float:
+        """Share of the current stage done (0..1); 1 when finished."""
+        if self.finished:
+            return 1.0
+        if not self.total:
+            return 0.0
+        return min(1.0, self.done / self.total)
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """Time left in the current stage at its rate so far (None until there is a rate)."""
+        if self.finished or not self.total or self.done <= 0 or self.stage_started_at is None:
+            return None
+        elapsed = (now or time.monotonic()) - self.stage_started_at
+        return elapsed / self.done * max(self.total - self.done, 0)
+
+    def on_progress(self, progress: Progress) -> bool:
+        """The pipeline's callback: record where it is; False asks it to stop."""
+        with self.lock:
+            if progress.stage != self.stage:
+                self.stage, self.stage_started_at = progress.stage, time.monotonic()
+            self.done, self.total = progress.done, progress.total
+            return not self.cancel_requested
+
+
+class JobRegistry:
+    """Queued and finished analyses of this server process, newest first."""
+
+    def __init__(self, sessions: sessionmaker[Session], analyze: Analyze | None = None,
+                 workers: int = 1) -> None:
+        self._sessions = sessions
+        self._analyze = analyze or analyze_in_process
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mescreen-analysis")
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, *, patient_code: str, upload: Path, file_name: str, content_hash: str,
+               recorded_on: date, uploader: str, keep_video_in: Path | None) -> Job:
+        """Register the session as queued and start (or queue) its analysis."""
+        with self._sessions() as session:
+            session_id = repository.create_session(
+                session, patient_code, recorded_on=recorded_on, uploader=uploader,
+                file_name=file_name, content_hash=content_hash, status="queued",
+            )
+        job = Job(uuid.uuid4().hex, session_id, patient_code, file_name, uploader)
+        with self._lock:
+            self._jobs[job.id] = job
+        self._pool.submit(self._work, job, upload, keep_video_in)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def jobs(self, patient_code: str | None = None) -> list[Job]:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        jobs = [j for j in jobs if patient_code is None or j.patient_code == patient_code]
+        return sorted(jobs, key=lambda j: j.submitted_at, reverse=True)
+
+    def cancel(self, job_id: str) -> None:
+        job = self.get(job_id)
+        if job is not None:
+            with job.lock:
+                job.cancel_requested = True
+
+    def forget_patient(self, patient_code: str) -> None:
+        """An erased patient: stop their analyses and drop every job of theirs from the screen."""
+        with self._lock:
+            victims = [j for j in self._jobs.values() if j.patient_code == patient_code]
+            for job in victims:
+                del self._jobs[job.id]
+        for job in victims:
+            with job.lock:
+                job.cancel_requested = True
+
+    def wait(self, job_id: str, timeout_s: float) -> Job:
+        """Block until the job finishes (tests and scripts; pages poll instead)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            job = self.get(job_id)
+            if job is not None and job.finished:
+                return job
+            time.sleep(0.05)
+        raise TimeoutError(f"analysis {job_id} did not finish within {timeout_s:.0f} s")
+
+    def shutdown(self) -> None:
+        for job in self.jobs():
+            self.cancel(job.id)
+        self._pool.shutdown(wait=True)
+
+    # ------------------------------------------------------------------ worker
+
+    def _set(self, job: Job, **values: object) -> None:
+        with job.lock:
+            for key, value in values.items():
+                setattr(job, key, value)
+
+    def _work(self, job: Job, upload: Path, keep_video_in: Path | None) -> None:
+        kept = False
+        try:
+            if job.cancel_requested:
+                raise Cancelled("Analysis cancelled before it started.")
+            with self._sessions() as session:
+                repository.mark_running(session, job.session_id)
+                previous = repository.previous_screenings(session, job.patient_code,
+                                                          before_session_id=job.session_id)
+            self._set(job, status="running")
+            result = self._analyze(upload, job.on_progress, previous)
+            result.video.file_name = job.file_name
+            with self._sessions() as session:
+                repository.complete_session(session, job.session_id, result)
+            if keep_video_in is not None:
+                kept = self._keep(job, upload, keep_video_in)
+            self._set(job, status="done")
+        except Cancelled:
+            self._fail(job, "cancelled", f"Cancelled by {job.owner}.")
+        except MescreenError as exc:
+            self._fail(job, "failed", str(exc))
+        except Exception:  # noqa: BLE001 - a worker must record every failure, not die silently
+            log.exception("analysis of session %s failed", job.session_id)
+            self._fail(job, "failed", "The analysis stopped on an unexpected error; the server log has "
+                                      "the details. Please report it.")
+        finally:
+            if not kept:
+                upload.unlink(missing_ok=True)
+
+    def _fail(self, job: Job, status: JobStatus, message: str) -> None:
+        self._set(job, status=status, error=message)
+        try:
+            with self._sessions() as session:
+                repository.mark_failed(session, job.session_id, message)
+        except MescreenError as exc:  # e.g. the patient was erased while the analysis ran
+            log.warning("could not record the failure of session %s: %s", job.session_id, exc)
+
+    def _keep(self, job: Job, upload: Path, folder: Path) -> bool:
+        """Move the analysed video to the kept-videos folder and record where it is."""
+        target = folder / f"session-{job.session_id}{upload.suffix}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(upload), target)
+        except OSError as exc:  # the results are saved; say so rather than failing the session
+            self._set(job, error=f"Results saved, but the video could not be kept in {folder}: {exc}")
+            return False
+        with self._sessions() as session:
+            repository.set_video_path(session, job.session_id, str(target))
+        return True

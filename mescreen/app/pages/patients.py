@@ -1,0 +1,95 @@
+"""Patients: search, create, open, and erase (with confirmation) a patient and all their data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mescreen.core.errors import MescreenError
+from mescreen.app import ui
+from mescreen.app.auth import actor
+from mescreen.app.store import db
+from mescreen.store import repository
+
+st.title("Patients")
+st.caption("Patients are identified by a pseudonymous code; avoid names in codes and notes.")
+ui.show_flash()
+
+search = st.text_input("Search by code or name", key="patient_search")
+with db() as session:
+    patients = repository.list_patients(session, search, actor=actor())
+
+if patients:
+    st.dataframe(
+        pd.DataFrame([{
+            "code": p.code, "name": p.display_name or "", "sessions": p.n_sessions,
+            "last recorded": p.last_recorded_on.isoformat() if p.last_recorded_on else "-", "last screening level": p.last_level or "-",
+        } for p in patients]),
+        hide_index=True, width="stretch",
+    )
+elif search:
+    st.info(f"No patient matches “{search}”.")
+else:
+    st.info("No patients yet: create the first one below.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Open a patient")
+    if patients:
+        codes = [p.code for p in patients]
+        current = st.session_state.get(ui.PATIENT_KEY)
+        code = st.selectbox("Patient", codes, index=codes.index(current) if current in codes else 0,
+                            key="open_code")
+        go_upload, go_session, go_time = st.columns(3)
+        if go_upload.button("Upload a recording", key="open_upload"):
+            st.session_state[ui.PATIENT_KEY] = code
+            st.switch_page("pages/upload.py")
+        if go_session.button("Latest session", key="open_session"):
+            st.session_state[ui.PATIENT_KEY] = code
+            st.session_state.pop(ui.SESSION_KEY, None)
+            st.switch_page("pages/session.py")
+        if go_time.button("Over time", key="open_time"):
+            st.session_state[ui.PATIENT_KEY] = code
+            st.switch_page("pages/over_time.py")
+
+with right:
+    st.subheader("New patient")
+    with st.form("new_patient", clear_on_submit=True):
+        new_code = st.text_input("Patient code", help="A pseudonymous identifier, e.g. P-0042")
+        display_name = st.text_input("Display name (optional)")
+        notes = st.text_area("Notes (optional)")
+        create = st.form_submit_button("Create patient", type="primary")
+    if create:
+        try:
+            with db() as session:
+                created = repository.create_patient(session, new_code, display_name=display_name or None,
+                                                    notes=notes or None, actor=actor())
+        except MescreenError as exc:
+            ui.error(exc)
+        else:
+            st.session_state[ui.PATIENT_KEY] = created.code
+            ui.flash(f"Patient {created.code} created.")
+            st.rerun()
+
+if patients:
+    st.divider()
+    with st.expander("Delete a patient and everything about them"):
+        st.warning("This erases the patient, every session, every result and any kept video. "
+                   "It cannot be undone.")
+        victim = st.selectbox("Patient to delete", [p.code for p in patients], key="delete_code")
+        typed = st.text_input("Type the patient code to confirm", key="delete_confirm")
+        if st.button("Delete permanently", type="primary", key="delete_button",
+                     disabled=typed.strip() != victim):
+            try:
+                with db() as session:
+                    repository.delete_patient(session, victim, actor=actor())
+            except MescreenError as exc:
+                ui.error(exc)
+            else:
+                ui.registry().forget_patient(victim)
+                if st.session_state.get(ui.PATIENT_KEY) == victim:
+                    st.session_state.pop(ui.PATIENT_KEY, None)
+                    st.session_state.pop(ui.SESSION_KEY, None)
+                st.session_state.pop("delete_confirm", None)
+                ui.flash(f"Patient {victim} and all their data were deleted.")
+                st.rerun()

@@ -1,0 +1,127 @@
+"""Session: one analysed recording, its charts, screening indicators and exports."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mescreen.core.errors import MescreenError
+from mescreen.app import charts, exports, summary, ui
+from mescreen.app.auth import actor
+from mescreen.app.store import db
+from mescreen.store import repository
+
+st.title("Session")
+ui.follow_session_link()
+code = ui.choose_patient()
+if code is None:
+    st.stop()
+
+with db() as session:
+    timeline = repository.patient_timeline(session, code, actor=actor())
+if not timeline:
+    st.info(f"Patient {code} has no recordings yet. Upload one on **Upload & analyse**.")
+    st.stop()
+
+views = {v.id: v for v in reversed(timeline)}  # newest first
+wanted = st.session_state.get(ui.SESSION_KEY)
+if wanted not in views:
+    wanted = next((v.id for v in views.values() if v.status == "done"), next(iter(views)))
+ids = list(views)
+chosen = st.selectbox(
+    "Recording", ids, index=ids.index(wanted), key=f"session_picker_{code}",
+    format_func=lambda i: f"Session {i} - recorded {views[i].recorded_on} - {views[i].status} - {views[i].file_name}",
+)
+st.session_state[ui.SESSION_KEY] = chosen
+
+try:
+    with db() as session:
+        view, result = repository.load_session(session, chosen, actor=actor())
+except MescreenError as exc:
+    ui.error(exc)
+    st.stop()
+
+if result is None:
+    if view.status == "failed":
+        st.error(f"This analysis did not finish: {view.error}", icon=":material/error:")
+    else:
+        st.info(f"This recording is {view.status}; its results appear here when the analysis is done.")
+        if st.button("Refresh"):
+            st.rerun()
+    st.stop()
+
+ui.intended_use()
+ui.level_badge(result.screening.level)
+if result.screening.reasons:
+    st.markdown("**Why this level**")
+    st.markdown("\n".join(f"- {r}" for r in result.screening.reasons))
+
+facts = dict(summary.session_facts(result))
+cols = st.columns(4)
+cols[0].metric("Duration", facts["Duration"])
+cols[1].metric("Face found in", f"{100 * summary.face_found_share(result):.0f}%")
+cols[2].metric("Episodes", len(result.episodes))
+cols[3].metric("Micro-expressions", sum(e.kind == "micro" for e in result.episodes))
+for warning in result.warnings:
+    st.warning(warning)
+
+figures = charts.session_figures(result)
+
+
+def chart(name: str) -> None:
+    st.plotly_chart(figures[name], key=f"chart_{name}", config={"displaylogo": False})
+
+
+def chart_pair(left_name: str, right_name: str) -> None:
+    left, right = st.columns(2)
+    with left:
+        chart(left_name)
+    with right:
+        chart(right_name)
+
+
+st.header("Screening indicators")
+chart("indicators")
+st.dataframe(summary.indicators_table(result), hide_index=True, width="stretch", column_config={
+    "indicator": st.column_config.TextColumn(width="medium"),
+    "evidence": st.column_config.TextColumn(width="large"),
+    "reference": st.column_config.TextColumn(width="large"),
+})
+
+st.header("Emotions")
+chart_pair("emotion_distribution", "emotion_over_time")
+
+st.header("Action units")
+chart("au_heatmap")
+
+st.header("Micro- and macro-expression episodes")
+chart("episode_timeline")
+episodes = summary.episodes_table(result)
+if not episodes.empty:
+    st.dataframe(episodes, hide_index=True, width="stretch")
+
+st.header("ME clusters")
+chart_pair("cluster_distribution", "silhouette")
+clusters = summary.cluster_table(result)
+if not clusters.empty:
+    st.dataframe(clusters, hide_index=True, width="stretch")
+if result.clusters.note:
+    st.caption(result.clusters.note)
+
+st.header("Face quality")
+chart("face_quality")
+
+with st.expander("Recording details and model versions"):
+    st.table({"item": list(facts), "value": list(facts.values())})
+    st.table({"component": list(result.versions), "version": list(result.versions.values())})
+
+st.header("Export")
+stem = exports.file_stem(view)
+user = actor()
+c1, c2, c3 = st.columns(3)
+c1.download_button("PDF report", lambda: exports.pdf_bytes(view, result, user), file_name=f"{stem}.pdf",
+                   mime="application/pdf", type="primary", key="download_pdf", on_click="ignore")
+c2.download_button("Per-frame CSV (OpenFace columns)", lambda: exports.csv_bytes(result),
+                   file_name=f"{stem}.csv", mime="text/csv", key="download_csv", on_click="ignore")
+c3.download_button("Full result (JSON)", lambda: exports.json_bytes(result), file_name=f"{stem}.json",
+                   mime="application/json", key="download_json", on_click="ignore")
+ui.intended_use()

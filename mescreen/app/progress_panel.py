@@ -1,0 +1,75 @@
+"""The analyses panel: a progress bar per job (stage, frames done, time left), cancel, and a link
+to the results once done. Redrawn every second as a fragment, so only it refreshes."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mescreen.app.jobs import Job
+from mescreen.app import ui
+
+
+def _progress_text(job: Job) -> str:
+    if job.status == "queued":
+        return "Waiting for the previous analysis to finish"
+    parts = [job.stage_label]
+    if job.total and job.total > 1:  # one-step stages (spotting, screening) report 0 of 1
+        parts.append(f"{job.done} of {job.total} frames")
+    left = job.seconds_left()
+    if left is not None:
+        parts.append(f"about {left:.0f} s left in this stage" if left >= 1 else "almost done")
+    return " - ".join(parts)
+
+
+def show_job(job: Job, *, key_prefix: str) -> None:
+    """One job's state. Links, not buttons, lead to results: switching pages from inside a
+    fragment that reruns itself on a timer leaves the new page blank."""
+    title = f"**{job.file_name}** for patient **{job.patient_code}** (session {job.session_id})"
+    if job.status in ("queued", "running"):
+        st.markdown(title)
+        st.progress(job.fraction, text=_progress_text(job))
+        if job.cancel_requested:
+            st.caption("Cancelling...")
+        elif st.button("Cancel analysis", key=f"{key_prefix}cancel_{job.id}"):
+            ui.registry().cancel(job.id)
+            st.rerun(scope="fragment")
+    elif job.status == "done":
+        st.success(f"{title}: analysis finished.", icon=":material/check_circle:")
+        if job.error:
+            st.warning(job.error)
+        ui.session_link(job.patient_code, job.session_id, "Open results")
+    elif job.status == "cancelled":
+        st.info(f"{title}: {job.error}")
+    else:
+        st.error(f"{title}: the analysis failed. {job.error}", icon=":material/error:")
+
+
+@st.fragment(run_every=1.0)
+def jobs_panel(patient_code: str | None, *, key_prefix: str = "") -> None:
+    """Every analysis of this patient started since the server began (all patients if None)."""
+    jobs = ui.registry().jobs(patient_code)
+    if not jobs:
+        st.caption("No analyses started yet.")
+        return
+    for job in jobs:
+        with st.container(border=True):
+            show_job(job, key_prefix=key_prefix)
+
+
+@st.fragment(run_every=2.0)
+def sidebar_jobs(username: str, shown: int = 3) -> None:
+    """The user's latest analyses on every page, so a running one is never out of sight."""
+    jobs = [j for j in ui.registry().jobs() if j.owner == username][:shown]
+    if not jobs:
+        return
+    st.divider()
+    st.markdown("**Your analyses**")
+    for job in jobs:
+        label = f"{job.patient_code}, session {job.session_id}"
+        if job.finished:
+            words = {"done": "finished", "failed": "failed", "cancelled": "cancelled"}[job.status]
+            st.caption(f"{label}: {words}")
+            if job.status == "done":
+                ui.session_link(job.patient_code, job.session_id, "Open")
+        else:
+            st.progress(job.fraction, text=f"{label}: {job.stage_label if job.status == 'running' else 'queued'}")

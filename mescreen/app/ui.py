@@ -1,0 +1,98 @@
+"""Small pieces every page shares: the intended-use notice, the current patient, the job registry,
+and showing an expected error as a message instead of a traceback."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mescreen.core import INTENDED_USE
+from mescreen.core.errors import MescreenError
+from mescreen.app.auth import actor
+from mescreen.app.jobs import JobRegistry
+from mescreen.app.palette import LEVEL_COLOURS
+from mescreen.app.report_pdf import LEVEL_WORDS
+from mescreen.app.store import db, sessions
+from mescreen.store import repository
+from mescreen.store.engine import database_url
+
+PATIENT_KEY = "patient_code"
+SESSION_KEY = "session_id"
+_FLASH_KEY = "flash_message"
+
+
+def flash(message: str) -> None:
+    """A success message that survives the rerun which follows an action."""
+    st.session_state[_FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(_FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def intended_use() -> None:
+    """The statement shown wherever results are: a screening aid, never a diagnosis."""
+    st.info(f"**Screening aid, not a diagnosis.** {INTENDED_USE}", icon=":material/info:")
+
+
+def level_badge(level: str | None) -> None:
+    level = level or "insufficient"
+    colour = LEVEL_COLOURS.get(level, "#555")
+    st.markdown(
+        f"<div style='padding:0.6rem 1rem;border-left:6px solid {colour};background:#f7f7f9;"
+        f"border-radius:4px'><b style='color:{colour}'>Screening level: {level}</b> &mdash; "
+        f"{LEVEL_WORDS.get(level, level)}</div>",
+        unsafe_allow_html=True,
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _registry_for(url: str) -> JobRegistry:
+    return JobRegistry(sessions())
+
+
+def registry() -> JobRegistry:
+    """The server's one job registry for this database (survives reruns and page changes)."""
+    return _registry_for(database_url())
+
+
+def error(exc: MescreenError) -> None:
+    st.error(str(exc), icon=":material/error:")
+
+
+def choose_patient(label: str = "Patient") -> str | None:
+    """A patient picker that remembers the choice across pages; None when there are no patients."""
+    with db() as session:
+        patients = repository.list_patients(session, actor=actor())
+    if not patients:
+        st.warning("There are no patients yet. Create one on the **Patients** page first.")
+        return None
+    codes = [p.code for p in patients]
+    current = st.session_state.get(PATIENT_KEY)
+    index = codes.index(current) if current in codes else 0
+    names = {p.code: f"{p.code} - {p.display_name}" if p.display_name else p.code for p in patients}
+    code = st.selectbox(label, codes, index=index, format_func=names.get, key="patient_picker")
+    if code != current:
+        st.session_state[PATIENT_KEY] = code
+        st.session_state.pop(SESSION_KEY, None)
+    return code
+
+
+def session_link(patient_code: str, session_id: int, label: str) -> None:
+    """A link to one session's results (read back by `follow_session_link` on the Session page)."""
+    st.page_link("pages/session.py", label=label, icon=":material/monitoring:",
+                 query_params={"patient": patient_code, "session": str(session_id)})
+
+
+def follow_session_link() -> None:
+    """Select the patient and session a link named, then drop them from the address so later
+    choices on the page are not overridden."""
+    params = st.query_params
+    if "patient" in params:
+        st.session_state[PATIENT_KEY] = params["patient"]
+        try:
+            st.session_state[SESSION_KEY] = int(params.get("session", ""))
+        except ValueError:
+            st.session_state.pop(SESSION_KEY, None)
+        st.query_params.clear()

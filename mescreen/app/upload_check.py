@@ -1,0 +1,93 @@
+"""Checks an uploaded recording before any work starts or anything is written to the store.
+
+Name, size and emptiness are checked on the bytes the browser sent; then the file is saved under
+the upload folder and opened with the pipeline's own probe (mescreen.core.video), and a few frames spread
+over the recording are searched for a face. A recording that fails any check is deleted again,
+so a bad upload leaves no file and no database row behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from mescreen.core.errors import InputError, NoFaceError
+from mescreen.core.face import FaceDetector, to_gray
+from mescreen.core.result import VideoInfo
+from mescreen.core.video import ReadLimits, probe
+
+#: The containers the dashboard accepts (the pipeline reads more, but these are what clinics record).
+ACCEPTED_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm")
+#: Frames sampled for the face check: a recording whose face shows in none of them is not analysable.
+FACE_SAMPLES = 24
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    path: Path  # saved copy under the upload folder, to be analysed (and then deleted or kept)
+    file_name: str
+    content_hash: str
+    info: VideoInfo
+
+
+def check_name_and_size(file_name: str, size: int, max_bytes: int) -> None:
+    """Refuse wrong types, empty and oversized uploads from their name and size alone."""
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in ACCEPTED_EXTENSIONS:
+        raise InputError(
+            f"{file_name}: this is not a video type mescreen accepts. Upload an "
+            f"{', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)} recording."
+        )
+    if size == 0:
+        raise InputError(f"{file_name}: the file is empty (0 bytes). Upload the recording again.")
+    if size > max_bytes:
+        raise InputError(
+            f"{file_name}: the file is {size / 1024**2:.0f} MB, above the {max_bytes / 1024**2:.0f} MB "
+            "limit set for this dashboard (MESCREEN_MAX_UPLOAD_MB)."
+        )
+
+
+def _face_visible(path: Path, info: VideoInfo, samples: int = FACE_SAMPLES) -> bool:
+    """True when a face is found in any of `samples` frames spread evenly over the recording
+    (seeking, so a long interview is not decoded end to end just to be checked)."""
+    detector = FaceDetector()
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    try:
+        total = max(info.declared_frames, 1)
+        positions = sorted({int(i * total / samples) for i in range(samples)})
+        for position in positions:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, position)
+            ok, image = cap.read()
+            if ok and image is not None and detector.detect(to_gray(image)):
+                return True
+    finally:
+        cap.release()
+    return False
+
+
+def check_upload(file_name: str, data: bytes, folder: Path, max_bytes: int) -> CheckedUpload:
+    """Save and check an upload; raises InputError / NoFaceError (file removed) when unusable."""
+    check_name_and_size(file_name, len(data), max_bytes)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Stored under a random name: the clinician's file name may contain a patient's name.
+    path = folder / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()}"
+    path.write_bytes(data)
+    try:
+        try:
+            info = probe(path, ReadLimits(max_bytes=max_bytes))
+        except InputError as exc:  # the probe names the saved copy; the clinician knows their name
+            raise InputError(str(exc).replace(path.name, file_name)) from exc
+        info.file_name = file_name
+        if not _face_visible(path, info):
+            raise NoFaceError(
+                f"{file_name}: no face was found in {FACE_SAMPLES} frames spread over the recording. "
+                "mescreen needs the patient's face visible and turned towards the camera."
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return CheckedUpload(path, file_name, hashlib.sha256(data).hexdigest(), info)

@@ -1,0 +1,107 @@
+"""Train the emotion CNN (paper's Table 3 network) on all 278 MEGC2019 samples and ship it to models/."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `train emotion` and `evaluate emotion`; defaults are the shipped setup."""
+    from mescreen.training.emotion import SHIPPED
+
+    c = SHIPPED.config
+    parser.add_argument("--input", choices=["flow", "apex"], default=SHIPPED.input_kind,
+                        help=f"network input: onset->apex flow image or apex face crop (default {SHIPPED.input_kind})")
+    parser.add_argument("--size", type=int, default=SHIPPED.size, help=f"input side in pixels (default {SHIPPED.size})")
+    parser.add_argument("--epochs", type=int, default=c.epochs, help=f"default {c.epochs}")
+    parser.add_argument("--batch-size", type=int, default=c.batch_size, help=f"default {c.batch_size}")
+    parser.add_argument("--optimizer", choices=["adam", "sgd"], default=c.optimizer)
+    parser.add_argument("--learning-rate", type=float, default=c.learning_rate)
+    parser.add_argument("--bn-momentum", type=float, default=c.bn_momentum,
+                        help=f"batch-norm momentum (default {c.bn_momentum}; Keras' 0.99 collapses on this small set)")
+    parser.add_argument("--members", type=int, default=c.n_members, help=f"seed-ensemble size (default {c.n_members})")
+    parser.add_argument("--no-flip", action="store_true", help="no horizontal-mirror augmentation")
+    parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=c.tta,
+                        help=f"average each prediction with that of the mirrored input (default {c.tta})")
+    parser.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=c.lr_decay,
+                        help=f"cosine learning-rate decay over the epochs (default {c.lr_decay})")
+    parser.add_argument("--shift", type=int, default=c.shift,
+                        help=f"random translation of training images by up to N pixels (default {c.shift})")
+    parser.add_argument("--seed", type=int, default=c.seed, help=f"random seed (default {c.seed})")
+    parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (default 1)")
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The EmotionCNNConfig the options describe (mirroring is sign-correct for flow input)."""
+    from dataclasses import replace
+
+    from mescreen.training.emotion import SHIPPED
+
+    flip = "none" if args.no_flip else ("flow" if args.input == "flow" else "image")
+    return replace(SHIPPED.config, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
+                   learning_rate=args.learning_rate, bn_momentum=args.bn_momentum, n_members=args.members,
+                   flip=flip, tta=args.tta and flip != "none", lr_decay=args.lr_decay, shift=args.shift,
+                   seed=args.seed)
+
+
+def load_data(args: argparse.Namespace) -> Any:
+    """Set TensorFlow's thread count, then load MEGC2019, turning a missing folder into a clear message."""
+    from mescreen.core.errors import InputError
+    from mescreen.training.emotion import limit_threads
+    from mescreen.training.megc import load_megc
+
+    limit_threads(args.threads)
+    try:
+        return load_megc()
+    except FileNotFoundError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def command_line(args: argparse.Namespace, verb: str) -> str:
+    """The command that reproduces this run (recorded in the model JSON and printed)."""
+    parts = [f"mescreen {verb} emotion --input {args.input} --size {args.size} --epochs {args.epochs}",
+             f"--batch-size {args.batch_size} --optimizer {args.optimizer} --learning-rate {args.learning_rate}",
+             f"--bn-momentum {args.bn_momentum} --members {args.members} --seed {args.seed}",
+             "--tta" if args.tta else "--no-tta", "--lr-decay" if args.lr_decay else "--no-lr-decay",
+             f"--shift {args.shift}"]
+    if args.no_flip:
+        parts.append("--no-flip")
+    return " ".join(parts)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser)
+    parser.add_argument("--limit", type=int, default=None,
+                        help="train on the first N samples only (smoke tests; never for a shipped model)")
+    parser.add_argument("--out", type=Path, default=None, help="models folder to write (default: models/)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    import numpy as np
+
+    from mescreen.core import datapaths
+    from mescreen.core.emotion import MODEL_STEM
+    from mescreen.training.emotion import EmotionCNN, make_inputs
+
+    data = load_data(args)
+    if args.limit:
+        data = data.subset(np.arange(min(args.limit, len(data))))
+    config = config_from_args(args)
+    X = make_inputs(data, args.input, args.size)
+    start = time.perf_counter()
+    model = EmotionCNN(config).fit(X, data.label3)
+    seconds = time.perf_counter() - start
+    command = command_line(args, "train") + (f" --limit {args.limit}" if args.limit else "")
+    out_dir = args.out or datapaths.models_dir()
+    extra = {"input_kind": args.input, "command": command, "n_samples": len(data),
+             "n_subjects": int(np.unique(data.subject).size), "train_seconds": round(seconds, 1),
+             "data": "MEGC2019 composite (CASME II + SAMM), research-only; see models/cards/emotion_cnn.md"}
+    config_path, weights_path = model.save(out_dir / MODEL_STEM, extra=extra)
+    print(f"Trained on {len(data)} samples in {seconds:.0f} s: {command}")
+    print(f"Wrote {config_path} and {weights_path} ({datapaths.model_version(weights_path)}, "
+          f"{weights_path.stat().st_size / 1024:.0f} KB)")
+    return 0

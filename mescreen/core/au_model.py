@@ -1,0 +1,281 @@
+"""Per-frame action-unit detector: HOG features and one linear model per AU.
+
+Why this design: the pipeline must read AUs on every analysed frame at >= 150 frames/s on two
+CPU cores, so the per-frame cost has to stay near a millisecond. OpenFace (Baltrusaitis et al.,
+FG 2015 / 2018) showed that HOG appearance features with linear per-AU models are a solid
+baseline for AU occurrence; we follow that recipe: HOG of a downsized crop, standardisation,
+PCA, and a class-balanced logistic regression per AU with its own decision threshold chosen on
+out-of-fold predictions (never on the data it is scored on). All stages are linear up to the
+sigmoid, so prediction is one matrix product; the model is saved as plain `.npz` arrays plus a
+JSON sidecar (no pickle: loading a pickle from `models/` would execute code).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.preprocessing import StandardScaler
+
+from mescreen.core.errors import InputError
+from mescreen.core.labels import AU_NAMES
+
+FORMAT = "mescreen-au-detector/2"
+
+
+@dataclass(frozen=True)
+class HOGParams:
+    """HOG layout on a `size` x `size` grayscale image (cells of `cell` px, 2x2-cell blocks)."""
+
+    size: int = 64
+    cell: int = 8
+    bins: int = 9
+
+    def descriptor(self) -> cv2.HOGDescriptor:
+        block = 2 * self.cell
+        return cv2.HOGDescriptor(
+            (self.size, self.size), (block, block), (self.cell, self.cell), (self.cell, self.cell), self.bins
+        )
+
+
+def hog_features(crops: np.ndarray, params: HOGParams = HOGParams()) -> np.ndarray:
+    """(n, d) float32 HOG features of n grayscale crops of any (equal) size."""
+    crops = _as_gray_batch(crops)
+    hog = params.descriptor()
+    out = np.empty((crops.shape[0], hog.getDescriptorSize()), np.float32)
+    for i, crop in enumerate(crops):
+        small = crop if crop.shape[0] == params.size else cv2.resize(
+            crop, (params.size, params.size), interpolation=cv2.INTER_AREA
+        )
+        out[i] = hog.compute(small).ravel()
+    return out
+
+
+def _as_gray_batch(crops: np.ndarray) -> np.ndarray:
+    crops = np.asarray(crops)
+    if crops.ndim == 2:
+        crops = crops[None]
+    if crops.ndim != 3 or crops.shape[1] != crops.shape[2] or crops.shape[1] < 16:
+        raise InputError(f"AU detector expects square grayscale face crops, got an array of shape {crops.shape}.")
+    if crops.dtype != np.uint8:
+        crops = np.clip(crops, 0, 255).astype(np.uint8)
+    return crops
+
+
+#: Threshold of an AU the detector cannot read reliably: above any probability, so it is never
+#: called active (its probability is still reported). Reliable means out-of-fold AUC >= MIN_AUC
+#: and F1 >= MIN_F1_GAIN x the F1 of always answering "present".
+NEVER_ACTIVE = 2.0
+MIN_AUC = 0.7
+MIN_F1_GAIN = 1.25
+
+#: Thresholds are kept inside this range: an F1-optimal threshold of ~0 means "always on", which
+#: happens for AUs the detector cannot separate (AUC near 0.5) and would flood the mapping.
+THRESHOLD_RANGE = (0.05, 0.95)
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray, bounds: tuple[float, float] = THRESHOLD_RANGE) -> float:
+    """Threshold on p within `bounds` that maximises F1 for labels y (0.5 when y has no positives)."""
+    y = np.asarray(y).astype(bool)
+    positives = int(y.sum())
+    if positives == 0:
+        return 0.5
+    order = np.argsort(-p, kind="stable")
+    p_sorted, y_sorted = p[order], y[order]
+    tp = np.cumsum(y_sorted)
+    predicted = np.arange(1, p.size + 1)
+    f1 = 2 * tp / (predicted + positives)
+    # A threshold can only sit where the next probability differs (ties are predicted together).
+    last_of_tie = np.r_[p_sorted[1:] != p_sorted[:-1], True]
+    allowed = last_of_tie & (p_sorted >= bounds[0]) & (p_sorted <= bounds[1])
+    if not allowed.any():
+        return float(np.clip(0.5, *bounds))
+    best = int(np.argmax(np.where(allowed, f1, -1.0)))
+    return float(p_sorted[best])
+
+
+def reliable(y: np.ndarray, p: np.ndarray) -> bool:
+    """Whether out-of-fold probabilities p separate labels y well enough to call the AU active."""
+    y = np.asarray(y).astype(bool)
+    if y.all() or not y.any():
+        return False
+    t = best_f1_threshold(y, p)
+    predicted = p >= t
+    f1 = 2 * np.sum(predicted & y) / (predicted.sum() + y.sum())
+    chance = 2 * y.mean() / (1 + y.mean())
+    return bool(roc_auc_score(y, p) >= MIN_AUC and f1 >= MIN_F1_GAIN * chance)
+
+
+class AUDetector:
+    """Multi-label AU occurrence from face crops (scikit-learn style: fit / predict_proba / predict).
+
+    Parameters: `au_names` the AUs (columns of Y), `hog` the feature layout, `n_components` PCA
+    size, `C` the inverse L2 strength of each logistic regression, `threshold_folds` the folds of
+    the out-of-fold predictions used to choose each AU's threshold (grouped by subject when
+    `groups` is given to fit), `random_state` for PCA.
+    """
+
+    def __init__(
+        self,
+        au_names: list[str] | None = None,
+        hog: HOGParams = HOGParams(),
+        n_components: int = 400,
+        C: float = 0.0005,
+        threshold_folds: int = 4,
+        random_state: int = 0,
+    ) -> None:
+        self.au_names = list(au_names or AU_NAMES)
+        self.hog = hog
+        self.n_components = n_components
+        self.C = C
+        self.threshold_folds = threshold_folds
+        self.random_state = random_state
+        self.metadata: dict[str, Any] = {}
+
+    # -- features ---------------------------------------------------------------------------
+    def features(self, crops: np.ndarray) -> np.ndarray:
+        return hog_features(crops, self.hog)
+
+    # -- training ---------------------------------------------------------------------------
+    def fit(self, crops: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None) -> "AUDetector":
+        """Fit on crops (n, s, s) and a binary label matrix Y (n, n_au)."""
+        return self.fit_features(self.features(crops), Y, groups)
+
+    def fit_features(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        groups: np.ndarray | None = None,
+        threshold_mask: np.ndarray | None = None,
+    ) -> "AUDetector":
+        """Fit on precomputed features; thresholds come from out-of-fold probabilities.
+
+        `threshold_mask` selects the rows whose out-of-fold probabilities choose the thresholds
+        and the neutral levels (e.g. the original images, not their augmented copies).
+        """
+        Y = np.asarray(Y, dtype=np.int8)
+        if Y.ndim != 2 or Y.shape[1] != len(self.au_names) or Y.shape[0] != X.shape[0]:
+            raise ValueError(f"Y must be (n, {len(self.au_names)}), got {Y.shape} for {X.shape[0]} crops")
+        mask = np.ones(len(Y), bool) if threshold_mask is None else np.asarray(threshold_mask, bool)
+        oof = self.out_of_fold_proba(X, Y, groups)
+        self.thresholds_ = np.array(
+            [best_f1_threshold(Y[mask, j], oof[mask, j]) if reliable(Y[mask, j], oof[mask, j]) else NEVER_ACTIVE
+             for j in range(Y.shape[1])],
+            np.float32,
+        )
+        # Population "resting" level of each AU: the median out-of-fold probability over frames
+        # coded without it. The runtime shifts each person's own median onto this level.
+        self.neutral_level_ = np.array(
+            [np.median(oof[mask & (Y[:, j] == 0), j]) if np.any(mask & (Y[:, j] == 0)) else 0.0
+             for j in range(Y.shape[1])],
+            np.float32,
+        )
+        self._fit_linear(X, Y)
+        return self
+
+    def out_of_fold_proba(self, X: np.ndarray, Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        """Probabilities for every row from a model that did not see its group (or fold)."""
+        if groups is not None:
+            splitter = GroupKFold(max(2, min(self.threshold_folds, np.unique(groups).size)))
+        else:
+            splitter = KFold(self.threshold_folds, shuffle=True, random_state=self.random_state)
+        oof = np.zeros(Y.shape, np.float32)
+        for train, test in splitter.split(X, Y, groups):
+            part = AUDetector(self.au_names, self.hog, self.n_components, self.C, self.threshold_folds, self.random_state)
+            part._fit_linear(X[train], Y[train])
+            oof[test] = part.predict_proba_features(X[test])
+        return oof
+
+    def _fit_linear(self, X: np.ndarray, Y: np.ndarray) -> None:
+        scaler = StandardScaler().fit(X)
+        Z = scaler.transform(X)
+        pca = PCA(n_components=min(self.n_components, *Z.shape), random_state=self.random_state).fit(Z)
+        P = pca.transform(Z)
+        coef = np.zeros((Y.shape[1], P.shape[1]), np.float64)
+        intercept = np.zeros(Y.shape[1], np.float64)
+        for j in range(Y.shape[1]):
+            y = Y[:, j]
+            if y.min() == y.max():  # AU never (or always) present in this subset: constant output
+                intercept[j] = 10.0 if y[0] else -10.0
+                continue
+            lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(P, y)
+            coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
+        self.weights_, self.bias_ = _fold_affine(scaler.mean_, scaler.scale_, pca, coef, intercept)
+
+    # -- prediction -------------------------------------------------------------------------
+    def predict_proba_features(self, X: np.ndarray) -> np.ndarray:
+        logits = np.asarray(X, np.float32) @ self.weights_ + self.bias_
+        return (1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))).astype(np.float32)
+
+    def predict_proba(self, crops: np.ndarray) -> np.ndarray:
+        """(n, n_au) probability that each AU is active, un-normalised (no person baseline)."""
+        return self.predict_proba_features(self.features(crops))
+
+    @property
+    def reliable_(self) -> np.ndarray:
+        """(n_au,) bool: AUs that can be called active (the others have threshold NEVER_ACTIVE)."""
+        return self.thresholds_ <= 1.0
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        """(n, n_au) 0/1 at each AU's out-of-fold threshold."""
+        return (self.predict_proba(crops) >= self.thresholds_).astype(np.int8)
+
+    # -- persistence ------------------------------------------------------------------------
+    _ARRAYS = ("weights_", "bias_", "thresholds_", "neutral_level_")
+
+    def save(self, path: Path) -> None:
+        """Write `path` (.npz arrays) and `path` with suffix .json (settings, AU list, metadata)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            np.savez_compressed(fh, **{name.rstrip("_"): getattr(self, name) for name in self._ARRAYS})
+        meta = {
+            "format": FORMAT,
+            "au_names": self.au_names,
+            "hog": {"size": self.hog.size, "cell": self.hog.cell, "bins": self.hog.bins},
+            "n_components": self.n_components,
+            "C": self.C,
+            "threshold_folds": self.threshold_folds,
+            "random_state": self.random_state,
+            "metadata": self.metadata,
+        }
+        path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "AUDetector":
+        """Read a detector written by save(); arrays only (allow_pickle=False)."""
+        path = Path(path)
+        meta = json.loads(path.with_suffix(".json").read_text())
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path.name}: not an AU detector file (format {meta.get('format')!r})")
+        det = cls(
+            meta["au_names"], HOGParams(**meta["hog"]), meta["n_components"], meta["C"],
+            meta["threshold_folds"], meta["random_state"],
+        )
+        det.metadata = meta.get("metadata", {})
+        with np.load(path, allow_pickle=False) as arrays:
+            for name in cls._ARRAYS:
+                setattr(det, name, arrays[name.rstrip("_")].astype(np.float32))
+        return det
+
+
+def _fold_affine(
+    mean: np.ndarray, scale: np.ndarray, pca: PCA, coef: np.ndarray, intercept: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fold standardisation, PCA and the per-AU models into one affine map: (d, n_au) weights and
+    (n_au,) bias. Prediction is then one matmul, and the saved model holds only this map, not the
+    PCA basis it derives from (400 x d, twenty times larger)."""
+    mean, scale, components, pca_mean, coef, intercept = (
+        np.asarray(a, np.float32) for a in (mean, scale, pca.components_, pca.mean_, coef, intercept)
+    )
+    W = (coef @ components) / scale  # (n_au, d)
+    b = intercept - W @ mean - coef @ (components @ pca_mean)
+    return W.T.astype(np.float32).copy(), b.astype(np.float32)

@@ -1,0 +1,355 @@
+"""The whole analysis of one recording: `analyze_video(path, options, progress) -> SessionResult`.
+
+Three streaming passes over the file, none holding more than one frame:
+
+1. faces: every frame is demuxed, every `detect_every`-th is converted and its faces found
+   (full-frame Haar on a shrunk gray copy every 2 s, template tracking in between); detections
+   are linked into tracks, the patient's track is chosen over the whole video, then
+   interpolated over the frames between detections.
+2. aus: every frame is decoded, the patient's face cropped with the stored geometry, the AU
+   stage updated and the spotting feature (256 values, float16) kept per frame.
+3. emotion: after spotting, the file is read again up to the last episode, converting only the
+   onset and apex frames, whose crops go to the emotion CNN.
+
+Decoding 640x360 H.264 costs under 1 ms of CPU per frame, so the extra passes cost less than
+keeping crops (16 KiB per frame, which would make memory grow with video length) or predicting
+faces forward; measured figures are in bench/RESULTS.md.
+
+Episode emotion: the CNN gives negative / positive / surprise; the AU->emotion mapper gives the
+fine emotions from the apex's active AUs. They are combined as
+p(e) ∝ mapper(e) * cnn(FINE_TO_3[e]), normalised, and the episode's emotion is the argmax
+(empty when the product is zero everywhere).
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+
+from mescreen.core.errors import NoFaceError
+from mescreen.core.face import (
+    FaceDetector, FaceDetectorParams, FaceTracker, Placements, TrackParams, crop_face,
+    interpolate_track,
+)
+from mescreen.core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
+from mescreen.core.progress import Progress, ProgressCallback, report
+from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
+from mescreen.core.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature
+from mescreen.core.video import ReadLimits, VideoReader
+
+#: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
+PIPELINE_VERSION = "1.0.0"
+
+_REPORT_EVERY = 25  # frames between progress callbacks
+
+
+@dataclass
+class AnalysisOptions:
+    """What a caller may change. `previous` holds the patient's earlier screenings (for the
+    longitudinal indicators); it is input, not a setting, so it is not recorded in the result."""
+
+    max_fps: float | None = None
+    detect_every: int = 4
+    full_detect_every_s: float = 2.0
+    detector: FaceDetectorParams = field(default_factory=FaceDetectorParams)
+    tracking: TrackParams = field(default_factory=TrackParams)
+    spotter: SpotterParams = field(default_factory=SpotterParams)
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    models_dir: Path | None = None
+    previous: Sequence[Screening] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "max_fps": self.max_fps, "detect_every": self.detect_every,
+            "full_detect_every_s": self.full_detect_every_s, "detector": asdict(self.detector),
+            "tracking": asdict(self.tracking), "spotter": asdict(self.spotter), "limits": asdict(self.limits),
+        }
+        out["spotter"]["scales_s"] = list(self.spotter.scales_s)
+        if self.tracking.near is not None:
+            out["tracking"]["near"] = list(self.tracking.near)
+        return out
+
+
+@dataclass
+class Models:
+    """Every trained model the pipeline uses, loaded once (a batch run reuses one instance)."""
+
+    au: Any
+    emotion: Any
+    mapper: Any
+    clusters: Any
+
+    @classmethod
+    def load(cls, models_dir: Path | None = None) -> "Models":
+        """Raises ModelMissingError (naming the rebuild command) for the first absent model."""
+        from mescreen.core.au import AUStage
+        from mescreen.core.au_emotion import AUEmotionMapper
+        from mescreen.core.emotion import EmotionClassifier
+        from mescreen.core.subdivision import ReferenceClusters
+
+        return cls(
+            au=AUStage.load(models_dir), emotion=EmotionClassifier.load(models_dir),
+            mapper=AUEmotionMapper.load(models_dir), clusters=ReferenceClusters.load(models_dir),
+        )
+
+    def versions(self) -> dict[str, str]:
+        """Everything `SessionResult.versions` records, known before analysing (batch skips
+        recordings already analysed with the same versions)."""
+        from mescreen.core.screening import load_config
+
+        return {
+            "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "au": self.au.version,
+            "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
+            "clusters": self.clusters.version, "screening_config": load_config()["config_version"],
+        }
+
+
+@dataclass
+class FacePass:
+    """Result of pass 1: each analysed frame's source index and time, and where the patient's face is."""
+
+    frame_index: np.ndarray
+    time_s: np.ndarray
+    placements: Placements
+    faces_seen: int  # most faces detected in one frame
+
+
+def find_patient_faces(
+    reader: VideoReader, options: AnalysisOptions, progress: ProgressCallback | None = None
+) -> FacePass:
+    """Pass 1: look for faces on every `detect_every`-th frame (full-frame Haar every
+    `full_detect_every_s`, template tracking of each followed face otherwise; see
+    `mescreen.core.face.FaceTracker`), link tracks, choose the patient's and place it on every frame."""
+    tracker = FaceTracker(
+        FaceDetector(options.detector), options.tracking, options.detect_every,
+        max(1, round(options.full_detect_every_s * (reader.info.analysed_fps or 1.0))),
+    )
+    indices = array("i")  # compact: a long video has hundreds of thousands of frames
+    times = array("d")
+    total = reader.expected_frames
+    for pos, frame in enumerate(reader.frames(decode=tracker.wants)):
+        indices.append(frame.index)
+        times.append(frame.time_s)
+        if frame.image is not None:
+            tracker.observe(pos, frame.image)
+        if pos % _REPORT_EVERY == 0:
+            report(progress, Progress("faces", pos, total))
+    n = len(indices)
+    report(progress, Progress("faces", n, n))
+    track = tracker.patient()
+    placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1)
+    return FacePass(
+        np.frombuffer(indices, np.int32).copy(), np.frombuffer(times, np.float64).copy(), placements,
+        tracker.most_faces,
+    )
+
+
+def _no_face_ranges(found: np.ndarray, time_s: np.ndarray, limit: int = 5) -> str:
+    """Spans without a face in words, e.g. '0.00-1.25 s, 4.00-6.40 s'."""
+    spans = []
+    start = None
+    for i, ok in enumerate(list(found) + [True]):
+        if not ok and start is None:
+            start = i
+        elif ok and start is not None:
+            spans.append(f"{time_s[start]:.2f}-{time_s[i - 1]:.2f} s")
+            start = None
+    more = f" and {len(spans) - limit} more" if len(spans) > limit else ""
+    return ", ".join(spans[:limit]) + more
+
+
+class _SeriesBuilder:
+    """Per-frame arrays filled in pass 2 (sized once: the frame count is known after pass 1)."""
+
+    def __init__(self, faces: FacePass, au_names: list[str]) -> None:
+        n = len(faces.frame_index)
+        self.face_found = np.zeros(n, bool)
+        self.confidence = np.zeros(n, np.float32)
+        self.size = np.zeros(n, np.float32)
+        self.blur = np.zeros(n, np.float32)
+        self.au = np.full((n, len(au_names)), np.nan, np.float32)
+        self.features = np.full((n, FEATURE_SIZE), np.nan, np.float16)
+
+
+def _au_pass(
+    reader: VideoReader, faces: FacePass, models: Models, progress: ProgressCallback | None
+) -> _SeriesBuilder:
+    """Pass 2: crop every frame with a face, update the AU stage, keep the spotting feature."""
+    au_names = list(models.au.au_names)
+    out = _SeriesBuilder(faces, au_names)
+    n = len(faces.frame_index)
+    models.au.reset()
+    for pos, frame in enumerate(reader.frames(stop_after=n - 1)):
+        place = faces.placements[pos] if pos < n else None
+        if place is None or frame.image is None:
+            out.au[pos] = models.au.update(None)
+        else:
+            crop, blur = crop_face(frame.image, place.geometry)
+            out.face_found[pos] = True
+            out.confidence[pos] = place.confidence
+            out.size[pos] = place.geometry.side
+            out.blur[pos] = blur
+            out.au[pos] = models.au.update(crop)
+            out.features[pos] = appearance_feature(crop)
+        if pos % _REPORT_EVERY == 0:
+            report(progress, Progress("aus", pos, n))
+    report(progress, Progress("aus", n, n))
+    return out
+
+
+def _episode_crops(
+    reader: VideoReader, faces: FacePass, positions: Sequence[int], progress: ProgressCallback | None
+) -> dict[int, np.ndarray]:
+    """Pass 3: crops of the given frame positions only (converted, all others just decoded)."""
+    wanted = {p for p in positions if faces.placements.found[p]}
+    crops: dict[int, np.ndarray] = {}
+    if not wanted:
+        return crops
+    last = max(wanted)
+    for pos, frame in enumerate(reader.frames(decode=lambda p: p in wanted, stop_after=last)):
+        if pos in wanted and frame.image is not None:
+            crops[pos] = crop_face(frame.image, faces.placements[pos].geometry)[0]  # type: ignore[union-attr]
+        if pos % (_REPORT_EVERY * 4) == 0:
+            report(progress, Progress("emotion", pos, last + 1))
+    return crops
+
+
+def combine_emotions(mapper_proba: dict[str, float], cnn3: dict[str, float]) -> dict[str, float]:
+    """p(e) ∝ mapper(e) * cnn(FINE_TO_3[e]); all zero stays all zero (no emotion determined)."""
+    raw = {e: float(mapper_proba.get(e, 0.0)) * float(cnn3.get(FINE_TO_3[e], 0.0)) for e in EMOTIONS_FINE}
+    total = sum(raw.values())
+    return {e: (v / total if total > 0 else 0.0) for e, v in raw.items()}
+
+
+def set_apex_aus(ep: Episode, apex: np.ndarray, au_names: Sequence[str], thresholds: Sequence[float]) -> None:
+    """The episode's AU probabilities at its apex, and the AUs at or above their threshold (NaN:
+    unknown, never active). Shared with `mescreen.core.peer_import`."""
+    ep.au_prob = {a: float(v) for a, v in zip(au_names, apex) if np.isfinite(v)}
+    ep.active_aus = [a for a, v, t in zip(au_names, apex, thresholds) if np.isfinite(v) and v >= t]
+
+
+def settle_emotion(ep: Episode, reference_clusters: Any) -> None:
+    """Episode emotion = argmax of `emotion_prob` (empty when nothing is above zero), and its
+    reference cluster. Shared with `mescreen.core.peer_import`."""
+    best = max(ep.emotion_prob, key=lambda e: ep.emotion_prob[e], default="")
+    ep.emotion = best if best and ep.emotion_prob[best] > 0 else ""
+    if ep.emotion:
+        ep.cluster, ep.cluster_aus = reference_clusters.assign(ep.emotion, ep.active_aus)
+
+
+def cluster_and_screen(
+    series: FrameSeries, episodes: list[Episode], reference_clusters: Any, previous: Sequence[Screening],
+    progress: ProgressCallback | None = None,
+) -> tuple[SessionClusters, Screening]:
+    """The session's ME clusters and its screening: the last stages, shared with `mescreen.core.peer_import`."""
+    from mescreen.core.screening import screen
+    from mescreen.core.subdivision import cluster_session
+
+    report(progress, Progress("clusters", 0, 1))
+    clusters = cluster_session(episodes, reference_clusters)
+    report(progress, Progress("screening", 0, 1))
+    screening = screen(series, episodes, clusters, previous=previous)
+    report(progress, Progress("screening", 1, 1))
+    return clusters, screening
+
+
+def _describe_episodes(
+    episodes: list[Episode], positions: dict[int, int], series_au: np.ndarray, models: Models,
+    crops: dict[int, np.ndarray],
+) -> None:
+    """Fill each episode's apex AUs, CNN probabilities, fine emotion and reference cluster."""
+    au_names = list(models.au.au_names)
+    thresholds = np.asarray(models.au.thresholds, np.float32)
+    pairs, usable = [], []
+    for ep in episodes:
+        set_apex_aus(ep, series_au[positions[ep.apex_frame]], au_names, thresholds)
+        onset, apex_pos = positions[ep.onset_frame], positions[ep.apex_frame]
+        if onset in crops and apex_pos in crops:
+            pairs.append((crops[onset], crops[apex_pos]))
+            usable.append(ep)
+    for ep, cnn3 in zip(usable, models.emotion.predict_many(pairs)):
+        ep.emotion3_prob = {k: float(v) for k, v in cnn3.items()}
+        ep.emotion_prob = combine_emotions(models.mapper.predict_proba(ep.active_aus), ep.emotion3_prob)
+        settle_emotion(ep, models.clusters)
+
+
+def analyze_video(
+    path: str | Path,
+    options: AnalysisOptions | None = None,
+    progress: ProgressCallback | None = None,
+    models: Models | None = None,
+) -> SessionResult:
+    """Analyse one recording (or a still, as a one-frame video).
+
+    Raises InputError (unreadable, empty, truncated before the first frame, too large),
+    NoFaceError (no face in any frame), ModelMissingError (a trained model is absent) or
+    Cancelled (the callback returned False). Frames without a face stay in the series with
+    `face_found` False and NaN AUs, and the result's warnings name their time spans.
+    """
+    options = options or AnalysisOptions()
+    reader = VideoReader(path, max_fps=options.max_fps, limits=options.limits)
+    models = models or Models.load(options.models_dir)
+
+    faces = find_patient_faces(reader, options, progress)
+    n = len(faces.frame_index)
+    if not faces.placements.found.any():
+        raise NoFaceError(
+            f"{reader.path.name}: no face was found in any of its {n} frame(s). mescreen needs the "
+            "patient's face, frontal and well lit, filling at least a tenth of the picture's height."
+        )
+    built = _au_pass(reader, faces, models, progress)
+
+    report(progress, Progress("spotting", 0, 1))
+    fps = reader.info.analysed_fps
+    spot = Spotter(options.spotter).spot(
+        built.features, faces.time_s, faces.frame_index, fps, n_blocks=APPEARANCE_BLOCKS
+    )
+    episodes = spot.episodes
+    report(progress, Progress("spotting", 1, 1))
+
+    positions = {int(f): i for i, f in enumerate(faces.frame_index)}
+    needed = sorted({positions[e.onset_frame] for e in episodes} | {positions[e.apex_frame] for e in episodes})
+    crops = _episode_crops(reader, faces, needed, progress)
+    _describe_episodes(episodes, positions, built.au, models, crops)
+    read_to = needed[-1] + 1 if needed else 0
+    report(progress, Progress("emotion", read_to, read_to))
+
+    emotion_prob = np.full((n, len(EMOTIONS_3)), np.nan, np.float32)
+    for ep in episodes:
+        if ep.emotion3_prob:
+            emotion_prob[positions[ep.onset_frame] : positions[ep.offset_frame] + 1] = [
+                ep.emotion3_prob[e] for e in EMOTIONS_3
+            ]
+    series = FrameSeries(
+        frame_index=faces.frame_index, time_s=faces.time_s, face_found=built.face_found,
+        face_confidence=built.confidence, face_size=built.size, blur=built.blur, motion=spot.signal,
+        au_names=list(models.au.au_names), au_prob=built.au, emotion_names=list(EMOTIONS_3),
+        emotion_prob=emotion_prob,
+    )
+
+    clusters, screening = cluster_and_screen(series, episodes, models.clusters, options.previous, progress)
+
+    warnings = list(reader.warnings)
+    missing = int((~built.face_found).sum())
+    if missing:
+        warnings.append(
+            f"No face in {missing} of {n} frames ({_no_face_ranges(built.face_found, faces.time_s)}); "
+            "those frames have no AU values and cannot contain episodes."
+        )
+    if faces.faces_seen > 1:
+        warnings.append(
+            f"Up to {faces.faces_seen} faces were seen in one frame; the analysis follows one of them "
+            f"(strategy '{options.tracking.strategy}'). Set the patient's position if it picked the wrong person."
+        )
+    versions = models.versions()
+    return SessionResult(
+        video=reader.info, series=series, episodes=episodes, clusters=clusters, screening=screening,
+        versions=versions, options=options.to_dict(), warnings=warnings,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )

@@ -1,0 +1,237 @@
+"""Depression-associated screening indicators of one session, combined into a level.
+
+Every number comes with its evidence and the rule's reference; the thresholds live in a
+versioned configuration file (mescreen/core/config/screening_v1.json, explained in
+docs/screening_rules.md) because they are literature-informed defaults, not validated cut-offs.
+Wording stays descriptive ("share of episodes read as ...", "frame rate"): mescreen is a
+screening aid and never states a diagnosis.
+
+AU frame rates are computed over frames with a face, counting an AU as active where its
+person-normalised probability is at least the configuration's `au_threshold` (0.5): the AU
+stage's own per-AU thresholds are not stored in the series, and 0.5 is the decision boundary of
+a calibrated probability.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mescreen.core import INTENDED_USE, datapaths
+from mescreen.core.errors import InputError
+from mescreen.core.labels import EMOTIONS_FINE
+from mescreen.core.result import Episode, FrameSeries, Indicator, Screening, SessionClusters
+from mescreen.core.subdivision import TABLE10_KNOWN
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "config" / "screening_v1.json"
+_KINDS = {"emotion_share", "au_rate", "case_study"}
+
+
+def load_config(path: Path | None = None) -> dict[str, Any]:
+    """The screening configuration, with `config_version` = file name and content hash."""
+    path = path or DEFAULT_CONFIG
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"The screening configuration {path.name} could not be read: {exc}") from exc
+    for rule in config.get("rules", []):
+        missing = {"key", "kind", "label", "direction", "threshold", "weight", "reference"} - set(rule)
+        if missing or rule["kind"] not in _KINDS or rule["direction"] not in {"high", "low"}:
+            raise InputError(f"Screening rule {rule.get('key', '?')!r} in {path.name} is incomplete or unknown.")
+    config["config_version"] = datapaths.model_version(path)
+    return config
+
+
+def screen(
+    series: FrameSeries,
+    episodes: Sequence[Episode],
+    clusters: SessionClusters,
+    previous: Sequence[Screening] = (),
+    config: dict[str, Any] | None = None,
+) -> Screening:
+    """Indicators of one session, the level they add up to, and change against earlier sessions
+    (`previous`, oldest first). `clusters` is recorded in the evidence of the cluster indicator."""
+    config = config or load_config()
+    evidence_cfg = config["evidence"]
+    face = _Face(series)
+    kinds = set(config.get("episode_kinds", ["micro", "macro"]))
+    labelled = [e for e in episodes if e.kind in kinds and e.emotion in EMOTIONS_FINE]
+    enough_face = face.frames >= evidence_cfg["min_face_frames"] and face.seconds >= evidence_cfg["min_face_seconds"]
+    enough_episodes = len(labelled) >= evidence_cfg["min_episodes"]
+
+    indicators = [
+        Indicator("face_seconds", "Seconds of video with a face", round(face.seconds, 1),
+                  threshold=float(evidence_cfg["min_face_seconds"]),
+                  evidence=f"{face.frames} of {len(series)} analysed frames had a face.",
+                  reference=evidence_cfg.get("reference", "")),
+        Indicator("episode_count", "Episodes with an emotion", float(len(labelled)),
+                  threshold=float(evidence_cfg["min_episodes"]),
+                  evidence=_episode_summary(episodes, labelled, kinds),
+                  reference=evidence_cfg.get("reference", "")),
+    ]
+    indicators += _emotion_shares(labelled, enough_episodes)
+    for rule in config["rules"]:
+        indicators.append(_rule_indicator(rule, series, face, labelled, enough_face, enough_episodes, clusters, config))
+
+    longitudinal = _longitudinal(indicators, previous, config)
+    score = sum(_weight(config, i.key) for i in indicators if i.raised)
+    score += config.get("longitudinal_weight", 0.5) * sum(1 for i in longitudinal if i.raised)
+    reasons = [f"{i.label}: {i.evidence}" for i in indicators + longitudinal if i.raised]
+    level = _level(score, config["levels"])
+    if not enough_face:
+        level = "insufficient"
+        reasons = [
+            f"Too little face evidence to judge: {face.frames} frames / {face.seconds:.1f} s with a face "
+            f"(at least {evidence_cfg['min_face_frames']} frames and {evidence_cfg['min_face_seconds']:.0f} s are needed)."
+        ] + reasons
+    elif not enough_episodes:
+        note = (f"Too few episodes with an emotion to judge the emotion indicators: {len(labelled)} "
+                f"(at least {evidence_cfg['min_episodes']} are needed).")
+        reasons.append(note)
+        if level == "none":
+            level = "insufficient"
+    return Screening(
+        level=level, reasons=reasons, indicators=indicators, config_version=config["config_version"],
+        intended_use=INTENDED_USE, longitudinal=longitudinal,
+    )
+
+
+class _Face:
+    """Frames with a face and readable AU probabilities."""
+
+    def __init__(self, series: FrameSeries) -> None:
+        probs = np.asarray(series.au_prob, dtype=float)
+        rows_ok = np.isfinite(probs).all(axis=1) if probs.size else np.zeros(len(series), bool)
+        self.mask = np.asarray(series.face_found, bool) & rows_ok
+        self.frames = int(self.mask.sum())
+        times = np.asarray(series.time_s, dtype=float)
+        step = float(np.median(np.diff(times))) if times.size >= 2 else 0.0
+        self.seconds = self.frames * max(step, 0.0)
+
+
+def _episode_summary(episodes: Sequence[Episode], labelled: Sequence[Episode], kinds: set[str]) -> str:
+    kinds_seen = Counter(e.kind for e in labelled)
+    return (f"{len(episodes)} episodes found, {len(labelled)} of kind {'/'.join(sorted(kinds))} with an emotion "
+            f"({kinds_seen.get('micro', 0)} micro, {kinds_seen.get('macro', 0)} macro).")
+
+
+def _emotion_shares(labelled: Sequence[Episode], enough: bool) -> list[Indicator]:
+    counts = Counter(e.emotion for e in labelled)
+    n = len(labelled)
+    return [
+        Indicator(f"share_{emotion}", f"Share of episodes read as {emotion}",
+                  round(counts[emotion] / n, 4) if enough else None,
+                  evidence=f"{counts[emotion]} of {n} episodes.")
+        for emotion in EMOTIONS_FINE
+    ]
+
+
+def _rule_indicator(rule: dict[str, Any], series: FrameSeries, face: _Face, labelled: Sequence[Episode],
+                    enough_face: bool, enough_episodes: bool, clusters: SessionClusters,
+                    config: dict[str, Any]) -> Indicator:
+    kind = rule["kind"]
+    if kind == "au_rate":
+        value, evidence = _au_rate(rule, series, face, labelled, config["au_threshold"])
+        judged = enough_face and face.seconds >= rule.get("min_face_seconds", 0.0)
+        if value is not None and enough_face and not judged:
+            evidence += f" Not judged: needs at least {rule['min_face_seconds']:.0f} s of face."
+    elif kind == "emotion_share":
+        hits = sum(1 for e in labelled if e.emotion in rule["emotions"])
+        value = round(hits / len(labelled), 4) if labelled else None
+        evidence = f"{hits} of {len(labelled)} episodes ({', '.join(rule['emotions'])})."
+        judged = enough_episodes
+    else:
+        value, evidence = _case_study(labelled, config["case_study_clusters"], clusters)
+        judged = enough_episodes
+    if not judged:
+        if kind != "au_rate" and enough_face:
+            evidence += f" Not judged: fewer than {config['evidence']['min_episodes']} episodes with an emotion."
+        value = None
+    raised = value is not None and (value >= rule["threshold"] if rule["direction"] == "high" else value <= rule["threshold"])
+    return Indicator(rule["key"], rule["label"], value, threshold=float(rule["threshold"]), raised=raised,
+                     evidence=evidence, reference=rule["reference"])
+
+
+def _au_rate(rule: dict[str, Any], series: FrameSeries, face: _Face, labelled: Sequence[Episode],
+             threshold: float) -> tuple[float | None, str]:
+    """Share of face frames where all of the rule's AUs are active together (one AU: its rate)."""
+    aus = rule["aus"]
+    missing = [a for a in aus if a not in series.au_names]
+    name = "+".join(aus)
+    if missing:
+        return None, f"{', '.join(missing)} not read by the AU detector used for this session."
+    if face.frames == 0:
+        return None, "No frame with a face."
+    cols = [series.au_names.index(a) for a in aus]
+    probs = np.asarray(series.au_prob, dtype=float)[face.mask][:, cols]
+    active = int(np.all(probs >= threshold, axis=1).sum())
+    in_episodes = sum(1 for e in labelled if set(aus) <= set(e.active_aus))
+    rate = active / face.frames
+    return round(rate, 4), (
+        f"{name} active in {active} of {face.frames} frames with a face ({rate:.0%}; probability >= {threshold}); "
+        f"in {in_episodes} of {len(labelled)} episodes with an emotion."
+    )
+
+
+def _case_study(labelled: Sequence[Episode], names: Sequence[str], clusters: SessionClusters) -> tuple[float | None, str]:
+    """Episodes whose emotion and active AUs contain a case-study cluster's known combination."""
+    known = {n: TABLE10_KNOWN[n] for n in names if n in TABLE10_KNOWN}
+    unknown = [n for n in names if n not in TABLE10_KNOWN]
+    hits: Counter = Counter()
+    for episode in labelled:
+        for name, combo in known.items():
+            if name.split("_")[0].lower() == episode.emotion and set(combo) <= set(episode.active_aus):
+                hits[name] += 1
+                break
+    total = sum(hits.values())
+    value = round(total / len(labelled), 4) if labelled else None
+    matched = ", ".join(f"{n} {{{', '.join(known[n])}}} x{hits[n]}" for n in known) or "none"
+    evidence = f"{total} of {len(labelled)} episodes ({matched})."
+    if unknown:
+        evidence += f" Not matchable (AU combination unknown to mescreen): {', '.join(unknown)}."
+    if clusters.reference_version:
+        evidence += f" Reference clusters: {clusters.reference_version}."
+    return value, evidence
+
+
+def _longitudinal(current: Sequence[Indicator], previous: Sequence[Screening], config: dict[str, Any]) -> list[Indicator]:
+    """Change of each rule's value against the mean of earlier sessions' values (where both exist)."""
+    if not previous:
+        return []
+    rules = {r["key"]: r for r in config["rules"] if "change_threshold" in r}
+    out = []
+    for indicator in current:
+        rule = rules.get(indicator.key)
+        if rule is None or indicator.value is None:
+            continue
+        past = [p.value for s in previous for p in s.indicators if p.key == indicator.key and p.value is not None]
+        if not past:
+            continue
+        baseline = float(np.mean(past))
+        change = round(indicator.value - baseline, 4)
+        worse = change if rule["direction"] == "high" else -change
+        out.append(Indicator(
+            f"change_{indicator.key}", f"Change since earlier sessions: {indicator.label}", change,
+            threshold=float(rule["change_threshold"]), raised=worse >= rule["change_threshold"],
+            evidence=(f"now {indicator.value:.2f}, mean {baseline:.2f} over {len(past)} earlier session(s) "
+                      f"(last {past[-1]:.2f})."),
+            reference=rule["reference"],
+        ))
+    return out
+
+
+def _weight(config: dict[str, Any], key: str) -> float:
+    return next((float(r["weight"]) for r in config["rules"] if r["key"] == key), 0.0)
+
+
+def _level(score: float, levels: dict[str, float]) -> str:
+    if score >= levels["flag"]:
+        return "flag"
+    if score >= levels["watch"]:
+        return "watch"
+    return "none"

@@ -1,0 +1,52 @@
+"""Store errors a clinician or administrator can read.
+
+All derive from `mescreen.core.errors.MescreenError`, so the CLI and the dashboard show their message as is
+instead of a traceback; every message says what went wrong and, where possible, what to do.
+"""
+
+from __future__ import annotations
+
+from mescreen.core.errors import MescreenError
+
+
+class StoreError(MescreenError):
+    """The database could not be opened, read or written (bad URL, file not writable, ...)."""
+
+
+class DuplicatePatientError(StoreError):
+    """A patient with this pseudonymous code already exists."""
+
+
+class UnknownPatientError(StoreError):
+    """No patient has this code (never created, or erased)."""
+
+
+class UnknownSessionError(StoreError):
+    """No analysed session has this id."""
+
+
+class DuplicateUserError(StoreError):
+    """A user with this name already exists."""
+
+
+class UnknownUserError(StoreError):
+    """No user has this name."""
+
+
+class SchemaNotReadyError(StoreError):
+    """The database has no mescreen tables yet, or an older schema: `mescreen db upgrade` fixes it."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database was migrated by a newer mescreen than this one; this code must not write to it."""
+
+
+class InvalidValueError(StoreError):
+    """A value given to the store is unusable (empty patient code, unknown role, short password...)."""
+
+
+def driver_reason(exc: BaseException) -> str:
+    """The database driver's own first line, without SQLAlchemy's statement dump and help link."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

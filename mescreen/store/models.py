@@ -1,0 +1,208 @@
+"""Tables of the patient store (SQLAlchemy 2 typed mappings).
+
+Layout, and why:
+- `patients` holds only a clinic-chosen pseudonymous code plus optional name/notes: no other
+  identifier is needed, so none is stored.
+- `sessions` is one analysed recording; what charts query (status, level, versions, summary
+  figures) are columns or small JSON documents on it, so the longitudinal view is one query.
+- `indicators` are rows (not JSON) so that a chart of one indicator over months is a plain query.
+- `frame_series` stores each per-frame array as one compressed blob (see mescreen/store/series_codec.py):
+  measured much faster than one row per frame for 108,000-frame sessions.
+- `episodes` are rows: the dashboard lists and filters them.
+- `audit_log` has no foreign keys on purpose: it must outlive the patient it mentions, and keeps
+  only the pseudonymous code and session id.
+The Alembic migrations in mescreen/store/migrations/ create exactly this schema (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: Deterministic constraint names, so migrations can refer to (and later alter) them on any backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SESSION_STATUSES = ("queued", "running", "done", "failed")
+USER_ROLES = ("clinician", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    sessions: Mapped[list[RecordingSession]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="(RecordingSession.recorded_on, RecordingSession.id)",
+    )
+
+
+class RecordingSession(Base):
+    """One uploaded recording and, once analysed, everything the pipeline said about it."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'done', 'failed')", name="status_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    recorded_on: Mapped[date] = mapped_column(Date)
+    uploader: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    video_path: Mapped[str | None] = mapped_column(Text)  # set only when the clinic keeps the video
+
+    # Filled when the analysis completes (status "done").
+    pipeline_version: Mapped[str | None] = mapped_column(String(100))
+    versions: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    video: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # VideoInfo
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # figures for charts, see repository
+    level: Mapped[str | None] = mapped_column(String(16))
+    screening_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    screening_config_version: Mapped[str | None] = mapped_column(String(100))
+    intended_use: Mapped[str | None] = mapped_column(Text)
+    clusters: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # SessionClusters
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)
+    result_created_at: Mapped[str | None] = mapped_column(String(40))
+
+    patient: Mapped[Patient] = relationship(back_populates="sessions")
+    indicators: Mapped[list[Indicator]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Indicator.position"
+    )
+    episodes: Mapped[list[EpisodeRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="EpisodeRow.position"
+    )
+    series: Mapped[FrameSeriesBlob | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Indicator(Base):
+    """One screening indicator of a session; `longitudinal` marks change-vs-earlier indicators."""
+
+    __tablename__ = "indicators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    longitudinal: Mapped[bool] = mapped_column(Boolean, default=False)
+    key: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(Text)
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    raised: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(Text, default="")
+
+
+class EpisodeRow(Base):
+    """A micro- or macro-expression episode with its emotion, AU vector and cluster."""
+
+    __tablename__ = "episodes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    onset_frame: Mapped[int] = mapped_column(Integer)
+    apex_frame: Mapped[int] = mapped_column(Integer)
+    offset_frame: Mapped[int] = mapped_column(Integer)
+    onset_s: Mapped[float] = mapped_column(Float)
+    apex_s: Mapped[float] = mapped_column(Float)
+    offset_s: Mapped[float] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
+    au_prob: Mapped[dict[str, float | None]] = mapped_column(JSON)
+    active_aus: Mapped[list[str]] = mapped_column(JSON)
+    emotion3_prob: Mapped[dict[str, float | None]] = mapped_column(JSON)
+    emotion: Mapped[str] = mapped_column(String(32), default="")
+    emotion_prob: Mapped[dict[str, float | None]] = mapped_column(JSON)
+    cluster: Mapped[str] = mapped_column(String(64), default="")
+    cluster_aus: Mapped[list[str]] = mapped_column(JSON)
+
+
+class FrameSeriesBlob(Base):
+    """The per-frame arrays of one session, one compressed blob per array (mescreen/store/series_codec.py)."""
+
+    __tablename__ = "frame_series"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    codec: Mapped[str] = mapped_column(String(32))
+    n_frames: Mapped[int] = mapped_column(Integer)
+    au_names: Mapped[list[str]] = mapped_column(JSON)
+    emotion_names: Mapped[list[str]] = mapped_column(JSON)
+    frame_index: Mapped[bytes] = mapped_column(LargeBinary)
+    time_s: Mapped[bytes] = mapped_column(LargeBinary)
+    face_found: Mapped[bytes] = mapped_column(LargeBinary)
+    face_confidence: Mapped[bytes] = mapped_column(LargeBinary)
+    face_size: Mapped[bytes] = mapped_column(LargeBinary)
+    blur: Mapped[bytes] = mapped_column(LargeBinary)
+    motion: Mapped[bytes] = mapped_column(LargeBinary)
+    au_prob: Mapped[bytes] = mapped_column(LargeBinary)
+    emotion_prob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('clinician', 'admin')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditLog(Base):
+    """Who did what to which patient/session, when. No foreign keys: it outlives erasures."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    patient_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    session_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")

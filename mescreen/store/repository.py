@@ -1,0 +1,627 @@
+"""What the dashboard, CLI and batch do with the store: patients, analysed sessions, export, erasure.
+
+Every function takes an explicit SQLAlchemy `Session` first and is ONE transaction: it commits
+when it returns and rolls everything back when it raises (see mescreen/store/transactions.py), so a crash or
+error mid-save leaves no partial session and callers never call commit. Functions that read,
+export, import or erase a patient's data take `actor` (the signed-in user name) and write an
+AuditLog row in the same transaction. Results come back as frozen views or `SessionResult`s, never
+as ORM objects, so nothing lazy-loads after the transaction ended.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from mescreen.core.result import (
+    ClusterInfo,
+    Episode,
+    FrameSeries,
+    Indicator,
+    Screening,
+    SessionClusters,
+    SessionResult,
+    SilhouetteCurve,
+    VideoInfo,
+)
+from mescreen.store import models
+from mescreen.store.audit import AuditView, as_utc, audit_entries, record
+from mescreen.store.errors import (
+    DuplicatePatientError,
+    InvalidValueError,
+    StoreError,
+    UnknownPatientError,
+    UnknownSessionError,
+)
+from mescreen.store.models import EpisodeRow, FrameSeriesBlob, Patient, RecordingSession
+from mescreen.store.series_codec import CODEC, decode_array, encode_array
+from mescreen.store.transactions import transaction
+from mescreen.store.users import (
+    UserView,
+    authenticate,
+    count_users,
+    create_user,
+    delete_user,
+    list_users,
+    set_password,
+    set_role,
+)
+
+__all__ = [
+    "AuditView", "PatientView", "SessionView", "UserView", "EXPORT_FORMAT",
+    "create_patient", "update_patient", "list_patients", "get_patient",
+    "create_session", "mark_running", "mark_failed", "complete_session", "save_session",
+    "record_failed_session", "load_session", "patient_timeline", "previous_screenings",
+    "find_done_session", "find_session", "set_video_path", "delete_patient", "export_patient", "import_patient",
+    "audit_entries", "create_user", "authenticate", "list_users", "count_users", "set_role",
+    "set_password", "delete_user",
+]
+
+#: Identifies a patient export; bump the version if its layout changes.
+EXPORT_FORMAT = {"format": "mescreen-patient-export", "format_version": 1}
+MAX_CODE_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class PatientView:
+    code: str
+    display_name: str | None
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+    n_sessions: int
+    last_recorded_on: date | None
+    last_level: str | None  # screening level of the latest completed session
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One session as charts and lists need it (no per-frame data)."""
+
+    id: int
+    patient_code: str
+    recorded_on: date
+    uploader: str
+    file_name: str
+    content_hash: str
+    status: str
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    level: str | None
+    indicators: dict[str, float | None]  # screening indicator key -> value
+    raised: list[str]  # keys of the raised indicators
+    emotion_shares: dict[str, float]  # fine emotion -> share of the labelled micro-expressions
+    summary: dict[str, Any]  # n_frames, duration_s, face_ratio, episode counts (see _summary)
+    versions: dict[str, str]
+    video_path: str | None
+
+
+# --- patients -----------------------------------------------------------------------------------
+
+
+def _clean_code(code: str) -> str:
+    code = (code or "").strip()
+    if not code:
+        raise InvalidValueError("patient code is empty")
+    if len(code) > MAX_CODE_LENGTH:
+        raise InvalidValueError(f"patient code is longer than {MAX_CODE_LENGTH} characters")
+    return code
+
+
+def _patient(session: Session, code: str) -> Patient:
+    patient = session.scalar(select(Patient).where(Patient.code == code))
+    if patient is None:
+        raise UnknownPatientError(f"no patient with code {code!r}")
+    return patient
+
+
+def create_patient(
+    session: Session, code: str, *, display_name: str | None = None, notes: str | None = None, actor: str
+) -> PatientView:
+    code = _clean_code(code)
+    duplicate = DuplicatePatientError(f"a patient with code {code!r} already exists")
+    with transaction(session, conflict=duplicate):
+        if session.scalar(select(Patient.id).where(Patient.code == code)) is not None:
+            raise duplicate
+        patient = Patient(code=code, display_name=display_name or None, notes=notes or None)
+        session.add(patient)
+        record(session, actor, "create_patient", patient_code=code)
+        session.flush()
+        return _patient_views(session, [patient])[0]
+
+
+def update_patient(
+    session: Session, code: str, *, display_name: str | None = None, notes: str | None = None, actor: str
+) -> PatientView:
+    """Replace display name and notes (None or "" clears them)."""
+    with transaction(session):
+        patient = _patient(session, code)
+        patient.display_name = display_name or None
+        patient.notes = notes or None
+        record(session, actor, "update_patient", patient_code=code)
+        session.flush()
+        return _patient_views(session, [patient])[0]
+
+
+def list_patients(session: Session, search: str = "", *, actor: str) -> list[PatientView]:
+    """Patients whose code or display name contains `search` (case-insensitive), by code."""
+    query = select(Patient).order_by(Patient.code)
+    if search.strip():
+        pattern = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(Patient.code.ilike(pattern, escape="\\"), Patient.display_name.ilike(pattern, escape="\\"))
+        )
+    with transaction(session):
+        patients = list(session.scalars(query))
+        record(session, actor, "list_patients", detail=f"{len(patients)} patients listed")
+        return _patient_views(session, patients)
+
+
+def get_patient(session: Session, code: str, *, actor: str) -> PatientView:
+    with transaction(session):
+        patient = _patient(session, code)
+        record(session, actor, "read_patient", patient_code=code)
+        return _patient_views(session, [patient])[0]
+
+
+def _patient_views(session: Session, patients: list[Patient]) -> list[PatientView]:
+    """Views with session counts and latest level, from one light query (no per-frame data)."""
+    ids = [p.id for p in patients]
+    stats: dict[int, list[tuple[date, int, str, str | None]]] = {i: [] for i in ids}
+    if ids:
+        rows = session.execute(
+            select(
+                RecordingSession.patient_id, RecordingSession.recorded_on, RecordingSession.id,
+                RecordingSession.status, RecordingSession.level,
+            ).where(RecordingSession.patient_id.in_(ids))
+        )
+        for patient_id, recorded_on, session_id, status, level in rows:
+            stats[patient_id].append((recorded_on, session_id, status, level))
+    views = []
+    for p in patients:
+        sessions = sorted(stats[p.id])
+        done = [s for s in sessions if s[2] == "done"]
+        views.append(
+            PatientView(
+                code=p.code, display_name=p.display_name, notes=p.notes,
+                created_at=as_utc(p.created_at), updated_at=as_utc(p.updated_at),
+                n_sessions=len(sessions), last_recorded_on=sessions[-1][0] if sessions else None,
+                last_level=done[-1][3] if done else None,
+            )
+        )
+    return views
+
+
+# --- sessions: writing --------------------------------------------------------------------------
+
+
+def _recording(session: Session, session_id: int) -> RecordingSession:
+    row = session.get(RecordingSession, session_id)
+    if row is None:
+        raise UnknownSessionError(f"no analysed session with id {session_id}")
+    return row
+
+
+def _new_session(
+    session: Session, patient_code: str, *, recorded_on: date, uploader: str, file_name: str,
+    content_hash: str, status: str,
+) -> RecordingSession:
+    if status not in models.SESSION_STATUSES:
+        raise InvalidValueError(f"unknown session status {status!r}: use one of {', '.join(models.SESSION_STATUSES)}")
+    if not isinstance(recorded_on, date):
+        raise InvalidValueError("recording date must be a date")
+    patient = _patient(session, patient_code)
+    row = RecordingSession(
+        patient=patient, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
+        content_hash=content_hash, status=status,
+    )
+    session.add(row)
+    return row
+
+
+def create_session(
+    session: Session, patient_code: str, *, recorded_on: date, uploader: str, file_name: str,
+    content_hash: str, status: str = "queued",
+) -> int:
+    """Register an uploaded recording before (or while) it is analysed; returns its id."""
+    with transaction(session):
+        row = _new_session(
+            session, patient_code, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
+            content_hash=content_hash, status=status,
+        )
+        session.flush()
+        record(session, uploader, "create_session", patient_code=patient_code, session_id=row.id)
+        return row.id
+
+
+def mark_running(session: Session, session_id: int) -> None:
+    with transaction(session):
+        row = _recording(session, session_id)
+        row.status, row.error = "running", None
+
+
+def mark_failed(session: Session, session_id: int, error: str) -> None:
+    """Keep a failed analysis visible with its reason instead of losing the upload."""
+    with transaction(session):
+        row = _recording(session, session_id)
+        row.status, row.error = "failed", error or "unknown error"
+
+
+def complete_session(session: Session, session_id: int, result: SessionResult) -> None:
+    """Store a finished analysis (series, episodes, indicators, summary, versions) in one go."""
+    with transaction(session):
+        _fill(session, _recording(session, session_id), result)
+
+
+def save_session(
+    session: Session, patient_code: str, result: SessionResult, *, recorded_on: date, uploader: str,
+    file_name: str, content_hash: str,
+) -> int:
+    """create_session + complete_session as one transaction; returns the new session id."""
+    with transaction(session):
+        row = _new_session(
+            session, patient_code, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
+            content_hash=content_hash, status="done",
+        )
+        _fill(session, row, result)
+        session.flush()
+        record(session, uploader, "save_session", patient_code=patient_code, session_id=row.id)
+        return row.id
+
+
+def record_failed_session(
+    session: Session, patient_code: str, error: str, *, recorded_on: date, uploader: str,
+    file_name: str, content_hash: str,
+) -> int:
+    """A recording whose analysis failed before it was registered: stored as failed, with why."""
+    with transaction(session):
+        row = _new_session(
+            session, patient_code, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
+            content_hash=content_hash, status="failed",
+        )
+        row.error = error or "unknown error"
+        session.flush()
+        record(session, uploader, "create_session", patient_code=patient_code, session_id=row.id)
+        return row.id
+
+
+def set_video_path(session: Session, session_id: int, path: str | None) -> None:
+    """Remember where the kept video is, so that erasing the patient also deletes the file."""
+    with transaction(session):
+        _recording(session, session_id).video_path = path
+
+
+def _fill(session: Session, row: RecordingSession, result: SessionResult) -> None:
+    """Write `result` into `row` and its child rows (replacing any earlier result)."""
+    plain = _plain_without_series(result)
+    if row.id is not None and session.get(FrameSeriesBlob, row.id) is not None:
+        row.indicators, row.episodes, row.series = [], [], None
+        session.flush()
+    row.status, row.error = "done", None
+    row.versions = plain["versions"]
+    row.pipeline_version = result.versions.get("pipeline")
+    row.video = plain["video"]
+    row.summary = _summary(result)
+    screening = plain["screening"]
+    row.level = screening["level"]
+    row.screening_reasons = screening["reasons"]
+    row.screening_config_version = screening["config_version"]
+    row.intended_use = screening["intended_use"]
+    row.clusters = plain["clusters"]
+    row.options = plain["options"]
+    row.warnings = plain["warnings"]
+    row.result_created_at = result.created_at
+    row.indicators = [
+        models.Indicator(position=i, longitudinal=longitudinal, **indicator)
+        for i, (longitudinal, indicator) in enumerate(
+            [(False, d) for d in screening["indicators"]] + [(True, d) for d in screening["longitudinal"]]
+        )
+    ]
+    row.episodes = [EpisodeRow(position=i, **episode) for i, episode in enumerate(plain["episodes"])]
+    series = result.series
+    row.series = FrameSeriesBlob(
+        codec=CODEC, n_frames=len(series), au_names=list(series.au_names),
+        emotion_names=list(series.emotion_names),
+        **{name: encode_array(getattr(series, name)) for name in FrameSeries._ARRAYS},
+    )
+
+
+def _plain_without_series(result: SessionResult) -> dict[str, Any]:
+    """`to_dict()` of everything but the series (stored as blobs; listing 108,000 frames as JSON
+    would double the save time). JSON-safe, NaN as None, so PostgreSQL's JSON accepts every part."""
+    empty = FrameSeries.empty(result.series.au_names, result.series.emotion_names)
+    plain = replace(result, series=empty).to_dict()
+    del plain["series"]
+    return plain
+
+
+def _summary(result: SessionResult) -> dict[str, Any]:
+    """Figures the longitudinal charts plot, computed once at save time."""
+    micro = [e for e in result.episodes if e.kind == "micro"]
+    counts = Counter(e.emotion for e in micro if e.emotion)
+    labelled = sum(counts.values())
+    n = len(result.series)
+    duration = float(result.video.duration_s)
+    return {
+        "n_frames": n,
+        "duration_s": duration if math.isfinite(duration) else None,
+        "face_ratio": float(np.mean(result.series.face_found)) if n else None,
+        "n_episodes": len(result.episodes),
+        "n_micro": len(micro),
+        "n_macro": len(result.episodes) - len(micro),
+        "emotion_counts": dict(sorted(counts.items())),
+        "emotion_shares": {k: v / labelled for k, v in sorted(counts.items())},
+    }
+
+
+# --- sessions: reading --------------------------------------------------------------------------
+
+
+def _session_view(row: RecordingSession, patient_code: str) -> SessionView:
+    screening = [i for i in row.indicators if not i.longitudinal]
+    summary = dict(row.summary or {})
+    return SessionView(
+        id=row.id, patient_code=patient_code, recorded_on=row.recorded_on, uploader=row.uploader,
+        file_name=row.file_name, content_hash=row.content_hash, status=row.status, error=row.error,
+        created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at), level=row.level,
+        indicators={i.key: i.value for i in screening}, raised=[i.key for i in screening if i.raised],
+        emotion_shares=dict(summary.get("emotion_shares", {})), summary=summary,
+        versions=dict(row.versions or {}), video_path=row.video_path,
+    )
+
+
+def _indicator(row: models.Indicator) -> Indicator:
+    return Indicator(
+        key=row.key, label=row.label, value=row.value, threshold=row.threshold, raised=row.raised,
+        evidence=row.evidence, reference=row.reference,
+    )
+
+
+def _screening(row: RecordingSession) -> Screening:
+    return Screening(
+        level=row.level, reasons=list(row.screening_reasons or []),  # type: ignore[arg-type]
+        indicators=[_indicator(i) for i in row.indicators if not i.longitudinal],
+        config_version=row.screening_config_version or "", intended_use=row.intended_use or "",
+        longitudinal=[_indicator(i) for i in row.indicators if i.longitudinal],
+    )
+
+
+def _episode(row: EpisodeRow) -> Episode:
+    return Episode(
+        onset_frame=row.onset_frame, apex_frame=row.apex_frame, offset_frame=row.offset_frame,
+        onset_s=row.onset_s, apex_s=row.apex_s, offset_s=row.offset_s, kind=row.kind,  # type: ignore[arg-type]
+        score=row.score if row.score is not None else float("nan"), au_prob=dict(row.au_prob),
+        active_aus=list(row.active_aus), emotion3_prob=dict(row.emotion3_prob), emotion=row.emotion,
+        emotion_prob=dict(row.emotion_prob), cluster=row.cluster, cluster_aus=list(row.cluster_aus),
+    )
+
+
+def _series(blob: FrameSeriesBlob) -> FrameSeries:
+    if blob.codec != CODEC:
+        raise StoreError(f"per-frame data stored with unknown codec {blob.codec!r}: upgrade mescreen")
+    arrays = {name: decode_array(getattr(blob, name)) for name in FrameSeries._ARRAYS}
+    return FrameSeries(au_names=list(blob.au_names), emotion_names=list(blob.emotion_names), **arrays)
+
+
+def _clusters(data: dict[str, Any]) -> SessionClusters:
+    return SessionClusters(
+        reference_version=data.get("reference_version", ""), counts=dict(data.get("counts", {})),
+        reference_clusters=[ClusterInfo(**c) for c in data.get("reference_clusters", [])],
+        own_clusters=[ClusterInfo(**c) for c in data.get("own_clusters", [])],
+        own_silhouette=[SilhouetteCurve(**c) for c in data.get("own_silhouette", [])],
+        note=data.get("note", ""),
+    )
+
+
+def _result(session: Session, row: RecordingSession) -> SessionResult | None:
+    """The stored SessionResult, or None when the session is not done."""
+    if row.status != "done":
+        return None
+    blob = session.get(FrameSeriesBlob, row.id)
+    if blob is None:
+        raise StoreError(f"session {row.id} is marked done but its per-frame data is missing")
+    video = dict(row.video or {})
+    return SessionResult(
+        video=VideoInfo(**video), series=_series(blob), episodes=[_episode(e) for e in row.episodes],
+        clusters=_clusters(row.clusters or {}), screening=_screening(row),
+        versions=dict(row.versions or {}), options=dict(row.options or {}),
+        warnings=list(row.warnings or []), created_at=row.result_created_at or "",
+    )
+
+
+def load_session(
+    session: Session, session_id: int, *, actor: str
+) -> tuple[SessionView, SessionResult | None]:
+    """One session with its series and episodes (result is None unless its status is done)."""
+    with transaction(session):
+        row = session.scalar(
+            select(RecordingSession).where(RecordingSession.id == session_id)
+            .options(selectinload(RecordingSession.indicators), selectinload(RecordingSession.episodes))
+        )
+        if row is None:
+            raise UnknownSessionError(f"no analysed session with id {session_id}")
+        code = row.patient.code
+        record(session, actor, "read_session", patient_code=code, session_id=session_id)
+        return _session_view(row, code), _result(session, row)
+
+
+def _patient_sessions(session: Session, patient: Patient) -> list[RecordingSession]:
+    return list(
+        session.scalars(
+            select(RecordingSession).where(RecordingSession.patient_id == patient.id)
+            .order_by(RecordingSession.recorded_on, RecordingSession.id)
+            .options(selectinload(RecordingSession.indicators))
+        )
+    )
+
+
+def patient_timeline(session: Session, code: str, *, actor: str) -> list[SessionView]:
+    """All of a patient's sessions, oldest first, with levels and indicators (longitudinal view)."""
+    with transaction(session):
+        patient = _patient(session, code)
+        views = [_session_view(r, code) for r in _patient_sessions(session, patient)]
+        record(session, actor, "read_timeline", patient_code=code)
+        return views
+
+
+def previous_screenings(
+    session: Session, code: str, *, before_session_id: int | None = None
+) -> list[Screening]:
+    """Screenings of the patient's completed sessions, oldest first, for longitudinal comparison.
+
+    With `before_session_id`, only sessions recorded before that one (same date: lower id). Used by
+    the pipeline, not shown to a user, so no audit row."""
+    with transaction(session):
+        patient = _patient(session, code)
+        rows = [r for r in _patient_sessions(session, patient) if r.status == "done"]
+        if before_session_id is not None:
+            anchor = _recording(session, before_session_id)
+            rows = [r for r in rows if (r.recorded_on, r.id) < (anchor.recorded_on, anchor.id)]
+        return [_screening(r) for r in rows]
+
+
+def find_done_session(session: Session, content_hash: str, versions: dict[str, str]) -> int | None:
+    """A completed session of the same file analysed with the same versions (batch re-runs skip it)."""
+    with transaction(session):
+        rows = session.execute(
+            select(RecordingSession.id, RecordingSession.versions)
+            .where(RecordingSession.content_hash == content_hash, RecordingSession.status == "done")
+            .order_by(RecordingSession.id)
+        )
+        wanted = {str(k): str(v) for k, v in versions.items()}
+        return next((sid for sid, stored in rows if (stored or {}) == wanted), None)
+
+
+def find_session(
+    session: Session, patient_code: str, *, recorded_on: date, file_name: str, content_hash: str, status: str
+) -> int | None:
+    """The oldest session of this patient, date, file and content in `status`, if any (batch re-runs
+    update their failed session in place). A lookup by the pipeline, not shown to a user: no audit row."""
+    with transaction(session):
+        return session.scalar(
+            select(RecordingSession.id).join(RecordingSession.patient)
+            .where(
+                Patient.code == patient_code, RecordingSession.recorded_on == recorded_on,
+                RecordingSession.file_name == file_name, RecordingSession.content_hash == content_hash,
+                RecordingSession.status == status,
+            )
+            .order_by(RecordingSession.id)
+            .limit(1)
+        )
+
+
+# --- erasure, export, import --------------------------------------------------------------------
+
+
+def delete_patient(session: Session, code: str, *, actor: str) -> None:
+    """Erase a patient with every session, series, episode and kept video file.
+
+    The rows go in one transaction (foreign keys cascade); kept videos are removed after it has
+    committed, so a failed erasure never leaves rows pointing at deleted files. The audit row
+    keeps only the pseudonymous code."""
+    with transaction(session):
+        patient = _patient(session, code)
+        videos = [
+            p for p in session.scalars(
+                select(RecordingSession.video_path).where(
+                    RecordingSession.patient_id == patient.id, RecordingSession.video_path.is_not(None)
+                )
+            )
+        ]
+        session.delete(patient)
+        record(session, actor, "delete_patient", patient_code=code)
+    left = []
+    for video in videos:
+        try:
+            Path(video).unlink(missing_ok=True)
+        except OSError as exc:
+            left.append(f"{video} ({exc.strerror or exc})")
+    if left:
+        raise StoreError(
+            f"patient {code!r} was erased from the database, but these video files could not be "
+            f"deleted and must be removed by hand: {'; '.join(left)}"
+        )
+
+
+def _iso(value: datetime) -> str:
+    return as_utc(value).isoformat()
+
+
+def export_patient(session: Session, code: str, *, actor: str) -> dict[str, Any]:
+    """The patient and all sessions as a JSON-safe dict (no database ids, no kept-video paths).
+
+    `import_patient` of it, then export again, gives the same dict."""
+    with transaction(session):
+        patient = _patient(session, code)
+        sessions = []
+        for row in session.scalars(
+            select(RecordingSession).where(RecordingSession.patient_id == patient.id)
+            .order_by(RecordingSession.recorded_on, RecordingSession.id)
+            .options(selectinload(RecordingSession.indicators), selectinload(RecordingSession.episodes))
+        ):
+            result = _result(session, row)
+            sessions.append({
+                "recorded_on": row.recorded_on.isoformat(), "uploader": row.uploader,
+                "file_name": row.file_name, "content_hash": row.content_hash, "status": row.status,
+                "error": row.error, "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
+                "result": result.to_dict() if result is not None else None,
+            })
+        record(session, actor, "export_patient", patient_code=code, detail=f"{len(sessions)} sessions")
+        return {
+            **EXPORT_FORMAT,
+            "patient": {
+                "code": patient.code, "display_name": patient.display_name, "notes": patient.notes,
+                "created_at": _iso(patient.created_at), "updated_at": _iso(patient.updated_at),
+            },
+            "sessions": sessions,
+        }
+
+
+def import_patient(session: Session, data: dict[str, Any], *, actor: str) -> str:
+    """Recreate a patient from `export_patient` output (all or nothing); returns its code."""
+    if not isinstance(data, dict) or any(data.get(k) != v for k, v in EXPORT_FORMAT.items()):
+        raise InvalidValueError(
+            f"not a mescreen patient export (expected format {EXPORT_FORMAT['format']!r} "
+            f"version {EXPORT_FORMAT['format_version']})"
+        )
+    with transaction(session):
+        try:
+            p = data["patient"]
+            code = _clean_code(p["code"])
+            if session.scalar(select(Patient.id).where(Patient.code == code)) is not None:
+                raise DuplicatePatientError(f"a patient with code {code!r} already exists: not imported")
+            patient = Patient(
+                code=code, display_name=p.get("display_name"), notes=p.get("notes"),
+                created_at=datetime.fromisoformat(p["created_at"]),
+                updated_at=datetime.fromisoformat(p["updated_at"]),
+            )
+            session.add(patient)
+            for s in data["sessions"]:
+                row = RecordingSession(
+                    patient=patient, recorded_on=date.fromisoformat(s["recorded_on"]),
+                    uploader=s["uploader"], file_name=s["file_name"], content_hash=s["content_hash"],
+                    status=s["status"], created_at=datetime.fromisoformat(s["created_at"]),
+                    updated_at=datetime.fromisoformat(s["updated_at"]),
+                )
+                session.add(row)
+                if s["status"] not in models.SESSION_STATUSES:
+                    raise ValueError(f"session of {s['recorded_on']}: unknown status {s['status']!r}")
+                if (s["status"] == "done") != (s.get("result") is not None):
+                    raise ValueError(f"session of {s['recorded_on']}: status {s['status']!r} does not match its result")
+                if s.get("result") is not None:
+                    _fill(session, row, SessionResult.from_dict(s["result"]))
+                row.status, row.error = s["status"], s.get("error")
+            session.flush()
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidValueError(f"the patient export is incomplete or damaged: {exc!r}") from exc
+        record(session, actor, "import_patient", patient_code=code, detail=f"{len(data['sessions'])} sessions")
+        return code

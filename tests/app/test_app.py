@@ -1,0 +1,202 @@
+"""Each dashboard page's logic through Streamlit's AppTest: unmigrated and empty databases, signed
+out, sign-in, patients, bad uploads (database and upload folder unchanged), a finished session."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mescreen.core import INTENDED_USE
+from mescreen.store import repository
+from mescreen.store.engine import make_engine, session_factory, upgrade
+from tests.app.conftest import make_result
+
+APP = str(Path(__file__).resolve().parents[2] / "mescreen" / "app" / "app.py")
+PASSWORD = "correct horse battery"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A migrated SQLite store with one admin, used by the app through MESCREEN_DB_URL."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("MESCREEN_DB_URL", url)
+    monkeypatch.setenv("MESCREEN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    upgrade(url)
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    with factory() as s:
+        repository.create_user(s, "ada", PASSWORD, "admin")
+    yield factory
+    engine.dispose()
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success", "title",
+                                  "header", "subheader") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def _signed_in(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.text_input[0].input("ada")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def test_unmigrated_database_refuses_to_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("MESCREEN_DB_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert "mescreen db upgrade" in _texts(at)
+    assert not at.text_input  # no sign-in form on a store that cannot be used
+
+
+def test_signed_out_shows_only_the_sign_in_form(store):
+    with store() as s:
+        repository.create_patient(s, "P-SECRET", display_name="Jane Roe", actor="ada")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    text = _texts(at)
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    assert "P-SECRET" not in text and "Jane Roe" not in text
+    assert not at.dataframe and not at.sidebar.button
+    at.text_input[0].input("ada")
+    at.text_input[1].input("wrong password")
+    at.button[0].click().run()
+    assert "Unknown user name or wrong password." in [e.value for e in at.error]
+    assert "P-SECRET" not in _texts(at)
+
+
+def test_empty_database_then_create_and_delete_a_patient(store):
+    at = _signed_in()
+    assert "No patients yet" in _texts(at)
+    assert "Signed in as **ada** (admin)" in _texts(at)
+    form_inputs = {t.label: t for t in at.text_input}
+    form_inputs["Patient code"].input("P-0001")
+    at.button(key="FormSubmitter:new_patient-Create patient").click().run()
+    assert not at.exception
+    with store() as s:
+        assert [p.code for p in repository.list_patients(s, actor="test")] == ["P-0001"]
+    # deletion needs the code typed back
+    at.text_input(key="delete_confirm").input("P-0001").run()
+    at.button(key="delete_button").click().run()
+    with store() as s:
+        assert repository.list_patients(s, actor="test") == []
+
+
+def _bad_upload(at: AppTest, name: str, content: bytes) -> str:
+    at.file_uploader(key="recording").upload(name, content)
+    at.checkbox(key="consent").check()
+    at.button(key="FormSubmitter:upload-Analyse").click().run()
+    assert not at.exception, at.exception
+    return "\n".join(e.value for e in at.error)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("notes.txt", b"hello", "not a video type mescreen accepts"),
+    ("empty.mp4", b"", "the file is empty"),
+    ("broken.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500, "could not be decoded"),
+    ("random.webm", b"this is not a video at all" * 20, "not a video or image mescreen can read"),
+])
+def test_bad_upload_gives_a_message_and_changes_nothing(store, tmp_path, name, content, message):
+    with store() as s:
+        repository.create_patient(s, "P-1", actor="ada")
+    at = _signed_in("pages/upload.py")
+    errors = _bad_upload(at, name, content)
+    assert message in errors and name in errors
+    with store() as s:
+        assert repository.patient_timeline(s, "P-1", actor="test") == []
+    uploads = tmp_path / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_upload_without_consent_is_refused(store):
+    with store() as s:
+        repository.create_patient(s, "P-1", actor="ada")
+    at = _signed_in("pages/upload.py")
+    at.file_uploader(key="recording").upload("a.mp4", b"whatever")
+    at.button(key="FormSubmitter:upload-Analyse").click().run()
+    assert "consent" in "\n".join(e.value for e in at.error)
+
+
+def test_no_face_upload_is_refused(store, videos_dir, tmp_path):
+    with store() as s:
+        repository.create_patient(s, "P-1", actor="ada")
+    at = _signed_in("pages/upload.py")
+    errors = _bad_upload(at, "no_face.mp4", (videos_dir / "no_face.mp4").read_bytes())
+    assert "no face was found" in errors
+    with store() as s:
+        assert repository.patient_timeline(s, "P-1", actor="test") == []
+
+
+def test_finished_session_shows_charts_indicators_and_exports(store):
+    with store() as s:
+        repository.create_patient(s, "P-7", actor="ada")
+        session_id = repository.save_session(s, "P-7", make_result(), recorded_on=date(2026, 11, 20),
+                                             uploader="ada", file_name="interview.mp4", content_hash="c" * 64)
+    at = _signed_in("pages/session.py")
+    text = _texts(at)
+    assert INTENDED_USE in text
+    assert "Screening level: watch" in text
+    charts = at.get("plotly_chart")
+    assert len(charts) == 8
+    assert len(at.dataframe) >= 3  # indicators, episodes, clusters
+    downloads = at.get("download_button")
+    assert len(downloads) == 3
+    assert f"Session {session_id}" in at.selectbox(key="session_picker_P-7").format_func(session_id)
+
+    at.switch_page("pages/over_time.py").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 4
+    assert "1 analysed session(s)" in _texts(at)
+
+
+def test_users_page_is_for_admins_only(store):
+    admin = _signed_in("pages/users.py")
+    assert "Add an account" in _texts(admin)
+    with store() as s:
+        repository.create_user(s, "bob", PASSWORD, "clinician")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.text_input[0].input("bob")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert "Signed in as **bob** (clinician)" in _texts(at)
+    with pytest.raises(ValueError, match="users.py"):  # not even registered as a page for clinicians
+        at.switch_page("pages/users.py")
+
+
+def _import(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.file_uploader(key="peer_csv").upload(name, content)
+    at.button(key="FormSubmitter:import-Import and analyse").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_import_refuses_a_malformed_csv_and_changes_nothing(store):
+    with store() as s:
+        repository.create_patient(s, "P-1", actor="ada")
+    at = _import(_signed_in("pages/import_csv.py"), "bad.csv", b"a,b,c\n1,2,3\n")
+    assert "not an OpenFace 2 or py-feat per-frame CSV" in "\n".join(e.value for e in at.error)
+    with store() as s:
+        assert repository.patient_timeline(s, "P-1", actor="test") == []
+
+
+def test_import_of_a_pyfeat_file_saves_a_session(store, data_dir):
+    with store() as s:
+        repository.create_patient(s, "P-1", actor="ada")
+    content = (data_dir / "peer_outputs" / "Feat_Test.csv").read_bytes()
+    at = _import(_signed_in("pages/import_csv.py"), "Feat_Test.csv", content)
+    assert "py-feat file with 1 frames imported" in "\n".join(e.value for e in at.success)
+    with store() as s:
+        (view,) = repository.patient_timeline(s, "P-1", actor="test")
+        _, result = repository.load_session(s, view.id, actor="test")
+    assert view.status == "done" and view.file_name == "Feat_Test.csv"
+    assert result.versions["import"].endswith("(py-feat)")
+    assert result.screening.level == "insufficient"  # one still frame is not an interview

@@ -1,0 +1,89 @@
+"""The session charts plot the result's numbers, and say so when there is nothing to plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mescreen.app import charts, summary
+from tests.app.conftest import make_result
+
+
+def _annotations(fig) -> list[str]:
+    return [a.text for a in fig.layout.annotations]
+
+
+def test_every_session_chart_has_data(result):
+    figures = charts.session_figures(result)
+    assert set(figures) == {"emotion_distribution", "emotion_over_time", "au_heatmap",
+                            "episode_timeline", "cluster_distribution", "silhouette",
+                            "face_quality", "indicators"}
+    for name, fig in figures.items():
+        assert fig.data, f"{name} drew nothing"
+        assert not _annotations(fig), f"{name} claims to be empty"
+        fig.to_json()  # serialisable, as Streamlit needs
+
+
+def test_emotion_distribution_counts_episodes(result):
+    fig = charts.emotion_distribution(result)
+    totals: dict[str, int] = {}
+    for trace in fig.data:
+        for x, y in zip(trace.x, trace.y):
+            totals[x] = totals.get(x, 0) + int(y)
+    assert totals == {"disgust": 1, "sadness": 1, "happiness": 1}
+
+
+def test_heatmap_rows_are_aus_and_values_are_probabilities(result):
+    heat = charts.au_heatmap(result).data[0]
+    assert list(heat.y) == result.series.au_names
+    z = np.asarray(heat.z, dtype=float)
+    assert z.shape == (len(result.series.au_names), len(result.series))
+    assert np.nanmax(z) <= 1.0 and np.isnan(z).any()  # no-face frames stay gaps, not zeros
+
+
+def test_long_recordings_are_binned():
+    long = make_result(n_frames=5000)
+    heat = charts.au_heatmap(long).data[0]
+    assert np.asarray(heat.z).shape[1] == summary.MAX_POINTS
+
+
+def test_binned_means_ignore_nan():
+    t = np.arange(4.0)
+    b = summary.binned(t, np.array([1.0, np.nan, 3.0, 5.0]), max_points=2)
+    assert b.values.tolist() == [1.0, 4.0]
+    assert b.time_s.tolist() == [0.5, 2.5]
+
+
+def test_episode_timeline_spans_onset_to_offset(result):
+    bars = [t for t in charts.episode_timeline(result).data if t.type == "bar"]
+    starts = sorted(float(b) for t in bars for b in t.base)
+    assert starts == sorted(e.onset_s for e in result.episodes)
+
+
+def test_cluster_bars_name_their_au_combination(result):
+    labels = list(charts.cluster_distribution(result).data[0].y)
+    assert "Disgust_ME1 (AU4+AU9+AU10)" in labels
+
+
+def test_empty_session_charts_say_why(empty_result):
+    for name in ("emotion_distribution", "episode_timeline", "cluster_distribution", "silhouette"):
+        fig = getattr(charts, name if name != "silhouette" else "silhouette_curves")(empty_result)
+        assert _annotations(fig), f"{name} is blank without a message"
+
+
+def test_trend_plots_change_from_baseline():
+    frame = pd.DataFrame({
+        "session": [1, 2, 3], "recorded_on": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"]),
+        "metric": ["negative share"] * 3, "value": [0.2, 0.4, 0.6], "change": [-0.1, 0.1, 0.3],
+    })
+    fig = charts.trend(frame, "t", change=True)
+    assert list(fig.data[0].y) == [-0.1, 0.1, 0.3]
+    assert _annotations(charts.trend(frame.iloc[0:0], "t"))
+
+
+def test_indicators_are_drawn_relative_to_their_thresholds(result):
+    bars = charts.indicator_values(result).data[0]
+    ratios = dict(zip(bars.y, bars.x))
+    assert ratios["Share of negative micro-expressions"] == pytest.approx(0.67 / 0.5)
+    assert ratios["Episodes per minute"] == pytest.approx(18.0 / 10.0)

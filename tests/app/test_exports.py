@@ -1,0 +1,42 @@
+"""Session downloads: the CSV reads back as OpenFace output, JSON round-trips, names carry no file name."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import numpy as np
+
+from mescreen.core.peer_import import read_peer_csv
+from mescreen.core.result import SessionResult
+from mescreen.app import exports
+from mescreen.store.repository import SessionView
+
+
+def _view() -> SessionView:
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    return SessionView(
+        id=3, patient_code="P 0042/x", recorded_on=date(2026, 11, 20), uploader="ada",
+        file_name="Jane Roe interview.mp4", content_hash="0" * 64, status="done", error=None,
+        created_at=now, updated_at=now, level="watch", indicators={}, raised=[], emotion_shares={},
+        summary={}, versions={}, video_path=None,
+    )
+
+
+def test_csv_export_reads_back_as_openface_output(result):
+    peer = read_peer_csv(exports.csv_bytes(result), name="export.csv")
+    assert peer.tool == "openface" and len(peer.series) == len(result.series)
+    np.testing.assert_array_equal(peer.series.face_found, result.series.face_found)
+    np.testing.assert_allclose(peer.series.time_s, result.series.time_s, atol=1e-3)
+
+
+def test_json_export_round_trips(result):
+    assert SessionResult.from_json(exports.json_bytes(result).decode()).equals(result)
+
+
+def test_download_names_use_the_code_not_the_file_name():
+    stem = exports.file_stem(_view())
+    assert stem == "mescreen_P_0042_x_session3_2026-11-20"
+
+
+def test_pdf_export_is_a_pdf(result):
+    assert exports.pdf_bytes(_view(), result, "ada").startswith(b"%PDF")

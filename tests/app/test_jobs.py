@@ -1,0 +1,148 @@
+"""Background analyses: the store sees queued -> running -> done/failed, cancel stops the pipeline,
+and uploads are deleted unless keeping videos is asked for."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mescreen.core.errors import NoFaceError
+from mescreen.core.progress import Progress, report
+from mescreen.store import repository
+from mescreen.store.engine import make_engine, session_factory, upgrade
+from mescreen.app.jobs import JobRegistry
+from tests.app.conftest import make_result
+
+
+@pytest.fixture
+def sessions(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    with factory() as s:
+        repository.create_patient(s, "P-1", actor="dr")
+    yield factory
+    engine.dispose()
+
+
+def _upload(tmp_path: Path) -> Path:
+    path = tmp_path / "upload.mp4"
+    path.write_bytes(b"not analysed by the fake pipeline")
+    return path
+
+
+def _submit(registry: JobRegistry, upload: Path, keep: Path | None = None):
+    return registry.submit(patient_code="P-1", upload=upload, file_name="interview.mp4",
+                           content_hash="ab" * 32, recorded_on=date(2026, 11, 20), uploader="dr",
+                           keep_video_in=keep)
+
+
+def _view(sessions, session_id):
+    with sessions() as s:
+        return repository.load_session(s, session_id, actor="test")
+
+
+def test_finished_analysis_is_stored_and_upload_deleted(sessions, tmp_path):
+    seen: list[Progress] = []
+
+    def analyze(path, progress, previous):
+        for i in range(3):
+            report(progress, Progress("faces", i + 1, 3))
+            seen.append(Progress("faces", i + 1, 3))
+        return make_result()
+
+    registry = JobRegistry(sessions, analyze)
+    upload = _upload(tmp_path)
+    job = registry.wait(_submit(registry, upload).id, 10)
+    assert job.status == "done" and job.fraction == 1.0
+    view, result = _view(sessions, job.session_id)
+    assert view.status == "done" and result is not None
+    assert result.video.file_name == "interview.mp4"
+    assert len(result.episodes) == 3
+    assert not upload.exists()
+    registry.shutdown()
+
+
+def test_expected_failure_is_recorded_with_its_message(sessions, tmp_path):
+    def analyze(path, progress, previous):
+        raise NoFaceError("No face was found in any frame.")
+
+    registry = JobRegistry(sessions, analyze)
+    upload = _upload(tmp_path)
+    job = registry.wait(_submit(registry, upload).id, 10)
+    assert job.status == "failed" and job.error == "No face was found in any frame."
+    view, result = _view(sessions, job.session_id)
+    assert (view.status, view.error, result) == ("failed", "No face was found in any frame.", None)
+    assert not upload.exists()
+    registry.shutdown()
+
+
+def test_cancel_stops_the_pipeline(sessions, tmp_path):
+    started = threading.Event()
+
+    def analyze(path, progress, previous):
+        for i in range(10_000):
+            report(progress, Progress("aus", i, 10_000))
+            started.set()
+            threading.Event().wait(0.01)
+        raise AssertionError("cancel was ignored")
+
+    registry = JobRegistry(sessions, analyze)
+    job = _submit(registry, _upload(tmp_path))
+    assert started.wait(5)
+    running = registry.get(job.id)
+    assert running.status == "running" and running.stage_label == "Reading facial action units"
+    registry.cancel(job.id)
+    job = registry.wait(job.id, 10)
+    assert job.status == "cancelled"
+    assert _view(sessions, job.session_id)[0].status == "failed"
+    registry.shutdown()
+
+
+def test_kept_video_moves_and_is_recorded(sessions, tmp_path):
+    registry = JobRegistry(sessions, lambda path, progress, previous: make_result())
+    upload = _upload(tmp_path)
+    job = registry.wait(_submit(registry, upload, keep=tmp_path / "videos").id, 10)
+    view, _ = _view(sessions, job.session_id)
+    assert view.video_path and Path(view.video_path).read_bytes() == b"not analysed by the fake pipeline"
+    assert not upload.exists()
+    registry.shutdown()
+
+
+def test_time_left_follows_the_stage_rate():
+    from mescreen.app.jobs import Job
+
+    job = Job("j", 1, "P", "f.mp4", "dr", status="running", stage="faces", done=25, total=100,
+              stage_started_at=100.0)
+    assert job.seconds_left(now=110.0) == pytest.approx(30.0)
+    assert job.fraction == 0.25
+
+
+def test_erasing_a_patient_stops_and_forgets_their_jobs(sessions, tmp_path):
+    started, seen_cancel = threading.Event(), threading.Event()
+
+    def analyze(path, progress, previous):
+        try:
+            while True:
+                report(progress, Progress("aus", 1, 2))
+                started.set()
+                threading.Event().wait(0.01)
+        except Exception:
+            seen_cancel.set()
+            raise
+
+    registry = JobRegistry(sessions, analyze)
+    upload = _upload(tmp_path)
+    _submit(registry, upload)
+    assert started.wait(5)
+    with sessions() as s:
+        repository.delete_patient(s, "P-1", actor="dr")
+    registry.forget_patient("P-1")
+    assert registry.jobs() == []
+    assert seen_cancel.wait(5)
+    registry.shutdown()
+    assert not upload.exists()

@@ -1,0 +1,56 @@
+"""Dashboard settings from the environment, and the checks every upload passes before any work."""
+
+from __future__ import annotations
+
+import pytest
+
+from mescreen.core.errors import InputError, MescreenError, NoFaceError
+from mescreen.app.settings import load_settings
+from mescreen.app.upload_check import check_name_and_size, check_upload
+
+
+def test_defaults_delete_videos(monkeypatch):
+    for name in ("MESCREEN_MAX_UPLOAD_MB", "MESCREEN_KEEP_VIDEOS", "MESCREEN_VIDEO_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.keep_videos is False and settings.max_upload_mb == 1024
+
+
+def test_settings_are_read_and_bad_values_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("MESCREEN_MAX_UPLOAD_MB", "5")
+    monkeypatch.setenv("MESCREEN_KEEP_VIDEOS", "yes")
+    monkeypatch.setenv("MESCREEN_VIDEO_DIR", str(tmp_path / "kept"))
+    settings = load_settings()
+    assert (settings.max_upload_bytes, settings.keep_videos) == (5 * 1024 * 1024, True)
+    assert settings.video_dir == tmp_path / "kept"
+    monkeypatch.setenv("MESCREEN_KEEP_VIDEOS", "perhaps")
+    with pytest.raises(MescreenError, match="MESCREEN_KEEP_VIDEOS"):
+        load_settings()
+    monkeypatch.setenv("MESCREEN_KEEP_VIDEOS", "0")
+    monkeypatch.setenv("MESCREEN_MAX_UPLOAD_MB", "lots")
+    with pytest.raises(MescreenError, match="whole number"):
+        load_settings()
+
+
+def test_size_limit_type_and_emptiness():
+    check_name_and_size("a.MOV", 10, 100)  # extension case does not matter
+    with pytest.raises(InputError, match="above the 1 MB limit"):
+        check_name_and_size("a.mp4", 2 * 1024 * 1024, 1024 * 1024)
+    with pytest.raises(InputError, match="not a video type"):
+        check_name_and_size("a.pdf", 10, 100)
+    with pytest.raises(InputError, match="empty"):
+        check_name_and_size("a.mkv", 0, 100)
+
+
+def test_real_videos_pass_or_are_refused_and_nothing_is_left(videos_dir, tmp_path):
+    folder = tmp_path / "uploads"
+    checked = check_upload("single_face.mp4", (videos_dir / "single_face.mp4").read_bytes(), folder, 10**9)
+    assert checked.path.exists() and checked.info.declared_frames == 72 and len(checked.content_hash) == 64
+    assert checked.path.name != "single_face.mp4"  # stored under a random name
+    checked.path.unlink()
+    with pytest.raises(NoFaceError, match="no face was found"):
+        check_upload("no_face.mp4", (videos_dir / "no_face.mp4").read_bytes(), folder, 10**9)
+    truncated = (videos_dir / "single_face.mp4").read_bytes()[:4000]
+    with pytest.raises(InputError, match="truncated.mp4"):
+        check_upload("truncated.mp4", truncated, folder, 10**9)
+    assert not any(folder.iterdir())

@@ -1,0 +1,52 @@
+"""Over-time tables: values per completed session and change from the patient's first sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from mescreen.app import timeline
+from mescreen.store.repository import SessionView
+
+
+def _view(i: int, day: date, negative: float | None, shares: dict[str, float], status: str = "done") -> SessionView:
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    return SessionView(
+        id=i, patient_code="P", recorded_on=day, uploader="ada", file_name="f.mp4", content_hash="0",
+        status=status, error=None, created_at=now, updated_at=now, level="none",
+        indicators={"negative_share": negative}, raised=["negative_share"] if negative and negative > 0.7 else [],
+        emotion_shares=shares, summary={"n_episodes": 4}, versions={}, video_path=None,
+    )
+
+
+VIEWS = [
+    _view(2, date(2026, 2, 1), 0.4, {"sadness": 0.5, "disgust": 0.5}),
+    _view(1, date(2026, 1, 1), 0.2, {"sadness": 1.0}),
+    _view(3, date(2026, 3, 1), 0.9, {"disgust": 1.0}),
+    _view(4, date(2026, 4, 1), None, {}, status="failed"),
+]
+
+
+def test_change_is_from_the_mean_of_the_first_sessions():
+    frame = timeline.indicator_frame(VIEWS, {"negative_share": "Negative share"})
+    assert frame["session"].tolist() == [1, 2, 3]  # by date; the failed session is left out
+    assert frame["metric"].unique().tolist() == ["Negative share"]
+    assert frame["change"].tolist() == pytest.approx([-0.1, 0.1, 0.6])
+
+
+def test_absent_emotions_count_as_zero_share():
+    frame = timeline.emotion_share_frame(VIEWS)
+    sadness = frame[frame["metric"] == "sadness"]
+    assert sadness["value"].tolist() == [1.0, 0.5, 0.0]
+    assert sadness["change"].tolist() == pytest.approx([0.25, -0.25, -0.75])
+
+
+def test_sessions_table_names_raised_indicators():
+    table = timeline.sessions_table(VIEWS, {"negative_share": "Negative share"})
+    assert table.loc[table["session"] == 3, "raised indicators"].item() == "Negative share"
+    assert len(table) == 4
+
+
+def test_no_sessions_gives_empty_frames():
+    assert timeline.indicator_frame([]).empty and timeline.emotion_share_frame([]).empty
