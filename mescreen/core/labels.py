@@ -33,3 +33,9 @@ FINE_TO_3: dict[str, str] = {
 
 #: Negative emotions the paper found prominent in depressed patients (with surprise).
 NEGATIVE_EMOTIONS: list[str] = ["anger", "contempt", "disgust", "fear", "sadness"]
+
+#: The per-frame emotion model's classes, in its output order (FER+'s 8 emotions; Barsoum et al.,
+#: ICMI 2016): neutral first, then the six basic emotions and contempt.
+FRAME_EMOTIONS: list[str] = [
+    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt",
+]
