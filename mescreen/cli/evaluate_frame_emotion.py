@@ -31,18 +31,23 @@ def run(args: argparse.Namespace) -> int:
     data = leak_free(load_ferplus(root))
     train = data.part("train")
     baseline = ev.PixelBaseline().fit(prepare_faces(train.images), train.targets)
-    sections = [f"## Per-frame emotion model {model.version} ({model.meta['architecture']}, "
-                f"best valid epoch {model.meta['best_epoch']})",
-                f"Trained with: `{model.meta['command']}`. Published reference: {ev.PUBLISHED}.",
-                ev.ferplus_section(model, baseline, data.part("test")),
-                ev.crop_section(model, baseline, ev.ckplus_crops(root)),
-                ev.crop_section(model, baseline, ev.megc_apex_crops(root))]
+    videos = root / "videos"
+    steps = [
+        lambda: (f"## Per-frame emotion model {model.version} ({model.meta['architecture']}, best valid epoch "
+                 f"{model.meta['best_epoch']})\n\nTrained with: `{model.meta['command']}`. "
+                 f"Published reference: {ev.PUBLISHED}."),
+        lambda: ev.ferplus_section(model, baseline, data.part("test")),
+        lambda: ev.crop_section(model, baseline, ev.ckplus_crops(root)),
+        lambda: ev.crop_section(model, baseline, ev.megc_apex_crops(root)),
+    ]
     if not args.no_clip:
-        videos = root / "videos"
-        sections += [ev.clip_check(model, videos / "WolfgangLanger_Pexels.mp4", videos / "WolfgangLanger_Pexels.labels.csv"),
-                     ev.images_check(model, root / "images")]
-    text = "\n\n".join(sections)
-    print(text)
+        steps += [lambda: ev.clip_check(model, videos / "WolfgangLanger_Pexels.mp4",
+                                        videos / "WolfgangLanger_Pexels.labels.csv"),
+                  lambda: ev.images_check(model, root / "images")]
+    sections = []
+    for step in steps:  # print each section when done: the whole run takes minutes on 2 cores
+        sections.append(step())
+        print(sections[-1] + "\n", flush=True)
     if args.report:
-        args.report.write_text(text + "\n")
+        args.report.write_text("\n\n".join(sections) + "\n")
     return 0
