@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(result.to_json(), encoding="utf-8")
     if args.csv:
-        write_openface_csv(result.series, args.csv, models.au.thresholds)
+        write_openface_csv(result.series, args.csv)
     print(_summary(result))
     if args.json:
         print(f"result written to {args.json}")

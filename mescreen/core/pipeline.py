@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
+from mescreen.core.au_activity import active_names
 from mescreen.core.errors import NoFaceError
 from mescreen.core.face import (
     FaceDetector, FaceDetectorParams, FaceTracker, Placements, TrackParams, crop_face,
@@ -228,10 +229,10 @@ def combine_emotions(mapper_proba: dict[str, float], cnn3: dict[str, float]) -> 
 
 
 def set_apex_aus(ep: Episode, apex: np.ndarray, au_names: Sequence[str], thresholds: Sequence[float]) -> None:
-    """The episode's AU probabilities at its apex, and the AUs at or above their threshold (NaN:
-    unknown, never active). Shared with `mescreen.core.peer_import`."""
+    """The episode's AU probabilities at its apex, and its active AUs (mescreen.core.au_activity:
+    NaN and unreliable AUs are never active). Shared with `mescreen.core.peer_import`."""
     ep.au_prob = {a: float(v) for a, v in zip(au_names, apex) if np.isfinite(v)}
-    ep.active_aus = [a for a, v, t in zip(au_names, apex, thresholds) if np.isfinite(v) and v >= t]
+    ep.active_aus = active_names(apex, au_names, thresholds)
 
 
 def settle_emotion(ep: Episode, reference_clusters: Any) -> None:
@@ -265,7 +266,7 @@ def _describe_episodes(
 ) -> None:
     """Fill each episode's apex AUs, CNN probabilities, fine emotion and reference cluster."""
     au_names = list(models.au.au_names)
-    thresholds = np.asarray(models.au.thresholds, np.float32)
+    thresholds = np.asarray(models.au.thresholds, np.float64)
     pairs, usable = [], []
     for ep in episodes:
         set_apex_aus(ep, series_au[positions[ep.apex_frame]], au_names, thresholds)
@@ -330,7 +331,7 @@ def analyze_video(
         frame_index=faces.frame_index, time_s=faces.time_s, face_found=built.face_found,
         face_confidence=built.confidence, face_size=built.size, blur=built.blur, motion=spot.signal,
         au_names=list(models.au.au_names), au_prob=built.au, emotion_names=list(EMOTIONS_3),
-        emotion_prob=emotion_prob,
+        emotion_prob=emotion_prob, au_thresholds=[float(t) for t in models.au.thresholds],
     )
 
     clusters, screening = cluster_and_screen(series, episodes, models.clusters, options.previous, progress)

@@ -6,10 +6,10 @@ docs/screening_rules.md) because they are literature-informed defaults, not vali
 Wording stays descriptive ("share of episodes read as ...", "frame rate"): mescreen is a
 screening aid and never states a diagnosis.
 
-AU frame rates are computed over frames with a face, counting an AU as active where its
-person-normalised probability is at least the configuration's `au_threshold` (0.5): the AU
-stage's own per-AU thresholds are not stored in the series, and 0.5 is the decision boundary of
-a calibrated probability.
+AU frame rates are computed over frames with a face, counting an AU as active by the one
+definition in mescreen.core.au_activity (`FrameSeries.au_active`: the AU model's own per-AU
+thresholds, stored with the series). A rule on an AU the detector does not read reliably is not
+judged: its value is left empty and the evidence says why.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _rule_indicator(rule: dict[str, Any], series: FrameSeries, face: _Face, labe
                     config: dict[str, Any]) -> Indicator:
     kind = rule["kind"]
     if kind == "au_rate":
-        value, evidence = _au_rate(rule, series, face, labelled, config["au_threshold"])
+        value, evidence = _au_rate(rule, series, face, labelled)
         judged = enough_face and face.seconds >= rule.get("min_face_seconds", 0.0)
         if value is not None and enough_face and not judged:
             evidence += f" Not judged: needs at least {rule['min_face_seconds']:.0f} s of face."
@@ -157,23 +157,26 @@ def _rule_indicator(rule: dict[str, Any], series: FrameSeries, face: _Face, labe
                      evidence=evidence, reference=rule["reference"])
 
 
-def _au_rate(rule: dict[str, Any], series: FrameSeries, face: _Face, labelled: Sequence[Episode],
-             threshold: float) -> tuple[float | None, str]:
+def _au_rate(rule: dict[str, Any], series: FrameSeries, face: _Face,
+             labelled: Sequence[Episode]) -> tuple[float | None, str]:
     """Share of face frames where all of the rule's AUs are active together (one AU: its rate)."""
     aus = rule["aus"]
     missing = [a for a in aus if a not in series.au_names]
     name = "+".join(aus)
     if missing:
         return None, f"{', '.join(missing)} not read by the AU detector used for this session."
+    cols = [series.au_names.index(a) for a in aus]
+    unread = [a for a, ok in zip(aus, series.au_readable()[cols]) if not ok]
+    if unread:
+        return None, (f"{', '.join(unread)} not read: the AU detector used for this session cannot "
+                      "detect it reliably, so this rule is not judged.")
     if face.frames == 0:
         return None, "No frame with a face."
-    cols = [series.au_names.index(a) for a in aus]
-    probs = np.asarray(series.au_prob, dtype=float)[face.mask][:, cols]
-    active = int(np.all(probs >= threshold, axis=1).sum())
+    active = int(np.all(series.au_active()[face.mask][:, cols], axis=1).sum())
     in_episodes = sum(1 for e in labelled if set(aus) <= set(e.active_aus))
     rate = active / face.frames
     return round(rate, 4), (
-        f"{name} active in {active} of {face.frames} frames with a face ({rate:.0%}; probability >= {threshold}); "
+        f"{name} active in {active} of {face.frames} frames with a face ({rate:.0%}); "
         f"in {in_episodes} of {len(labelled)} episodes with an emotion."
     )
 

@@ -8,6 +8,8 @@ Layout, and why:
 - `indicators` are rows (not JSON) so that a chart of one indicator over months is a plain query.
 - `frame_series` stores each per-frame array as one compressed blob (see mescreen/store/series_codec.py):
   measured much faster than one row per frame for 108,000-frame sessions.
+- `frame_arrays` holds the optional per-frame arrays (face geometry, ...) the same way, one row
+  per array name, so a new measurement needs no new column.
 - `episodes` are rows: the dashboard lists and filters them.
 - `audit_log` has no foreign keys on purpose: it must outlive the patient it mentions, and keeps
   only the pseudonymous code and session id.
@@ -116,6 +118,9 @@ class RecordingSession(Base):
         cascade="all, delete-orphan", passive_deletes=True, order_by="EpisodeRow.position"
     )
     series: Mapped[FrameSeriesBlob | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    frame_arrays: Mapped[list[FrameArray]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="FrameArray.name"
+    )
 
 
 class Indicator(Base):
@@ -159,6 +164,8 @@ class EpisodeRow(Base):
     emotion_prob: Mapped[dict[str, float | None]] = mapped_column(JSON)
     cluster: Mapped[str] = mapped_column(String(64), default="")
     cluster_aus: Mapped[list[str]] = mapped_column(JSON)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    landmarks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class FrameSeriesBlob(Base):
@@ -180,6 +187,19 @@ class FrameSeriesBlob(Base):
     motion: Mapped[bytes] = mapped_column(LargeBinary)
     au_prob: Mapped[bytes] = mapped_column(LargeBinary)
     emotion_prob: Mapped[bytes] = mapped_column(LargeBinary)
+    # None for sessions whose AU model's thresholds are unknown (read with the default; see
+    # mescreen.core.au_activity).
+    au_thresholds: Mapped[list[float] | None] = mapped_column(JSON)
+
+
+class FrameArray(Base):
+    """One optional per-frame array of a session (e.g. head pose), as one compressed blob."""
+
+    __tablename__ = "frame_arrays"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class User(Base):

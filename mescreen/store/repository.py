@@ -21,6 +21,7 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from mescreen.core.au_activity import DEFAULT_THRESHOLD
 from mescreen.core.result import (
     ClusterInfo,
     Episode,
@@ -41,7 +42,7 @@ from mescreen.store.errors import (
     UnknownPatientError,
     UnknownSessionError,
 )
-from mescreen.store.models import EpisodeRow, FrameSeriesBlob, Patient, RecordingSession
+from mescreen.store.models import EpisodeRow, FrameArray, FrameSeriesBlob, Patient, RecordingSession
 from mescreen.store.series_codec import CODEC, decode_array, encode_array
 from mescreen.store.transactions import transaction
 from mescreen.store.users import (
@@ -304,7 +305,7 @@ def _fill(session: Session, row: RecordingSession, result: SessionResult) -> Non
     """Write `result` into `row` and its child rows (replacing any earlier result)."""
     plain = _plain_without_series(result)
     if row.id is not None and session.get(FrameSeriesBlob, row.id) is not None:
-        row.indicators, row.episodes, row.series = [], [], None
+        row.indicators, row.episodes, row.series, row.frame_arrays = [], [], None, []
         session.flush()
     row.status, row.error = "done", None
     row.versions = plain["versions"]
@@ -330,9 +331,10 @@ def _fill(session: Session, row: RecordingSession, result: SessionResult) -> Non
     series = result.series
     row.series = FrameSeriesBlob(
         codec=CODEC, n_frames=len(series), au_names=list(series.au_names),
-        emotion_names=list(series.emotion_names),
+        emotion_names=list(series.emotion_names), au_thresholds=[float(t) for t in series.au_thresholds] or None,
         **{name: encode_array(getattr(series, name)) for name in FrameSeries._ARRAYS},
     )
+    row.frame_arrays = [FrameArray(name=name, data=encode_array(arr)) for name, arr in series.optional_arrays().items()]
 
 
 def _plain_without_series(result: SessionResult) -> dict[str, Any]:
@@ -402,14 +404,24 @@ def _episode(row: EpisodeRow) -> Episode:
         score=row.score if row.score is not None else float("nan"), au_prob=dict(row.au_prob),
         active_aus=list(row.active_aus), emotion3_prob=dict(row.emotion3_prob), emotion=row.emotion,
         emotion_prob=dict(row.emotion_prob), cluster=row.cluster, cluster_aus=list(row.cluster_aus),
+        confidence=row.confidence, landmarks=dict(row.landmarks or {}),
     )
 
 
-def _series(blob: FrameSeriesBlob) -> FrameSeries:
+def _series(blob: FrameSeriesBlob, extra: list[FrameArray]) -> FrameSeries:
     if blob.codec != CODEC:
         raise StoreError(f"per-frame data stored with unknown codec {blob.codec!r}: upgrade mescreen")
     arrays = {name: decode_array(getattr(blob, name)) for name in FrameSeries._ARRAYS}
-    return FrameSeries(au_names=list(blob.au_names), emotion_names=list(blob.emotion_names), **arrays)
+    optional = {a.name: decode_array(a.data) for a in extra if a.name in FrameSeries.OPTIONAL_ARRAYS}
+    return FrameSeries(au_names=list(blob.au_names), emotion_names=list(blob.emotion_names),
+                       au_thresholds=list(blob.au_thresholds or []), **arrays, **optional)
+
+
+#: Added to the warnings of a session whose AU thresholds were never recorded.
+DEFAULT_THRESHOLD_NOTE = (
+    f"This session was analysed before AU thresholds were stored and its AU model is unknown: an AU "
+    f"counts as active at probability {DEFAULT_THRESHOLD} or more."
+)
 
 
 def _clusters(data: dict[str, Any]) -> SessionClusters:
@@ -430,11 +442,14 @@ def _result(session: Session, row: RecordingSession) -> SessionResult | None:
     if blob is None:
         raise StoreError(f"session {row.id} is marked done but its per-frame data is missing")
     video = dict(row.video or {})
+    warnings = list(row.warnings or [])
+    if not blob.au_thresholds:
+        warnings.append(DEFAULT_THRESHOLD_NOTE)
     return SessionResult(
-        video=VideoInfo(**video), series=_series(blob), episodes=[_episode(e) for e in row.episodes],
-        clusters=_clusters(row.clusters or {}), screening=_screening(row),
-        versions=dict(row.versions or {}), options=dict(row.options or {}),
-        warnings=list(row.warnings or []), created_at=row.result_created_at or "",
+        video=VideoInfo(**video), series=_series(blob, row.frame_arrays),
+        episodes=[_episode(e) for e in row.episodes], clusters=_clusters(row.clusters or {}),
+        screening=_screening(row), versions=dict(row.versions or {}), options=dict(row.options or {}),
+        warnings=warnings, created_at=row.result_created_at or "",
     )
 
 

@@ -54,7 +54,7 @@ def make_result(n_frames: int = N_FRAMES, *, with_episodes: bool = True) -> Sess
         blur=np.where(face_found, 120.0, 0.0).astype(np.float32),
         motion=np.where(face_found, rng.normal(0, 1, n_frames), np.nan).astype(np.float32),
         au_names=list(AU_NAMES), au_prob=au_prob, emotion_names=list(EMOTIONS_FINE),
-        emotion_prob=emotion_prob,
+        emotion_prob=emotion_prob, au_thresholds=[0.5] * len(AU_NAMES),
     )
     reference = [ClusterInfo(e.cluster, e.emotion, e.cluster_aus, 20) for e in episodes]
     clusters = SessionClusters(
