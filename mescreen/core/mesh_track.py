@@ -27,7 +27,7 @@ import numpy as np
 
 from mescreen.core.face import CROP_MARGIN, Detection, FaceGeometry, Track, TrackBuilder, TrackParams
 from mescreen.core.mesh import (
-    BlazeFaceDetector, FaceMesh, MeshResult, Roi, alignment_geometry, eye_aperture, head_pose,
+    BlazeFaceDetector, EyeContours, FaceMesh, MeshResult, Roi, alignment_geometry, head_pose,
     mouth_aperture, roi_from_detection, roi_from_landmarks,
 )
 
@@ -53,13 +53,13 @@ class MeshDetection(Detection):
         return np.array((g.cx, g.cy, g.side, g.angle) + self.measures, np.float32)
 
 
-def measure(result: MeshResult, confidence: float) -> MeshDetection:
-    """Everything the pipeline keeps of one mesh run."""
+def measure(result: MeshResult, eyes: tuple[float, float], confidence: float) -> MeshDetection:
+    """Everything the pipeline keeps of one mesh run (with its eye apertures)."""
     points = result.points
     x0, y0 = points[:, :2].min(0)
     x1, y1 = points[:, :2].max(0)
     geometry = alignment_geometry(points)
-    measures = head_pose(points) + eye_aperture(points) + (mouth_aperture(points), result.score)
+    measures = head_pose(points) + eyes + (mouth_aperture(points), result.score)
     return MeshDetection(
         box=(float(x0), float(y0), float(x1 - x0), float(y1 - y0)), confidence=confidence,
         angle=geometry.angle, eyes_found=True, geometry=geometry,
@@ -83,6 +83,7 @@ class MeshTracker:
     ) -> None:
         self.detector = detector or BlazeFaceDetector()
         self.mesh = mesh or FaceMesh()
+        self.eyes = EyeContours()
         self.builder = TrackBuilder(params)
         self.detect_every = max(1, every)
         self.full_every = max(self.detect_every, full_every)
@@ -116,7 +117,7 @@ class MeshTracker:
                 continue
             result = self.mesh.run(image, roi_from_landmarks(first.points))
             if result.score >= self.min_score:
-                out.append(measure(result, face.score))
+                out.append(measure(result, self.eyes.aperture(image, result.points), face.score))
         return out
 
     def landmarks(self, image: np.ndarray, roi: Roi) -> MeshResult | None:
@@ -134,7 +135,7 @@ class MeshTracker:
         result = self.mesh.run(image, last.roi)
         if result.score < self.min_score:
             return None
-        return measure(result, last.confidence)
+        return measure(result, self.eyes.aperture(image, result.points), last.confidence)
 
     def patient(self) -> Track | None:
         return self.builder.patient(self.frame_size)

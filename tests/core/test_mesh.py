@@ -17,7 +17,7 @@ from mescreen.core.errors import ModelMissingError
 from mescreen.core.face import CROP_SIZE
 from mescreen.core.mesh import (
     ALIGN_POINTS, ALIGN_TARGETS, DETECTORS, BlazeFaceDetector, FaceMesh, MeshResult, alignment_geometry,
-    crop_landmarks, eye_aperture, head_pose, mouth_aperture, roi_from_detection, roi_from_landmarks, similarity,
+    crop_landmarks, EyeContours, head_pose, mouth_aperture, roi_from_detection, roi_from_landmarks, similarity,
     ssd_anchors, weighted_nms,
 )
 from mescreen.core.video import VideoReader
@@ -120,8 +120,8 @@ def test_single_face_landmarks_fall_where_the_face_is(images_dir: Path) -> None:
     assert abs(math.degrees(math.atan2(left[1] - right[1], left[0] - right[0]))) < 10  # level-ish
     assert np.linalg.norm(faces[0].keypoints[0] - right[:2]) < np.linalg.norm(faces[0].keypoints[0] - left[:2])
     assert mouth_aperture(result.points) >= 0
-    eyes = eye_aperture(result.points)
-    assert min(eyes) > 0.1 and max(eyes) / min(eyes) < 1.4  # both open, similar
+    eyes = EyeContours().aperture(image, result.points)
+    assert min(eyes) > 0.15 and max(eyes) / min(eyes) < 1.4  # both open, similar
 
 
 def test_a_mirrored_image_gives_mirrored_landmarks(images_dir: Path) -> None:
@@ -157,16 +157,21 @@ def test_several_faces_and_none(images_dir: Path) -> None:
     assert _blaze().detect(_image(images_dir, "free-mountain-vector-01.jpg")) == []
 
 
-def test_mouth_opens_more_in_the_laugh_than_in_the_neutral_segment(videos_dir: Path) -> None:
-    """WolfgangLanger: laughing 10.5-19.7 s (AU25 lips part), mouth nearly closed around 7-9 s."""
+def test_eyes_and_mouth_in_the_crying_neutral_and_laughing_segments(videos_dir: Path) -> None:
+    """WolfgangLanger (labels.csv): crying with the eyes shut (AU43) at 2-3 s, eyes open and
+    the mouth nearly closed around 7-9 s, laughing with the lips apart (AU25) after 10.5 s."""
     reader = VideoReader(videos_dir / "WolfgangLanger_Pexels.mp4")
     fps = reader.info.analysed_fps
-    times = ((7.5, "neutral"), (8.5, "neutral"), (13.0, "laugh"), (14.0, "laugh"))
+    times = ((2.0, "shut"), (3.0, "shut"), (7.5, "neutral"), (8.5, "neutral"), (13.0, "laugh"), (14.0, "laugh"))
     wanted = {round(t * fps): name for t, name in times}
-    openings: dict[str, list[float]] = {"neutral": [], "laugh": []}
+    eyes: dict[str, list[float]] = {"shut": [], "neutral": [], "laugh": []}
+    mouth: dict[str, list[float]] = {"shut": [], "neutral": [], "laugh": []}
+    contours = EyeContours()
     for frame in reader.frames(decode=lambda p: p in wanted, stop_after=max(wanted)):
         if frame.image is not None:
-            face = _blaze().detect(frame.image)[0]
-            openings[wanted[frame.index]].append(mouth_aperture(_landmarks(frame.image, face).points))
-    assert len(openings["neutral"]) == 2 and len(openings["laugh"]) == 2
-    assert min(openings["laugh"]) > max(openings["neutral"]) + 0.05
+            points = _landmarks(frame.image, _blaze().detect(frame.image)[0]).points
+            eyes[wanted[frame.index]].extend(contours.aperture(frame.image, points))
+            mouth[wanted[frame.index]].append(mouth_aperture(points))
+    assert [len(v) for v in mouth.values()] == [2, 2, 2]
+    assert max(eyes["shut"]) < 0.12 and min(eyes["neutral"]) > 0.25
+    assert min(mouth["laugh"]) > max(mouth["neutral"]) + 0.05
