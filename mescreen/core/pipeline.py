@@ -66,7 +66,7 @@ class AnalysisOptions:
 
     max_fps: float | None = None
     face: FaceStage = "mesh"
-    mesh_every: int = 2
+    mesh_every: int = 3
     detect_every: int = 4
     full_detect_every_s: float = 2.0
     detector: FaceDetectorParams = field(default_factory=FaceDetectorParams)
