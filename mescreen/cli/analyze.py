@@ -38,6 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--face-strategy", choices=("persistent", "largest"), default="persistent",
                         help="which face is the patient when several are seen: the one seen longest "
                              "(default; ties go to the larger) or the largest")
+    parser.add_argument("--face", choices=("mesh", "paper"), default="mesh",
+                        help="face stage: 'mesh' (default) finds faces with BlazeFace and follows them with "
+                             "the 468-point face mesh, which also gives head pose, eye and mouth opening; "
+                             "'paper' is the seed paper's Haar detection with eye alignment")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
     parser.set_defaults(func=run)
 
@@ -127,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     from mescreen.core.video import probe
     from mescreen.service import VideoSource, analyse_for_patient
 
-    options = AnalysisOptions(max_fps=args.max_fps)
+    options = AnalysisOptions(max_fps=args.max_fps, face=args.face)
     probe(args.video, options.limits)  # a bad file is reported before models and store are opened
     for out in (args.json, args.csv):
         if out is not None and not out.resolve().parent.is_dir():

@@ -2,14 +2,18 @@
 
 Three streaming passes over the file, none holding more than one frame:
 
-1. faces: every frame is demuxed, every `detect_every`-th is converted and its faces found
-   (full-frame Haar on a shrunk gray copy every 2 s, template tracking in between); detections
-   are linked into tracks, the patient's track is chosen over the whole video, then
-   interpolated over the frames between detections.
+1. faces: every frame is demuxed, every `mesh_every`-th (landmark stage) or `detect_every`-th
+   (paper stage) is converted and its faces found: a full-frame search every 2 s (BlazeFace,
+   or Haar on a shrunk gray copy) and in between each face followed (the face mesh on the
+   region of its previous landmarks, or template matching). Detections are linked into tracks,
+   the patient's track is chosen over the whole video, then interpolated over the frames
+   between detections: crop geometry and, for the landmark stage, head pose, eye and mouth
+   aperture and landmark confidence.
 2. aus: every frame is decoded, the patient's face cropped with the stored geometry, the AU
    stage updated and the spotting feature (256 values, float16) kept per frame.
 3. emotion: after spotting, the file is read again up to the last episode, converting only the
-   onset and apex frames, whose crops go to the emotion CNN.
+   onset and apex frames, whose crops go to the emotion CNN; the landmark stage runs the mesh
+   on these frames again for the episodes' onset and apex landmarks.
 
 Decoding 640x360 H.264 costs under 1 ms of CPU per frame, so the extra passes cost less than
 keeping crops (16 KiB per frame, which would make memory grow with video length) or predicting
@@ -27,7 +31,7 @@ from array import array
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import cv2
 import numpy as np
@@ -39,15 +43,20 @@ from mescreen.core.face import (
     interpolate_track,
 )
 from mescreen.core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
+from mescreen.core.mesh import crop_landmarks
+from mescreen.core.mesh import models_version as mesh_models_version
+from mescreen.core.mesh_track import MeshTracker, roi_from_geometry
 from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
 from mescreen.core.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature
 from mescreen.core.video import ReadLimits, VideoReader
 
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
-PIPELINE_VERSION = "1.0.0"
+PIPELINE_VERSION = "2.0.0"  # 2: the landmark face stage is the default
 
 _REPORT_EVERY = 25  # frames between progress callbacks
+
+FaceStage = Literal["mesh", "paper"]
 
 
 @dataclass
@@ -56,6 +65,8 @@ class AnalysisOptions:
     longitudinal indicators); it is input, not a setting, so it is not recorded in the result."""
 
     max_fps: float | None = None
+    face: FaceStage = "mesh"
+    mesh_every: int = 2
     detect_every: int = 4
     full_detect_every_s: float = 2.0
     detector: FaceDetectorParams = field(default_factory=FaceDetectorParams)
@@ -67,7 +78,8 @@ class AnalysisOptions:
 
     def to_dict(self) -> dict[str, Any]:
         out = {
-            "max_fps": self.max_fps, "detect_every": self.detect_every,
+            "max_fps": self.max_fps, "face": self.face, "mesh_every": self.mesh_every,
+            "detect_every": self.detect_every,
             "full_detect_every_s": self.full_detect_every_s, "detector": asdict(self.detector),
             "tracking": asdict(self.tracking), "spotter": asdict(self.spotter), "limits": asdict(self.limits),
         }
@@ -105,8 +117,8 @@ class Models:
         from mescreen.core.screening import load_config
 
         return {
-            "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "au": self.au.version,
-            "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
+            "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "face_mesh": mesh_models_version(),
+            "au": self.au.version, "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
             "clusters": self.clusters.version, "screening_config": load_config()["config_version"],
         }
 
@@ -119,18 +131,22 @@ class FacePass:
     time_s: np.ndarray
     placements: Placements
     faces_seen: int  # most faces detected in one frame
+    mesh: MeshTracker | None = None  # the landmark stage's models, for pass 3's landmarks
 
 
 def find_patient_faces(
     reader: VideoReader, options: AnalysisOptions, progress: ProgressCallback | None = None
 ) -> FacePass:
-    """Pass 1: look for faces on every `detect_every`-th frame (full-frame Haar every
-    `full_detect_every_s`, template tracking of each followed face otherwise; see
-    `mescreen.core.face.FaceTracker`), link tracks, choose the patient's and place it on every frame."""
-    tracker = FaceTracker(
-        FaceDetector(options.detector), options.tracking, options.detect_every,
-        max(1, round(options.full_detect_every_s * (reader.info.analysed_fps or 1.0))),
-    )
+    """Pass 1: look for faces on every `mesh_every`-th / `detect_every`-th frame (a full-frame
+    search every `full_detect_every_s`, each followed face tracked otherwise; see
+    `mescreen.core.mesh_track.MeshTracker` and `mescreen.core.face.FaceTracker`), link tracks,
+    choose the patient's and place it on every frame."""
+    full_every = max(1, round(options.full_detect_every_s * (reader.info.analysed_fps or 1.0)))
+    tracker: MeshTracker | FaceTracker
+    if options.face == "mesh":
+        tracker = MeshTracker(options.tracking, options.mesh_every, full_every)
+    else:
+        tracker = FaceTracker(FaceDetector(options.detector), options.tracking, options.detect_every, full_every)
     indices = array("i")  # compact: a long video has hundreds of thousands of frames
     times = array("d")
     total = reader.expected_frames
@@ -147,7 +163,7 @@ def find_patient_faces(
     placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1)
     return FacePass(
         np.frombuffer(indices, np.int32).copy(), np.frombuffer(times, np.float64).copy(), placements,
-        tracker.most_faces,
+        tracker.most_faces, tracker if isinstance(tracker, MeshTracker) else None,
     )
 
 
@@ -176,6 +192,17 @@ class _SeriesBuilder:
         self.blur = np.zeros(n, np.float32)
         self.au = np.full((n, len(au_names)), np.nan, np.float32)
         self.features = np.full((n, FEATURE_SIZE), np.nan, np.float16)
+        self.measures = np.full((n, faces.placements.measures.shape[1]), np.nan, np.float32)
+
+    def geometry_arrays(self) -> dict[str, np.ndarray]:
+        """The optional FrameSeries arrays of the landmark stage (none for the paper stage)."""
+        if self.measures.shape[1] == 0:
+            return {}
+        m = self.measures  # columns as mescreen.core.mesh_track.MEASURES
+        return {
+            "head_pose": m[:, 0:3].copy(), "eye_aperture": m[:, 3:5].copy(),
+            "mouth_aperture": m[:, 5].copy(), "landmark_confidence": m[:, 6].copy(),
+        }
 
 
 def _au_pass(
@@ -196,6 +223,7 @@ def _au_pass(
             out.confidence[pos] = place.confidence
             out.size[pos] = place.geometry.side
             out.blur[pos] = blur
+            out.measures[pos] = faces.placements.measures[pos]
             out.au[pos] = models.au.update(crop)
             out.features[pos] = appearance_feature(crop)
         if pos % _REPORT_EVERY == 0:
@@ -204,21 +232,35 @@ def _au_pass(
     return out
 
 
-def _episode_crops(
+@dataclass
+class EpisodeFrames:
+    """What pass 3 reads of the onset and apex frames, by frame position: the model crops and
+    (landmark stage) the mesh landmarks in crop coordinates."""
+
+    crops: dict[int, np.ndarray] = field(default_factory=dict)
+    landmarks: dict[int, list[list[float]]] = field(default_factory=dict)
+
+
+def _episode_frames(
     reader: VideoReader, faces: FacePass, positions: Sequence[int], progress: ProgressCallback | None
-) -> dict[int, np.ndarray]:
-    """Pass 3: crops of the given frame positions only (converted, all others just decoded)."""
+) -> EpisodeFrames:
+    """Pass 3: crops (and landmarks) of the given frame positions only (converted, all others
+    just decoded)."""
     wanted = {p for p in positions if faces.placements.found[p]}
-    crops: dict[int, np.ndarray] = {}
+    out = EpisodeFrames()
     if not wanted:
-        return crops
+        return out
     last = max(wanted)
     for pos, frame in enumerate(reader.frames(decode=lambda p: p in wanted, stop_after=last)):
         if pos in wanted and frame.image is not None:
-            crops[pos] = crop_face(frame.image, faces.placements[pos].geometry)[0]  # type: ignore[union-attr]
+            geometry = faces.placements[pos].geometry  # type: ignore[union-attr]
+            out.crops[pos] = crop_face(frame.image, geometry)[0]
+            mesh = faces.mesh.landmarks(frame.image, roi_from_geometry(geometry)) if faces.mesh else None
+            if mesh is not None:
+                out.landmarks[pos] = crop_landmarks(mesh.points, geometry)
         if pos % (_REPORT_EVERY * 4) == 0:
             report(progress, Progress("emotion", pos, last + 1))
-    return crops
+    return out
 
 
 def combine_emotions(mapper_proba: dict[str, float], cnn3: dict[str, float]) -> dict[str, float]:
@@ -262,15 +304,19 @@ def cluster_and_screen(
 
 def _describe_episodes(
     episodes: list[Episode], positions: dict[int, int], series_au: np.ndarray, models: Models,
-    crops: dict[int, np.ndarray],
+    frames: EpisodeFrames,
 ) -> None:
-    """Fill each episode's apex AUs, CNN probabilities, fine emotion and reference cluster."""
+    """Fill each episode's apex AUs, CNN probabilities, fine emotion, reference cluster and
+    onset/apex landmarks."""
     au_names = list(models.au.au_names)
     thresholds = np.asarray(models.au.thresholds, np.float64)
     pairs, usable = [], []
     for ep in episodes:
         set_apex_aus(ep, series_au[positions[ep.apex_frame]], au_names, thresholds)
         onset, apex_pos = positions[ep.onset_frame], positions[ep.apex_frame]
+        if onset in frames.landmarks and apex_pos in frames.landmarks:
+            ep.landmarks = {"onset": frames.landmarks[onset], "apex": frames.landmarks[apex_pos]}
+        crops = frames.crops
         if onset in crops and apex_pos in crops:
             pairs.append((crops[onset], crops[apex_pos]))
             usable.append(ep)
@@ -316,8 +362,7 @@ def analyze_video(
 
     positions = {int(f): i for i, f in enumerate(faces.frame_index)}
     needed = sorted({positions[e.onset_frame] for e in episodes} | {positions[e.apex_frame] for e in episodes})
-    crops = _episode_crops(reader, faces, needed, progress)
-    _describe_episodes(episodes, positions, built.au, models, crops)
+    _describe_episodes(episodes, positions, built.au, models, _episode_frames(reader, faces, needed, progress))
     read_to = needed[-1] + 1 if needed else 0
     report(progress, Progress("emotion", read_to, read_to))
 
@@ -332,6 +377,7 @@ def analyze_video(
         face_confidence=built.confidence, face_size=built.size, blur=built.blur, motion=spot.signal,
         au_names=list(models.au.au_names), au_prob=built.au, emotion_names=list(EMOTIONS_3),
         emotion_prob=emotion_prob, au_thresholds=[float(t) for t in models.au.thresholds],
+        **built.geometry_arrays(),
     )
 
     clusters, screening = cluster_and_screen(series, episodes, models.clusters, options.previous, progress)

@@ -76,6 +76,17 @@ def test_json_and_openface_csv(tmp_path: Path, videos_dir: Path, capsys, fakes) 
 
 
 @pytest.mark.realdata
+@pytest.mark.parametrize("stage", ["mesh", "paper"])
+def test_face_stage_option(tmp_path: Path, images_dir: Path, fakes, stage: str) -> None:
+    out = tmp_path / "out.json"
+    args = ["analyze", str(images_dir / "single_face.jpg"), "--json", str(out), "--no-progress"]
+    assert main(args + (["--face", stage] if stage == "paper" else [])) == 0
+    result = SessionResult.from_json(out.read_text())
+    assert result.options["face"] == stage
+    assert (result.series.head_pose is not None) == (stage == "mesh")
+
+
+@pytest.mark.realdata
 def test_patient_session_is_stored(tmp_path: Path, videos_dir: Path, monkeypatch, capsys, fakes) -> None:
     from mescreen.store.engine import open_store, upgrade
     from mescreen.store.repository import create_patient, load_session

