@@ -31,7 +31,7 @@ from array import array
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import cv2
 import numpy as np
@@ -50,6 +50,12 @@ from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
 from mescreen.core.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature
 from mescreen.core.video import ReadLimits, VideoReader
+
+if TYPE_CHECKING:  # the models are imported when loaded: TensorFlow is slow to import
+    from mescreen.core.au import AUStage
+    from mescreen.core.au_emotion import AUEmotionMapper
+    from mescreen.core.emotion import EmotionClassifier
+    from mescreen.core.subdivision import ReferenceClusters
 
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
 PIPELINE_VERSION = "2.0.0"  # 2: the landmark face stage is the default
@@ -93,10 +99,10 @@ class AnalysisOptions:
 class Models:
     """Every trained model the pipeline uses, loaded once (a batch run reuses one instance)."""
 
-    au: Any
-    emotion: Any
-    mapper: Any
-    clusters: Any
+    au: AUStage
+    emotion: EmotionClassifier
+    mapper: AUEmotionMapper
+    clusters: ReferenceClusters
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> "Models":
@@ -277,7 +283,7 @@ def set_apex_aus(ep: Episode, apex: np.ndarray, au_names: Sequence[str], thresho
     ep.active_aus = active_names(apex, au_names, thresholds)
 
 
-def settle_emotion(ep: Episode, reference_clusters: Any) -> None:
+def settle_emotion(ep: Episode, reference_clusters: ReferenceClusters) -> None:
     """Episode emotion = argmax of `emotion_prob` (empty when nothing is above zero), and its
     reference cluster. Shared with `mescreen.core.peer_import`."""
     best = max(ep.emotion_prob, key=lambda e: ep.emotion_prob[e], default="")
@@ -287,7 +293,7 @@ def settle_emotion(ep: Episode, reference_clusters: Any) -> None:
 
 
 def cluster_and_screen(
-    series: FrameSeries, episodes: list[Episode], reference_clusters: Any, previous: Sequence[Screening],
+    series: FrameSeries, episodes: list[Episode], reference_clusters: ReferenceClusters, previous: Sequence[Screening],
     progress: ProgressCallback | None = None,
 ) -> tuple[SessionClusters, Screening]:
     """The session's ME clusters and its screening: the last stages, shared with `mescreen.core.peer_import`."""

@@ -24,6 +24,7 @@ import numpy as np
 
 from mescreen.core import INTENDED_USE, datapaths
 from mescreen.core.errors import InputError
+from mescreen.core.figures import SHARE_KINDS, change_over_time, emotion_shares, labelled_episodes
 from mescreen.core.labels import EMOTIONS_FINE
 from mescreen.core.result import Episode, FrameSeries, Indicator, Screening, SessionClusters
 from mescreen.core.subdivision import TABLE10_KNOWN
@@ -59,8 +60,8 @@ def screen(
     config = config or load_config()
     evidence_cfg = config["evidence"]
     face = _Face(series)
-    kinds = set(config.get("episode_kinds", ["micro", "macro"]))
-    labelled = [e for e in episodes if e.kind in kinds and e.emotion in EMOTIONS_FINE]
+    kinds = set(config.get("episode_kinds", SHARE_KINDS))
+    labelled = labelled_episodes(episodes, tuple(kinds))
     enough_face = face.frames >= evidence_cfg["min_face_frames"] and face.seconds >= evidence_cfg["min_face_seconds"]
     enough_episodes = len(labelled) >= evidence_cfg["min_episodes"]
 
@@ -74,7 +75,7 @@ def screen(
                   evidence=_episode_summary(episodes, labelled, kinds),
                   reference=evidence_cfg.get("reference", "")),
     ]
-    indicators += _emotion_shares(labelled, enough_episodes)
+    indicators += _emotion_shares(labelled, tuple(kinds), enough_episodes)
     for rule in config["rules"]:
         indicators.append(_rule_indicator(rule, series, face, labelled, enough_face, enough_episodes, clusters, config))
 
@@ -120,12 +121,13 @@ def _episode_summary(episodes: Sequence[Episode], labelled: Sequence[Episode], k
             f"({kinds_seen.get('micro', 0)} micro, {kinds_seen.get('macro', 0)} macro).")
 
 
-def _emotion_shares(labelled: Sequence[Episode], enough: bool) -> list[Indicator]:
+def _emotion_shares(labelled: Sequence[Episode], kinds: tuple[str, ...], enough: bool) -> list[Indicator]:
     counts = Counter(e.emotion for e in labelled)
+    shares = emotion_shares(labelled, kinds)
     n = len(labelled)
     return [
         Indicator(f"share_{emotion}", f"Share of episodes read as {emotion}",
-                  round(counts[emotion] / n, 4) if enough else None,
+                  round(shares[emotion], 4) if enough and shares else None,
                   evidence=f"{counts[emotion]} of {n} episodes.")
         for emotion in EMOTIONS_FINE
     ]
@@ -203,26 +205,25 @@ def _case_study(labelled: Sequence[Episode], names: Sequence[str], clusters: Ses
 
 
 def _longitudinal(current: Sequence[Indicator], previous: Sequence[Screening], config: dict[str, Any]) -> list[Indicator]:
-    """Change of each rule's value against the mean of earlier sessions' values (where both exist)."""
-    if not previous:
-        return []
+    """Change of each rule's value against the mean of earlier sessions' values
+    (mescreen.core.figures.change_over_time: only with enough earlier sessions)."""
     rules = {r["key"]: r for r in config["rules"] if "change_threshold" in r}
     out = []
     for indicator in current:
         rule = rules.get(indicator.key)
-        if rule is None or indicator.value is None:
+        if rule is None:
             continue
-        past = [p.value for s in previous for p in s.indicators if p.key == indicator.key and p.value is not None]
-        if not past:
+        past = [next((p.value for p in s.indicators if p.key == indicator.key), None) for s in previous]
+        found = change_over_time(indicator.value, past)
+        if found is None:
             continue
-        baseline = float(np.mean(past))
-        change = round(indicator.value - baseline, 4)
+        change = round(found.change, 4)
         worse = change if rule["direction"] == "high" else -change
         out.append(Indicator(
             f"change_{indicator.key}", f"Change since earlier sessions: {indicator.label}", change,
             threshold=float(rule["change_threshold"]), raised=worse >= rule["change_threshold"],
-            evidence=(f"now {indicator.value:.2f}, mean {baseline:.2f} over {len(past)} earlier session(s) "
-                      f"(last {past[-1]:.2f})."),
+            evidence=(f"now {found.value:.2f}, mean {found.baseline:.2f} over {found.earlier} earlier "
+                      "session(s)."),
             reference=rule["reference"],
         ))
     return out

@@ -115,3 +115,27 @@ def test_unknown_patient_fails_before_the_analysis(tmp_path: Path, videos_dir: P
     upgrade(url)
     assert main(["analyze", str(videos_dir / "single_face.mp4"), "--patient", "NOBODY", "--no-progress"]) == 2
     assert "NOBODY" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_create_patient_then_both_csv_exports_agree(tmp_path: Path, videos_dir: Path, monkeypatch, capsys,
+                                                    fakes) -> None:
+    """--create-patient adds a new code; the CLI's CSV and the dashboard's CSV of the stored session
+    are identical (the series carries its own AU thresholds)."""
+    from mescreen.app.exports import csv_bytes
+    from mescreen.store.engine import open_store, upgrade
+    from mescreen.store.repository import load_session
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("MESCREEN_DB_URL", url)
+    upgrade(url)
+    out_csv = tmp_path / "cli.csv"
+    assert main(["analyze", str(videos_dir / "single_face.mp4"), "--patient", "NEW1", "--no-progress"]) == 2
+    assert "--create-patient" in capsys.readouterr().err
+    code = main(["analyze", str(videos_dir / "single_face.mp4"), "--patient", "NEW1", "--create-patient",
+                 "--csv", str(out_csv), "--no-progress"])
+    assert code == 0
+    session_id = int(capsys.readouterr().out.rsplit("stored as session ", 1)[1].split()[0])
+    with open_store(url)() as session:
+        _, result = load_session(session, session_id, actor="test")
+    assert csv_bytes(result) == out_csv.read_bytes()

@@ -147,14 +147,18 @@ def test_case_study_clusters_are_matched_by_emotion_and_au_combination():
 
 
 def test_longitudinal_change_against_earlier_sessions():
-    before = [screen(make_series(rates=CALM_RATES), episodes_of(CALM_EPISODES), SessionClusters()) for _ in range(2)]
+    before = [screen(make_series(rates=CALM_RATES), episodes_of(CALM_EPISODES), SessionClusters()) for _ in range(3)]
+    too_early = screen(make_series(rates=dict(CALM_RATES, AU4=0.4)),
+                       episodes_of({"disgust": 4, "sadness": 2, "happiness": 4}), SessionClusters(),
+                       previous=before[:2])
+    assert too_early.longitudinal == []  # fewer than 3 earlier sessions: no change is judged
     worse = screen(make_series(rates=dict(CALM_RATES, AU4=0.4)),
                    episodes_of({"disgust": 4, "sadness": 2, "happiness": 4}), SessionClusters(), previous=before)
     changes = {i.key: i for i in worse.longitudinal}
     assert changes["change_negative_share"].value == pytest.approx(0.2) and changes["change_negative_share"].raised
     assert changes["change_au_rate_AU4"].value == pytest.approx(0.35) and changes["change_au_rate_AU4"].raised
     assert not changes["change_au_rate_AU12"].raised
-    assert "over 2 earlier session(s)" in changes["change_negative_share"].evidence
+    assert "over 3 earlier session(s)" in changes["change_negative_share"].evidence
     # AU4 (0.5) + two longitudinal changes (2 x 0.5) = 1.5 -> watch; without history it stays none
     assert worse.level == "watch"
     alone = screen(make_series(rates=dict(CALM_RATES, AU4=0.4)),
