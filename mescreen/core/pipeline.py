@@ -43,8 +43,7 @@ from mescreen.core.face import (
     interpolate_track,
 )
 from mescreen.core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
-from mescreen.core.mesh import crop_landmarks
-from mescreen.core.mesh import models_version as mesh_models_version
+from mescreen.core.mesh import crop_landmarks, models_version as mesh_models_version
 from mescreen.core.mesh_track import MeshTracker, roi_from_geometry
 from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
