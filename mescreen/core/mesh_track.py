@@ -12,6 +12,9 @@ followed:
 - On the observed frames in between (every `every`-th frame) each followed face's mesh runs on
   the region given by its previous landmarks; a face-presence score under `min_score` ends the
   follow and asks for a search.
+- Every accepted mesh is followed by the eye-contour model on both eyes (eye aperture). The cost
+  is per followed face: every face in the picture is measured, because the patient is chosen
+  only after the whole video has been seen.
 
 Each observation is a `MeshDetection`: the landmarks' bounding box (for linking tracks), the
 crop geometry of the landmark alignment, and the per-frame measures (`MEASURES`). The landmarks
