@@ -98,7 +98,8 @@ def main() -> None:
                     totals["mesh"].append(mesh_share)
                     totals["paper"].append(haar_share)
                 print(f"| {video.name} | {name} | {mesh_share:.0%} | {haar_share:.0%} | {mesh_ms:.2f} | {haar_ms:.2f} |")
-    print(f"\nmean over the clips with a face: mesh {np.mean(totals['mesh']):.0%}, Haar {np.mean(totals['paper']):.0%}")
+    mesh, haar = np.mean(totals["mesh"]), np.mean(totals["paper"])
+    print(f"\nmean over the clips with a face: mesh {mesh:.0%}, Haar {haar:.0%}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ def main() -> None:
               f"{active_m[:, k].mean():.0%} |")
     print(f"\nmedian correlation over AUs: {np.nanmedian(corr):.2f}")
     for stage, result in results.items():
-        spans = ", ".join(f"{e.onset_s:.2f}-{e.offset_s:.2f} s ({e.emotion or 'undetermined'})" for e in result.episodes)
+        spans = ", ".join(
+            f"{e.onset_s:.2f}-{e.offset_s:.2f} s ({e.emotion or 'undetermined'})" for e in result.episodes
+        )
         print(f"episodes, {stage}: {len(result.episodes)}: {spans}")
 
 
