@@ -13,7 +13,7 @@ from typing import Collection, Sequence
 
 import numpy as np
 
-from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE
+from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FRAME_EMOTIONS
 from mescreen.core.pipeline import Models
 
 REFERENCE = Path(__file__).resolve().parents[2] / "models" / "me_clusters_reference.json"
@@ -61,9 +61,30 @@ class FakeMapper:
         return dict(zip(EMOTIONS_FINE, (weights / weights.sum()).tolist()))
 
 
+class FakeFrameEmotion:
+    """Per-frame emotion from the crop's brightness: brighter halves lean to happiness."""
+
+    version = "fake-frame-emotion@0"
+    emotion_names = list(FRAME_EMOTIONS)
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        assert crops.ndim == 3 and crops.shape[1:] == (128, 128) and crops.dtype == np.uint8
+        self.calls.append(len(crops))
+        top = crops[:, :64].mean(axis=(1, 2)) / 255.0
+        bottom = crops[:, 64:].mean(axis=(1, 2)) / 255.0
+        raw = np.ones((len(crops), len(FRAME_EMOTIONS)), np.float32)
+        raw[:, FRAME_EMOTIONS.index("neutral")] += 2.0 * top
+        raw[:, FRAME_EMOTIONS.index("happiness")] += 2.0 * bottom
+        return raw / raw.sum(axis=1, keepdims=True)
+
+
 def fake_models() -> Models:
-    """Fakes for AU, emotion and mapper; the shipped reference clusters (a committed file)."""
+    """Fakes for AU, emotion, per-frame emotion and mapper; the shipped reference clusters (a
+    committed file)."""
     from mescreen.core.subdivision import ReferenceClusters
 
     return Models(au=FakeAUStage(), emotion=FakeEmotion(), mapper=FakeMapper(),
-                  clusters=ReferenceClusters.load(REFERENCE.parent))
+                  clusters=ReferenceClusters.load(REFERENCE.parent), frame_emotion=FakeFrameEmotion())
