@@ -54,10 +54,12 @@ def smooth(prob: np.ndarray, window: int) -> np.ndarray:
     if window <= 1 or not valid.any():
         return prob.copy()
     filled = np.where(valid[:, None], prob, 0.0)
-    kernel = np.ones(window)
-    sums = np.stack([np.convolve(filled[:, j], kernel, mode="same") for j in range(prob.shape[1])], axis=1)
-    counts = np.convolve(valid.astype(float), kernel, mode="same")[:, None]
-    out = sums / np.maximum(counts, 1.0)
+    n, half = len(prob), window // 2
+    lo = np.clip(np.arange(n) - half, 0, n)
+    hi = np.clip(np.arange(n) - half + window, 0, n)
+    cum = np.vstack([np.zeros((1, prob.shape[1])), np.cumsum(filled, axis=0)])
+    counts = np.concatenate([[0.0], np.cumsum(valid)])
+    out = (cum[hi] - cum[lo]) / np.maximum(counts[hi] - counts[lo], 1.0)[:, None]
     out[~valid] = np.nan
     return out
 

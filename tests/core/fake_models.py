@@ -62,7 +62,8 @@ class FakeMapper:
 
 
 class FakeFrameEmotion:
-    """Per-frame emotion from the crop's brightness: brighter halves lean to happiness."""
+    """Per-frame emotion from the crop's brightness: a lower half brighter than the upper half
+    reads as happiness, else neutral (a deterministic function of the crop, never constant)."""
 
     version = "fake-frame-emotion@0"
     emotion_names = list(FRAME_EMOTIONS)
@@ -75,10 +76,11 @@ class FakeFrameEmotion:
         self.calls.append(len(crops))
         top = crops[:, :64].mean(axis=(1, 2)) / 255.0
         bottom = crops[:, 64:].mean(axis=(1, 2)) / 255.0
-        raw = np.ones((len(crops), len(FRAME_EMOTIONS)), np.float32)
-        raw[:, FRAME_EMOTIONS.index("neutral")] += 2.0 * top
-        raw[:, FRAME_EMOTIONS.index("happiness")] += 2.0 * bottom
-        return raw / raw.sum(axis=1, keepdims=True)
+        logits = np.zeros((len(crops), len(FRAME_EMOTIONS)), np.float64)
+        logits[:, FRAME_EMOTIONS.index("neutral")] = 40.0 * top
+        logits[:, FRAME_EMOTIONS.index("happiness")] = 40.0 * bottom
+        raw = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def fake_models() -> Models:
