@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -139,3 +140,24 @@ def test_create_patient_then_both_csv_exports_agree(tmp_path: Path, videos_dir: 
     with open_store(url)() as session:
         _, result = load_session(session, session_id, actor="test")
     assert csv_bytes(result) == out_csv.read_bytes()
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["single_face.jpg", "Image_with_alpha.png", "multi_face.jpg"])
+def test_a_still_gets_its_face_aus_and_emotion(tmp_path: Path, images_dir: Path, capsys, fakes, name: str) -> None:
+    out_json, out_csv = tmp_path / "still.json", tmp_path / "still.csv"
+    assert main(["analyze", str(images_dir / name), "--json", str(out_json), "--csv", str(out_csv),
+                 "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "emotion: " in printed and "active AUs:" in printed
+    result = SessionResult.from_json(out_json.read_text())
+    assert len(result.series) == 1 and result.series.face_found[0]
+    assert result.series.emotion_names[0] == "neutral" and np.isfinite(result.series.emotion_prob).all()
+    frame = pd.read_csv(out_csv, skipinitialspace=True)
+    assert frame.loc[0, "happiness"] == pytest.approx(result.series.emotion_prob[0, 1], abs=1e-4)
+
+
+@pytest.mark.realdata
+def test_a_photo_without_a_face_is_one_clear_line(images_dir: Path, capsys, fakes) -> None:
+    assert main(["analyze", str(images_dir / "free-mountain-vector-01.jpg"), "--no-progress"]) == 2
+    assert "no face was found" in capsys.readouterr().err
