@@ -33,6 +33,15 @@ class UnknownUserError(StoreError):
     """No user has this name."""
 
 
+class SignInThrottledError(StoreError):
+    """Too many failed sign-ins for a name or from a client; the message never says whether the
+    account exists."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class SchemaNotReadyError(StoreError):
     """The database has no mescreen tables yet, or an older schema: `mescreen db upgrade` fixes it."""
 

@@ -34,7 +34,7 @@ from mescreen.core.result import (
     VideoInfo,
 )
 from mescreen.store import models
-from mescreen.store.audit import AuditView, as_utc, audit_entries, record
+from mescreen.store.audit import AuditView, as_utc, audit_actions, audit_entries, record, record_apart
 from mescreen.store.errors import (
     DuplicatePatientError,
     InvalidValueError,
@@ -51,6 +51,7 @@ from mescreen.store.users import (
     count_users,
     create_user,
     delete_user,
+    get_user,
     list_users,
     set_password,
     set_role,
@@ -63,7 +64,7 @@ __all__ = [
     "record_failed_session", "load_session", "patient_timeline", "previous_screenings",
     "find_done_session", "find_session", "set_video_path", "delete_patient", "export_patient", "import_patient",
     "audit_entries", "create_user", "authenticate", "list_users", "count_users", "set_role",
-    "set_password", "delete_user",
+    "set_password", "delete_user", "get_user", "audit_actions", "record_apart",
 ]
 
 #: Identifies a patient export; bump the version if its layout changes.
