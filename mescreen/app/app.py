@@ -88,6 +88,7 @@ def main() -> None:
     if user.role == "admin":
         pages.append(st.Page(HERE / "pages" / "users.py", title="Users", icon=":material/manage_accounts:"))
         pages.append(st.Page(HERE / "pages" / "audit.py", title="Audit log", icon=":material/policy:"))
+    ui.registry()  # the first run of this server process cleans up after an interrupted one
     page = st.navigation(pages)  # before the sidebar: its links resolve against these pages
     _sidebar(user)
     page.run()

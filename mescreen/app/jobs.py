@@ -31,6 +31,7 @@ from mescreen.core.errors import Cancelled, MescreenError
 from mescreen.core.progress import Progress
 from mescreen.core.result import Screening, SessionResult
 from mescreen.app.analysis_process import analyze_in_process
+from mescreen.app.private_files import private_dir
 from mescreen.store import repository
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class JobRegistry:
         with self._sessions() as session:
             session_id = repository.create_session(
                 session, patient_code, recorded_on=recorded_on, uploader=uploader,
-                file_name=file_name, content_hash=content_hash, status="queued",
+                file_name=file_name, content_hash=content_hash, status="queued", upload_path=str(upload),
             )
         job = Job(uuid.uuid4().hex, session_id, patient_code, file_name, uploader)
         with self._lock:
@@ -218,8 +219,8 @@ class JobRegistry:
         """Move the analysed video to the kept-videos folder and record where it is."""
         target = folder / f"session-{job.session_id}{upload.suffix}"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(upload), target)
+            private_dir(folder)
+            shutil.move(str(upload), target)  # keeps the upload's owner-only mode
         except OSError as exc:  # the results are saved; say so rather than failing the session
             self._set(job, error=f"Results saved, but the video could not be kept in {folder}: {exc}")
             return False

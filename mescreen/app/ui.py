@@ -11,6 +11,8 @@ from mescreen.app.auth import actor
 from mescreen.app.jobs import JobRegistry
 from mescreen.app.palette import LEVEL_COLOURS
 from mescreen.app.report_pdf import LEVEL_WORDS
+from mescreen.app.recovery import recover_after_restart
+from mescreen.app.settings import load_settings
 from mescreen.app.store import db, sessions
 from mescreen.app.text import md
 from mescreen.store import repository
@@ -54,6 +56,12 @@ def level_badge(level: str | None) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _registry_for(url: str) -> JobRegistry:
+    """Made once per server process: first clean up after a server killed mid-analysis."""
+    try:
+        upload_dir = load_settings().upload_dir
+    except MescreenError:  # the upload page shows what is wrong with the settings
+        upload_dir = None
+    recover_after_restart(sessions(), upload_dir)
     return JobRegistry(sessions())
 
 
