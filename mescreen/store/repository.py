@@ -540,12 +540,17 @@ def previous_screenings(
         return [_screening(r) for r in rows]
 
 
-def find_done_session(session: Session, content_hash: str, versions: dict[str, str]) -> int | None:
-    """A completed session of the same file analysed with the same versions (batch re-runs skip it)."""
+def find_done_session(
+    session: Session, patient_code: str, content_hash: str, versions: dict[str, str]
+) -> int | None:
+    """A completed session of this patient, of the same file analysed with the same versions
+    (batch re-runs skip it). The same file listed for another patient is not a match: that
+    patient would otherwise get nothing."""
     with transaction(session):
         rows = session.execute(
-            select(RecordingSession.id, RecordingSession.versions)
-            .where(RecordingSession.content_hash == content_hash, RecordingSession.status == "done")
+            select(RecordingSession.id, RecordingSession.versions).join(RecordingSession.patient)
+            .where(Patient.code == patient_code, RecordingSession.content_hash == content_hash,
+                   RecordingSession.status == "done")
             .order_by(RecordingSession.id)
         )
         wanted = {str(k): str(v) for k, v in versions.items()}

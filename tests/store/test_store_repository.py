@@ -132,9 +132,11 @@ def test_queued_running_failed_and_completed(db: Session) -> None:
     view, result = repo.load_session(db, sid, actor=ACTOR)
     assert (view.status, view.error) == ("done", None) and result is not None and result.equals(analysed)
     assert _counts(db)["episodes"] == len(analysed.episodes)
-    assert repo.find_done_session(db, "hv", analysed.versions) == sid
-    assert repo.find_done_session(db, "hv", {**analysed.versions, "au": "other"}) is None
-    assert repo.find_done_session(db, "unknown", analysed.versions) is None
+    assert repo.find_done_session(db, "P", "hv", analysed.versions) == sid
+    assert repo.find_done_session(db, "P", "hv", {**analysed.versions, "au": "other"}) is None
+    assert repo.find_done_session(db, "P", "unknown", analysed.versions) is None
+    repo.create_patient(db, "OTHER", actor=ACTOR)
+    assert repo.find_done_session(db, "OTHER", "hv", analysed.versions) is None  # same file, other patient
 
 
 def test_find_session_matches_the_whole_row_and_is_not_audited(db: Session) -> None:
