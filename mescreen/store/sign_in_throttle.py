@@ -3,7 +3,7 @@
 Each failed sign-in is an audit row (action `sign_in`, outcome `failed`) holding the name typed
 and the browser's address. After `FREE_FAILURES` failures for a name (or `FREE_CLIENT_FAILURES`
 from one address) within `WINDOW`, and since that name's last successful sign-in, each further
-attempt must wait twice as long as the one before (1 s, 2 s, 4 s, ... at most `MAX_WAIT`). Names
+attempt must wait twice as long as the one before (30 s, 1 min, 2 min, ... at most `MAX_WAIT`). Names
 that do not exist are counted the same way, so a lock-out says nothing about which accounts
 exist. Keeping the count in the database means every server process sees the same count.
 """
@@ -21,7 +21,7 @@ from mescreen.store.models import AuditLog
 FREE_FAILURES = 5
 FREE_CLIENT_FAILURES = 20
 WINDOW = timedelta(minutes=15)
-FIRST_WAIT = timedelta(seconds=1)
+FIRST_WAIT = timedelta(seconds=30)
 MAX_WAIT = timedelta(minutes=15)
 SIGN_IN = "sign_in"
 

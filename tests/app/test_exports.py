@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import numpy as np
+import pytest
 
 from mescreen.core.peer_import import read_peer_csv
 from mescreen.core.result import SessionResult
 from mescreen.app import exports
-from mescreen.store.repository import SessionView
+from mescreen.store.audit import audit_entries
+from mescreen.store.engine import make_engine, session_factory, upgrade
+from mescreen.store.repository import PatientView, SessionView
 
 
 def _view(code: str = "P 0042/x") -> SessionView:
@@ -47,3 +50,36 @@ def test_download_names_of_non_latin_codes_stay_apart():
 
 def test_pdf_export_is_a_pdf(result):
     assert exports.pdf_bytes(_view(), result, "ada").startswith(b"%PDF")
+
+
+def _patient(code: str) -> PatientView:
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    return PatientView(code=code, display_name="@evil", notes=None, created_at=now, updated_at=now,
+                       n_sessions=0, last_recorded_on=None, last_level=None)
+
+
+def test_patients_csv_neutralises_formulas():
+    text = exports.patients_csv([_patient("=HYPERLINK(\"https://evil.example\")")]).decode()
+    assert text.splitlines()[1].startswith("\"'=HYPERLINK(") and ",'@evil," in text
+
+
+def test_downloads_are_audited_when_made(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    build = exports.audited(sessions, lambda: b"pdf bytes", actor="ada", action="download_pdf",
+                            patient_code="P-1", session_id=4)
+    with sessions() as s:
+        assert audit_entries(s) == []  # nothing is audited until the user clicks
+    assert build() == b"pdf bytes"
+
+    def broken() -> bytes:
+        raise RuntimeError("report failed")
+
+    with pytest.raises(RuntimeError):
+        exports.audited(sessions, broken, actor="ada", action="download_pdf", patient_code="P-1", session_id=4)()
+    with sessions() as s:
+        rows = [(a.actor, a.action, a.patient_code, a.session_id, a.outcome) for a in audit_entries(s)]
+    assert rows == [("ada", "download_pdf", "P-1", 4, "failed"), ("ada", "download_pdf", "P-1", 4, "ok")]
+    engine.dispose()
