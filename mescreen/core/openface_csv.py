@@ -24,7 +24,6 @@ from typing import IO, Sequence
 import numpy as np
 
 from mescreen.core.result import FrameSeries
-from mescreen.core.safe_csv import neutralise
 
 #: OpenFace's intensity scale: AUxx_r = probability * R_SCALE.
 R_SCALE = 5.0
@@ -71,8 +70,7 @@ def _rows(series: FrameSeries) -> "list[list[str]]":
 
 def write_openface_csv(series: FrameSeries, target: str | Path | IO[str]) -> None:
     """Write the series; its own AU thresholds decide the `_c` columns."""
-    # AU names can come from an imported export: neutralised like any text cell (numbers need not be).
-    lines = [_SEPARATOR.join(str(neutralise(c)) for c in openface_columns(series.au_names))]
+    lines = [_SEPARATOR.join(openface_columns(series.au_names))]
     lines += [_SEPARATOR.join(row) for row in _rows(series)]
     text = "\n".join(lines) + "\n"
     if isinstance(target, (str, Path)):
