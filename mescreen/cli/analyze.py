@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mescreen.cli.arguments import check_output_file, past_date, positive_number
+
 INTENDED_USE = "mescreen is a screening aid for clinicians, never a diagnosis."
 
 
@@ -25,11 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--csv", type=Path, metavar="OUT",
                         help="write per-frame values with OpenFace column names (frame, timestamp, AU01_r, ...)")
     parser.add_argument("--patient", metavar="CODE", help="store the session for this patient code")
-    parser.add_argument("--recorded-on", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+    parser.add_argument("--recorded-on", type=past_date, default=None, metavar="YYYY-MM-DD",
                         help="recording date stored with --patient (default: today)")
     parser.add_argument("--uploader", default=f"cli:{getpass.getuser()}",
                         help="name recorded as uploader with --patient (default: %(default)s)")
-    parser.add_argument("--max-fps", type=float, metavar="FPS", help="analyse at most this many frames per second")
+    parser.add_argument("--max-fps", type=positive_number, metavar="FPS", help="analyse at most this many frames per second")
     parser.add_argument("--face-at", type=_point, metavar="X,Y",
                         help="follow the face nearest this point, as fractions of width and height "
                              "(e.g. 0.3,0.4), when the default picks the wrong person")
@@ -120,7 +122,6 @@ def _store(args: argparse.Namespace, result: Any) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mescreen.core.errors import InputError
     from mescreen.core.openface_csv import write_openface_csv
     from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video
     from mescreen.core.video import probe
@@ -128,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
     options = AnalysisOptions(max_fps=args.max_fps)
     probe(args.video, options.limits)  # a bad file is reported before models and store are opened
     for out in (args.json, args.csv):
-        if out is not None and not out.resolve().parent.is_dir():
-            raise InputError(f"cannot write {out}: the folder {out.resolve().parent} does not exist.")
+        if out is not None:
+            check_output_file(out)
     options.tracking = replace(options.tracking, strategy=args.face_strategy, near=args.face_at)
     if args.patient:
         options.previous = _previous(args)

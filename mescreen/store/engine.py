@@ -11,7 +11,6 @@ IMMEDIATE takes the write lock up front and simply waits its turn.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mescreen.store.errors import SchemaNotReadyError, SchemaTooNewError, StoreError, driver_reason
+from mescreen.store.errors import (
+    SchemaNotReadyError,
+    SchemaTooNewError,
+    StoreError,
+    driver_reason,
+    mask_credentials,
+)
 
 ENV_VAR = "MESCREEN_DB_URL"
 DEFAULT_FILE = Path("var") / "mescreen.db"
@@ -38,14 +43,6 @@ def database_url() -> str:
     path = (Path.cwd() / DEFAULT_FILE).resolve()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{path}"
-
-
-_CREDENTIALS = re.compile(r"(?P<scheme>^[^:/?#]*://)?(?P<user>[^:@/]*):[^/]*@")
-
-
-def mask_credentials(text: str) -> str:
-    """`text` with any `user:password@` written as `user:***@`; works on URLs that do not parse."""
-    return _CREDENTIALS.sub(lambda m: f"{m['scheme'] or ''}{m['user']}:***@", text)
 
 
 def describe_url(url: str | URL) -> str:
