@@ -8,7 +8,8 @@
   for sign-ins, used to slow down guessing from one computer).
 - SQLite: `patients`, `sessions` and `audit_log` are rebuilt with AUTOINCREMENT, so an id erased
   with its patient is never handed out again (plain rowid tables reuse the highest id).
-  PostgreSQL's SERIAL sequences never hand out a number twice already.
+  PostgreSQL's SERIAL sequences never hand out a number twice; they are moved above the highest
+  id in use, in case rows were ever written with explicit ids.
 
 Revision ID: 0003
 Revises: 0002
@@ -38,7 +39,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("outcome", sa.String(16), nullable=False, server_default="ok"))
         batch.add_column(sa.Column("client", sa.String(64), nullable=True))
         batch.create_index("ix_audit_log_actor", ["actor"])
-    if op.get_bind().dialect.name == "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Sequences only move when they hand out ids: rows written with explicit ids (restores,
+        # hand edits) would have them handed out again. Start each sequence above the highest id.
+        for table in NEVER_REUSED:
+            op.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                       f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+    if dialect == "sqlite":
         # mescreen.store.engine.upgrade turns foreign keys off for the rebuild: dropping the old
         # table must not cascade into its children.
         for table in NEVER_REUSED:
