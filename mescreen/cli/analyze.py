@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="recording date stored with --patient (default: today)")
     parser.add_argument("--uploader", default=f"cli:{getpass.getuser()}",
                         help="name recorded as uploader with --patient (default: %(default)s)")
-    parser.add_argument("--max-fps", type=positive_number, metavar="FPS", help="analyse at most this many frames per second")
+    parser.add_argument("--max-fps", type=positive_number, metavar="FPS",
+                        help="analyse at most this many frames per second")
     parser.add_argument("--face-at", type=_point, metavar="X,Y",
                         help="follow the face nearest this point, as fractions of width and height "
                              "(e.g. 0.3,0.4), when the default picks the wrong person")

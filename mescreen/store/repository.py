@@ -62,7 +62,8 @@ __all__ = [
     "create_patient", "update_patient", "list_patients", "get_patient",
     "create_session", "mark_running", "mark_failed", "complete_session", "save_session",
     "record_failed_session", "load_session", "patient_timeline", "previous_screenings",
-    "find_done_session", "find_session", "set_video_path", "fail_interrupted", "live_uploads", "delete_patient", "export_patient", "import_patient",
+    "find_done_session", "find_session", "set_video_path", "fail_interrupted", "live_uploads",
+    "delete_patient", "export_patient", "import_patient",
     "audit_entries", "create_user", "authenticate", "list_users", "count_users", "set_role",
     "set_password", "delete_user", "get_user", "audit_actions", "record_apart",
 ]

@@ -195,7 +195,8 @@ def test_delete_patient_erases_everything_and_the_kept_video(db: Session, tmp_pa
     with pytest.raises(UnknownPatientError):
         repo.get_patient(db, "GONE", actor=ACTOR)
     entry = repo.audit_entries(db, patient_code="GONE")[0]
-    assert (entry.action, entry.actor, entry.session_id, entry.detail) == ("delete_patient", "admin", None, "1 file(s) deleted")
+    assert (entry.action, entry.actor, entry.session_id, entry.detail) == (
+        "delete_patient", "admin", None, "1 file(s) deleted")
     assert all("Secret" not in a.detail for a in repo.audit_entries(db))
 
 

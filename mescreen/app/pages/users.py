@@ -58,7 +58,8 @@ with c1:
 with c2:
     new_password = st.text_input("New password", type="password", key="user_password")
     if st.button("Set password", key="user_set_password"):
-        attempt(lambda s: repository.set_password(s, target, new_password, actor=actor()), f"Password of {target} changed.")
+        attempt(lambda s: repository.set_password(s, target, new_password, actor=actor()),
+                f"Password of {target} changed.")
 with c3:
     st.write("")
     if target == actor():
