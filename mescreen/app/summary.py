@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mescreen.core.figures import episode_emotion
 from mescreen.core.result import Episode, SessionResult
 
 #: Long recordings are binned to at most this many points before charting: a browser or a PDF
@@ -46,12 +47,8 @@ def binned(time_s: np.ndarray, values: np.ndarray, max_points: int = MAX_POINTS)
 
 
 def emotion_label(episode: Episode) -> str:
-    """The fine emotion if determined, else the composite class, else 'undetermined'."""
-    if episode.emotion:
-        return episode.emotion
-    if episode.emotion3_prob:
-        return max(episode.emotion3_prob, key=episode.emotion3_prob.get)
-    return "undetermined"
+    """The emotion an episode counts as (mescreen.core.figures.episode_emotion), as everywhere."""
+    return episode_emotion(episode)
 
 
 def emotion_counts(result: SessionResult) -> pd.DataFrame:

@@ -1,7 +1,9 @@
 """A patient's sessions as tables for the over-time charts, with change from their own baseline.
 
-The baseline is the mean of the patient's first BASELINE_SESSIONS completed sessions: each patient
-is compared with themselves, not with a population norm mescreen does not have.
+Change is mescreen.core.figures.change_over_time, the same figure the screening judges: a
+session's value against the mean of all the patient's earlier sessions, shown only once
+MIN_EARLIER_SESSIONS earlier values exist. Each patient is compared with themselves, not with a
+population norm mescreen does not have. Missing values stay missing (gaps, not zeros).
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from mescreen.core.figures import MIN_EARLIER_SESSIONS, changes_along
+from mescreen.core.labels import EMOTIONS_FINE
 from mescreen.store.repository import SessionView
 
-BASELINE_SESSIONS = 2
+__all__ = ["MIN_EARLIER_SESSIONS", "done", "emotion_share_frame", "indicator_frame", "sessions_table"]
 _COLUMNS = ["session", "recorded_on", "metric", "value", "change"]
 
 
@@ -25,8 +29,8 @@ def _long(rows: list[dict[str, object]]) -> pd.DataFrame:
     frame = frame.sort_values(["recorded_on", "session"]).reset_index(drop=True)
     changes = []
     for _, group in frame.groupby("metric", sort=False):
-        baseline = group["value"].dropna().head(BASELINE_SESSIONS).mean()
-        changes.append(group["value"] - baseline)
+        values = [None if pd.isna(v) else float(v) for v in group["value"]]
+        changes.append(pd.Series(changes_along(values), index=group.index, dtype=float))
     frame["change"] = pd.concat(changes).sort_index() if changes else []
     return frame[_COLUMNS]
 
@@ -45,12 +49,13 @@ def indicator_frame(views: Sequence[SessionView], labels: dict[str, str] | None 
 
 
 def emotion_share_frame(views: Sequence[SessionView]) -> pd.DataFrame:
-    """Each fine emotion's share of the labelled micro-expressions per completed session; an emotion
-    absent from a session counts as a share of 0 there."""
+    """Each fine emotion's share of the labelled episodes per completed session
+    (mescreen.core.figures.emotion_shares); a session without labelled episodes has no share
+    (a gap), not a share of 0."""
     sessions = done(views)
-    emotions = sorted({e for v in sessions for e in v.emotion_shares})
+    emotions = [e for e in EMOTIONS_FINE if any(v.emotion_shares.get(e) for v in sessions)]
     return _long([
-        {"session": v.id, "recorded_on": v.recorded_on, "metric": e, "value": v.emotion_shares.get(e, 0.0)}
+        {"session": v.id, "recorded_on": v.recorded_on, "metric": e, "value": v.emotion_shares.get(e)}
         for v in sessions for e in emotions
     ])
 

@@ -19,7 +19,7 @@ from mescreen.core.errors import InputError, NoFaceError
 from mescreen.core.face import FaceDetector, to_gray
 from mescreen.core.result import VideoInfo
 from mescreen.core.video import ReadLimits, probe
-from mescreen.app.private_files import private_dir, write_private
+from mescreen.private_files import private_dir, write_private
 
 #: The containers the dashboard accepts (the pipeline reads more, but these are what clinics record).
 ACCEPTED_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm")

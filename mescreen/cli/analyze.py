@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--csv", type=Path, metavar="OUT",
                         help="write per-frame values with OpenFace column names (frame, timestamp, AU01_r, ...)")
     parser.add_argument("--patient", metavar="CODE", help="store the session for this patient code")
+    parser.add_argument("--create-patient", action="store_true",
+                        help="with --patient: create the patient first if the code is new")
     parser.add_argument("--recorded-on", type=past_date, default=None, metavar="YYYY-MM-DD",
                         help="recording date stored with --patient (default: today)")
     parser.add_argument("--uploader", default=f"cli:{getpass.getuser()}",
@@ -39,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--face-strategy", choices=("persistent", "largest"), default="persistent",
                         help="which face is the patient when several are seen: the one seen longest "
                              "(default; ties go to the larger) or the largest")
+    parser.add_argument("--face", choices=("mesh", "paper"), default="mesh",
+                        help="face stage: 'mesh' (default) finds faces with BlazeFace and follows them with "
+                             "the 468-point face mesh, which also gives head pose, eye and mouth opening; "
+                             "'paper' is the seed paper's Haar detection with eye alignment")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
     parser.set_defaults(func=run)
 
@@ -101,44 +107,57 @@ def _summary(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _previous(args: argparse.Namespace) -> list[Any]:
-    """The patient's earlier screenings (longitudinal indicators); fails early if the patient or
-    store is missing, before minutes of analysis are spent."""
+def _patient_store(args: argparse.Namespace) -> Any:
+    """The store, with the patient present (created with --create-patient); fails before minutes
+    of analysis are spent when the store or the patient is missing."""
     from mescreen.store.engine import open_store
-    from mescreen.store.repository import previous_screenings
+    from mescreen.store.errors import UnknownPatientError
+    from mescreen.store.repository import create_patient, get_patient
 
-    with open_store()() as session:
-        return previous_screenings(session, args.patient)
-
-
-def _store(args: argparse.Namespace, result: Any) -> int:
-    from mescreen.store.engine import open_store
-    from mescreen.store.repository import save_session
-
-    with open_store()() as session:
-        return save_session(
-            session, args.patient, result, recorded_on=args.recorded_on or date.today(),
-            uploader=args.uploader, file_name=result.video.file_name, content_hash=result.video.sha256,
-        )
+    sessions = open_store()
+    with sessions() as session:
+        try:
+            get_patient(session, args.patient, actor=args.uploader)
+        except UnknownPatientError:
+            if not args.create_patient:
+                raise UnknownPatientError(
+                    f"no patient with code {args.patient!r}: add --create-patient to create it, or "
+                    "`mescreen patient add CODE` first") from None
+            create_patient(session, args.patient, actor=args.uploader)
+    return sessions
 
 
 def run(args: argparse.Namespace) -> int:
     from mescreen.core.openface_csv import write_openface_csv
     from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video
     from mescreen.core.video import probe
+    from mescreen.service import VideoSource, analyse_for_patient
 
-    options = AnalysisOptions(max_fps=args.max_fps)
+    options = AnalysisOptions(max_fps=args.max_fps, face=args.face)
     probe(args.video, options.limits)  # a bad file is reported before models and store are opened
     for out in (args.json, args.csv):
         if out is not None:
             check_output_file(out)
+    if args.create_patient and not args.patient:
+        raise InputError("--create-patient needs --patient CODE.")
     options.tracking = replace(options.tracking, strategy=args.face_strategy, near=args.face_at)
-    if args.patient:
-        options.previous = _previous(args)
+    sessions = _patient_store(args) if args.patient else None
     models = Models.load(options.models_dir)
     bar = _ProgressBar(enabled=not args.no_progress)
+
+    def analyse(path: Path, progress: Any, previous: Any) -> Any:
+        return analyze_video(path, replace(options, previous=tuple(previous)), progress=progress, models=models)
+
+    session_id = None
     try:
-        result = analyze_video(args.video, options, progress=bar, models=models)
+        if sessions is None:
+            result = analyse(args.video, bar, ())
+        else:
+            stored = analyse_for_patient(
+                sessions, args.patient, VideoSource(args.video), recorded_on=args.recorded_on or date.today(),
+                uploader=args.uploader, analyse=analyse, progress=bar,
+            )
+            result, session_id = stored.result, stored.session_id
     finally:
         bar.close()
     if args.json:
@@ -150,7 +169,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"result written to {args.json}")
     if args.csv:
         print(f"per-frame CSV written to {args.csv}")
-    if args.patient:
-        session_id = _store(args, result)
+    if session_id is not None:
         print(f"stored as session {session_id} of patient {args.patient}")
     return 0

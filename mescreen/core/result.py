@@ -214,6 +214,8 @@ class Indicator:
     raised: bool = False
     evidence: str = ""  # numbers behind the value, in words
     reference: str = ""  # literature the rule comes from
+    low: float | None = None  # 95% interval of the value, where one is defined
+    high: float | None = None
 
 
 @dataclass
@@ -243,7 +245,7 @@ class SessionResult:
     created_at: str = ""  # ISO 8601, UTC
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "series"}
+        out = {f.name: to_plain(getattr(self, f.name)) for f in fields(self) if f.name != "series"}
         out["series"] = self.series.to_dict()
         return out
 
@@ -285,16 +287,16 @@ class SessionResult:
         return mine == theirs
 
 
-def _plain(value: Any) -> Any:
+def to_plain(value: Any) -> Any:
     """Dataclasses, numpy scalars and non-finite floats made JSON-safe."""
     if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in asdict(value).items()}
+        return {k: to_plain(v) for k, v in asdict(value).items()}
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [to_plain(v) for v in value]
     if isinstance(value, np.generic):
-        return _plain(value.item())
+        return to_plain(value.item())
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

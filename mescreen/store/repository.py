@@ -22,6 +22,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from mescreen.core.au_activity import DEFAULT_THRESHOLD
+from mescreen.core.figures import emotion_shares, labelled_episodes
 from mescreen.core.result import (
     ClusterInfo,
     Episode,
@@ -32,6 +33,7 @@ from mescreen.core.result import (
     SessionResult,
     SilhouetteCurve,
     VideoInfo,
+    to_plain,
 )
 from mescreen.store import models
 from mescreen.store.audit import AuditView, as_utc, audit_actions, audit_entries, record, record_apart
@@ -349,21 +351,11 @@ def _fill(session: Session, row: RecordingSession, result: SessionResult) -> Non
     row.pipeline_version = result.versions.get("pipeline")
     row.video = plain["video"]
     row.summary = _summary(result)
-    screening = plain["screening"]
-    row.level = screening["level"]
-    row.screening_reasons = screening["reasons"]
-    row.screening_config_version = screening["config_version"]
-    row.intended_use = screening["intended_use"]
+    _set_screening(row, plain["screening"])
     row.clusters = plain["clusters"]
     row.options = plain["options"]
     row.warnings = plain["warnings"]
     row.result_created_at = result.created_at
-    row.indicators = [
-        models.Indicator(position=i, longitudinal=longitudinal, **indicator)
-        for i, (longitudinal, indicator) in enumerate(
-            [(False, d) for d in screening["indicators"]] + [(True, d) for d in screening["longitudinal"]]
-        )
-    ]
     row.episodes = [EpisodeRow(position=i, **episode) for i, episode in enumerate(plain["episodes"])]
     series = result.series
     row.series = FrameSeriesBlob(
@@ -372,6 +364,20 @@ def _fill(session: Session, row: RecordingSession, result: SessionResult) -> Non
         **{name: encode_array(getattr(series, name)) for name in FrameSeries._ARRAYS},
     )
     row.frame_arrays = [FrameArray(name=name, data=encode_array(arr)) for name, arr in series.optional_arrays().items()]
+
+
+def _set_screening(row: RecordingSession, screening: dict[str, Any]) -> None:
+    """The screening's level, reasons and indicator rows (a plain, JSON-safe dict)."""
+    row.level = screening["level"]
+    row.screening_reasons = screening["reasons"]
+    row.screening_config_version = screening["config_version"]
+    row.intended_use = screening["intended_use"]
+    row.indicators = [
+        models.Indicator(position=i, longitudinal=longitudinal, **indicator)
+        for i, (longitudinal, indicator) in enumerate(
+            [(False, d) for d in screening["indicators"]] + [(True, d) for d in screening["longitudinal"]]
+        )
+    ]
 
 
 def _plain_without_series(result: SessionResult) -> dict[str, Any]:
@@ -386,8 +392,7 @@ def _plain_without_series(result: SessionResult) -> dict[str, Any]:
 def _summary(result: SessionResult) -> dict[str, Any]:
     """Figures the longitudinal charts plot, computed once at save time."""
     micro = [e for e in result.episodes if e.kind == "micro"]
-    counts = Counter(e.emotion for e in micro if e.emotion)
-    labelled = sum(counts.values())
+    counts = Counter(e.emotion for e in labelled_episodes(result.episodes))
     n = len(result.series)
     duration = float(result.video.duration_s)
     return {
@@ -398,7 +403,7 @@ def _summary(result: SessionResult) -> dict[str, Any]:
         "n_micro": len(micro),
         "n_macro": len(result.episodes) - len(micro),
         "emotion_counts": dict(sorted(counts.items())),
-        "emotion_shares": {k: v / labelled for k, v in sorted(counts.items())},
+        "emotion_shares": emotion_shares(result.episodes),
     }
 
 
@@ -421,7 +426,7 @@ def _session_view(row: RecordingSession, patient_code: str) -> SessionView:
 def _indicator(row: models.Indicator) -> Indicator:
     return Indicator(
         key=row.key, label=row.label, value=row.value, threshold=row.threshold, raised=row.raised,
-        evidence=row.evidence, reference=row.reference,
+        evidence=row.evidence, reference=row.reference, low=row.low, high=row.high,
     )
 
 
@@ -525,20 +530,48 @@ def patient_timeline(session: Session, code: str, *, actor: str) -> list[Session
         return views
 
 
+def _recording_order(recorded_on: date, session_id: int | None) -> tuple[date, float]:
+    """Sessions are ordered by recording date, then by id (a session not stored yet comes last)."""
+    return recorded_on, float("inf") if session_id is None else float(session_id)
+
+
 def previous_screenings(
-    session: Session, code: str, *, before_session_id: int | None = None
+    session: Session, code: str, *, recorded_on: date | None = None, session_id: int | None = None
 ) -> list[Screening]:
     """Screenings of the patient's completed sessions, oldest first, for longitudinal comparison.
 
-    With `before_session_id`, only sessions recorded before that one (same date: lower id). Used by
-    the pipeline, not shown to a user, so no audit row."""
+    With `recorded_on`, only sessions recorded before that date, or on it with a lower id than
+    `session_id` (all of that day when the session is not stored yet). Used by the analysis
+    service, not shown to a user, so no audit row."""
     with transaction(session):
         patient = _patient(session, code)
         rows = [r for r in _patient_sessions(session, patient) if r.status == "done"]
-        if before_session_id is not None:
-            anchor = _recording(session, before_session_id)
-            rows = [r for r in rows if (r.recorded_on, r.id) < (anchor.recorded_on, anchor.id)]
+        if recorded_on is not None:
+            anchor = _recording_order(recorded_on, session_id)
+            rows = [r for r in rows if _recording_order(r.recorded_on, r.id) < anchor]
         return [_screening(r) for r in rows]
+
+
+def later_sessions(session: Session, session_id: int) -> list[tuple[int, date, SessionResult]]:
+    """The completed sessions of the same patient recorded after this one, oldest first, with
+    their results: their longitudinal indicators depend on this one. No audit row (the service
+    re-screens them; nobody is shown them)."""
+    with transaction(session):
+        anchor = _recording(session, session_id)
+        order = _recording_order(anchor.recorded_on, anchor.id)
+        rows = [r for r in _patient_sessions(session, anchor.patient)
+                if r.status == "done" and _recording_order(r.recorded_on, r.id) > order]
+        return [(r.id, r.recorded_on, _result(session, r)) for r in rows]  # type: ignore[misc]
+
+
+def replace_screening(session: Session, session_id: int, screening: Screening) -> None:
+    """Store a re-computed screening (level, reasons, indicators) of a completed session."""
+    with transaction(session):
+        row = _recording(session, session_id)
+        plain = to_plain(screening)
+        row.indicators = []
+        session.flush()
+        _set_screening(row, plain)
 
 
 def find_done_session(

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mescreen.batch import store
-from mescreen.batch.task import VideoJob
+from mescreen.batch.job import VideoJob
 from mescreen.store import repository
 from mescreen.store.engine import make_engine
 from mescreen.store.models import RecordingSession

@@ -111,8 +111,11 @@ def test_timeline_and_previous_screenings_are_chronological(db: Session) -> None
     assert timeline[1].error == "no face found" and timeline[1].level is None
     assert timeline[2].level == "flag" and "negative_share" in timeline[2].indicators
     assert [s.level for s in repo.previous_screenings(db, "P")] == ["none", "flag"]
-    assert [s.level for s in repo.previous_screenings(db, "P", before_session_id=late)] == ["none"]
-    assert repo.previous_screenings(db, "P", before_session_id=early) == []
+    assert [s.level for s in repo.previous_screenings(db, "P", recorded_on=date(2026, 5, 1), session_id=late)] == ["none"]
+    assert repo.previous_screenings(db, "P", recorded_on=date(2026, 1, 1), session_id=early) == []
+    # A session not stored yet: everything recorded before or on its date counts.
+    assert len(repo.previous_screenings(db, "P", recorded_on=date(2026, 5, 1))) == 2
+    assert [i for i, _, _ in repo.later_sessions(db, early)] == [late]
 
 
 def test_queued_running_failed_and_completed(db: Session) -> None:

@@ -25,11 +25,13 @@ if not finished:
     st.stop()
 
 ui.intended_use()
-st.caption(f"{len(finished)} analysed session(s). Change is measured from the mean of the patient's "
-           f"first {timeline.BASELINE_SESSIONS} analysed sessions, so each patient is compared with "
+st.caption(f"{len(finished)} analysed session(s). Change compares each session with the mean of all the "
+           f"patient's earlier analysed sessions (the baseline), once at least "
+           f"{timeline.MIN_EARLIER_SESSIONS} earlier sessions exist, so each patient is compared with "
            "themselves.")
-if len(finished) < 2:
-    st.info("A second analysed session is needed before change over time can be shown.")
+if len(finished) <= timeline.MIN_EARLIER_SESSIONS:
+    st.info(f"Change over time is shown from the session that has {timeline.MIN_EARLIER_SESSIONS} analysed "
+            "sessions before it.")
 
 
 def trend_pair(frame: pd.DataFrame, title: str, change_title: str, key: str) -> None:
@@ -47,10 +49,10 @@ shown = st.multiselect("Indicators", list(rules.values()), default=list(rules.va
 indicators = timeline.indicator_frame(finished, rules)
 # `shown` only offers rule labels, so this also drops indicators the rules no longer name.
 indicators = indicators[indicators["metric"].isin(shown)]
-trend_pair(indicators, "Screening indicators per session", "Indicators: change from first sessions",
+trend_pair(indicators, "Screening indicators per session", "Indicators: change from the earlier sessions' mean",
            "trend_ind")
-trend_pair(timeline.emotion_share_frame(finished), "Emotion share of micro-expressions per session",
-           "Emotion shares: change from first sessions", "trend_em")
+trend_pair(timeline.emotion_share_frame(finished), "Emotion share of expression episodes per session",
+           "Emotion shares: change from the earlier sessions' mean", "trend_em")
 
 st.subheader("Sessions")
 st.dataframe(timeline.sessions_table(views, rules), hide_index=True, width="stretch")
