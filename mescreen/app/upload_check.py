@@ -20,6 +20,7 @@ from mescreen.core.errors import InputError, NoFaceError
 from mescreen.core.mesh import BlazeFaceDetector
 from mescreen.core.result import VideoInfo
 from mescreen.core.video import ReadLimits, VideoReader, probe
+from mescreen.private_files import private_dir, write_private
 
 #: The containers the dashboard accepts (the pipeline reads more, but these are what clinics
 #: record), and stills (a photo is analysed as a one-frame recording).
@@ -79,10 +80,10 @@ def _face_visible(path: Path, info: VideoInfo, samples: int = FACE_SAMPLES) -> b
 def check_upload(file_name: str, data: bytes, folder: Path, max_bytes: int) -> CheckedUpload:
     """Save and check an upload; raises InputError / NoFaceError (file removed) when unusable."""
     check_name_and_size(file_name, len(data), max_bytes)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     # Stored under a random name: the clinician's file name may contain a patient's name.
     path = folder / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()}"
-    path.write_bytes(data)
+    write_private(path, data)
     try:
         try:
             info = probe(path, ReadLimits(max_bytes=max_bytes))

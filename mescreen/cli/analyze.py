@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mescreen.cli.arguments import check_output_file, past_date, positive_number
 from mescreen.core.figures import episode_emotion
 
 INTENDED_USE = "mescreen is a screening aid for clinicians, never a diagnosis."
@@ -29,11 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--patient", metavar="CODE", help="store the session for this patient code")
     parser.add_argument("--create-patient", action="store_true",
                         help="with --patient: create the patient first if the code is new")
-    parser.add_argument("--recorded-on", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+    parser.add_argument("--recorded-on", type=past_date, default=None, metavar="YYYY-MM-DD",
                         help="recording date stored with --patient (default: today)")
     parser.add_argument("--uploader", default=f"cli:{getpass.getuser()}",
                         help="name recorded as uploader with --patient (default: %(default)s)")
-    parser.add_argument("--max-fps", type=float, metavar="FPS", help="analyse at most this many frames per second")
+    parser.add_argument("--max-fps", type=positive_number, metavar="FPS",
+                        help="analyse at most this many frames per second")
     parser.add_argument("--face-at", type=_point, metavar="X,Y",
                         help="follow the face nearest this point, as fractions of width and height "
                              "(e.g. 0.3,0.4), when the default picks the wrong person")
@@ -151,7 +153,6 @@ def _patient_store(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mescreen.core.errors import InputError
     from mescreen.core.openface_csv import write_openface_csv
     from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video
     from mescreen.core.video import probe
@@ -160,8 +161,8 @@ def run(args: argparse.Namespace) -> int:
     options = AnalysisOptions(max_fps=args.max_fps, face=args.face)
     probe(args.video, options.limits)  # a bad file is reported before models and store are opened
     for out in (args.json, args.csv):
-        if out is not None and not out.resolve().parent.is_dir():
-            raise InputError(f"cannot write {out}: the folder {out.resolve().parent} does not exist.")
+        if out is not None:
+            check_output_file(out)
     if args.create_patient and not args.patient:
         raise InputError("--create-patient needs --patient CODE.")
     options.tracking = replace(options.tracking, strategy=args.face_strategy, near=args.face_at)

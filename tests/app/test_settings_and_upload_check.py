@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 
 from mescreen.core.errors import InputError, MescreenError, NoFaceError
@@ -49,6 +51,8 @@ def test_real_videos_pass_or_are_refused_and_nothing_is_left(videos_dir, tmp_pat
     checked = check_upload("single_face.mp4", (videos_dir / "single_face.mp4").read_bytes(), folder, 10**9)
     assert checked.path.exists() and checked.info.declared_frames == 72 and len(checked.content_hash) == 64
     assert checked.path.name != "single_face.mp4"  # stored under a random name
+    # owner-only: other accounts on the server cannot read patients' recordings
+    assert (stat.S_IMODE(checked.path.stat().st_mode), stat.S_IMODE(folder.stat().st_mode)) == (0o600, 0o700)
     checked.path.unlink()
     with pytest.raises(NoFaceError, match="no face was found"):
         check_upload("no_face.mp4", (videos_dir / "no_face.mp4").read_bytes(), folder, 10**9)

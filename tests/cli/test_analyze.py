@@ -161,3 +161,40 @@ def test_a_still_gets_its_face_aus_and_emotion(tmp_path: Path, images_dir: Path,
 def test_a_photo_without_a_face_is_one_clear_line(images_dir: Path, capsys, fakes) -> None:
     assert main(["analyze", str(images_dir / "free-mountain-vector-01.jpg"), "--no-progress"]) == 2
     assert "no face was found" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_unusable_outputs_are_refused_before_the_analysis(tmp_path: Path, videos_dir: Path, monkeypatch, capsys,
+                                                          fakes) -> None:
+    """Issue 15, item 8: `--json DIR` used to crash after the whole analysis and store nothing."""
+    import mescreen.core.pipeline
+    from mescreen.store.engine import open_store, upgrade
+    from mescreen.store.repository import create_patient, patient_timeline
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("MESCREEN_DB_URL", url)
+    upgrade(url)
+    with open_store(url)() as session:
+        create_patient(session, "P001", actor="test")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the analysis started although its output cannot be written")
+
+    monkeypatch.setattr(mescreen.core.pipeline, "analyze_video", must_not_run)
+    video = str(videos_dir / "single_face.mp4")
+    for flag in ("--json", "--csv"):
+        assert main(["analyze", video, flag, str(tmp_path), "--patient", "P001", "--no-progress"]) == 2
+        assert "it is a folder" in capsys.readouterr().err
+    with open_store(url)() as session:
+        assert patient_timeline(session, "P001", actor="test") == []
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--recorded-on", "2999-01-01"], "in the future"),
+    (["--max-fps", "0"], "must be a positive number"),
+    (["--max-fps", "-5"], "must be a positive number"),
+])
+def test_future_dates_and_non_positive_fps_are_refused(tmp_path: Path, capsys, flags, message) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["analyze", str(tmp_path / "v.mp4"), *flags])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

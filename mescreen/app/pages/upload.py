@@ -62,7 +62,7 @@ if submitted:
                 checked.path.unlink(missing_ok=True)
                 ui.error(exc)
             else:
-                st.success(f"{checked.file_name} ({checked.info.duration_s:.1f} s) is being analysed. "
+                st.success(f"{ui.md(checked.file_name)} ({checked.info.duration_s:.1f} s) is being analysed. "
                            "You can keep working on other pages; the result appears here and under "
                            "Session when done.")
 
