@@ -21,7 +21,7 @@ with db() as session:
     views = repository.patient_timeline(session, code, actor=actor())
 finished = timeline.done(views)
 if not finished:
-    st.info(f"Patient {code} has no analysed sessions yet.")
+    st.info(f"Patient {ui.md(code)} has no analysed sessions yet.")
     st.stop()
 
 ui.intended_use()

@@ -25,7 +25,7 @@ if code is None:
 
 with st.form("upload", clear_on_submit=True):
     uploaded = st.file_uploader(
-        f"Interview recording ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
+        f"Interview recording or photo ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
         f"up to {settings.max_upload_mb} MB)",
         max_upload_size=settings.max_upload_mb, key="recording",
     )
@@ -62,7 +62,7 @@ if submitted:
                 checked.path.unlink(missing_ok=True)
                 ui.error(exc)
             else:
-                st.success(f"{checked.file_name} ({checked.info.duration_s:.1f} s) is being analysed. "
+                st.success(f"{ui.md(checked.file_name)} ({checked.info.duration_s:.1f} s) is being analysed. "
                            "You can keep working on other pages; the result appears here and under "
                            "Session when done.")
 
