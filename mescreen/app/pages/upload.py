@@ -25,7 +25,7 @@ if code is None:
 
 with st.form("upload", clear_on_submit=True):
     uploaded = st.file_uploader(
-        f"Interview recording ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
+        f"Interview recording or photo ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
         f"up to {settings.max_upload_mb} MB)",
         max_upload_size=settings.max_upload_mb, key="recording",
     )
