@@ -209,6 +209,8 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
             second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             second.goto(app_url)
             for attempt in ("new browser", "after reload"):
+                if attempt == "after reload":
+                    second.reload()  # a reload is a new browser session: signed out
                 expect(second.get_by_role("textbox", name="User name")).to_be_visible()
                 second.get_by_role("textbox", name="User name").fill(USER)
                 second.get_by_role("textbox", name="Password").fill(PASSWORD)
@@ -216,7 +218,6 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
                 expect(second.get_by_role("heading", name="Patients")).to_be_visible()
                 expect(second.get_by_text("Your analyses")).to_be_visible()
                 assert "StreamlitPageNotFoundError" not in second.content(), attempt
-                second.reload()  # a reload is a new browser session: signed out
             second.screenshot(path=str(shots / "07_second_sign_in.png"))
         finally:
             shot("99_last")
