@@ -76,6 +76,7 @@ def main() -> None:
         st.Page(HERE / "pages" / "session.py", title="Session", icon=":material/monitoring:"),
         st.Page(HERE / "pages" / "over_time.py", title="Patient over time", icon=":material/timeline:"),
         st.Page(HERE / "pages" / "import_csv.py", title="Import CSV", icon=":material/table_view:"),
+        st.Page(HERE / "pages" / "glossary.py", title="AU glossary", icon=":material/menu_book:"),
     ]
     if user.role == "admin":
         pages.append(st.Page(HERE / "pages" / "users.py", title="Users", icon=":material/manage_accounts:"))

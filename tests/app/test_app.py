@@ -146,8 +146,9 @@ def test_finished_session_shows_charts_indicators_and_exports(store):
     assert INTENDED_USE in text
     assert "Screening level: watch" in text
     charts = at.get("plotly_chart")
-    assert len(charts) == 8
-    assert len(at.dataframe) >= 3  # indicators, episodes, clusters
+    assert len(charts) == 9  # the eight session charts and one evidence picture (one episode has landmarks)
+    assert len(at.table) >= 4  # judged and not-judged indicators, episodes, clusters (full text, not cut off)
+    assert "AU4 brow lowerer, AU9 nose wrinkler, AU10 upper lip raiser" in at.table[2].value.to_string()
     downloads = at.get("download_button")
     assert len(downloads) == 3
     assert f"Session {session_id}" in at.selectbox(key="session_picker_P-7").format_func(session_id)

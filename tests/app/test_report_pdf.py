@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mescreen.core import INTENDED_USE
@@ -68,3 +69,30 @@ def test_charts_are_vector_drawings(result):
     drawings = session_drawings(result)
     assert len(drawings) == 6
     assert all(d.width > 0 and d.height > 60 and d.contents for d in drawings)
+
+
+def _filled_to(png: Path) -> float:
+    """How far down the page's body (between header and footer rules) the content reaches (0..1)."""
+    from PIL import Image
+
+    gray = np.asarray(Image.open(png).convert("L"), dtype=float)
+    height = gray.shape[0]
+    top, bottom = int(0.06 * height), int(0.78 * height)  # below the header, above the footer rule
+    inked = np.where((gray[top:bottom] < 200).any(axis=1))[0]
+    return 0.0 if inked.size == 0 else float(inked[-1]) / (bottom - top)
+
+
+def test_report_words_versions_evidence_and_full_pages(result, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_report(result, ReportContext("P-0042", session_id=7)))
+    pages = _pages_text(pdf)
+    everything = _squash(" ".join(pages))
+    for expected in ("AU4 brow lowerer", "AU9 nose wrinkler", "Judged against a threshold", "threshold",
+                     "What the face did", "Episode 1 (disgust", "nose: moved", "mescreen software",
+                     "analysis pipeline (method version)", "confidence"):
+        assert expected in everything, expected
+    assert "threshol d" not in everything and "raise d" not in everything  # no header word broken
+    assert everything.count("Component Version") == 1  # one versions table
+    pngs = _render(pdf, tmp_path)
+    for i, png in enumerate(pngs[:-1], start=1):
+        assert _filled_to(png) > 0.6, f"page {i} is near-empty"

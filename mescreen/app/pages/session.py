@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mescreen.core.errors import MescreenError
-from mescreen.app import charts, exports, summary, ui
+from mescreen.app import charts, evidence, exports, summary, ui
 from mescreen.app.auth import actor
 from mescreen.app.store import db
 from mescreen.store import repository
@@ -79,13 +79,37 @@ def chart_pair(left_name: str, right_name: str) -> None:
         chart(right_name)
 
 
+def evidence_section(result, video_path: str | None) -> None:
+    """Per episode, the face-mesh landmarks at onset and apex (features, not the face); the real
+    apex frame beside it only when the video was kept."""
+    pictures = [(n, e, charts.episode_evidence(e, n)) for n, e in enumerate(result.episodes, start=1)]
+    pictures = [(n, e, fig) for n, e, fig in pictures if fig is not None]
+    st.subheader("What the face did")
+    if not pictures:
+        st.caption("No episode has face-mesh landmarks (analysed with the Haar face stage, or before "
+                   "landmarks were stored).")
+        return
+    st.caption("Face-mesh landmarks at onset and apex (stored features, not the face). Coloured: the regions "
+               "that moved; grey: still. Black lines on the apex show each point's movement, enlarged "
+               f"{charts.ARROW_GAIN} times.")
+    for number, episode, fig in pictures:
+        with st.expander(f"Episode {number}: {summary.emotion_text(episode)} at {episode.apex_s:.2f} s",
+                         expanded=number == pictures[0][0]):
+            left, right = st.columns([3, 1]) if video_path else (st.container(), None)
+            with left:
+                st.plotly_chart(fig, key=f"evidence_{number}", config={"displaylogo": False})
+            if right is not None:
+                frame = ui.video_frame(video_path, episode.apex_frame)
+                if frame is not None:
+                    right.image(frame, caption=f"apex frame {episode.apex_frame} (kept video)")
+            found = evidence.episode_evidence(episode)
+            st.caption(found.caption() if found else "")
+
+
 st.header("Screening indicators")
 chart("indicators")
-st.dataframe(summary.indicators_table(result), hide_index=True, width="stretch", column_config={
-    "indicator": st.column_config.TextColumn(width="medium"),
-    "evidence": st.column_config.TextColumn(width="large"),
-    "reference": st.column_config.TextColumn(width="large"),
-})
+tables = summary.indicator_tables(result)
+ui.indicator_tables(tables)
 
 st.header("Emotions")
 chart_pair("emotion_distribution", "emotion_over_time")
@@ -97,13 +121,16 @@ st.header("Micro- and macro-expression episodes")
 chart("episode_timeline")
 episodes = summary.episodes_table(result)
 if not episodes.empty:
-    st.dataframe(episodes, hide_index=True, width="stretch")
+    st.caption("Confidence is how sure the emotion reading is (0 to 1); an uncertain reading counts as "
+               "undetermined. AU names are explained on the **AU glossary** page.")
+    st.table(episodes, hide_index=True)
+    evidence_section(result, view.video_path)
 
 st.header("ME clusters")
 chart_pair("cluster_distribution", "silhouette")
 clusters = summary.cluster_table(result)
 if not clusters.empty:
-    st.dataframe(clusters, hide_index=True, width="stretch")
+    st.table(clusters.drop(columns="AU codes"), hide_index=True)
 if result.clusters.note:
     st.caption(result.clusters.note)
 
