@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mescreen.core.figures import MIN_EARLIER_SESSIONS
 from mescreen.core.labels import AU_NAMES
 from mescreen.core.result import Episode, Indicator, SessionResult
 from mescreen.app import evidence, summary
@@ -254,22 +255,30 @@ def session_figures(result: SessionResult) -> dict[str, go.Figure]:
 
 def trend(frame: pd.DataFrame, title: str, *, change: bool = False) -> go.Figure:
     """Metrics across a patient's sessions; `frame` is mescreen.app.timeline's long format
-    (columns session, recorded_on, metric, value, change)."""
+    (session, number, recorded_on, metric, value, baseline, earlier, change). Missing values are
+    gaps in the line, never zeros; a change is drawn only where its baseline exists."""
     column = "change" if change else "value"
     fig = _figure(title, xaxis_title="recording date",
-                  yaxis_title="change from the patient's first sessions" if change else "value")
+                  yaxis_title="change from the mean of earlier sessions" if change else "value")
     if frame.empty or frame[column].isna().all():
-        return _empty(fig, "Not enough analysed sessions for this patient yet.")
+        message = (f"Change is shown from the session with at least {MIN_EARLIER_SESSIONS} earlier analysed "
+                   "sessions." if change else "Not enough analysed sessions for this patient yet.")
+        return _empty(fig, message)
     for metric, rows in frame.groupby("metric", sort=False):
         rows = rows.sort_values("recorded_on")
+        name = str(metric)
+        hover = (f"session %{{customdata[0]}}: %{{y:+.3g}}<br>baseline %{{customdata[1]:.3g}} = mean of "
+                 f"%{{customdata[2]}} earlier sessions<extra>{name}</extra>" if change else
+                 f"session %{{customdata[0]}}: %{{y:.3g}}<extra>{name}</extra>")
         fig.add_scatter(
-            x=rows["recorded_on"], y=rows[column], mode="lines+markers", name=str(metric), showlegend=True,
-            line=dict(color=emotion_colour(str(metric))) if str(metric) in EMOTION_COLOURS else None,
-            customdata=rows[["session"]], hovertemplate="session %{customdata[0]}: %{y:.3g}<extra>"
-            + str(metric) + "</extra>",
+            x=rows["recorded_on"], y=rows[column], mode="lines+markers", name=name, showlegend=True,
+            connectgaps=False,
+            line=dict(color=emotion_colour(name)) if name in EMOTION_COLOURS else None,
+            customdata=rows[["number", "baseline", "earlier"]], hovertemplate=hover,
         )
     if change:
-        fig.add_hline(y=0, line=dict(color="#444", width=1))
+        fig.add_hline(y=0, line=dict(color="#444", width=1), annotation_text="baseline",
+                      annotation_position="bottom right")
     return fig
 
 

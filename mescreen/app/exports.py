@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from mescreen.core.openface_csv import to_openface_text
 from mescreen.core.result import SessionResult
+from mescreen.core.screening import load_config
+from mescreen.app.patient_report import PatientReportContext, build_patient_report
 from mescreen.app.report_pdf import ReportContext, build_report
 from mescreen.store.repository import SessionView
 
@@ -16,9 +19,11 @@ def file_stem(view: SessionView) -> str:
     return f"mescreen_{code}_session{view.id}_{view.recorded_on.isoformat()}"
 
 
-def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str) -> bytes:
+def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str, number: int | None = None) -> bytes:
+    """The session report; `number` is the patient's own session number (the store id without it)."""
     context = ReportContext(
-        patient_code=view.patient_code, session_id=view.id, recorded_on=view.recorded_on.isoformat(),
+        patient_code=view.patient_code, session_id=view.id if number is None else number,
+        recorded_on=view.recorded_on.isoformat(),
         uploaded_by=view.uploader, generated_by=generated_by,
     )
     return build_report(result, context)
@@ -31,3 +36,13 @@ def csv_bytes(result: SessionResult) -> bytes:
 
 def json_bytes(result: SessionResult) -> bytes:
     return result.to_json().encode("utf-8")
+
+
+def patient_pdf_bytes(views: Sequence[SessionView], patient_code: str, generated_by: str) -> bytes:
+    """The patient-level report: every session and the trends over time."""
+    labels = {r["key"]: r["label"] for r in load_config()["rules"]}
+    return build_patient_report(views, PatientReportContext(patient_code, generated_by), labels)
+
+
+def patient_file_stem(patient_code: str) -> str:
+    return f"mescreen_{re.sub(r'[^A-Za-z0-9_.-]+', '_', patient_code)}_all_sessions"

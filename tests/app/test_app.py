@@ -201,3 +201,27 @@ def test_import_of_a_pyfeat_file_saves_a_session(store, data_dir):
     assert view.status == "done" and view.file_name == "Feat_Test.csv"
     assert result.versions["import"].endswith("(py-feat)")
     assert result.screening.level == "insufficient"  # one still frame is not an interview
+
+
+def test_over_time_names_its_baseline_compares_two_sessions_and_offers_the_patient_report(store):
+    with store() as s:
+        repository.create_patient(s, "P-9", actor="ada")
+        for day in (3, 1, 2, 4):  # stored out of recording order: numbers follow the recording dates
+            repository.save_session(s, "P-9", make_result(), recorded_on=date(2026, 10, day), uploader="ada",
+                                    file_name=f"day{day}.mp4", content_hash=str(day) * 64)
+    at = _signed_in("pages/over_time.py")
+    text = _texts(at)
+    assert "Baseline:" in text and "earlier analysed sessions" in text
+    first, second = at.selectbox(key="compare_first"), at.selectbox(key="compare_second")
+    assert first.format_func(first.value).startswith("Session 3 - recorded 2026-10-03")
+    assert second.format_func(second.value).startswith("Session 4 - recorded 2026-10-04")
+    compare = at.table[1].value
+    assert list(compare.columns) == ["figure", "first", "second", "second minus first"]
+    assert any(b.proto.label == "PDF report of all sessions" for b in at.get("download_button"))
+
+
+def test_glossary_names_every_au_and_its_region(store):
+    at = _signed_in("pages/glossary.py")
+    rows = at.table[0].value
+    assert "lip corner puller" in rows.to_string() and "mouth" in rows.to_string()
+    assert len(at.get("plotly_chart")) == 1

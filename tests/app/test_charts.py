@@ -79,10 +79,13 @@ def test_empty_session_charts_say_why(empty_result):
 
 def test_trend_plots_change_from_baseline():
     frame = pd.DataFrame({
-        "session": [1, 2, 3], "recorded_on": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"]),
-        "metric": ["negative share"] * 3, "value": [0.2, 0.4, 0.6], "change": [-0.1, 0.1, 0.3],
+        "session": [1, 2, 3], "number": [1, 2, 3],
+        "recorded_on": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"]),
+        "metric": ["negative share"] * 3, "value": [0.2, 0.4, 0.6], "baseline": [0.3, 0.3, 0.3],
+        "earlier": [3, 3, 3], "change": [-0.1, 0.1, 0.3],
     })
     fig = charts.trend(frame, "t", change=True)
+    assert "baseline" in fig.data[0].hovertemplate and "earlier sessions" in fig.data[0].hovertemplate
     assert list(fig.data[0].y) == [-0.1, 0.1, 0.3]
     assert _annotations(charts.trend(frame.iloc[0:0], "t"))
 
@@ -139,3 +142,15 @@ def test_face_quality_speaks_of_visibility_and_sharpness(result):
     sharp = next(t for t in fig.data if t.name.startswith("sharpness"))
     assert "Laplacian" in sharp.hovertemplate  # the technical name only in the hover
     assert np.nanmedian(np.asarray(sharp.y, dtype=float)) == pytest.approx(1.0)
+
+
+def test_trend_leaves_missing_sessions_as_gaps():
+    frame = pd.DataFrame({
+        "session": [1, 2, 3], "number": [1, 2, 3],
+        "recorded_on": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"]),
+        "metric": ["sadness"] * 3, "value": [0.2, np.nan, 0.6], "baseline": [np.nan] * 3,
+        "earlier": [0, 0, 0], "change": [np.nan] * 3,
+    })
+    line = charts.trend(frame, "t").data[0]
+    assert np.isnan(line.y[1]) and line.connectgaps is False  # no "0% sadness" for a session without episodes
+    assert "at least 3" in _annotations(charts.trend(frame, "t", change=True))[0]

@@ -96,3 +96,29 @@ def test_report_words_versions_evidence_and_full_pages(result, tmp_path):
     pngs = _render(pdf, tmp_path)
     for i, png in enumerate(pngs[:-1], start=1):
         assert _filled_to(png) > 0.6, f"page {i} is near-empty"
+
+
+def test_patient_report_covers_every_session_with_trends_and_the_baseline(tmp_path):
+    from datetime import date, datetime, timezone
+
+    from mescreen.app import timeline
+    from mescreen.app.patient_report import PatientReportContext, build_patient_report
+    from mescreen.store.repository import SessionView
+
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    views = [SessionView(
+        id=10 + i, patient_code="P-0042", recorded_on=date(2026, 1 + i, 1), uploader="ada", file_name="f.mp4",
+        content_hash="0", status="done", error=None, created_at=now, updated_at=now, level="none",
+        indicators={"au_rate_AU4": 0.1 * i}, raised=[], emotion_shares={"sadness": 0.2 * i} if i != 1 else {},
+        summary={"n_episodes": 3}, versions={"pipeline": "2.0.0"}, video_path=None) for i in range(5)]
+    pdf = tmp_path / "patient.pdf"
+    pdf.write_bytes(build_patient_report(views, PatientReportContext("P-0042", "ada"),
+                                         {"au_rate_AU4": "Brow lowering (AU4): share of frames"}))
+    pages = _pages_text(pdf)
+    everything = _squash(" ".join(pages))
+    for i, page in enumerate(pages, start=1):
+        assert f"Page {i} of {len(pages)}" in _squash(page)
+        assert _squash(INTENDED_USE)[:80] in _squash(page)
+    for expected in ("5 session(s), 5 analysed", "2026-05-01", "AU4 brow lowerer", "change from the baseline",
+                     _squash(timeline.BASELINE_WORDS)[:60], "2.0.0"):
+        assert expected in everything, expected

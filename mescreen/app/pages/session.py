@@ -8,6 +8,7 @@ from mescreen.core.errors import MescreenError
 from mescreen.app import charts, evidence, exports, summary, ui
 from mescreen.app.auth import actor
 from mescreen.app.store import db
+from mescreen.app.timeline import session_numbers
 from mescreen.store import repository
 
 st.title("Session")
@@ -22,6 +23,7 @@ if not timeline:
     st.info(f"Patient {code} has no recordings yet. Upload one on **Upload & analyse**.")
     st.stop()
 
+numbers = session_numbers(timeline)
 views = {v.id: v for v in reversed(timeline)}  # newest first
 wanted = st.session_state.get(ui.SESSION_KEY)
 if wanted not in views:
@@ -29,7 +31,8 @@ if wanted not in views:
 ids = list(views)
 chosen = st.selectbox(
     "Recording", ids, index=ids.index(wanted), key=f"session_picker_{code}",
-    format_func=lambda i: f"Session {i} - recorded {views[i].recorded_on} - {views[i].status} - {views[i].file_name}",
+    format_func=lambda i: f"Session {numbers[i]} - recorded {views[i].recorded_on} - {views[i].status} - "
+                          f"{views[i].file_name}",
 )
 st.session_state[ui.SESSION_KEY] = chosen
 
@@ -145,7 +148,7 @@ st.header("Export")
 stem = exports.file_stem(view)
 user = actor()
 c1, c2, c3 = st.columns(3)
-c1.download_button("PDF report", lambda: exports.pdf_bytes(view, result, user), file_name=f"{stem}.pdf",
+c1.download_button("PDF report", lambda: exports.pdf_bytes(view, result, user, numbers[view.id]), file_name=f"{stem}.pdf",
                    mime="application/pdf", type="primary", key="download_pdf", on_click="ignore")
 c2.download_button("Per-frame CSV (OpenFace columns)", lambda: exports.csv_bytes(result),
                    file_name=f"{stem}.csv", mime="text/csv", key="download_csv", on_click="ignore")
