@@ -92,8 +92,8 @@ def test_empty_database_then_create_and_delete_a_patient(store):
 
 
 def _bad_upload(at: AppTest, name: str, content: bytes) -> str:
-    at.file_uploader(key="recording").upload(name, content)
-    at.checkbox(key="consent").check()
+    at.file_uploader(key="recording_0").upload(name, content)
+    at.checkbox(key="consent_0").check()
     at.button(key="FormSubmitter:upload-Analyse").click().run()
     assert not at.exception, at.exception
     return "\n".join(e.value for e in at.error)
@@ -121,7 +121,7 @@ def test_upload_without_consent_is_refused(store):
     with store() as s:
         repository.create_patient(s, "P-1", actor="ada")
     at = _signed_in("pages/upload.py")
-    at.file_uploader(key="recording").upload("a.mp4", b"whatever")
+    at.file_uploader(key="recording_0").upload("a.mp4", b"whatever")
     at.button(key="FormSubmitter:upload-Analyse").click().run()
     assert "consent" in "\n".join(e.value for e in at.error)
 
@@ -225,3 +225,56 @@ def test_glossary_names_every_au_and_its_region(store):
     rows = at.table[0].value
     assert "lip corner puller" in rows.to_string() and "mouth" in rows.to_string()
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_one_session_is_deleted_after_typing_its_number(store):
+    with store() as s:
+        repository.create_patient(s, "P-3", actor="ada")
+        for day in (1, 2):
+            repository.save_session(s, "P-3", make_result(), recorded_on=date(2026, 9, day), uploader="ada",
+                                    file_name=f"d{day}.mp4", content_hash=str(day) * 64)
+    at = _signed_in("pages/session.py")
+    shown = at.selectbox(key="session_picker_P-3")
+    assert shown.format_func(shown.value).startswith("Session 2 - recorded 2026-09-02")  # newest first
+    assert at.button(key="delete_session_button").disabled
+    at.text_input(key=f"delete_session_confirm_{shown.value}").input("2").run()
+    at.button(key="delete_session_button").click().run()
+    assert not at.exception, at.exception
+    assert "Session 2 of patient P-3 was deleted." in _texts(at)
+    with store() as s:
+        assert [v.recorded_on.day for v in repository.patient_timeline(s, "P-3", actor="test")] == [1]
+        assert any(e.action == "delete_session" for e in repository.audit_entries(s, patient_code="P-3"))
+
+
+def test_upload_refused_for_consent_keeps_the_file_and_date(store):
+    with store() as s:
+        repository.create_patient(s, "P-4", actor="ada")
+    at = _signed_in("pages/upload.py")
+    at.file_uploader(key="recording_0").upload("a.mp4", b"whatever")
+    at.date_input(key="recorded_on_0").set_value(date(2026, 1, 2))
+    at.button(key="FormSubmitter:upload-Analyse").click().run()
+    assert "The chosen file and date are kept." in "\n".join(e.value for e in at.error)
+    assert at.date_input(key="recorded_on_0").value == date(2026, 1, 2)
+    kept = at.file_uploader(key="recording_0").value
+    assert kept is not None and kept.name == "a.mp4"
+
+
+def test_a_recording_already_analysed_for_the_patient_asks_before_analysing_again(store, videos_dir, tmp_path):
+    import hashlib
+
+    data = (videos_dir / "single_face.mp4").read_bytes()
+    with store() as s:
+        repository.create_patient(s, "P-5", actor="ada")
+        repository.save_session(s, "P-5", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
+                                file_name="single_face.mp4", content_hash=hashlib.sha256(data).hexdigest())
+    at = _signed_in("pages/upload.py")
+    at.file_uploader(key="recording_0").upload("single_face.mp4", data)
+    at.checkbox(key="consent_0").check()
+    at.button(key="FormSubmitter:upload-Analyse").click().run()
+    assert not at.exception, at.exception
+    warning = "\n".join(w.value for w in at.warning)
+    assert "already analysed for patient P-5: session 1 (recorded 2026-09-01)" in warning
+    at.button(key="upload_cancel").click().run()
+    with store() as s:
+        assert len(repository.patient_timeline(s, "P-5", actor="test")) == 1  # nothing new was analysed
+    assert not any((tmp_path / "uploads").iterdir())  # the checked copy is gone

@@ -7,11 +7,13 @@ import streamlit as st
 from mescreen.core.errors import MescreenError
 from mescreen.app import charts, evidence, exports, summary, ui
 from mescreen.app.auth import actor
-from mescreen.app.store import db
+from mescreen import service
+from mescreen.app.store import db, sessions
 from mescreen.app.timeline import session_numbers
 from mescreen.store import repository
 
 st.title("Session")
+ui.show_flash()
 ui.follow_session_link()
 code = ui.choose_patient()
 if code is None:
@@ -155,3 +157,19 @@ c2.download_button("Per-frame CSV (OpenFace columns)", lambda: exports.csv_bytes
 c3.download_button("Full result (JSON)", lambda: exports.json_bytes(result), file_name=f"{stem}.json",
                    mime="application/json", key="download_json", on_click="ignore")
 ui.intended_use()
+
+st.divider()
+with st.expander(f"Delete session {numbers[view.id]} only"):
+    st.warning(f"This erases session {numbers[view.id]} (recorded {view.recorded_on}): its results and any kept "
+               "video. The patient's other sessions stay; their change over time is recomputed without it. "
+               "It cannot be undone.")
+    typed = st.text_input(f"Type {numbers[view.id]} to confirm", key=f"delete_session_confirm_{view.id}")
+    if st.button("Delete this session", key="delete_session_button", disabled=typed.strip() != str(numbers[view.id])):
+        try:
+            service.delete_session(sessions(), view.id, actor=user)
+        except MescreenError as exc:
+            ui.error(exc)
+        else:
+            st.session_state.pop(ui.SESSION_KEY, None)
+            ui.flash(f"Session {numbers[view.id]} of patient {view.patient_code} was deleted.")
+            st.rerun()
