@@ -19,7 +19,6 @@ repository; the batch passes its own exactly-once writer (mescreen/batch/store.p
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +28,7 @@ from typing import Callable, Protocol, Sequence
 from sqlalchemy.orm import Session, sessionmaker
 
 from mescreen.core.errors import Cancelled, MescreenError
+from mescreen.core.peer_import import PeerFrames, analyze_peer
 from mescreen.core.progress import Progress, ProgressCallback
 from mescreen.core.result import Screening, SessionResult
 from mescreen.core.video import file_sha256
@@ -54,15 +54,15 @@ class VideoSource:
 
 @dataclass(frozen=True)
 class PeerCsvSource:
-    """An OpenFace 2 or py-feat per-frame CSV (mescreen runs its own later stages on it)."""
+    """An OpenFace 2 or py-feat per-frame CSV, already read (`read_peer_csv`: a malformed file is
+    refused before anything is stored); mescreen runs its own later stages on it."""
 
-    data: bytes
-    file_name: str
-    fps: float
+    peer: PeerFrames
+    content_hash: str
 
     @property
     def name(self) -> str:
-        return self.file_name
+        return self.peer.file_name
 
 
 Source = VideoSource | PeerCsvSource
@@ -172,18 +172,13 @@ def analyse_for_patient(
 
 
 def _content_hash(source: Source) -> str:
-    if isinstance(source, PeerCsvSource):
-        return hashlib.sha256(source.data).hexdigest()
     return source.content_hash or file_sha256(source.path)
 
 
 def _run(source: Source, previous: Sequence[Screening], analyse: Analyse | None,
          progress: ProgressCallback | None) -> SessionResult:
     if isinstance(source, PeerCsvSource):
-        from mescreen.core.peer_import import analyze_peer, read_peer_csv
-
-        peer = read_peer_csv(source.data, name=source.file_name, fps=source.fps)
-        return analyze_peer(peer, previous=previous)
+        return analyze_peer(source.peer, previous=previous)
     if analyse is not None:
         return analyse(source.path, progress or (lambda _p: True), previous)
     from mescreen.core.pipeline import AnalysisOptions, analyze_video

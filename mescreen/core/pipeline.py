@@ -19,10 +19,10 @@ Decoding 640x360 H.264 costs under 1 ms of CPU per frame, so the extra passes co
 keeping crops (16 KiB per frame, which would make memory grow with video length) or predicting
 faces forward; measured figures are in bench/RESULTS.md.
 
-Episode emotion: the CNN gives negative / positive / surprise; the AU->emotion mapper gives the
-fine emotions from the apex's active AUs. They are combined as
-p(e) ∝ mapper(e) * cnn(FINE_TO_3[e]), normalised, and the episode's emotion is the argmax
-(empty when the product is zero everywhere).
+Per-frame emotion: the per-frame network (mescreen.core.frame_emotion) reads every crop of pass 2,
+in batches; its trace (neutral + 7 emotions) is the series' `emotion_prob`, unsmoothed.
+Episodes: micro-expressions come from the movement spotter, macro-expressions from the emotion
+trace; how each gets its emotion and confidence is in mescreen.core.expressions.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ from mescreen.core.face import (
     FaceDetector, FaceDetectorParams, FaceTracker, Placements, TrackParams, crop_face,
     interpolate_track,
 )
-from mescreen.core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
+from mescreen.core.expressions import macro_episodes, micro_emotion
+from mescreen.core.labels import FRAME_EMOTIONS
 from mescreen.core.mesh import crop_landmarks
 from mescreen.core.mesh import models_version as mesh_models_version
 from mescreen.core.mesh_track import MeshTracker, roi_from_geometry
@@ -55,7 +56,11 @@ if TYPE_CHECKING:  # the models are imported when loaded: TensorFlow is slow to 
     from mescreen.core.au import AUStage
     from mescreen.core.au_emotion import AUEmotionMapper
     from mescreen.core.emotion import EmotionClassifier
+    from mescreen.core.frame_emotion import FrameEmotionModel
     from mescreen.core.subdivision import ReferenceClusters
+
+#: Crops per call of the per-frame emotion network.
+EMOTION_BATCH = 64
 
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
 PIPELINE_VERSION = "2.0.0"  # 2: the landmark face stage is the default
@@ -103,6 +108,7 @@ class Models:
     emotion: EmotionClassifier
     mapper: AUEmotionMapper
     clusters: ReferenceClusters
+    frame_emotion: FrameEmotionModel
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> "Models":
@@ -110,11 +116,13 @@ class Models:
         from mescreen.core.au import AUStage
         from mescreen.core.au_emotion import AUEmotionMapper
         from mescreen.core.emotion import EmotionClassifier
+        from mescreen.core.frame_emotion import FrameEmotionModel
         from mescreen.core.subdivision import ReferenceClusters
 
         return cls(
             au=AUStage.load(models_dir), emotion=EmotionClassifier.load(models_dir),
             mapper=AUEmotionMapper.load(models_dir), clusters=ReferenceClusters.load(models_dir),
+            frame_emotion=FrameEmotionModel.load(models_dir),
         )
 
     def versions(self) -> dict[str, str]:
@@ -125,7 +133,8 @@ class Models:
         return {
             "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "face_mesh": mesh_models_version(),
             "au": self.au.version, "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
-            "clusters": self.clusters.version, "screening_config": load_config()["config_version"],
+            "clusters": self.clusters.version, "frame_emotion": self.frame_emotion.version,
+            "screening_config": load_config()["config_version"],
         }
 
 
@@ -199,6 +208,7 @@ class _SeriesBuilder:
         self.au = np.full((n, len(au_names)), np.nan, np.float32)
         self.features = np.full((n, FEATURE_SIZE), np.nan, np.float16)
         self.measures = np.full((n, faces.placements.measures.shape[1]), np.nan, np.float32)
+        self.emotion = np.full((n, len(FRAME_EMOTIONS)), np.nan, np.float32)
 
     def geometry_arrays(self) -> dict[str, np.ndarray]:
         """The optional FrameSeries arrays of the landmark stage (none for the paper stage)."""
@@ -219,6 +229,7 @@ def _au_pass(
     out = _SeriesBuilder(faces, au_names)
     n = len(faces.frame_index)
     models.au.reset()
+    batch = _EmotionBatch(models.frame_emotion, out.emotion)
     for pos, frame in enumerate(reader.frames(stop_after=n - 1)):
         place = faces.placements[pos] if pos < n else None
         if place is None or frame.image is None:
@@ -232,10 +243,33 @@ def _au_pass(
             out.measures[pos] = faces.placements.measures[pos]
             out.au[pos] = models.au.update(crop)
             out.features[pos] = appearance_feature(crop)
+            batch.add(pos, crop)
         if pos % _REPORT_EVERY == 0:
             report(progress, Progress("aus", pos, n))
+    batch.flush()
     report(progress, Progress("aus", n, n))
     return out
+
+
+class _EmotionBatch:
+    """Per-frame emotion on crops gathered into batches (one network call per EMOTION_BATCH
+    crops: much faster than one by one, and memory stays at one batch of crops)."""
+
+    def __init__(self, model: FrameEmotionModel, into: np.ndarray) -> None:
+        self.model, self.into = model, into
+        self.positions: list[int] = []
+        self.crops: list[np.ndarray] = []
+
+    def add(self, pos: int, crop: np.ndarray) -> None:
+        self.positions.append(pos)
+        self.crops.append(crop)
+        if len(self.crops) >= EMOTION_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.crops:
+            self.into[self.positions] = self.model.predict(np.stack(self.crops))
+            self.positions, self.crops = [], []
 
 
 @dataclass
@@ -269,13 +303,6 @@ def _episode_frames(
     return out
 
 
-def combine_emotions(mapper_proba: dict[str, float], cnn3: dict[str, float]) -> dict[str, float]:
-    """p(e) ∝ mapper(e) * cnn(FINE_TO_3[e]); all zero stays all zero (no emotion determined)."""
-    raw = {e: float(mapper_proba.get(e, 0.0)) * float(cnn3.get(FINE_TO_3[e], 0.0)) for e in EMOTIONS_FINE}
-    total = sum(raw.values())
-    return {e: (v / total if total > 0 else 0.0) for e, v in raw.items()}
-
-
 def set_apex_aus(ep: Episode, apex: np.ndarray, au_names: Sequence[str], thresholds: Sequence[float]) -> None:
     """The episode's AU probabilities at its apex, and its active AUs (mescreen.core.au_activity:
     NaN and unreliable AUs are never active). Shared with `mescreen.core.peer_import`."""
@@ -284,10 +311,11 @@ def set_apex_aus(ep: Episode, apex: np.ndarray, au_names: Sequence[str], thresho
 
 
 def settle_emotion(ep: Episode, reference_clusters: ReferenceClusters) -> None:
-    """Episode emotion = argmax of `emotion_prob` (empty when nothing is above zero), and its
-    reference cluster. Shared with `mescreen.core.peer_import`."""
+    """Episode emotion = argmax of `emotion_prob` (empty when nothing is above zero), its
+    confidence (that probability) and reference cluster. Shared with `mescreen.core.peer_import`."""
     best = max(ep.emotion_prob, key=lambda e: ep.emotion_prob[e], default="")
     ep.emotion = best if best and ep.emotion_prob[best] > 0 else ""
+    ep.confidence = round(float(ep.emotion_prob[best]), 4) if ep.emotion else None
     if ep.emotion:
         ep.cluster, ep.cluster_aus = reference_clusters.assign(ep.emotion, ep.active_aus)
 
@@ -309,11 +337,12 @@ def cluster_and_screen(
 
 
 def _describe_episodes(
-    episodes: list[Episode], positions: dict[int, int], series_au: np.ndarray, models: Models,
-    frames: EpisodeFrames,
+    episodes: list[Episode], positions: dict[int, int], series_au: np.ndarray, series_emotion: np.ndarray,
+    models: Models, frames: EpisodeFrames,
 ) -> None:
-    """Fill each episode's apex AUs, CNN probabilities, fine emotion, reference cluster and
-    onset/apex landmarks."""
+    """Fill each episode's apex AUs, landmarks and reference cluster; micro-expressions also get
+    the ME network's reading fused with the per-frame emotion and the AU mapping
+    (mescreen.core.expressions; macro-expressions come with their emotion)."""
     au_names = list(models.au.au_names)
     thresholds = np.asarray(models.au.thresholds, np.float64)
     pairs, usable = [], []
@@ -323,12 +352,15 @@ def _describe_episodes(
         if onset in frames.landmarks and apex_pos in frames.landmarks:
             ep.landmarks = {"onset": frames.landmarks[onset], "apex": frames.landmarks[apex_pos]}
         crops = frames.crops
-        if onset in crops and apex_pos in crops:
+        if ep.kind == "macro":
+            settle_emotion(ep, models.clusters)
+        elif onset in crops and apex_pos in crops:
             pairs.append((crops[onset], crops[apex_pos]))
             usable.append(ep)
     for ep, cnn3 in zip(usable, models.emotion.predict_many(pairs)):
         ep.emotion3_prob = {k: float(v) for k, v in cnn3.items()}
-        ep.emotion_prob = combine_emotions(models.mapper.predict_proba(ep.active_aus), ep.emotion3_prob)
+        ep.emotion_prob = micro_emotion(series_emotion[positions[ep.apex_frame]], ep.emotion3_prob,
+                                        models.mapper.predict_proba(ep.active_aus))
         settle_emotion(ep, models.clusters)
 
 
@@ -363,26 +395,24 @@ def analyze_video(
     spot = Spotter(options.spotter).spot(
         built.features, faces.time_s, faces.frame_index, fps, n_blocks=APPEARANCE_BLOCKS
     )
-    episodes = spot.episodes
+    # Micro-expressions from movement; macro-expressions from the emotion the face shows over time.
+    episodes = sorted([e for e in spot.episodes if e.kind == "micro"]
+                      + macro_episodes(built.emotion, faces.time_s, faces.frame_index, fps),
+                      key=lambda e: (e.onset_s, e.offset_s))
     report(progress, Progress("spotting", 1, 1))
 
     positions = {int(f): i for i, f in enumerate(faces.frame_index)}
     needed = sorted({positions[e.onset_frame] for e in episodes} | {positions[e.apex_frame] for e in episodes})
-    _describe_episodes(episodes, positions, built.au, models, _episode_frames(reader, faces, needed, progress))
+    _describe_episodes(episodes, positions, built.au, built.emotion, models,
+                       _episode_frames(reader, faces, needed, progress))
     read_to = needed[-1] + 1 if needed else 0
     report(progress, Progress("emotion", read_to, read_to))
 
-    emotion_prob = np.full((n, len(EMOTIONS_3)), np.nan, np.float32)
-    for ep in episodes:
-        if ep.emotion3_prob:
-            emotion_prob[positions[ep.onset_frame] : positions[ep.offset_frame] + 1] = [
-                ep.emotion3_prob[e] for e in EMOTIONS_3
-            ]
     series = FrameSeries(
         frame_index=faces.frame_index, time_s=faces.time_s, face_found=built.face_found,
         face_confidence=built.confidence, face_size=built.size, blur=built.blur, motion=spot.signal,
-        au_names=list(models.au.au_names), au_prob=built.au, emotion_names=list(EMOTIONS_3),
-        emotion_prob=emotion_prob, au_thresholds=[float(t) for t in models.au.thresholds],
+        au_names=list(models.au.au_names), au_prob=built.au, emotion_names=list(FRAME_EMOTIONS),
+        emotion_prob=built.emotion, au_thresholds=[float(t) for t in models.au.thresholds],
         **built.geometry_arrays(),
     )
 

@@ -214,6 +214,8 @@ class Indicator:
     raised: bool = False
     evidence: str = ""  # numbers behind the value, in words
     reference: str = ""  # literature the rule comes from
+    low: float | None = None  # 95% interval of the value, where one is defined
+    high: float | None = None
 
 
 @dataclass

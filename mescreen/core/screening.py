@@ -1,7 +1,8 @@
 """Depression-associated screening indicators of one session, combined into a level.
 
 Every number comes with its evidence and the rule's reference; the thresholds live in a
-versioned configuration file (mescreen/core/config/screening_v1.json, explained in
+versioned configuration file (mescreen/core/config/screening_v2.json; v1 kept for the record and its
+tests; explained in
 docs/screening_rules.md) because they are literature-informed defaults, not validated cut-offs.
 Wording stays descriptive ("share of episodes read as ...", "share of frames"): mescreen is a
 screening aid and never states a diagnosis.
@@ -24,13 +25,23 @@ import numpy as np
 
 from mescreen.core import INTENDED_USE, datapaths
 from mescreen.core.errors import InputError
-from mescreen.core.figures import SHARE_KINDS, change_over_time, emotion_shares, labelled_episodes
+from mescreen.core.figures import (
+    MIN_EVENT_SECONDS, SHARE_KINDS, au_events, change_over_time, emotion_shares, emotion_time_counts,
+    face_minutes, has_frame_emotions, head_motion, labelled_episodes,
+)
+from mescreen.core.intervals import poisson_rate, wilson
+from mescreen.core.labels import au_label
 from mescreen.core.labels import EMOTIONS_FINE
 from mescreen.core.result import Episode, FrameSeries, Indicator, Screening, SessionClusters
 from mescreen.core.subdivision import TABLE10_KNOWN
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent / "config" / "screening_v1.json"
-_KINDS = {"emotion_share", "au_rate", "case_study"}
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+#: The configuration new analyses are screened with; earlier sessions keep the version they recorded.
+DEFAULT_CONFIG = CONFIG_DIR / "screening_v2.json"
+_KINDS = {"emotion_share", "au_rate", "case_study", "emotion_time_share", "episode_rate", "au_events_per_minute",
+          "head_motion"}
+#: Rule kinds read from the whole interview's per-frame series (screening v2), not from episodes.
+_WHOLE_INTERVIEW = {"emotion_time_share", "episode_rate", "au_events_per_minute", "head_motion"}
 
 
 def load_config(path: Path | None = None) -> dict[str, Any]:
@@ -42,6 +53,8 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
         raise InputError(f"The screening configuration {path.name} could not be read: {exc}") from exc
     for rule in config.get("rules", []):
         missing = {"key", "kind", "label", "direction", "threshold", "weight", "reference"} - set(rule)
+        if rule.get("kind") in _WHOLE_INTERVIEW:  # informative figures may have no threshold
+            missing -= {"threshold", "weight"}
         if missing or rule["kind"] not in _KINDS or rule["direction"] not in {"high", "low"}:
             raise InputError(f"Screening rule {rule.get('key', '?')!r} in {path.name} is incomplete or unknown.")
     config["config_version"] = datapaths.model_version(path)
@@ -77,7 +90,11 @@ def screen(
     ]
     indicators += _emotion_shares(labelled, tuple(kinds), enough_episodes)
     for rule in config["rules"]:
-        indicators.append(_rule_indicator(rule, series, face, labelled, enough_face, enough_episodes, clusters, config))
+        if rule["kind"] in _WHOLE_INTERVIEW:
+            indicators.append(_interview_indicator(rule, series, episodes, face, enough_face))
+        else:
+            indicators.append(_rule_indicator(rule, series, face, labelled, enough_face, enough_episodes,
+                                              clusters, config))
 
     longitudinal = _longitudinal(indicators, previous, config)
     score = sum(_weight(config, i.key) for i in indicators if i.raised)
@@ -157,6 +174,63 @@ def _rule_indicator(rule: dict[str, Any], series: FrameSeries, face: _Face, labe
     raised = value is not None and (value >= rule["threshold"] if rule["direction"] == "high" else value <= rule["threshold"])
     return Indicator(rule["key"], rule["label"], value, threshold=float(rule["threshold"]), raised=raised,
                      evidence=evidence, reference=rule["reference"])
+
+
+def _raised(rule: dict[str, Any], value: float | None) -> bool:
+    threshold = rule.get("threshold")
+    if value is None or threshold is None:
+        return False
+    return value >= threshold if rule["direction"] == "high" else value <= threshold
+
+
+def _interview_indicator(rule: dict[str, Any], series: FrameSeries, episodes: Sequence[Episode], face: _Face,
+                         enough_face: bool) -> Indicator:
+    """A screening v2 figure of the whole interview, with its 95% interval (Wilson for shares,
+    exact Poisson for counts per minute); not judged (no value) when the evidence is thin."""
+    kind = rule["kind"]
+    minutes = face_minutes(series)
+    interval: tuple[float, float] | None = None
+    if kind == "emotion_time_share":
+        counts, read = emotion_time_counts(series)
+        hits = sum(counts.get(e, 0) for e in rule["emotions"])
+        value = hits / read if read else None
+        interval = wilson(hits, read)
+        evidence = (f"{' or '.join(rule['emotions'])} was the strongest reading in {hits} of {read} frames "
+                    "with a face." if has_frame_emotions(series) else "This session has no per-frame emotion reading.")
+        if not has_frame_emotions(series):
+            value = None
+    elif kind == "episode_rate":
+        count = sum(1 for e in episodes if e.kind == rule["episode_kind"])
+        value = count / minutes if minutes > 0 else None
+        interval = poisson_rate(count, minutes)
+        evidence = f"{count} {rule['episode_kind']}-expression episode(s) in {minutes:.1f} min of visible face."
+    elif kind == "au_events_per_minute":
+        aus = rule["aus"]
+        missing = [a for a in aus if a not in series.au_names]
+        unread = [a for a in aus if a in series.au_names and not series.au_readable()[series.au_names.index(a)]]
+        if missing or unread:
+            value, evidence = None, (f"{', '.join(missing + unread)} not read: the AU detector used for this "
+                                     "session cannot detect it reliably, so this rule is not judged.")
+        else:
+            count = au_events(series, aus)
+            value = count / minutes if minutes > 0 else None
+            interval = poisson_rate(count, minutes)
+            evidence = (f"{au_label(aus)} started {count} time(s) in {minutes:.1f} min of visible face "
+                        f"(each lasting at least {MIN_EVENT_SECONDS:.1f} s).")
+    else:  # head_motion
+        value = head_motion(series)
+        evidence = ("median head movement between frames, from the face mesh." if value is not None
+                    else "This session has no head-pose reading (analysed without the face mesh).")
+    judged = enough_face and face.seconds >= rule.get("min_face_seconds", 0.0)
+    if value is not None and not judged:
+        evidence += (f" Not judged: needs at least {max(rule.get('min_face_seconds', 0.0), 0.0):.0f} s of "
+                     "visible face." if enough_face else " Not judged: too little visible face.")
+        value, interval = None, None
+    low, high = interval if interval is not None and value is not None else (None, None)
+    return Indicator(rule["key"], rule["label"], None if value is None else round(value, 4),
+                     threshold=None if rule.get("threshold") is None else float(rule["threshold"]),
+                     raised=_raised(rule, value), evidence=evidence, reference=rule["reference"],
+                     low=None if low is None else round(low, 4), high=None if high is None else round(high, 4))
 
 
 def _au_rate(rule: dict[str, Any], series: FrameSeries, face: _Face,

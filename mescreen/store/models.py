@@ -139,6 +139,8 @@ class Indicator(Base):
     raised: Mapped[bool] = mapped_column(Boolean, default=False)
     evidence: Mapped[str] = mapped_column(Text, default="")
     reference: Mapped[str] = mapped_column(Text, default="")
+    low: Mapped[float | None] = mapped_column(Float)  # 95% interval, where defined
+    high: Mapped[float | None] = mapped_column(Float)
 
 
 class EpisodeRow(Base):

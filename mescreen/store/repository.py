@@ -389,7 +389,7 @@ def _session_view(row: RecordingSession, patient_code: str) -> SessionView:
 def _indicator(row: models.Indicator) -> Indicator:
     return Indicator(
         key=row.key, label=row.label, value=row.value, threshold=row.threshold, raised=row.raised,
-        evidence=row.evidence, reference=row.reference,
+        evidence=row.evidence, reference=row.reference, low=row.low, high=row.high,
     )
 
 

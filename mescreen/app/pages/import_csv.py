@@ -3,6 +3,7 @@ ME sub-division and screening, and saved as a session of the patient."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import streamlit as st
@@ -11,7 +12,7 @@ from mescreen.core.errors import MescreenError
 from mescreen.app import ui
 from mescreen.app.auth import actor
 from mescreen.app.store import sessions
-from mescreen.core.peer_import import DEFAULT_FPS
+from mescreen.core.peer_import import DEFAULT_FPS, TOOL_NAMES, read_peer_csv
 from mescreen.service import PeerCsvSource, analyse_for_patient
 
 st.title("Import OpenFace or py-feat output")
@@ -33,16 +34,18 @@ if submitted:
     if uploaded is None:
         st.error("Choose a CSV file first.")
         st.stop()
+    data = uploaded.getvalue()
     try:
         with st.spinner("Reading the file and analysing..."):
+            peer = read_peer_csv(data, name=uploaded.name, fps=fps)  # a malformed file stores nothing
             stored = analyse_for_patient(
-                sessions(), code, PeerCsvSource(uploaded.getvalue(), uploaded.name, fps),
+                sessions(), code, PeerCsvSource(peer, hashlib.sha256(data).hexdigest()),
                 recorded_on=recorded_on, uploader=actor(),
             )
     except MescreenError as exc:
         ui.error(exc)
     else:
         st.session_state[ui.SESSION_KEY] = stored.session_id
-        st.success(f"{uploaded.name}: {len(stored.result.series)} frames imported as session "
-                   f"{stored.session_id}; {len(stored.result.episodes)} episode(s) found.")
+        st.success(f"{uploaded.name}: {TOOL_NAMES[peer.tool]} file with {len(peer.series)} frames imported "
+                   f"as session {stored.session_id}; {len(stored.result.episodes)} episode(s) found.")
         st.page_link("pages/session.py", label="Open the session", icon=":material/monitoring:")

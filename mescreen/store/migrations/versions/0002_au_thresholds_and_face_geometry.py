@@ -1,4 +1,5 @@
-"""AU thresholds stored with each series; optional per-frame arrays; episode confidence and landmarks.
+"""AU thresholds stored with each series; optional per-frame arrays; episode confidence and
+landmarks; indicator intervals.
 
 - `frame_series.au_thresholds`: the AU model's per-AU decision thresholds, so that every reader
   answers "is this AU active?" the same way (mescreen.core.au_activity). Sessions analysed before
@@ -9,6 +10,7 @@
   columns.
 - `episodes.confidence` and `episodes.landmarks`: how sure the emotion reading is, and the face
   mesh at onset and apex (de-identified evidence).
+- `indicators.low` and `indicators.high`: the 95% interval of an indicator's value, where defined.
 
 Revision ID: 0002
 Revises: 0001
@@ -39,6 +41,8 @@ def upgrade() -> None:
     op.add_column("frame_series", sa.Column("au_thresholds", sa.JSON(), nullable=True))
     op.add_column("episodes", sa.Column("confidence", sa.Float(), nullable=True))
     op.add_column("episodes", sa.Column("landmarks", sa.JSON(), nullable=True))
+    op.add_column("indicators", sa.Column("low", sa.Float(), nullable=True))
+    op.add_column("indicators", sa.Column("high", sa.Float(), nullable=True))
     op.create_table(
         "frame_arrays",
         sa.Column("session_id", sa.Integer(), nullable=False),
@@ -74,6 +78,9 @@ def _backfill_thresholds() -> None:
 
 def downgrade() -> None:
     op.drop_table("frame_arrays")
+    with op.batch_alter_table("indicators") as batch:
+        batch.drop_column("high")
+        batch.drop_column("low")
     with op.batch_alter_table("episodes") as batch:
         batch.drop_column("landmarks")
         batch.drop_column("confidence")
