@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from mescreen.core.openface_csv import to_openface_text
 from mescreen.core.result import SessionResult
-from mescreen.core.screening import load_config
 from mescreen.app.patient_report import PatientReportContext, build_patient_report
 from mescreen.app.report_pdf import ReportContext, build_report
+from mescreen.app.summary import rule_labels
 from mescreen.store.repository import SessionView
 
 
@@ -40,8 +40,7 @@ def json_bytes(result: SessionResult) -> bytes:
 
 def patient_pdf_bytes(views: Sequence[SessionView], patient_code: str, generated_by: str) -> bytes:
     """The patient-level report: every session and the trends over time."""
-    labels = {r["key"]: r["label"] for r in load_config()["rules"]}
-    return build_patient_report(views, PatientReportContext(patient_code, generated_by), labels)
+    return build_patient_report(views, PatientReportContext(patient_code, generated_by), rule_labels())
 
 
 def patient_file_stem(patient_code: str) -> str:

@@ -439,7 +439,7 @@ def indicator_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> l
     else:
         out.append(_p("Judged against a threshold", st["h3"]))
         out.append(_frame_table(tables.judged, st["small"],
-                                [52 * mm, 15 * mm, 17 * mm, 13 * mm, CHART_W - 107 * mm, 10 * mm]))
+                                [48 * mm, 24 * mm, 17 * mm, 13 * mm, CHART_W - 112 * mm, 10 * mm]))
     if not tables.not_judged.empty:
         out.append(_p("Not judged", st["h3"]))
         out.append(_frame_table(tables.not_judged, st["small"],

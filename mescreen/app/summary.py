@@ -6,13 +6,14 @@ Kept apart from the drawing code so the two renderings cannot disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mescreen.core.figures import UNDETERMINED, episode_emotion
 from mescreen.core.result import Episode, Indicator, SessionResult
-from mescreen.core.screening import load_config
+from mescreen.core.screening import CONFIG_DIR, load_config
 from mescreen.app.au_words import au_list, in_words
 
 #: Long recordings are binned to at most this many points before charting: a browser or a PDF
@@ -161,14 +162,29 @@ class IndicatorTables:
     references: list[str]
 
 
-def _rule_kinds() -> dict[str, str]:
-    return {r["key"]: r["kind"] for r in load_config()["rules"]}
+#: Rule kinds whose value is a share (shown in percent; its change in percentage points).
+SHARE_KINDS = {"emotion_share", "au_rate", "case_study", "emotion_time_share"}
+
+
+def known_rules() -> dict[str, dict[str, Any]]:
+    """Every screening rule mescreen has had, by key (the default configuration's wording wins), so
+    a session screened with an earlier configuration reads in today's words too."""
+    rules: dict[str, dict[str, Any]] = {}
+    for path in sorted(CONFIG_DIR.glob("screening_v*.json")):
+        rules.update({r["key"]: r for r in load_config(path)["rules"]})
+    rules.update({r["key"]: r for r in load_config()["rules"]})
+    return rules
+
+
+def rule_labels() -> dict[str, str]:
+    """Rule key -> label (all configurations; AU codes named)."""
+    return {key: in_words(rule["label"]) for key, rule in known_rules().items()}
 
 
 def indicator_label(indicator: Indicator, labels: dict[str, str] | None = None) -> str:
     """The indicator's name in today's words (the current rules' label, so sessions stored before
     a wording change read the same), AU codes named."""
-    labels = labels if labels is not None else {r["key"]: r["label"] for r in load_config()["rules"]}
+    labels = labels if labels is not None else rule_labels()
     if indicator.key.startswith("change_"):
         base = labels.get(indicator.key.removeprefix("change_"))
         label = f"Change since earlier sessions: {base}" if base else indicator.label
@@ -177,20 +193,26 @@ def indicator_label(indicator: Indicator, labels: dict[str, str] | None = None) 
     return in_words(label)
 
 
+def _number(value: float, share: bool) -> str:
+    return f"{value:.0%}" if share else f"{value:.3g}"
+
+
 def indicator_value(indicator: Indicator, kinds: dict[str, str] | None = None) -> str:
-    """Value in its unit: shares in percent, changes of shares in percentage points."""
+    """Value in its unit (shares in percent, changes of shares in percentage points), with its 95%
+    interval where the rule defines one."""
     if indicator.value is None:
         return "-"
-    kinds = kinds if kinds is not None else _rule_kinds()
+    kinds = kinds if kinds is not None else {k: r["kind"] for k, r in known_rules().items()}
     key = indicator.key.removeprefix("change_")
-    is_share = key.startswith("share_") or key in kinds
-    if indicator.key.startswith("change_") and is_share:
-        return f"{100 * indicator.value:+.0f} points"
-    if is_share:
-        return f"{indicator.value:.0%}"
+    share = key.startswith("share_") or kinds.get(key) in SHARE_KINDS
+    if indicator.key.startswith("change_"):
+        return f"{100 * indicator.value:+.0f} points" if share else f"{indicator.value:+.3g}"
     if key == "face_seconds":
         return f"{indicator.value:.1f} s"
-    return f"{indicator.value:.3g}"
+    text = _number(indicator.value, share)
+    if indicator.low is not None and indicator.high is not None:
+        text += f" ({_number(indicator.low, share)} to {_number(indicator.high, share)})"
+    return text
 
 
 def _threshold_text(indicator: Indicator, kinds: dict[str, str]) -> str:
@@ -219,9 +241,9 @@ def not_judged_reason(indicator: Indicator, result: SessionResult) -> tuple[str,
 
 def indicator_tables(result: SessionResult) -> IndicatorTables:
     """Judged and not-judged indicators apart (see `IndicatorTables`)."""
-    config_rules = load_config()["rules"]
-    labels = {r["key"]: r["label"] for r in config_rules}
-    kinds = {r["key"]: r["kind"] for r in config_rules}
+    rules = known_rules()
+    labels = {k: r["label"] for k, r in rules.items()}
+    kinds = {k: r["kind"] for k, r in rules.items()}
     everything = list(result.screening.indicators) + list(result.screening.longitudinal)
     references = list(dict.fromkeys(i.reference for i in everything if i.reference))
 
@@ -239,11 +261,11 @@ def indicator_tables(result: SessionResult) -> IndicatorTables:
             not_judged.append({"indicator": label, "why not judged": reason, "evidence": evidence or "-",
                                "ref.": ref(ind)})
         else:
-            judged.append({"indicator": label, "value": indicator_value(ind, kinds),
+            judged.append({"indicator": label, "value (95% interval)": indicator_value(ind, kinds),
                            "threshold": _threshold_text(ind, kinds), "raised": "yes" if ind.raised else "no",
                            "evidence": in_words(ind.evidence), "ref.": ref(ind)})
     return IndicatorTables(
-        judged=pd.DataFrame(judged, columns=["indicator", "value", "threshold", "raised", "evidence", "ref."]),
+        judged=pd.DataFrame(judged, columns=["indicator", "value (95% interval)", "threshold", "raised", "evidence", "ref."]),
         not_judged=pd.DataFrame(not_judged, columns=["indicator", "why not judged", "evidence", "ref."]),
         described=pd.DataFrame(described, columns=["figure", "value", "evidence"]),
         references=references,

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mescreen.core.screening import load_config
-from mescreen.app import charts, exports, timeline, ui
-from mescreen.app.au_words import in_words
+from mescreen.app import charts, exports, summary, timeline, ui
 from mescreen.app.auth import actor
 from mescreen.app.store import db
 from mescreen.store import repository
@@ -44,7 +42,7 @@ def trend_pair(frame: pd.DataFrame, title: str, change_title: str, key: str) -> 
         st.plotly_chart(charts.trend(frame, change_title, change=True), key=f"{key}_change")
 
 
-rules = {r["key"]: in_words(r["label"]) for r in load_config()["rules"]}
+rules = summary.rule_labels()
 shown = st.multiselect("Indicators", list(rules.values()), default=list(rules.values())[:4],
                        key="trend_indicators")
 indicators = timeline.indicator_frame(finished, rules)
