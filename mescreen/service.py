@@ -32,6 +32,7 @@ from mescreen.core.peer_import import PeerFrames, analyze_peer
 from mescreen.core.progress import Progress, ProgressCallback
 from mescreen.core.result import Screening, SessionResult
 from mescreen.core.video import file_sha256
+from mescreen.private_files import private_dir
 from mescreen.store import repository
 
 #: analyse(path, progress, previous screenings) -> SessionResult, e.g. the pipeline in a child
@@ -228,8 +229,8 @@ def _keep(sessions: sessionmaker[Session], session_id: int, upload: Path, folder
     deleted (and a note returned) when it cannot be kept, so no stray copy stays behind."""
     target = folder / f"session-{session_id}{upload.suffix}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(upload), target)
+        private_dir(folder)
+        shutil.move(str(upload), target)  # keeps the upload's owner-only mode
     except OSError as exc:
         upload.unlink(missing_ok=True)
         return f"Results saved, but the video could not be kept in {folder}: {exc}"

@@ -11,14 +11,18 @@ from pathlib import Path
 import streamlit as st
 
 from mescreen.core.errors import MescreenError
-from mescreen.app import auth
+from mescreen.app import auth, ui
 from mescreen.app.progress_panel import sidebar_jobs
 from mescreen.app.store import db, sessions
 from mescreen.store import repository
+from mescreen.store.errors import SignInThrottledError
 
 HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="mescreen", page_icon=":material/psychology:", layout="wide")
+# Tables' built-in CSV buttons would export patient data without an audit row; pages offer
+# audited download buttons instead (also set in .streamlit/config.toml).
+st.set_option("client.disableDataExport", True)
 
 
 def _store_ready() -> bool:
@@ -47,7 +51,12 @@ def _sign_in_page() -> None:
             password = st.text_input("Password", type="password")
             submitted = st.form_submit_button("Sign in", type="primary")
         if submitted:
-            if auth.sign_in(username, password) is None:
+            try:
+                user = auth.sign_in(username, password)
+            except SignInThrottledError as exc:
+                st.error(str(exc), icon=":material/lock_clock:")
+                return
+            if user is None:
                 st.error("Unknown user name or wrong password.")
             else:
                 st.rerun()
@@ -55,7 +64,7 @@ def _sign_in_page() -> None:
 
 def _sidebar(user: repository.UserView) -> None:
     with st.sidebar:
-        st.markdown(f"Signed in as **{user.username}** ({user.role})")
+        st.markdown(f"Signed in as **{ui.md(user.username)}** ({user.role})")
         if st.button("Sign out", key="sign_out"):
             auth.sign_out()
             st.rerun()
@@ -65,11 +74,10 @@ def _sidebar(user: repository.UserView) -> None:
 def main() -> None:
     if not _store_ready():
         st.stop()
-    user = auth.current_user()
+    user = auth.refresh()
     if user is None:
         st.navigation([st.Page(_sign_in_page, title="Sign in", icon=":material/login:")]).run()
         return
-    _sidebar(user)
     pages = [
         st.Page(HERE / "pages" / "patients.py", title="Patients", icon=":material/group:", default=True),
         st.Page(HERE / "pages" / "upload.py", title="Upload & analyse", icon=":material/upload:"),
@@ -80,7 +88,11 @@ def main() -> None:
     ]
     if user.role == "admin":
         pages.append(st.Page(HERE / "pages" / "users.py", title="Users", icon=":material/manage_accounts:"))
-    st.navigation(pages).run()
+        pages.append(st.Page(HERE / "pages" / "audit.py", title="Audit log", icon=":material/policy:"))
+    ui.registry()  # the first run of this server process cleans up after an interrupted one
+    page = st.navigation(pages)  # before the sidebar: its links resolve against these pages
+    _sidebar(user)
+    page.run()
 
 
 main()

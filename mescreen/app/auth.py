@@ -1,7 +1,9 @@
 """Who is signed in to this browser session, and what they may see.
 
-Passwords are checked by the store (Argon2 via argon2-cffi, mescreen/store/passwords.py); this module only keeps
-the signed-in user in Streamlit's per-browser session state, so nothing leaks between browsers.
+Passwords are checked by the store (Argon2 via argon2-cffi, mescreen/store/passwords.py). The
+browser session keeps only the user name and the account's session version; `refresh()` re-reads
+the account from the store at the start of every run, so a user who is deleted or whose password
+is reset is signed out at their next click, and a demoted admin loses admin pages at once.
 """
 
 from __future__ import annotations
@@ -12,21 +14,49 @@ from mescreen.store import repository
 from mescreen.store.repository import UserView
 from mescreen.app.store import db
 
-_KEY = "signed_in_user"
+_KEY = "signed_in_as"  # (user name, session version) as of sign-in
+_USER = "signed_in_user"  # the account as re-read at the start of this run
+
+
+def refresh() -> UserView | None:
+    """Re-read the signed-in account; sign out when it is gone or its password was reset."""
+    signed = st.session_state.get(_KEY)
+    if signed is None:
+        return None
+    name, version = signed
+    with db() as session:
+        user = repository.get_user(session, name)
+    if user is None or user.session_version != version:
+        sign_out()
+        return None
+    st.session_state[_USER] = user
+    return user
 
 
 def current_user() -> UserView | None:
-    return st.session_state.get(_KEY)
+    """The account as re-read by `refresh()` at the start of this run."""
+    return st.session_state.get(_USER) if _KEY in st.session_state else None
+
+
+def client_address() -> str | None:
+    """The browser's address, for sign-in throttling and the audit log (None when unknown)."""
+    try:
+        address = st.context.ip_address
+    except (AttributeError, RuntimeError):
+        return None
+    return address if isinstance(address, str) and address else None  # AppTest gives a mock
 
 
 def sign_in(username: str, password: str) -> UserView | None:
-    """Check the password; on success remember the user for this browser session."""
+    """Check the password; on success remember the user for this browser session. Raises
+    SignInThrottledError after repeated failures."""
     if not username.strip() or not password:
         return None
     with db() as session:
-        user = repository.authenticate(session, username, password)
+        user = repository.authenticate(session, username, password, client=client_address())
     if user is not None:
-        st.session_state[_KEY] = user
+        st.session_state[_KEY] = (user.username, user.session_version)
+        st.session_state[_USER] = user
     return user
 
 

@@ -116,7 +116,7 @@ class JobRegistry:
         with self._sessions() as session:
             session_id = repository.create_session(
                 session, patient_code, recorded_on=recorded_on, uploader=uploader,
-                file_name=file_name, content_hash=content_hash, status="queued",
+                file_name=file_name, content_hash=content_hash, status="queued", upload_path=str(upload),
             )
         job = Job(uuid.uuid4().hex, session_id, patient_code, file_name, uploader)
         with self._lock:

@@ -24,7 +24,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
@@ -35,6 +34,7 @@ from mescreen.core.result import Episode, SessionResult
 from mescreen.app import evidence, summary
 from mescreen.app.au_words import au_label, in_words
 from mescreen.app.palette import KIND_SHADE, LEVEL_COLOURS, emotion_colour, lighter
+from mescreen.app.pdf_fonts import FONT, FONT_BOLD, markup, plain_line
 
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
@@ -60,20 +60,6 @@ class ReportContext:
         default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
 
-def _fonts() -> tuple[str, str]:
-    """DejaVu (covers symbols like >= and arrows in evidence text) when installed, else Helvetica."""
-    try:
-        if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont("DejaVuSans", "DejaVuSans.ttf"))
-            pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", "DejaVuSans-Bold.ttf"))
-        return "DejaVuSans", "DejaVuSans-Bold"
-    except TTFError:
-        return "Helvetica", "Helvetica-Bold"
-
-
-FONT, FONT_BOLD = _fonts()
-
-
 def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=base["BodyText"], fontName=FONT, fontSize=9.5, leading=12.5)
@@ -93,7 +79,8 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _p(text: object, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text)), style)
+    """A paragraph of literal text in any script (see mescreen/app/pdf_fonts.py)."""
+    return Paragraph(markup(text, style.fontName), style)
 
 
 def _fit_header(header: list[object], widths: list[float], style: ParagraphStyle) -> list[float]:
@@ -415,9 +402,11 @@ class _NumberedCanvas(rl_canvas.Canvas):
 
     def _draw_frame(self, total: int) -> None:
         self.saveState()
-        self.setFont(FONT, 8)
         self.setFillColor(colors.HexColor("#444444"))
-        self.drawString(MARGIN, PAGE_H - 12 * mm, self.header_text)
+        font, header = plain_line(self.header_text)
+        self.setFont(font, 8)
+        self.drawString(MARGIN, PAGE_H - 12 * mm, header)
+        self.setFont(FONT, 8)
         self.drawRightString(PAGE_W - MARGIN, PAGE_H - 12 * mm, f"Page {self._pageNumber} of {total}")
         self.setStrokeColor(colors.HexColor("#BBBBBB"))
         self.line(MARGIN, PAGE_H - 13.5 * mm, PAGE_W - MARGIN, PAGE_H - 13.5 * mm)

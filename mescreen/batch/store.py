@@ -84,17 +84,17 @@ def recording_transaction(engine: Engine, job: VideoJob, content_hash: str) -> I
         raise StoreError(f"could not write to the store {describe_url(engine.url)}: {driver_reason(exc)}") from exc
 
 
-def find_done(engine: Engine, content_hash: str, versions: dict[str, str]) -> int | None:
-    """The session id of this recording analysed with these versions, if any (a read, no lock)."""
+def find_done(engine: Engine, patient: str, content_hash: str, versions: dict[str, str]) -> int | None:
+    """The patient's session of this recording analysed with these versions, if any (a read, no lock)."""
     with Session(engine) as session:
-        return repository.find_done_session(session, content_hash, versions)
+        return repository.find_done_session(session, patient, content_hash, versions)
 
 
 def save_result(engine: Engine, job: VideoJob, content_hash: str, result: SessionResult) -> tuple[bool, int]:
     """Store a completed analysis once. Returns (stored_now, session id): (False, id) when another
     attempt of the same task stored it first."""
     with recording_transaction(engine, job, content_hash) as session:
-        existing = repository.find_done_session(session, content_hash, result.versions)
+        existing = repository.find_done_session(session, job.patient, content_hash, result.versions)
         if existing is not None:
             return False, existing
         earlier = _earlier_failure(session, job, content_hash)

@@ -52,7 +52,7 @@ def run_job(job: VideoJob) -> Outcome:
     try:
         content_hash = file_sha256(Path(job.video))
         models = _models()
-        existing = store.find_done(engine, content_hash, models.versions())
+        existing = store.find_done(engine, job.patient, content_hash, models.versions())
         if existing is not None:
             return finish("skipped", existing, detail=f"already analysed (session {existing})")
         stored = analyse_for_patient(

@@ -12,6 +12,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mescreen.cli.arguments import check_output_file, past_date, positive_number
+from mescreen.core.figures import episode_emotion
+
 INTENDED_USE = "mescreen is a screening aid for clinicians, never a diagnosis."
 
 
@@ -27,11 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--patient", metavar="CODE", help="store the session for this patient code")
     parser.add_argument("--create-patient", action="store_true",
                         help="with --patient: create the patient first if the code is new")
-    parser.add_argument("--recorded-on", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+    parser.add_argument("--recorded-on", type=past_date, default=None, metavar="YYYY-MM-DD",
                         help="recording date stored with --patient (default: today)")
     parser.add_argument("--uploader", default=f"cli:{getpass.getuser()}",
                         help="name recorded as uploader with --patient (default: %(default)s)")
-    parser.add_argument("--max-fps", type=float, metavar="FPS", help="analyse at most this many frames per second")
+    parser.add_argument("--max-fps", type=positive_number, metavar="FPS",
+                        help="analyse at most this many frames per second")
     parser.add_argument("--face-at", type=_point, metavar="X,Y",
                         help="follow the face nearest this point, as fractions of width and height "
                              "(e.g. 0.3,0.4), when the default picks the wrong person")
@@ -83,6 +87,26 @@ class _ProgressBar:
             self.bar = None
 
 
+def _emotion_lines(series: Any) -> list[str]:
+    """The per-frame emotion: a still's reading, or the share of face-visible time per emotion."""
+    from mescreen.core.figures import emotion_time_counts, has_frame_emotions
+    from mescreen.core.labels import au_label
+
+    if not has_frame_emotions(series):
+        return []
+    counts, read = emotion_time_counts(series)
+    if read == 0:
+        return ["emotion: no frame with a face to read"]
+    if len(series) == 1:
+        row = {n: float(p) for n, p in zip(series.emotion_names, series.emotion_prob[0])}
+        ranked = sorted(row.items(), key=lambda kv: -kv[1])
+        active = [au_label(a) for a, on in zip(series.au_names, series.au_active()[0]) if on]
+        return [f"emotion: {', '.join(f'{n} {p:.2f}' for n, p in ranked[:3])}",
+                f"active AUs: {', '.join(active) or 'none'}"]
+    shares = sorted(((n, c / read) for n, c in counts.items() if c), key=lambda kv: -kv[1])
+    return ["emotion over the face-visible time: " + ", ".join(f"{n} {s:.0%}" for n, s in shares)]
+
+
 def _summary(result: Any) -> str:
     series, video = result.series, result.video
     found = int(series.face_found.sum())
@@ -90,12 +114,16 @@ def _summary(result: Any) -> str:
     lines = [
         f"{video.file_name}: {video.width}x{video.height}, {video.frames_read} frames analysed, "
         f"face in {found} ({100.0 * found / max(1, len(series)):.0f}%)",
-        f"episodes: {len(result.episodes)} ({micro} micro, {len(result.episodes) - micro} macro)",
     ]
+    lines += _emotion_lines(series)
+    lines.append(f"episodes: {len(result.episodes)} ({micro} micro, {len(result.episodes) - micro} macro)")
     for ep in result.episodes:
         aus = "+".join(ep.active_aus) or "-"
+        label = episode_emotion(ep)
+        sure = f"{ep.confidence:.2f}" if ep.confidence is not None else "-"
         lines.append(
-            f"  {ep.onset_s:7.2f}-{ep.offset_s:6.2f} s  {ep.kind:5}  {ep.emotion or '?':10} {ep.cluster or '-':16} AUs {aus}"
+            f"  {ep.onset_s:7.2f}-{ep.offset_s:6.2f} s  {ep.kind:5}  {label:12} conf {sure:4}  "
+            f"{ep.cluster or '-':16} AUs {aus}"
         )
     screening = result.screening
     lines.append(f"screening level: {screening.level}" + (f" ({'; '.join(screening.reasons)})" if screening.reasons else ""))
@@ -125,7 +153,6 @@ def _patient_store(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mescreen.core.errors import InputError
     from mescreen.core.openface_csv import write_openface_csv
     from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video
     from mescreen.core.video import probe
@@ -134,8 +161,8 @@ def run(args: argparse.Namespace) -> int:
     options = AnalysisOptions(max_fps=args.max_fps, face=args.face)
     probe(args.video, options.limits)  # a bad file is reported before models and store are opened
     for out in (args.json, args.csv):
-        if out is not None and not out.resolve().parent.is_dir():
-            raise InputError(f"cannot write {out}: the folder {out.resolve().parent} does not exist.")
+        if out is not None:
+            check_output_file(out)
     if args.create_patient and not args.patient:
         raise InputError("--create-patient needs --patient CODE.")
     options.tracking = replace(options.tracking, strategy=args.face_strategy, near=args.face_at)

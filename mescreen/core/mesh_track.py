@@ -41,12 +41,11 @@ MIN_MESH_SCORE = 0.5
 @dataclass(frozen=True)
 class MeshDetection(Detection):
     """A face seen by the mesh: `box` is the landmarks' extent, `confidence` the BlazeFace score
-    of the search that found the face, `geometry` the aligned crop's, `measures` as `MEASURES`,
-    `roi` where the mesh looks on the next observed frame."""
+    of the search that found the face, `geometry` the aligned crop's, `measures` as `MEASURES`.
+    One is kept per observed frame, so it holds no landmarks."""
 
     geometry: FaceGeometry = FaceGeometry(0.0, 0.0, 1.0, 0.0)
     measures: tuple[float, ...] = ()
-    roi: Roi | None = None
 
     def row(self) -> np.ndarray:
         g = self.geometry
@@ -63,7 +62,7 @@ def measure(result: MeshResult, eyes: tuple[float, float], confidence: float) ->
     return MeshDetection(
         box=(float(x0), float(y0), float(x1 - x0), float(y1 - y0)), confidence=confidence,
         angle=geometry.angle, eyes_found=True, geometry=geometry,
-        measures=tuple(float(v) for v in measures), roi=roi_from_landmarks(points),
+        measures=tuple(float(v) for v in measures),
     )
 
 
@@ -90,6 +89,7 @@ class MeshTracker:
         self.min_score = min_score
         self.most_faces = 0
         self.frame_size = (0, 0)
+        self._next_roi: dict[int, Roi] = {}  # per followed track: where its mesh runs next
 
     def wants(self, position: int) -> bool:
         """Whether the frame at this position needs its pixels."""
@@ -106,18 +106,19 @@ class MeshTracker:
                 return
         found = self.search(image)
         self.most_faces = max(self.most_faces, len(found))
-        self.builder.add(position, found)
+        self.builder.add(position, [det for det, _ in found])
+        rois = {id(det): roi for det, roi in found}
+        self._next_roi = {id(t): rois[id(t.last)] for t in self.builder.live(position) if id(t.last) in rois}
 
-    def search(self, image: np.ndarray) -> list[MeshDetection]:
-        """Every face BlazeFace finds whose mesh confirms it, with its measures."""
+    def search(self, image: np.ndarray) -> list[tuple[MeshDetection, Roi]]:
+        """Every face BlazeFace finds whose mesh confirms it, with its measures and the region
+        its mesh runs on next."""
         out = []
         for face in self.detector.detect(image):
-            first = self.mesh.run(image, roi_from_detection(face))
-            if first.score < self.min_score:
-                continue
-            result = self.mesh.run(image, roi_from_landmarks(first.points))
-            if result.score >= self.min_score:
-                out.append(measure(result, self.eyes.aperture(image, result.points), face.score))
+            result = self.landmarks(image, roi_from_detection(face))
+            if result is not None:
+                det = measure(result, self.eyes.aperture(image, result.points), face.score)
+                out.append((det, roi_from_landmarks(result.points)))
         return out
 
     def landmarks(self, image: np.ndarray, roi: Roi) -> MeshResult | None:
@@ -129,13 +130,14 @@ class MeshTracker:
         return result if result.score >= self.min_score else None
 
     def _follow(self, track: Track, image: np.ndarray) -> MeshDetection | None:
-        last = track.last
-        if not isinstance(last, MeshDetection) or last.roi is None:
+        roi = self._next_roi.pop(id(track), None)
+        if roi is None:
             return None
-        result = self.mesh.run(image, last.roi)
+        result = self.mesh.run(image, roi)
         if result.score < self.min_score:
             return None
-        return measure(result, self.eyes.aperture(image, result.points), last.confidence)
+        self._next_roi[id(track)] = roi_from_landmarks(result.points)
+        return measure(result, self.eyes.aperture(image, result.points), track.last.confidence)
 
     def patient(self) -> Track | None:
         return self.builder.patient(self.frame_size)

@@ -12,6 +12,9 @@ index + 1). Where mescreen differs from OpenFace, and why:
   thresholds, recorded with it), as OpenFace's presence column; AUs the detector does not read
   reliably are never 1.
 - frames without a face have `success` 0 and zeros in every AU column (OpenFace's convention).
+- after the AU columns, one column per emotion of the series (py-feat's names: `neutral`,
+  `happiness`, ...): mescreen's per-frame emotion probabilities, empty where not read. OpenFace
+  has none; loaders that select columns by name ignore them.
 """
 
 from __future__ import annotations
@@ -44,11 +47,12 @@ def au_from_openface_column(column: str) -> tuple[str, str] | None:
     return (f"AU{int(match.group(1))}", match.group(2)) if match else None
 
 
-def openface_columns(au_names: Sequence[str]) -> list[str]:
+def openface_columns(au_names: Sequence[str], emotion_names: Sequence[str] = ()) -> list[str]:
     return (
         ["frame", "face_id", "timestamp", "confidence", "success"]
         + [openface_au_column(a, "r") for a in au_names]
         + [openface_au_column(a, "c") for a in au_names]
+        + list(emotion_names)
     )
 
 
@@ -64,13 +68,14 @@ def _rows(series: FrameSeries) -> "list[list[str]]":
         ]
         row += [f"{v * R_SCALE:.2f}" if found else "0.00" for v in prob[i]]
         row += ["1" if p else "0" for p in present[i]]
+        row += [f"{v:.4f}" if found and np.isfinite(v) else "" for v in series.emotion_prob[i]]
         rows.append(row)
     return rows
 
 
 def write_openface_csv(series: FrameSeries, target: str | Path | IO[str]) -> None:
     """Write the series; its own AU thresholds decide the `_c` columns."""
-    lines = [_SEPARATOR.join(openface_columns(series.au_names))]
+    lines = [_SEPARATOR.join(openface_columns(series.au_names, series.emotion_names))]
     lines += [_SEPARATOR.join(row) for row in _rows(series)]
     text = "\n".join(lines) + "\n"
     if isinstance(target, (str, Path)):

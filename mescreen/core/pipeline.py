@@ -44,8 +44,7 @@ from mescreen.core.face import (
 )
 from mescreen.core.expressions import macro_episodes, micro_emotion
 from mescreen.core.labels import FRAME_EMOTIONS
-from mescreen.core.mesh import crop_landmarks
-from mescreen.core.mesh import models_version as mesh_models_version
+from mescreen.core.mesh import crop_landmarks, models_version as mesh_models_version
 from mescreen.core.mesh_track import MeshTracker, roi_from_geometry
 from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
@@ -77,7 +76,7 @@ class AnalysisOptions:
 
     max_fps: float | None = None
     face: FaceStage = "mesh"
-    mesh_every: int = 2
+    mesh_every: int = 3
     detect_every: int = 4
     full_detect_every_s: float = 2.0
     detector: FaceDetectorParams = field(default_factory=FaceDetectorParams)

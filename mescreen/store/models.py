@@ -60,6 +60,7 @@ class Base(DeclarativeBase):
 
 class Patient(Base):
     __tablename__ = "patients"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused after an erasure
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -82,6 +83,7 @@ class RecordingSession(Base):
         CheckConstraint(
             "status IN ('queued', 'running', 'done', 'failed')", name="status_known"
         ),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -95,6 +97,8 @@ class RecordingSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     video_path: Mapped[str | None] = mapped_column(Text)  # set only when the clinic keeps the video
+    # The raw upload while it waits for or undergoes analysis: erasure and start-up clean-up delete it.
+    upload_path: Mapped[str | None] = mapped_column(Text)
 
     # Filled when the analysis completes (status "done").
     pipeline_version: Mapped[str | None] = mapped_column(String(100))
@@ -214,17 +218,22 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped when the password is set: browser sessions signed in before end at their next click.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditLog(Base):
     """Who did what to which patient/session, when. No foreign keys: it outlives erasures."""
 
     __tablename__ = "audit_log"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(100), index=True)
     action: Mapped[str] = mapped_column(String(40))
     patient_code: Mapped[str | None] = mapped_column(String(64), index=True)
     session_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")  # ok/failed/refused/locked
+    client: Mapped[str | None] = mapped_column(String(64))  # browser address, for sign-ins

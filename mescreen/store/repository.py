@@ -36,7 +36,7 @@ from mescreen.core.result import (
     to_plain,
 )
 from mescreen.store import models
-from mescreen.store.audit import AuditView, as_utc, audit_entries, record
+from mescreen.store.audit import AuditView, as_utc, audit_actions, audit_entries, record, record_apart
 from mescreen.store.errors import (
     DuplicatePatientError,
     InvalidValueError,
@@ -53,6 +53,7 @@ from mescreen.store.users import (
     count_users,
     create_user,
     delete_user,
+    get_user,
     list_users,
     set_password,
     set_role,
@@ -63,9 +64,10 @@ __all__ = [
     "create_patient", "update_patient", "list_patients", "get_patient",
     "create_session", "mark_running", "mark_failed", "complete_session", "save_session",
     "record_failed_session", "load_session", "patient_timeline", "previous_screenings",
-    "find_done_session", "find_session", "set_video_path", "delete_patient", "export_patient", "import_patient",
+    "find_done_session", "find_session", "set_video_path", "fail_interrupted", "live_uploads",
+    "delete_patient", "export_patient", "import_patient",
     "audit_entries", "create_user", "authenticate", "list_users", "count_users", "set_role",
-    "set_password", "delete_user",
+    "set_password", "delete_user", "get_user", "audit_actions", "record_apart",
 ]
 
 #: Identifies a patient export; bump the version if its layout changes.
@@ -216,7 +218,7 @@ def _recording(session: Session, session_id: int) -> RecordingSession:
 
 def _new_session(
     session: Session, patient_code: str, *, recorded_on: date, uploader: str, file_name: str,
-    content_hash: str, status: str,
+    content_hash: str, status: str, upload_path: str | None = None,
 ) -> RecordingSession:
     if status not in models.SESSION_STATUSES:
         raise InvalidValueError(f"unknown session status {status!r}: use one of {', '.join(models.SESSION_STATUSES)}")
@@ -225,7 +227,7 @@ def _new_session(
     patient = _patient(session, patient_code)
     row = RecordingSession(
         patient=patient, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
-        content_hash=content_hash, status=status,
+        content_hash=content_hash, status=status, upload_path=upload_path,
     )
     session.add(row)
     return row
@@ -233,13 +235,16 @@ def _new_session(
 
 def create_session(
     session: Session, patient_code: str, *, recorded_on: date, uploader: str, file_name: str,
-    content_hash: str, status: str = "queued",
+    content_hash: str, status: str = "queued", upload_path: str | None = None,
 ) -> int:
-    """Register an uploaded recording before (or while) it is analysed; returns its id."""
+    """Register an uploaded recording before (or while) it is analysed; returns its id.
+
+    `upload_path` is the raw upload the analysis will read: recorded so that erasing the patient,
+    or the clean-up after a server restart, deletes it even if the analysis never finishes."""
     with transaction(session):
         row = _new_session(
             session, patient_code, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
-            content_hash=content_hash, status=status,
+            content_hash=content_hash, status=status, upload_path=upload_path,
         )
         session.flush()
         record(session, uploader, "create_session", patient_code=patient_code, session_id=row.id)
@@ -257,12 +262,44 @@ def mark_failed(session: Session, session_id: int, error: str) -> None:
     with transaction(session):
         row = _recording(session, session_id)
         row.status, row.error = "failed", error or "unknown error"
+        row.upload_path = None  # the worker deletes the upload next
+
+
+#: Why a session that was queued or running when the server stopped is failed at the next start.
+INTERRUPTED = "The analysis was interrupted by a server restart; please upload the recording again."
+
+
+def fail_interrupted(session: Session) -> list[str]:
+    """At server start: every queued or running session is failed (no process is analysing it any
+    more); returns the uploads they owned, for the caller to delete. Audited as the server."""
+    with transaction(session):
+        rows = list(session.scalars(
+            select(RecordingSession).where(RecordingSession.status.in_(("queued", "running")))
+            .options(selectinload(RecordingSession.patient))
+        ))
+        uploads = [r.upload_path for r in rows if r.upload_path]
+        for row in rows:
+            row.status, row.error, row.upload_path = "failed", INTERRUPTED, None
+            record(session, "server", "fail_interrupted", patient_code=row.patient.code, session_id=row.id,
+                   outcome="failed", detail="queued or running when the server stopped")
+        return uploads
+
+
+def live_uploads(session: Session) -> set[str]:
+    """Uploads that queued or running sessions still own."""
+    with transaction(session):
+        return set(session.scalars(
+            select(RecordingSession.upload_path).where(
+                RecordingSession.status.in_(("queued", "running")), RecordingSession.upload_path.is_not(None))
+        ))
 
 
 def complete_session(session: Session, session_id: int, result: SessionResult) -> None:
     """Store a finished analysis (series, episodes, indicators, summary, versions) in one go."""
     with transaction(session):
-        _fill(session, _recording(session, session_id), result)
+        row = _recording(session, session_id)
+        _fill(session, row, result)
+        row.upload_path = None  # the worker deletes or keeps the upload next
 
 
 def save_session(
@@ -537,12 +574,17 @@ def replace_screening(session: Session, session_id: int, screening: Screening) -
         _set_screening(row, plain)
 
 
-def find_done_session(session: Session, content_hash: str, versions: dict[str, str]) -> int | None:
-    """A completed session of the same file analysed with the same versions (batch re-runs skip it)."""
+def find_done_session(
+    session: Session, patient_code: str, content_hash: str, versions: dict[str, str]
+) -> int | None:
+    """A completed session of this patient, of the same file analysed with the same versions
+    (batch re-runs skip it). The same file listed for another patient is not a match: that
+    patient would otherwise get nothing."""
     with transaction(session):
         rows = session.execute(
-            select(RecordingSession.id, RecordingSession.versions)
-            .where(RecordingSession.content_hash == content_hash, RecordingSession.status == "done")
+            select(RecordingSession.id, RecordingSession.versions).join(RecordingSession.patient)
+            .where(Patient.code == patient_code, RecordingSession.content_hash == content_hash,
+                   RecordingSession.status == "done")
             .order_by(RecordingSession.id)
         )
         wanted = {str(k): str(v) for k, v in versions.items()}
@@ -573,20 +615,19 @@ def find_session(
 def delete_patient(session: Session, code: str, *, actor: str) -> None:
     """Erase a patient with every session, series, episode and kept video file.
 
-    The rows go in one transaction (foreign keys cascade); kept videos are removed after it has
-    committed, so a failed erasure never leaves rows pointing at deleted files. The audit row
-    keeps only the pseudonymous code."""
+    The rows go in one transaction (foreign keys cascade); kept videos and uploads still waiting
+    for analysis are removed after it has committed, so a failed erasure never leaves rows
+    pointing at deleted files. The audit row keeps only the pseudonymous code."""
     with transaction(session):
         patient = _patient(session, code)
         videos = [
-            p for p in session.scalars(
-                select(RecordingSession.video_path).where(
-                    RecordingSession.patient_id == patient.id, RecordingSession.video_path.is_not(None)
-                )
-            )
+            path for pair in session.execute(
+                select(RecordingSession.video_path, RecordingSession.upload_path)
+                .where(RecordingSession.patient_id == patient.id)
+            ) for path in pair if path
         ]
         session.delete(patient)
-        record(session, actor, "delete_patient", patient_code=code)
+        record(session, actor, "delete_patient", patient_code=code, detail=f"{len(videos)} file(s) deleted")
     _remove_videos(videos, f"patient {code!r} was erased from the database")
 
 
@@ -600,7 +641,7 @@ def delete_session(session: Session, session_id: int, *, actor: str) -> str:
         if row.status in ("queued", "running"):
             raise StoreError(f"session {session_id} is still {row.status}; cancel its analysis before deleting it.")
         code = row.patient.code
-        videos = [row.video_path] if row.video_path else []
+        videos = [p for p in (row.video_path, row.upload_path) if p]
         session.delete(row)
         record(session, actor, "delete_session", patient_code=code, session_id=session_id)
     _remove_videos(videos, f"session {session_id} was erased from the database")

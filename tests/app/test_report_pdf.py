@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -122,3 +123,34 @@ def test_patient_report_covers_every_session_with_trends_and_the_baseline(tmp_pa
     for expected in ("5 session(s), 5 analysed", "2026-05-01", "AU4 brow lowerer", "change from the baseline",
                      _squash(timeline.BASELINE_WORDS)[:60], "2.0.0"):
         assert expected in everything, expected
+
+
+CJK_CODE = "患者一"
+
+
+def _wide_font_required() -> None:
+    from mescreen.app.pdf_fonts import WIDE_FONT
+
+    if WIDE_FONT is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("CI=true but no wide-coverage font is installed (.ci/run installs fonts-wqy-zenhei)")
+        pytest.skip("no wide-coverage font installed (apt-get install fonts-wqy-zenhei)")
+
+
+def test_cjk_patient_code_prints_in_the_report(result, tmp_path):
+    """Issue 15, item 12: the code used to print as empty boxes."""
+    _wide_font_required()
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_id=3, uploaded_by="王医生")))
+    text = "\n".join(_pages_text(pdf))
+    assert f"Patient {CJK_CODE}" in text and "王医生" in text
+    assert f"patient {CJK_CODE}" in _pages_text(pdf)[1]  # the page header of later pages too
+
+
+def test_without_a_wide_font_characters_are_written_as_code_points(result, tmp_path, monkeypatch):
+    import mescreen.app.pdf_fonts as fonts
+
+    monkeypatch.setattr(fonts, "WIDE_FONT", None)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_id=3)))
+    assert "Patient [U+60A3][U+8005][U+4E00]" in "\n".join(_pages_text(pdf))

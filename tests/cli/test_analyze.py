@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -139,3 +140,61 @@ def test_create_patient_then_both_csv_exports_agree(tmp_path: Path, videos_dir: 
     with open_store(url)() as session:
         _, result = load_session(session, session_id, actor="test")
     assert csv_bytes(result) == out_csv.read_bytes()
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["single_face.jpg", "Image_with_alpha.png", "multi_face.jpg"])
+def test_a_still_gets_its_face_aus_and_emotion(tmp_path: Path, images_dir: Path, capsys, fakes, name: str) -> None:
+    out_json, out_csv = tmp_path / "still.json", tmp_path / "still.csv"
+    assert main(["analyze", str(images_dir / name), "--json", str(out_json), "--csv", str(out_csv),
+                 "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "emotion: " in printed and "active AUs:" in printed
+    result = SessionResult.from_json(out_json.read_text())
+    assert len(result.series) == 1 and result.series.face_found[0]
+    assert result.series.emotion_names[0] == "neutral" and np.isfinite(result.series.emotion_prob).all()
+    frame = pd.read_csv(out_csv, skipinitialspace=True)
+    assert frame.loc[0, "happiness"] == pytest.approx(result.series.emotion_prob[0, 1], abs=1e-4)
+
+
+@pytest.mark.realdata
+def test_a_photo_without_a_face_is_one_clear_line(images_dir: Path, capsys, fakes) -> None:
+    assert main(["analyze", str(images_dir / "free-mountain-vector-01.jpg"), "--no-progress"]) == 2
+    assert "no face was found" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_unusable_outputs_are_refused_before_the_analysis(tmp_path: Path, videos_dir: Path, monkeypatch, capsys,
+                                                          fakes) -> None:
+    """Issue 15, item 8: `--json DIR` used to crash after the whole analysis and store nothing."""
+    import mescreen.core.pipeline
+    from mescreen.store.engine import open_store, upgrade
+    from mescreen.store.repository import create_patient, patient_timeline
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("MESCREEN_DB_URL", url)
+    upgrade(url)
+    with open_store(url)() as session:
+        create_patient(session, "P001", actor="test")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the analysis started although its output cannot be written")
+
+    monkeypatch.setattr(mescreen.core.pipeline, "analyze_video", must_not_run)
+    video = str(videos_dir / "single_face.mp4")
+    for flag in ("--json", "--csv"):
+        assert main(["analyze", video, flag, str(tmp_path), "--patient", "P001", "--no-progress"]) == 2
+        assert "it is a folder" in capsys.readouterr().err
+    with open_store(url)() as session:
+        assert patient_timeline(session, "P001", actor="test") == []
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--recorded-on", "2999-01-01"], "in the future"),
+    (["--max-fps", "0"], "must be a positive number"),
+    (["--max-fps", "-5"], "must be a positive number"),
+])
+def test_future_dates_and_non_positive_fps_are_refused(tmp_path: Path, capsys, flags, message) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["analyze", str(tmp_path / "v.mp4"), *flags])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

@@ -76,3 +76,28 @@ def test_upgrade_gives_old_sessions_their_models_thresholds_or_the_default_with_
     assert second.series.au_thresholds == []
     assert second.series.thresholds().tolist() == [DEFAULT_THRESHOLD] * len(AU_NAMES)
     assert repo.DEFAULT_THRESHOLD_NOTE in second.warnings
+
+
+def test_upgrade_to_never_reused_ids_keeps_every_row(db_url: str) -> None:
+    """0003 rebuilds patients, sessions and audit_log on SQLite (AUTOINCREMENT): no row, child
+    row or reference may be lost, and the erased ids are not handed out again afterwards."""
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0002")
+        now = datetime.now(timezone.utc)
+        connection.execute(text("INSERT INTO patients (id, code, created_at, updated_at) VALUES (1, 'P1', :n, :n)"),
+                           {"n": now})
+        _insert_old_session(connection, 1, "au_detector.npz@unknown")
+        _insert_old_session(connection, 2, "au_detector.npz@unknown")
+    engine.dispose()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with session_factory(engine)() as db:
+        assert [v.id for v in repo.patient_timeline(db, "P1", actor="test")] == [1, 2]
+        assert repo.load_session(db, 2, actor="test")[1] is not None  # per-frame series kept
+        repo.delete_patient(db, "P1", actor="test")
+        repo.create_patient(db, "P2", actor="test")
+        new = repo.create_session(db, "P2", recorded_on=datetime(2026, 1, 1).date(), uploader="u",
+                                  file_name="b.mp4", content_hash="h")
+    engine.dispose()
+    assert new > 2

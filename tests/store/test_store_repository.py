@@ -135,9 +135,11 @@ def test_queued_running_failed_and_completed(db: Session) -> None:
     view, result = repo.load_session(db, sid, actor=ACTOR)
     assert (view.status, view.error) == ("done", None) and result is not None and result.equals(analysed)
     assert _counts(db)["episodes"] == len(analysed.episodes)
-    assert repo.find_done_session(db, "hv", analysed.versions) == sid
-    assert repo.find_done_session(db, "hv", {**analysed.versions, "au": "other"}) is None
-    assert repo.find_done_session(db, "unknown", analysed.versions) is None
+    assert repo.find_done_session(db, "P", "hv", analysed.versions) == sid
+    assert repo.find_done_session(db, "P", "hv", {**analysed.versions, "au": "other"}) is None
+    assert repo.find_done_session(db, "P", "unknown", analysed.versions) is None
+    repo.create_patient(db, "OTHER", actor=ACTOR)
+    assert repo.find_done_session(db, "OTHER", "hv", analysed.versions) is None  # same file, other patient
 
 
 def test_find_session_matches_the_whole_row_and_is_not_audited(db: Session) -> None:
@@ -196,7 +198,8 @@ def test_delete_patient_erases_everything_and_the_kept_video(db: Session, tmp_pa
     with pytest.raises(UnknownPatientError):
         repo.get_patient(db, "GONE", actor=ACTOR)
     entry = repo.audit_entries(db, patient_code="GONE")[0]
-    assert (entry.action, entry.actor, entry.session_id, entry.detail) == ("delete_patient", "admin", None, "")
+    assert (entry.action, entry.actor, entry.session_id, entry.detail) == (
+        "delete_patient", "admin", None, "1 file(s) deleted")
     assert all("Secret" not in a.detail for a in repo.audit_entries(db))
 
 

@@ -20,7 +20,7 @@ with db() as session:
     views = repository.patient_timeline(session, code, actor=actor())
 finished = timeline.done(views)
 if not finished:
-    st.info(f"Patient {code} has no analysed sessions yet.")
+    st.info(f"Patient {ui.md(code)} has no analysed sessions yet.")
     st.stop()
 
 ui.intended_use()
@@ -53,7 +53,7 @@ trend_pair(timeline.emotion_share_frame(finished), "Emotion share of expression 
            "Emotion shares: change from the baseline", "trend_em")
 
 st.subheader("Sessions")
-st.table(timeline.sessions_table(views, rules).drop(columns=["file"]), hide_index=True)
+st.dataframe(timeline.sessions_table(views, rules), hide_index=True, width="stretch")  # plain text: file names
 
 st.subheader("Compare two sessions")
 numbers = timeline.session_numbers(views)

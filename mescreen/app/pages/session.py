@@ -22,7 +22,7 @@ if code is None:
 with db() as session:
     timeline = repository.patient_timeline(session, code, actor=actor())
 if not timeline:
-    st.info(f"Patient {code} has no recordings yet. Upload one on **Upload & analyse**.")
+    st.info(f"Patient {ui.md(code)} has no recordings yet. Upload one on **Upload & analyse**.")
     st.stop()
 
 numbers = session_numbers(timeline)
@@ -47,7 +47,7 @@ except MescreenError as exc:
 
 if result is None:
     if view.status == "failed":
-        st.error(f"This analysis did not finish: {view.error}", icon=":material/error:")
+        st.error(f"This analysis did not finish: {ui.md(view.error)}", icon=":material/error:")
     else:
         st.info(f"This recording is {view.status}; its results appear here when the analysis is done.")
         if st.button("Refresh"):
@@ -67,7 +67,7 @@ cols[1].metric("Face found in", f"{100 * summary.face_found_share(result):.0f}%"
 cols[2].metric("Episodes", len(result.episodes))
 cols[3].metric("Micro-expressions", sum(e.kind == "micro" for e in result.episodes))
 for warning in result.warnings:
-    st.warning(warning)
+    st.warning(ui.md(warning))
 
 figures = charts.session_figures(result)
 
@@ -143,19 +143,30 @@ st.header("Face quality")
 chart("face_quality")
 
 with st.expander("Recording details and model versions"):
-    st.table({"item": list(facts), "value": list(facts.values())})
-    st.table({"component": list(result.versions), "version": list(result.versions.values())})
+    # Data frames, not st.table: their cells are plain text (facts include the file name).
+    st.dataframe({"item": list(facts), "value": [str(v) for v in facts.values()]}, hide_index=True)
+    st.dataframe({"component": list(result.versions), "version": list(result.versions.values())},
+                 hide_index=True)
 
 st.header("Export")
 stem = exports.file_stem(view)
 user = actor()
+
+
+def audited(make, action: str):
+    """Built, and audited, when clicked."""
+    return exports.audited(sessions(), make, actor=user, action=action, patient_code=view.patient_code,
+                           session_id=view.id)
+
+
 c1, c2, c3 = st.columns(3)
-c1.download_button("PDF report", lambda: exports.pdf_bytes(view, result, user, numbers[view.id]), file_name=f"{stem}.pdf",
-                   mime="application/pdf", type="primary", key="download_pdf", on_click="ignore")
-c2.download_button("Per-frame CSV (OpenFace columns)", lambda: exports.csv_bytes(result),
+c1.download_button("PDF report", audited(lambda: exports.pdf_bytes(view, result, user, numbers[view.id]), "download_pdf"),
+                   file_name=f"{stem}.pdf", mime="application/pdf", type="primary", key="download_pdf",
+                   on_click="ignore")
+c2.download_button("Per-frame CSV (OpenFace columns)", audited(lambda: exports.csv_bytes(result), "download_csv"),
                    file_name=f"{stem}.csv", mime="text/csv", key="download_csv", on_click="ignore")
-c3.download_button("Full result (JSON)", lambda: exports.json_bytes(result), file_name=f"{stem}.json",
-                   mime="application/json", key="download_json", on_click="ignore")
+c3.download_button("Full result (JSON)", audited(lambda: exports.json_bytes(result), "download_json"),
+                   file_name=f"{stem}.json", mime="application/json", key="download_json", on_click="ignore")
 ui.intended_use()
 
 st.divider()

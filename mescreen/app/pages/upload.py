@@ -57,7 +57,7 @@ ui.show_flash()
 round_ = st.session_state.get(FORM_KEY, 0)
 with st.form("upload"):
     uploaded = st.file_uploader(
-        f"Interview recording ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
+        f"Interview recording or photo ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
         f"up to {settings.max_upload_mb} MB)",
         max_upload_size=settings.max_upload_mb, key=f"recording_{round_}",
     )
@@ -100,7 +100,7 @@ if pending is not None and pending[0] == code:
     numbers = session_numbers(views)
     earlier = [v for v in views if v.content_hash == checked.content_hash and v.status == "done"]
     st.warning(
-        f"{checked.file_name} was already analysed for patient {code}: "
+        f"{ui.md(checked.file_name)} was already analysed for patient {ui.md(code)}: "
         + ", ".join(f"session {numbers[v.id]} (recorded {v.recorded_on})" for v in earlier)
         + ". Analyse it again as a new session?", icon=":material/content_copy:")
     again, cancel = st.columns(2)
