@@ -26,6 +26,7 @@ def store(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("MESCREEN_DB_URL", url)
     monkeypatch.setenv("MESCREEN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("MESCREEN_SECRET_FILE", str(tmp_path / "secret_key"))
     upgrade(url)
     engine = make_engine(url)
     factory = session_factory(engine)
@@ -286,3 +287,23 @@ def test_a_recording_already_analysed_for_the_patient_asks_before_analysing_agai
     with store() as s:
         assert len(repository.patient_timeline(s, "P-5", actor="test")) == 1  # nothing new was analysed
     assert not any((tmp_path / "uploads").iterdir())  # the checked copy is gone
+
+
+def test_a_deep_link_opened_signed_out_is_followed_after_sign_in(store):
+    with store() as s:
+        repository.create_patient(s, "P-8", actor="ada")
+        first = repository.save_session(s, "P-8", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
+                                        file_name="a.mp4", content_hash="a" * 64)
+        repository.save_session(s, "P-8", make_result(), recorded_on=date(2026, 9, 2), uploader="ada",
+                                file_name="b.mp4", content_hash="b" * 64)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["patient"] = "P-8"
+    at.query_params["session"] = str(first)
+    at.run()
+    at.text_input[0].input("ada")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    picker = at.selectbox(key="session_picker_P-8")
+    assert picker.value == first  # the linked (older) session, not the newest
+    assert picker.format_func(picker.value).startswith("Session 1 - recorded 2026-09-01")
