@@ -191,11 +191,25 @@ def rescreen_later_sessions(sessions: sessionmaker[Session], patient_code: str, 
     """Re-compute the screening of the patient's sessions recorded after `session_id` (their
     change-over-time indicators compare with it). Sessions screened with another configuration
     version keep theirs. Returns the ids re-screened."""
+    with sessions() as session:
+        later = repository.later_sessions(session, session_id)
+    return _rescreen(sessions, patient_code, later)
+
+
+def delete_session(sessions: sessionmaker[Session], session_id: int, *, actor: str) -> list[int]:
+    """Erase one session (audited) and re-screen the sessions recorded after it, whose change over
+    time compared with it. Returns the ids re-screened."""
+    with sessions() as session:
+        later = repository.later_sessions(session, session_id)
+        code = repository.delete_session(session, session_id, actor=actor)
+    return _rescreen(sessions, code, later)
+
+
+def _rescreen(sessions: sessionmaker[Session], patient_code: str,
+              later: Sequence[tuple[int, date, SessionResult]]) -> list[int]:
     from mescreen.core.screening import load_config, screen
 
     config = load_config()
-    with sessions() as session:
-        later = repository.later_sessions(session, session_id)
     done = []
     for later_id, recorded_on, result in later:
         if result.screening.config_version != config["config_version"]:

@@ -14,7 +14,7 @@ from mescreen.batch.job import VideoJob
 from mescreen.batch.store import store_fingerprint
 from mescreen.core.errors import NoFaceError
 from mescreen.core.screening import screen
-from mescreen.service import VideoSource, analyse_for_patient
+from mescreen.service import VideoSource, analyse_for_patient, delete_session
 from mescreen.store import repository
 from mescreen.store.engine import ENV_VAR, make_engine, session_factory, upgrade
 from mescreen.store.synthetic import synthetic_result
@@ -138,3 +138,25 @@ def test_kept_video_moves_and_its_path_is_recorded(tmp_path: Path) -> None:
         view, _ = repository.load_session(s, stored.session_id, actor="test")
     assert not upload.exists() and Path(view.video_path).is_file() and stored.note == ""
     engine.dispose()
+
+
+def test_deleting_a_session_rescreens_the_later_ones_as_if_it_had_never_been(tmp_path: Path) -> None:
+    _, engine, sessions = _store(tmp_path / "all", "dashboard.db")
+    files = _recordings(tmp_path / "uploads")
+    registry = JobRegistry(sessions, _analyse)
+    for k in (1, 2, 3, 4):
+        job = registry.submit(patient_code="P-1", upload=files[k], file_name=files[k].name,
+                              content_hash=f"{k:064x}", recorded_on=DATES[k], uploader="dr", keep_video_in=None)
+        assert registry.wait(job.id, 30).status == "done"
+    registry.shutdown()
+    assert _longitudinal_by_date(sessions)[DATES[4]][1]  # three earlier sessions: change is judged
+    with sessions() as s:
+        first = repository.patient_timeline(s, "P-1", actor="test")[0].id
+    try:
+        assert delete_session(sessions, first, actor="dr")  # sessions 2-4 were re-screened
+        after = _longitudinal_by_date(sessions)
+    finally:
+        engine.dispose()
+    without_first = _via_dashboard(tmp_path / "without", (2, 3, 4))
+    assert after == without_first
+    assert after[DATES[4]][1] == []  # two earlier sessions left: no change shown

@@ -25,6 +25,9 @@ st.set_page_config(page_title="mescreen", page_icon=":material/psychology:", lay
 st.set_option("client.disableDataExport", True)
 
 
+_DEEP_LINK = "deep_link_after_sign_in"  # ?patient=&session= of a link opened signed out
+
+
 def _store_ready() -> bool:
     try:
         sessions()
@@ -75,21 +78,29 @@ def main() -> None:
     if not _store_ready():
         st.stop()
     user = auth.refresh()
+    auth.write_cookie()
     if user is None:
+        if "patient" in st.query_params:  # a deep link opened signed out: followed after sign-in
+            st.session_state[_DEEP_LINK] = st.query_params.to_dict()
         st.navigation([st.Page(_sign_in_page, title="Sign in", icon=":material/login:")]).run()
         return
+    session_page = st.Page(HERE / "pages" / "session.py", title="Session", icon=":material/monitoring:")
     pages = [
         st.Page(HERE / "pages" / "patients.py", title="Patients", icon=":material/group:", default=True),
         st.Page(HERE / "pages" / "upload.py", title="Upload & analyse", icon=":material/upload:"),
-        st.Page(HERE / "pages" / "session.py", title="Session", icon=":material/monitoring:"),
+        session_page,
         st.Page(HERE / "pages" / "over_time.py", title="Patient over time", icon=":material/timeline:"),
         st.Page(HERE / "pages" / "import_csv.py", title="Import CSV", icon=":material/table_view:"),
+        st.Page(HERE / "pages" / "glossary.py", title="AU glossary", icon=":material/menu_book:"),
     ]
     if user.role == "admin":
         pages.append(st.Page(HERE / "pages" / "users.py", title="Users", icon=":material/manage_accounts:"))
         pages.append(st.Page(HERE / "pages" / "audit.py", title="Audit log", icon=":material/policy:"))
     ui.registry()  # the first run of this server process cleans up after an interrupted one
     page = st.navigation(pages)  # before the sidebar: its links resolve against these pages
+    link = st.session_state.pop(_DEEP_LINK, None)
+    if link:
+        st.switch_page(session_page, query_params=link)
     _sidebar(user)
     page.run()
 

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from mescreen.core.openface_csv import to_openface_text
 from mescreen.core.result import SessionResult
 from mescreen.core.safe_csv import csv_text
+from mescreen.app.patient_report import PatientReportContext, build_patient_report
 from mescreen.app.report_pdf import ReportContext, build_report
+from mescreen.app.summary import rule_labels
 from mescreen.store import repository
 from mescreen.store.repository import AuditView, PatientView, SessionView
 
@@ -51,9 +53,11 @@ def audited(sessions: sessionmaker[Session], make: Callable[[], bytes], *, actor
     return build
 
 
-def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str) -> bytes:
+def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str, number: int | None = None) -> bytes:
+    """The session report; `number` is the patient's own session number (the store id without it)."""
     context = ReportContext(
-        patient_code=view.patient_code, session_id=view.id, recorded_on=view.recorded_on.isoformat(),
+        patient_code=view.patient_code, session_id=view.id if number is None else number,
+        recorded_on=view.recorded_on.isoformat(),
         uploaded_by=view.uploader, generated_by=generated_by,
     )
     return build_report(result, context)
@@ -66,6 +70,15 @@ def csv_bytes(result: SessionResult) -> bytes:
 
 def json_bytes(result: SessionResult) -> bytes:
     return result.to_json().encode("utf-8")
+
+
+def patient_pdf_bytes(views: Sequence[SessionView], patient_code: str, generated_by: str) -> bytes:
+    """The patient-level report: every session and the trends over time."""
+    return build_patient_report(views, PatientReportContext(patient_code, generated_by), rule_labels())
+
+
+def patient_file_stem(patient_code: str) -> str:
+    return f"mescreen_{safe_name(patient_code)}_all_sessions"
 
 
 PATIENT_COLUMNS = ("code", "name", "sessions", "last recorded", "last screening level")

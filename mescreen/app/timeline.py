@@ -12,26 +12,44 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from mescreen.core.figures import MIN_EARLIER_SESSIONS, changes_along
+from mescreen.core.figures import MIN_EARLIER_SESSIONS, Change, change_over_time
 from mescreen.core.labels import EMOTIONS_FINE
 from mescreen.store.repository import SessionView
 
-__all__ = ["MIN_EARLIER_SESSIONS", "done", "emotion_share_frame", "indicator_frame", "sessions_table"]
-_COLUMNS = ["session", "recorded_on", "metric", "value", "change"]
+__all__ = ["BASELINE_WORDS", "MIN_EARLIER_SESSIONS", "compare", "done", "emotion_share_frame", "indicator_frame",
+           "session_numbers", "sessions_table"]
+_COLUMNS = ["session", "number", "recorded_on", "metric", "value", "baseline", "earlier", "change"]
+
+#: The baseline every change is measured against, named the same on the page and in the PDF.
+BASELINE_WORDS = (f"the mean of all of the patient's earlier analysed sessions (shown once at least "
+                  f"{MIN_EARLIER_SESSIONS} earlier sessions have a value)")
 
 
-def _long(rows: list[dict[str, object]]) -> pd.DataFrame:
+def session_numbers(views: Sequence[SessionView]) -> dict[int, int]:
+    """Session id -> the patient's own session number (1, 2, 3 ... in recording order, then id);
+    display only: ids stay the store's keys."""
+    ordered = sorted(views, key=lambda v: (v.recorded_on, v.id))
+    return {v.id: n for n, v in enumerate(ordered, start=1)}
+
+
+def _long(rows: list[dict[str, object]], numbers: dict[int, int]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["session", "recorded_on", "metric", "value"])
     if frame.empty:
         return pd.DataFrame(columns=_COLUMNS)
+    frame["number"] = frame["session"].map(numbers)
     frame["recorded_on"] = pd.to_datetime(frame["recorded_on"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     frame = frame.sort_values(["recorded_on", "session"]).reset_index(drop=True)
-    changes = []
+    found: dict[int, Change] = {}
     for _, group in frame.groupby("metric", sort=False):
         values = [None if pd.isna(v) else float(v) for v in group["value"]]
-        changes.append(pd.Series(changes_along(values), index=group.index, dtype=float))
-    frame["change"] = pd.concat(changes).sort_index() if changes else []
+        for i, index in enumerate(group.index):
+            change = change_over_time(values[i], values[:i])
+            if change is not None:
+                found[index] = change
+    frame["baseline"] = [found[i].baseline if i in found else float("nan") for i in frame.index]
+    frame["earlier"] = [found[i].earlier if i in found else 0 for i in frame.index]
+    frame["change"] = [found[i].change if i in found else float("nan") for i in frame.index]
     return frame[_COLUMNS]
 
 
@@ -45,7 +63,7 @@ def indicator_frame(views: Sequence[SessionView], labels: dict[str, str] | None 
     return _long([
         {"session": v.id, "recorded_on": v.recorded_on, "metric": labels.get(k, k), "value": value}
         for v in done(views) for k, value in v.indicators.items()
-    ])
+    ], session_numbers(views))
 
 
 def emotion_share_frame(views: Sequence[SessionView]) -> pd.DataFrame:
@@ -57,14 +75,37 @@ def emotion_share_frame(views: Sequence[SessionView]) -> pd.DataFrame:
     return _long([
         {"session": v.id, "recorded_on": v.recorded_on, "metric": e, "value": v.emotion_shares.get(e)}
         for v in sessions for e in emotions
-    ])
+    ], session_numbers(views))
 
 
 def sessions_table(views: Sequence[SessionView], labels: dict[str, str] | None = None) -> pd.DataFrame:
     labels = labels or {}
+    numbers = session_numbers(views)
     return pd.DataFrame([{
-        "session": v.id, "recorded on": v.recorded_on, "status": v.status,
+        "session": numbers[v.id], "recorded on": v.recorded_on, "status": v.status,
         "screening level": v.level or "-",
         "raised indicators": "; ".join(labels.get(k, k.replace("_", " ")) for k in v.raised) or "-",
         "episodes": v.summary.get("n_episodes", "-"), "file": v.file_name, "error": v.error or "",
     } for v in views])
+
+
+def compare(first: SessionView, second: SessionView, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Two sessions side by side: each indicator and emotion share, and the second minus the first
+    (empty where either session has no value: a missing value is not a zero)."""
+    labels = labels or {}
+    rows = []
+    keys = list(dict.fromkeys([*first.indicators, *second.indicators]))
+    for key in keys:
+        rows.append((labels.get(key, key.replace("_", " ")), first.indicators.get(key), second.indicators.get(key)))
+    for emotion in EMOTIONS_FINE:
+        if emotion in first.emotion_shares or emotion in second.emotion_shares:
+            rows.append((f"share of episodes read as {emotion}", first.emotion_shares.get(emotion),
+                         second.emotion_shares.get(emotion)))
+
+    def text(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3g}"
+
+    return pd.DataFrame([{
+        "figure": name, "first": text(a), "second": text(b),
+        "second minus first": "-" if a is None or b is None else f"{b - a:+.3g}",
+    } for name, a, b in rows], columns=["figure", "first", "second", "second minus first"])

@@ -3,6 +3,10 @@ and showing an expected error as a message instead of a traceback."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
+import numpy as np
 import streamlit as st
 
 from mescreen.core import INTENDED_USE
@@ -11,6 +15,7 @@ from mescreen.app.auth import actor
 from mescreen.app.jobs import JobRegistry
 from mescreen.app.palette import LEVEL_COLOURS
 from mescreen.app.report_pdf import LEVEL_WORDS
+from mescreen.app.summary import IndicatorTables
 from mescreen.app.recovery import recover_after_restart
 from mescreen.app.settings import load_settings
 from mescreen.app.store import db, sessions
@@ -68,6 +73,40 @@ def _registry_for(url: str) -> JobRegistry:
 def registry() -> JobRegistry:
     """The server's one job registry for this database (survives reruns and page changes)."""
     return _registry_for(database_url())
+
+
+def indicator_tables(tables: IndicatorTables) -> None:
+    """Judged indicators, then those not judged with the reason in its own column, then figures
+    shown for information; full text (tables wrap, nothing is cut off), references behind an
+    info control."""
+    st.markdown("**Judged against a threshold**")
+    if tables.judged.empty:
+        st.caption("No indicator could be judged for this recording.")
+    else:
+        st.table(tables.judged, hide_index=True)
+    if not tables.not_judged.empty:
+        st.markdown("**Not judged**")
+        st.table(tables.not_judged, hide_index=True)
+    if not tables.described.empty:
+        with st.expander("Emotion shares (for information, no threshold)"):
+            st.table(tables.described, hide_index=True)
+    if tables.references:
+        with st.popover("References behind the indicators", icon=":material/info:"):
+            for i, reference in enumerate(tables.references, start=1):
+                st.markdown(f"[{i}] {reference}")
+
+
+def video_frame(path: str, frame_index: int) -> np.ndarray | None:
+    """One RGB frame of a kept video (None when the file is gone or the frame cannot be read)."""
+    if not Path(path).is_file():
+        return None
+    capture = cv2.VideoCapture(path)
+    try:
+        capture.set(cv2.CAP_PROP_POS_FRAMES, frame_index)
+        ok, image = capture.read()
+    finally:
+        capture.release()
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if ok else None
 
 
 def error(exc: MescreenError) -> None:

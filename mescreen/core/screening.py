@@ -4,7 +4,7 @@ Every number comes with its evidence and the rule's reference; the thresholds li
 versioned configuration file (mescreen/core/config/screening_v2.json; v1 kept for the record and its
 tests; explained in
 docs/screening_rules.md) because they are literature-informed defaults, not validated cut-offs.
-Wording stays descriptive ("share of episodes read as ...", "frame rate"): mescreen is a
+Wording stays descriptive ("share of episodes read as ...", "share of frames"): mescreen is a
 screening aid and never states a diagnosis.
 
 AU frame rates are computed over frames with a face, counting an AU as active by the one

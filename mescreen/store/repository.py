@@ -628,6 +628,28 @@ def delete_patient(session: Session, code: str, *, actor: str) -> None:
         ]
         session.delete(patient)
         record(session, actor, "delete_patient", patient_code=code, detail=f"{len(videos)} file(s) deleted")
+    _remove_videos(videos, f"patient {code!r} was erased from the database")
+
+
+def delete_session(session: Session, session_id: int, *, actor: str) -> str:
+    """Erase one session (its result, series, episodes and kept video) and return its patient's
+    code. A session still queued or being analysed is refused: cancel its analysis first. Later
+    sessions' change-over-time indicators compared with it; mescreen.service.delete_session
+    re-screens them."""
+    with transaction(session):
+        row = _recording(session, session_id)
+        if row.status in ("queued", "running"):
+            raise StoreError(f"session {session_id} is still {row.status}; cancel its analysis before deleting it.")
+        code = row.patient.code
+        videos = [p for p in (row.video_path, row.upload_path) if p]
+        session.delete(row)
+        record(session, actor, "delete_session", patient_code=code, session_id=session_id)
+    _remove_videos(videos, f"session {session_id} was erased from the database")
+    return code
+
+
+def _remove_videos(videos: list[str], done: str) -> None:
+    """Delete kept video files after their rows are gone; name any that could not be deleted."""
     left = []
     for video in videos:
         try:
@@ -635,10 +657,8 @@ def delete_patient(session: Session, code: str, *, actor: str) -> None:
         except OSError as exc:
             left.append(f"{video} ({exc.strerror or exc})")
     if left:
-        raise StoreError(
-            f"patient {code!r} was erased from the database, but these video files could not be "
-            f"deleted and must be removed by hand: {'; '.join(left)}"
-        )
+        raise StoreError(f"{done}, but these video files could not be deleted and must be removed by hand: "
+                         f"{'; '.join(left)}")
 
 
 def _iso(value: datetime) -> str:

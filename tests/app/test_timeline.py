@@ -61,3 +61,24 @@ def test_sessions_table_names_raised_indicators():
 
 def test_no_sessions_gives_empty_frames():
     assert timeline.indicator_frame([]).empty and timeline.emotion_share_frame([]).empty
+
+
+def test_session_numbers_count_per_patient_in_recording_order():
+    assert timeline.session_numbers(VIEWS) == {1: 1, 2: 2, 3: 3, 5: 4, 6: 5, 4: 6}
+    frame = timeline.indicator_frame(VIEWS)
+    assert frame["number"].tolist() == [1, 2, 3, 4, 5]
+    assert timeline.sessions_table(VIEWS)["session"].tolist() == [2, 1, 3, 4, 5, 6]
+
+
+def test_change_names_its_baseline():
+    frame = timeline.indicator_frame(VIEWS)
+    row = frame[frame["session"] == 6].iloc[0]
+    assert row["baseline"] == pytest.approx(0.5) and row["earlier"] == 4
+    assert "earlier analysed sessions" in timeline.BASELINE_WORDS
+
+
+def test_two_sessions_side_by_side_keep_missing_values_missing():
+    first, second = VIEWS[1], VIEWS[3]  # session 1 (sadness 1.0) and session 5 (no labelled episodes)
+    table = timeline.compare(first, second, {"negative_share": "Negative share"}).set_index("figure")
+    assert table.loc["Negative share"].tolist() == ["0.2", "0.5", "+0.3"]
+    assert table.loc["share of episodes read as sadness"].tolist() == ["1", "-", "-"]

@@ -203,6 +203,31 @@ def test_delete_patient_erases_everything_and_the_kept_video(db: Session, tmp_pa
     assert all("Secret" not in a.detail for a in repo.audit_entries(db))
 
 
+def test_delete_one_session_erases_it_and_its_video_only_and_is_audited(db: Session, tmp_path: Path) -> None:
+    repo.create_patient(db, "ONE", actor=ACTOR)
+    first = _save(db, "ONE", 1, on=date(2026, 1, 1))
+    second = _save(db, "ONE", 2, on=date(2026, 2, 1))
+    video = tmp_path / "first.mp4"
+    video.write_bytes(b"video")
+    repo.set_video_path(db, first, str(video))
+    assert repo.delete_session(db, first, actor="admin") == "ONE"
+    assert not video.exists()
+    assert [v.id for v in repo.patient_timeline(db, "ONE", actor=ACTOR)] == [second]
+    counts = _counts(db)
+    assert counts["sessions"] == 1 and counts["frame_series"] == 1
+    entry = next(e for e in repo.audit_entries(db, patient_code="ONE") if e.action == "delete_session")
+    assert (entry.actor, entry.session_id) == ("admin", first)
+
+
+def test_a_session_being_analysed_cannot_be_deleted(db: Session) -> None:
+    repo.create_patient(db, "BUSY", actor=ACTOR)
+    queued = repo.create_session(db, "BUSY", recorded_on=date(2026, 3, 1), uploader=ACTOR, file_name="c",
+                                 content_hash="hc")
+    with pytest.raises(StoreError, match="cancel its analysis"):
+        repo.delete_session(db, queued, actor=ACTOR)
+    assert len(repo.patient_timeline(db, "BUSY", actor=ACTOR)) == 1
+
+
 def test_export_import_export_is_identical(db: Session) -> None:
     repo.create_patient(db, "EXP", display_name="Eve", notes="n", actor=ACTOR)
     _save(db, "EXP", 1, on=date(2026, 1, 1))
