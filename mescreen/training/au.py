@@ -37,7 +37,7 @@ from mescreen.core.facs import au_vector
 from mescreen.core.labels import AU_DESCRIPTIONS, AU_NAMES
 from mescreen.training.au_emotion import chain_evaluation, chain_markdown, load_coded_sets
 from mescreen.training.ckplus import load_ckplus
-from mescreen.training.face_reading import check_video, labelled_videos, report_markdown
+from mescreen.training.face_reading import by_expression, check_video, labelled_videos, report_markdown
 from mescreen.training.ferplus import PROTOTYPES, WeakFaces, load_weak_faces
 from mescreen.training.megc import apex_crops, load_megc, prepare_apex
 
@@ -479,6 +479,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
             "observer's reading, not certified FACS coding; AUs the detector does not read are listed as such.",
             "",
         ]
+        parts += bar_lines(videos)
         parts += [report_markdown(name, reports) for name, reports in videos.items()]
     parts += [
         "## Intended use",
@@ -508,11 +509,58 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "- FER+ labels are weak: a face gets its emotion's prototype AUs, not a coding of that face. They "
         "teach in-the-wild appearance and neutral faces, and can teach wrong AUs where a face differs from "
         "the prototype; their weight and number were chosen on the coded folds below.",
-        "- Eyes closed (AU43) is not read: no training set here codes it often enough (SAMM codes it on a few "
-        "apex crops); it needs the mesh geometry (eye aperture).",
+        "- Eyes closed (AU43) has no appearance model: no training set here codes it often enough (SAMM codes "
+        "it on a few apex crops). It is read from the landmark stage's eye aperture, but on the check clip's "
+        "eyes-shut crying frames that aperture stays near its open value, so AU43 is never active there (bar 3 "
+        "not met): the 468-point mesh does not follow closed lids; MediaPipe's iris/eye-contour model would.",
+        "- Real-video bars 1 and 2 are not met: AU12 and AU6 separate laughing from the rest (AUC about 0.9 in the "
+        "check below) but are active in only part of the laughing frames at thresholds chosen on posed CK+ "
+        "peaks, which are more intense than a natural laugh.",
+        "- The person's neutral is learned from the first frames too: a recording that opens on a strong "
+        "expression (the check clip opens crying) has that expression in its early baseline, so it reads weaker "
+        "there (the first crying segment reads almost nothing).",
+        "- On the coded folds the FER+ faces do not raise the mean F1 (see the comparison table): they help AU6 "
+        "and AU12 a little and cost AU20, AU23 and AU24; they are kept because they are the only in-the-wild and "
+        "neutral faces in training, which is what the real-video check needs.",
         "",
     ]
     return "\n".join(parts)
+
+
+def bar_lines(videos: dict[str, Any]) -> list[str]:
+    """The issue's four bars, checked on every video variant whose labels have both a happiness
+    and a sadness segment (rates pooled per expression, from face_reading.by_expression)."""
+    lines = ["Bars (issue 12), on each clip labelled with happiness and sadness segments: (1) AU12 and (2) AU6 "
+             "active in >= 80% of the happiness frames and <= 10% of the sadness frames; (3) AU43 separates "
+             "sadness (here: active in >= 50% of the sadness frames and <= 10% of the happiness frames); "
+             "(4) AU4 and AU15 more often active in sadness than in happiness.", "",
+             "| clip, variant | AU12 happy / sad | AU6 happy / sad | AU43 sad / happy | AU4, AU15 sad vs happy |",
+             "|---|---|---|---|---|"]
+    fmt = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+    for name, reports in videos.items():
+        for variant, rep in reports.items():
+            pooled = by_expression(rep)
+            if not {"happiness", "sadness"} <= set(pooled):
+                continue
+            h, d = pooled["happiness"], pooled["sadness"]
+
+            def rate(table: dict, au: str) -> float:
+                return table.get(au) if table.get(au) is not None else 0.0
+
+            def ok(flag: bool) -> str:
+                return "met" if flag else "NOT met"
+
+            bar12 = rate(h, "AU12") >= 0.8 and rate(d, "AU12") <= 0.1
+            bar6 = rate(h, "AU6") >= 0.8 and rate(d, "AU6") <= 0.1
+            bar43 = rate(d, "AU43") >= 0.5 and rate(h, "AU43") <= 0.1
+            bar4 = rate(d, "AU4") > rate(h, "AU4") and rate(d, "AU15") > rate(h, "AU15")
+            lines.append(
+                f"| {name}, {variant} | {fmt(h.get('AU12'))} / {fmt(d.get('AU12'))} {ok(bar12)} | "
+                f"{fmt(h.get('AU6'))} / {fmt(d.get('AU6'))} {ok(bar6)} | {fmt(d.get('AU43'))} / {fmt(h.get('AU43'))} "
+                f"{ok(bar43)} | AU4 {fmt(d.get('AU4'))} vs {fmt(h.get('AU4'))}, AU15 {fmt(d.get('AU15'))} vs "
+                f"{fmt(h.get('AU15'))} {ok(bar4)} |"
+            )
+    return lines + [""]
 
 
 def weak_section(weak: dict[str, Any]) -> str:

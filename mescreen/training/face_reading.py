@@ -176,5 +176,28 @@ def report_markdown(video_name: str, reports: dict[str, dict]) -> str:
                   "| AU | " + " | ".join(rep["cross"]) + " |", "|---" * (len(rep["cross"]) + 1) + "|"]
         for au in listed:
             lines.append(f"| {au} | " + " | ".join(fmt(rep["cross"][s][au]) for s in rep["cross"]) + " |")
+        pooled = by_expression(rep)
+        lines += ["", "Pooled by expression (segments of the same expression together, weighted by frames):", "",
+                  "| AU | " + " | ".join(pooled) + " |", "|---" * (len(pooled) + 1) + "|"]
+        for au in listed:
+            lines.append(f"| {au} | " + " | ".join(fmt(pooled[e][au]) for e in pooled) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def by_expression(report: dict) -> dict[str, dict[str, float | None]]:
+    """Active rate of each listed AU per expression, the segments of one expression pooled
+    (weighted by their frames with a face)."""
+    frames = {r["segment"]: r["frames_in"] for r in report["rows"]}
+    pooled: dict[str, dict[str, float | None]] = {}
+    expressions = sorted({name.split(" ")[0] for name in report["cross"]})
+    for expression in expressions:
+        segments = [s for s in report["cross"] if s.split(" ")[0] == expression]
+        total = sum(frames[s] for s in segments)
+        aus = next(iter(report["cross"].values())).keys()
+        pooled[expression] = {
+            au: None if total == 0 or any(report["cross"][s][au] is None for s in segments)
+            else sum(report["cross"][s][au] * frames[s] for s in segments) / total
+            for au in aus
+        }
+    return pooled
