@@ -20,13 +20,16 @@ def main() -> None:
     args = parser.parse_args()
     from mescreen.core.au import AUStage
     from mescreen.core.datapaths import require_data_root
+    from mescreen.training.au import bar_lines
     from mescreen.training.face_reading import check_video, labelled_videos, report_markdown
 
     stage = AUStage.load(args.models)
     videos = args.videos or labelled_videos(require_data_root())
     print(f"AU stage {stage.version}")
     for video in videos:
-        print(report_markdown(video.name, check_video(video, stage)))
+        reports = check_video(video, stage)
+        print("\n".join(bar_lines({video.name: reports})))
+        print(report_markdown(video.name, reports))
 
 
 if __name__ == "__main__":
