@@ -68,3 +68,20 @@ def test_an_ensemble_reports_each_member_beside_the_average() -> None:
     views = model.proba_views(X)
     assert set(views) == {"plain", "mirrored", "member 0 plain", "member 0 mirrored", "member 1 plain", "member 1 mirrored"}
     assert np.allclose(views["plain"], (views["member 0 plain"] + views["member 1 plain"]) / 2, atol=1e-6)
+
+
+@pytest.mark.parametrize("change", [{"rotate": 10.0}, {"zoom": 0.1}, {"magnitude": 0.3}, {"mixup": 0.4}])
+def test_each_augmentation_is_reproducible_and_changes_training(change: dict) -> None:
+    X, y = _data()
+    plain = EmotionCNN(epochs=2, batch_size=8, seed=3).fit(X, y)
+    first = EmotionCNN(epochs=2, batch_size=8, seed=3, **change).fit(X, y)
+    again = EmotionCNN(epochs=2, batch_size=8, seed=3, **change).fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(first.model_.get_weights(), again.model_.get_weights()))
+    assert not np.allclose(plain.predict_proba(X), first.predict_proba(X))
+
+
+def test_ststnet_is_small_and_trains() -> None:
+    X, y = _data(size=28)
+    model = EmotionCNN(architecture="ststnet", epochs=1, batch_size=8).fit(X, y)
+    assert model.model_.count_params() < 5000
+    assert model.predict_proba(X).shape == (len(X), 3)
