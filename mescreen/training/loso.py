@@ -37,10 +37,11 @@ def _predict_proba(estimator: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     return {"": np.asarray(estimator.predict_proba(X))}
 
 
-def _fit_fold(
+def fit_fold(
     make_estimator: EstimatorFactory, views: Views, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
 ) -> tuple[list[str], dict[str, np.ndarray]]:
-    """Fit one fold's estimator; its classes and named test probabilities (runs in a worker too)."""
+    """Fit one fold's estimator; its classes and named test probabilities (runs in a worker too;
+    also the one fit of a train-on-one-set, test-on-another protocol)."""
     estimator = make_estimator()
     estimator.fit(X_train, y_train)
     return [str(c) for c in estimator.classes_], views(estimator, X_test)
@@ -82,11 +83,11 @@ def out_of_fold_views(
         """(test indices, fitted fold's result), in order, or as the workers finish them."""
         if n_jobs <= 1:
             for train, test in splits:
-                yield test, _fit_fold(make_estimator, views, X[train], y[train], X[test])
+                yield test, fit_fold(make_estimator, views, X[train], y[train], X[test])
             return
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=worker_init) as pool:
-            futures = {pool.submit(_fit_fold, make_estimator, views, X[train], y[train], X[test]): test
+            futures = {pool.submit(fit_fold, make_estimator, views, X[train], y[train], X[test]): test
                        for train, test in splits}
             for future in as_completed(futures):
                 yield futures[future], future.result()
