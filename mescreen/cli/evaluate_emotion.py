@@ -83,7 +83,7 @@ def generalisation_report(data: MegcSet, X: np.ndarray, config: Any, loso: Any, 
 
     import numpy as np
 
-    from mescreen.training.emotion import EmotionCNN, proba_views
+    from mescreen.training.emotion import EmotionCNN, fit_params_for, proba_views
     from mescreen.training.protocols import (
         CROSS_DATASET, LOSO, ProtocolRow, bar_check, baseline_rows, cross_dataset, protocol_name, protocol_table,
     )
@@ -99,7 +99,8 @@ def generalisation_report(data: MegcSet, X: np.ndarray, config: Any, loso: Any, 
     member_lines = []
     for train, test in CROSS_DATASET:
         name = protocol_name(train, test)
-        reports = cross_dataset(data, X, partial(EmotionCNN, config), train, test, views=proba_views)
+        reports = cross_dataset(data, X, partial(EmotionCNN, config), train, test, views=proba_views,
+                                fit_params=fit_params_for(config, data))
         rows.append(ProtocolRow(name, model, reports[view]))
         members = [r.uf1 for v, r in reports.items() if v.startswith("member") and v.endswith(view)]
         if members:
@@ -123,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     from mescreen.core.errors import InputError
     from mescreen.training.ablations import ablation_markdown, run_ablations
     from mescreen.training.emotion import (
-        EmotionCNN, describe, evaluate_views, make_inputs, member_table, proba_views, published_table,
+        EmotionCNN, describe, evaluate_views, fit_params_for, make_inputs, member_table, proba_views,
+        published_table,
     )
 
     if args.external is not None:
@@ -174,7 +176,8 @@ def run(args: argparse.Namespace) -> int:
         lines[0] += "`"
         X = make_inputs(data, args.input, args.size, apex=apex)
         evs = evaluate_views(name, data, X, partial(EmotionCNN, config), views=proba_views,
-                             y=y, labels=labels, n_folds=args.folds, n_jobs=args.jobs, verbose=True)
+                             y=y, labels=labels, n_folds=args.folds, n_jobs=args.jobs, verbose=True,
+                             fit_params=fit_params_for(config, data))
         lines += ["", f"Protocol: {protocol}, {len(data)} samples, {np.unique(data.subject).size} subjects. "
                   "Each trained model is scored without (plain) and with test-time mirroring (mirrored); "
                   f"this configuration uses {'mirrored' if config.tta else 'plain'}."]

@@ -42,6 +42,10 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"mixup of training pairs with Beta(alpha, alpha), 0 = off (default {c.mixup})")
     parser.add_argument("--dropout", type=float, default=c.dropout,
                         help=f"dropout before the paper network's dense layer (default {c.dropout})")
+    parser.add_argument("--regions", action=argparse.BooleanOptionalAction, default=c.regions,
+                        help=f"keep only the brow/eye and mouth regions of the input (default {c.regions})")
+    parser.add_argument("--au-weight", type=float, default=c.au_weight,
+                        help=f"weight of the auxiliary AU-detection loss on the coded AUs, 0 = off (default {c.au_weight})")
     parser.add_argument("--seed", type=int, default=c.seed, help=f"random seed (default {c.seed})")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (default 1)")
 
@@ -65,7 +69,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
                    learning_rate=args.learning_rate, bn_momentum=args.bn_momentum, n_members=args.members,
                    flip=flip, tta=args.tta and flip != "none", lr_decay=args.lr_decay, shift=args.shift,
                    architecture=ARCHITECTURES[args.arch], rotate=args.rotate, zoom=args.zoom,
-                   magnitude=args.magnitude, mixup=args.mixup, dropout=args.dropout, seed=args.seed)
+                   magnitude=args.magnitude, mixup=args.mixup, dropout=args.dropout, regions=args.regions,
+                   au_weight=args.au_weight, seed=args.seed)
 
 
 def load_data(args: argparse.Namespace) -> Any:
@@ -89,7 +94,8 @@ def command_line(args: argparse.Namespace, verb: str) -> str:
              "--tta" if args.tta else "--no-tta", "--lr-decay" if args.lr_decay else "--no-lr-decay",
              f"--shift {args.shift}"]
     parts.append(f"--arch {args.arch} --rotate {args.rotate} --zoom {args.zoom} --magnitude {args.magnitude} "
-                 f"--mixup {args.mixup} --dropout {args.dropout}")
+                 f"--mixup {args.mixup} --dropout {args.dropout} {'--regions' if args.regions else '--no-regions'} "
+                 f"--au-weight {args.au_weight}")
     if args.no_flip:
         parts.append("--no-flip")
     return " ".join(parts)
@@ -109,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mescreen.core import datapaths
     from mescreen.core.emotion import MODEL_STEM
-    from mescreen.training.emotion import EmotionCNN, make_inputs
+    from mescreen.training.emotion import EmotionCNN, fit_params_for, make_inputs
 
     data = load_data(args)
     if args.limit:
@@ -117,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     X = make_inputs(data, args.input, args.size)
     start = time.perf_counter()
-    model = EmotionCNN(config).fit(X, data.label3)
+    model = EmotionCNN(config).fit(X, data.label3, **fit_params_for(config, data))
     seconds = time.perf_counter() - start
     command = command_line(args, "train") + (f" --limit {args.limit}" if args.limit else "")
     out_dir = args.out or datapaths.models_dir()

@@ -18,7 +18,8 @@ import numpy as np
 
 from mescreen.core.emotion import network_input
 from mescreen.core.emotion_net import build_emotion_net, build_plain_cnn, build_ststnet
-from mescreen.core.labels import EMOTIONS_3
+from mescreen.core.facs import au_vector
+from mescreen.core.labels import AU_NAMES, EMOTIONS_3
 from mescreen.training.loso import EstimatorFactory, Views, out_of_fold_views
 from mescreen.training.megc import MegcSet, apex_crops, flow_images
 from mescreen.training.metrics import TABLE_HEADER, ClassificationReport, classification_report
@@ -53,6 +54,8 @@ class EmotionCNNConfig:
     zoom: float = 0.0  # random scaling of each training image by a factor in [1 - zoom, 1 + zoom]
     magnitude: float = 0.0  # random flow-magnitude scaling by a factor in [1 - m, 1 + m] (see train_in_graph)
     mixup: float = 0.0  # Beta(alpha, alpha) mixup of pairs of training samples (0: off)
+    regions: bool = False  # keep only the brow/eye and mouth regions of the input (see region_input)
+    au_weight: float = 0.0  # weight of the auxiliary AU-detection loss (needs `au` in fit; 0: off)
     seed: int = 0
 
 
@@ -88,14 +91,22 @@ class EmotionCNN:
         inputs = keras.Input(shape=self.input_shape_)
         return keras.Model(inputs, keras.layers.Average()([m(inputs) for m in members]), name="emotion_ensemble")
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> EmotionCNN:
+    def fit(self, X: np.ndarray, y: np.ndarray, au: np.ndarray | None = None) -> EmotionCNN:
+        """`au`: (N, n_AUs) 0/1 coded AUs of each sample, the auxiliary target when `au_weight` > 0
+        (mirroring keeps them: the AU list is side-free)."""
         import keras
 
         c = self.config
         self.classes_ = np.unique(np.asarray(y).astype(str))
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])  # type: ignore[assignment]
         targets = np.searchsorted(self.classes_, np.asarray(y).astype(str))
-        X_train, t_train = augment(X.astype(np.float32), targets, c.flip)
+        X_train, t_train = augment(self._prepare(X), targets, c.flip)
+        aux = None
+        if c.au_weight > 0:
+            if au is None:
+                raise ValueError("au_weight > 0 needs the coded AUs: fit(X, y, au=...)")
+            aux = np.asarray(au, np.float32)
+            aux = np.concatenate([aux] * (len(t_train) // len(aux)))
         sample_weight = np.ones(len(t_train), np.float32)
         if c.class_weight:
             sample_weight = inverse_frequency(targets, len(self.classes_))[t_train]
@@ -108,18 +119,24 @@ class EmotionCNN:
                 steps = c.epochs * int(np.ceil(len(t_train) / c.batch_size))
                 rate = keras.optimizers.schedules.CosineDecay(c.learning_rate, steps)
             optimizer = keras.optimizers.SGD(rate, momentum=0.9) if c.optimizer == "sgd" else keras.optimizers.Adam(rate)
-            model.compile(optimizer=optimizer)  # the loss is train_in_graph's
-            train_in_graph(model, X_train, t_train, sample_weight, epochs=c.epochs, batch_size=c.batch_size,
+            trained = model if aux is None else with_au_head(model, aux.shape[1], seed=c.seed + 1000 * k)
+            trained.compile(optimizer=optimizer)  # the loss is train_in_graph's
+            train_in_graph(trained, X_train, t_train, sample_weight, epochs=c.epochs, batch_size=c.batch_size,
                            augmentation=Augmentation(c.shift, c.rotate, c.zoom, c.magnitude, c.mixup),
-                           seed=c.seed + 1000 * k)
+                           aux=aux, aux_weight=c.au_weight, seed=c.seed + 1000 * k)
             self.members_.append(model)
         self.model_ = self._ensemble(self.members_)
         return self
+
+    def _prepare(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, np.float32)
+        return region_input(X) if self.config.regions else X
 
     def _forward(self, X: np.ndarray, model: Any = None, batch_size: int = 256) -> np.ndarray:
         model = model or self.model_
         if model is None:
             raise RuntimeError("EmotionCNN is not fitted")
+        X = self._prepare(X)
         out = [np.asarray(model(X[i:i + batch_size].astype(np.float32), training=False))
                for i in range(0, len(X), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, len(self.classes_)))
@@ -208,6 +225,39 @@ def augment(X: np.ndarray, targets: np.ndarray, flip: str) -> tuple[np.ndarray, 
     return np.concatenate([X, mirrored]), np.concatenate([targets, targets])
 
 
+#: Brow/eye and mouth boxes (row0, row1, col0, col1) in a 28x28 aligned flow image: where the
+#: training set's mean optical strain peaks (eyes and brows rows 1-12, mouth rows 16-27).
+REGIONS_28: tuple[tuple[int, int, int, int], ...] = ((1, 13, 2, 26), (16, 28, 5, 23))
+
+
+def region_input(X: np.ndarray) -> np.ndarray:
+    """X with everything outside the brow/eye and mouth regions set to each channel's median.
+
+    The HTNet idea (Wang et al., 2024) in its simplest form: MEs live in these regions, while the
+    rest (face outline, nose, background) carries head motion and camera differences. The
+    MEGC2019 flow images are aligned by the datasets, so fixed boxes (scaled to X's size) are a
+    fair first approximation; the median stands in for "no movement" after min-max normalisation.
+    """
+    X = np.asarray(X, np.float32)
+    size = X.shape[1]
+    keep = np.zeros(X.shape[1:3], bool)
+    for r0, r1, c0, c1 in REGIONS_28:
+        keep[r0 * size // 28:r1 * size // 28, c0 * size // 28:c1 * size // 28] = True
+    median = np.median(X.reshape(len(X), -1, X.shape[-1]), axis=1)[:, None, None, :]
+    return np.where(keep[None, :, :, None], X, median).astype(np.float32)
+
+
+def with_au_head(model: Any, n_aus: int, *, seed: int) -> Any:
+    """A training view of `model` with a second output: n_aus sigmoids on its pooled features
+    (the layer before the softmax), sharing every other weight. Only `model` is kept and saved."""
+    import keras
+
+    features = model.layers[-2].output
+    init = keras.initializers.GlorotUniform(seed=seed + 7)
+    au = keras.layers.Dense(n_aus, activation="sigmoid", kernel_initializer=init, name="au_head")(features)
+    return keras.Model(model.inputs, [model.output, au], name=model.name + "_with_au")
+
+
 @dataclass(frozen=True)
 class Augmentation:
     """Random changes of each training batch that alter the person or camera, not the label.
@@ -231,7 +281,8 @@ class Augmentation:
 
 def train_in_graph(
     model: Any, X: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray, *,
-    epochs: int, batch_size: int, augmentation: Augmentation = Augmentation(), seed: int,
+    epochs: int, batch_size: int, augmentation: Augmentation = Augmentation(),
+    aux: np.ndarray | None = None, aux_weight: float = 0.0, seed: int,
 ) -> None:
     """Mini-batch training of a compiled Keras model, all epochs in one TensorFlow graph.
 
@@ -240,6 +291,8 @@ def train_in_graph(
     the 2-core machine). Same loss as fit with class weights: weighted cross-entropy summed over
     the batch, divided by the batch size. Each epoch shuffles with a stateless seed (seed, epoch);
     each batch is augmented as `augmentation` says, with stateless seeds too (reproducible).
+    With `aux` (N, k) 0/1 targets the model has a second output of k sigmoids (with_au_head) and
+    the loss adds `aux_weight` times their mean binary cross-entropy.
     """
     import keras
     import tensorflow as tf
@@ -251,16 +304,21 @@ def train_in_graph(
     data = tf.constant(X, tf.float32)
     labels = tf.constant(targets, tf.int32)
     weights = tf.constant(sample_weight, tf.float32)
+    aux_targets = tf.constant(np.zeros((len(targets), 1), np.float32) if aux is None else aux, tf.float32)
     n = len(targets)
     steps = -(-n // batch_size)
     height, width = X.shape[1], X.shape[2]
 
     @tf.function
-    def step(x: Any, t: Any, w: Any, t2: Any, w2: Any, lam: Any) -> None:
+    def step(x: Any, t: Any, w: Any, t2: Any, w2: Any, lam: Any, a: Any) -> None:
         with tf.GradientTape() as tape:
             p = model(x, training=True)
+            if aux is not None:
+                p, au = p
             losses = lam * w * keras.losses.sparse_categorical_crossentropy(t, p)
             losses += (1 - lam) * w2 * keras.losses.sparse_categorical_crossentropy(t2, p)
+            if aux is not None:
+                losses += aux_weight * keras.losses.binary_crossentropy(a, au)
             loss = tf.reduce_sum(losses) / tf.cast(tf.shape(x)[0], tf.float32)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
@@ -316,10 +374,12 @@ def train_in_graph(
                 if aug.magnitude > 0:
                     x = scale_magnitude(x, key + 20)
                 lam = tf.ones_like(w)
+                a = tf.gather(aux_targets, batch)
                 if aug.mixup > 0:
                     lam = beta(key + 30, tf.shape(x)[0])
                     x = lam[:, None, None, None] * x + (1 - lam[:, None, None, None]) * tf.reverse(x, [0])
-                step(x, t, w, tf.reverse(t, [0]), tf.reverse(w, [0]), lam)
+                    a = lam[:, None] * a + (1 - lam[:, None]) * tf.reverse(a, [0])
+                step(x, t, w, tf.reverse(t, [0]), tf.reverse(w, [0]), lam, a)
 
     run()
 
@@ -342,6 +402,14 @@ PUBLISHED_CAVEAT = (
     "released script among others), which selects on the test data and inflates UF1. Ours train a fixed "
     "number of epochs with fixed settings; read the published rows as upper references, not as equals."
 )
+
+
+def fit_params_for(config: EmotionCNNConfig, data: MegcSet) -> dict[str, np.ndarray]:
+    """What `EmotionCNN.fit` needs beside X and y for `config`: the coded AUs when it learns them."""
+    if config.au_weight <= 0:
+        return {}
+    return {"au": np.array([au_vector(code, AU_NAMES, include_uncertain=False) for code in data.action_units],
+                           np.float32)}
 
 
 def make_inputs(data: MegcSet, kind: str, size: int, apex: np.ndarray | None = None) -> np.ndarray:
@@ -392,6 +460,7 @@ def evaluate_views(
     n_folds: int | None = None,
     n_jobs: int = 1,
     verbose: bool = False,
+    fit_params: dict[str, np.ndarray] | None = None,
 ) -> dict[str, EmotionEvaluation]:
     """`evaluate` for each named prediction `views` gives (default: predict_proba, named "");
     `n_jobs` processes of one TensorFlow thread each fit the folds."""
@@ -405,7 +474,8 @@ def evaluate_views(
 
     kwargs = {"views": views} if views is not None else {}
     oofs = out_of_fold_views(make_estimator, X, y, data.subject, classes=labels, n_folds=n_folds,
-                             on_fold=on_fold, n_jobs=n_jobs, worker_init=limit_threads, **kwargs)
+                             on_fold=on_fold, n_jobs=n_jobs, worker_init=limit_threads, fit_params=fit_params,
+                             **kwargs)
     seconds = time.perf_counter() - start
     out = {}
     for view, oof in oofs.items():

@@ -64,12 +64,13 @@ def protocol_name(train: str, test: str) -> str:
 
 def cross_dataset(
     data: MegcSet, X: np.ndarray, make_estimator: EstimatorFactory, train: str, test: str, *,
-    views: Views = label_views, labels: list[str] | None = None,
+    views: Views = label_views, labels: list[str] | None = None, fit_params: dict[str, np.ndarray] | None = None,
 ) -> dict[str, ClassificationReport]:
     """Fit on every sample of dataset `train`, score each named view on every sample of `test`."""
     labels = labels or list(EMOTIONS_3)
     fit_rows, test_rows = data.dataset == train, data.dataset == test
-    classes, fold_views = fit_fold(make_estimator, views, X[fit_rows], data.label3[fit_rows], X[test_rows])
+    params = {name: np.asarray(values)[fit_rows] for name, values in (fit_params or {}).items()}
+    classes, fold_views = fit_fold(make_estimator, views, X[fit_rows], data.label3[fit_rows], X[test_rows], params)
     return {name: classification_report(data.label3[test_rows], np.asarray(classes)[np.argmax(p, axis=1)], labels)
             for name, p in fold_views.items()}
 
