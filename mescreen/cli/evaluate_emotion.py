@@ -77,7 +77,8 @@ def _reprocessed_crops(data: MegcSet) -> tuple[np.ndarray, int, list[float]]:
     return crops, missed, np.median(np.array(windows), axis=0).round(1).tolist() if windows else []
 
 
-def generalisation_report(data: MegcSet, X: np.ndarray, config: Any, loso: Any, view: str, jobs: int) -> str:
+def generalisation_report(data: MegcSet, X: np.ndarray, config: Any, within: Any, view: str, *,
+                          n_folds: int | None, jobs: int) -> str:
     """The model's cross-dataset figures, both pixel baselines under every protocol, and the bar."""
     from functools import partial
 
@@ -85,11 +86,12 @@ def generalisation_report(data: MegcSet, X: np.ndarray, config: Any, loso: Any, 
 
     from mescreen.training.emotion import EmotionCNN, fit_params_for, proba_views
     from mescreen.training.protocols import (
-        CROSS_DATASET, LOSO, ProtocolRow, bar_check, baseline_rows, cross_dataset, protocol_name, protocol_table,
+        CROSS_DATASET, ProtocolRow, bar_check, baseline_rows, cross_dataset, protocol_name, protocol_table,
+        within_name,
     )
 
     model = f"this model ({view})"
-    rows = [ProtocolRow(LOSO, model, loso)]
+    rows = [ProtocolRow(within_name(n_folds), model, within)]
     lines = ["## Generalisation protocols", "",
              "Cross-dataset: trained on every sample of one dataset, tested on every sample of the other "
              "(no person, camera or coding team in common). Baselines: the raw flow pixels, standardised, "
@@ -107,7 +109,7 @@ def generalisation_report(data: MegcSet, X: np.ndarray, config: Any, loso: Any, 
             member_lines.append(f"{name}: each member alone UF1 {np.mean(members):.3f} ± {np.std(members):.3f} "
                                 f"({', '.join(f'{u:.3f}' for u in members)})")
         lines += [f"Confusion, this model, {name}:", "", reports[view].confusion_markdown(), ""]
-    rows += baseline_rows(data, X, n_jobs=jobs)
+    rows += baseline_rows(data, X, n_folds=n_folds, n_jobs=jobs)
     lines += [protocol_table(rows), ""]
     if member_lines:
         lines += ["Seed spread: " + "; ".join(member_lines) + ".", ""]
@@ -189,9 +191,10 @@ def run(args: argparse.Namespace) -> int:
             lines += ["", "Each ensemble member alone (same folds; the spread over seeds):", "", member_table(members)]
         if not args.casme_emotions:
             lines += ["", published_table(combined)]
-        if not (args.casme_emotions or args.no_cross_dataset or args.folds):
+        if not (args.casme_emotions or args.no_cross_dataset):
             view = "mirrored" if config.tta else "plain"
-            lines += ["", generalisation_report(data, X, config, evs[view].reports["all"], view, args.jobs)]
+            lines += ["", generalisation_report(data, X, config, evs[view].reports["all"], view,
+                                                n_folds=args.folds, jobs=args.jobs)]
         elif args.no_cross_dataset:
             lines[0] = lines[0][:-1] + " --no-cross-dataset`"
         report = args.report

@@ -100,3 +100,17 @@ def test_mapping_sheet_with_a_missing_column_names_the_columns(tmp_path: Path) -
     pd.DataFrame({"aus": ["6+12"], "label": ["happiness"]}).to_csv(sheet, index=False)
     with pytest.raises(InputError, match="its columns are"):
         evaluate_mapping.run(_parse(evaluate_mapping, ["--sheet", str(sheet)]))
+
+
+@pytest.mark.realdata
+def test_evaluate_prints_every_protocol_with_both_baselines(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The default evaluation (here with 2 grouped folds and 1 epoch, to stay quick) prints the
+    within-set protocol, both cross-dataset directions and both baselines under each."""
+    args = _parse(evaluate_emotion, ["--arch", "ststnet", "--epochs", "1", "--members", "1", "--folds", "2"])
+    assert evaluate_emotion.run(args) == 0
+    out = capsys.readouterr().out
+    for protocol in ("2 subject-grouped folds", "CASME II -> SAMM", "SAMM -> CASME II"):
+        for model in ("this model (mirrored)", "logistic regression (raw pixels)", "RBF SVM (raw pixels)"):
+            assert f"| {protocol} | {model} |" in out
+    assert "Bar NOT met" in out and "no LOSO run" in out
+    assert "Varanka et al." in out
