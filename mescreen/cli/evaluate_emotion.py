@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run the paper's ablations (Tables 4-8) and write one table")
     parser.add_argument("--no-cross-dataset", action="store_true",
                         help="LOSO of the model only: skip the cross-dataset protocol and the pixel baselines")
+    parser.add_argument("--no-loso", action="store_true",
+                        help="skip the model's LOSO (the costly part): cross-dataset protocol, and the baselines' LOSO")
     parser.add_argument("--external", type=Path, default=None, metavar="DIR",
                         help="score the SHIPPED model (no training) on DIR, laid out like megc2019/ "
                              "(labels.csv, flow/ and/or apex/), beside the pixel baselines trained on MEGC2019")
@@ -77,7 +79,7 @@ def _reprocessed_crops(data: MegcSet) -> tuple[np.ndarray, int, list[float]]:
     return crops, missed, np.median(np.array(windows), axis=0).round(1).tolist() if windows else []
 
 
-def generalisation_report(data: MegcSet, X: np.ndarray, config: Any, within: Any, view: str, *,
+def generalisation_report(data: MegcSet, X: np.ndarray, config: Any, within: Any | None, view: str, *,
                           n_folds: int | None, jobs: int) -> str:
     """The model's cross-dataset figures, both pixel baselines under every protocol, and the bar."""
     from functools import partial
@@ -91,7 +93,7 @@ def generalisation_report(data: MegcSet, X: np.ndarray, config: Any, within: Any
     )
 
     model = f"this model ({view})"
-    rows = [ProtocolRow(within_name(n_folds), model, within)]
+    rows = [] if within is None else [ProtocolRow(within_name(n_folds), model, within)]
     lines = ["## Generalisation protocols", "",
              "Cross-dataset: trained on every sample of one dataset, tested on every sample of the other "
              "(no person, camera or coding team in common). Baselines: the raw flow pixels, standardised, "
@@ -147,7 +149,13 @@ def run(args: argparse.Namespace) -> int:
     protocol = "LOSO" if args.folds is None else f"{args.folds} subject-grouped folds"
     lines = [f"Command: `{command}" + (f" --folds {args.folds}" if args.folds else "")]
 
-    if args.ablations:
+    if args.no_loso:
+        X = make_inputs(data, args.input, args.size)
+        view = "mirrored" if config.tta else "plain"
+        lines[0] += " --no-loso`"
+        lines += ["", generalisation_report(data, X, config, None, view, n_folds=args.folds, jobs=args.jobs)]
+        report = args.report
+    elif args.ablations:
         X = make_inputs(data, args.input, args.size)
         results = run_ablations(data, X, config, n_folds=args.folds, n_jobs=args.jobs, verbose=True)
         lines[0] += " --ablations`"

@@ -114,3 +114,9 @@ def test_evaluate_prints_every_protocol_with_both_baselines(data_dir: Path, caps
             assert f"| {protocol} | {model} |" in out
     assert "Bar NOT met" in out and "no LOSO run" in out
     assert "Varanka et al." in out
+
+    args = _parse(evaluate_emotion, ["--arch", "ststnet", "--epochs", "1", "--members", "1", "--no-loso"])
+    assert evaluate_emotion.run(args) == 0
+    out = capsys.readouterr().out
+    assert "| LOSO (278 samples, 52 people) | this model" not in out and "no LOSO run" in out
+    assert "| LOSO (278 samples, 52 people) | logistic regression (raw pixels) |" in out
