@@ -43,13 +43,15 @@ def build_emotion_net(
     activation: str = "relu",
     n_blocks: int = 2,
     dropout: float = 0.0,
+    width: int = 1,
     seed: int | None = None,
     name: str = "emotion_net",
 ) -> Any:
     """The Table 3 network (uncompiled keras.Model); defaults are the paper's (Keras BN defaults).
 
     `n_blocks` > 2 repeats the 32->32 block (identity shortcut); `dropout` > 0 adds dropout
-    before the dense layer (off in the paper's network, so the 22,247 count is unchanged).
+    before the dense layer (off in the paper's network, so the 22,247 count is unchanged);
+    `width` multiplies every convolution's filters (1 is the paper's network).
     """
     import keras
     from keras import layers
@@ -76,12 +78,12 @@ def build_emotion_net(
 
     inputs = keras.Input(shape=input_shape)
     x = layers.ZeroPadding2D(3)(inputs)
-    x = layers.Conv2D(16, 7, strides=2, kernel_initializer=init)(x)
+    x = layers.Conv2D(16 * width, 7, strides=2, kernel_initializer=init)(x)
     x = layers.Activation(activation)(norm(x))
     x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
-    filters_in = 16
+    filters_in = 16 * width
     for i in range(n_blocks):
-        filters = BLOCK_FILTERS[min(i, len(BLOCK_FILTERS) - 1)]
+        filters = BLOCK_FILTERS[min(i, len(BLOCK_FILTERS) - 1)] * width
         x = block(x, filters, 2 if filters != filters_in else 1)
         filters_in = filters
     x = layers.GlobalAveragePooling2D()(x)

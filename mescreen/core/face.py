@@ -83,6 +83,12 @@ class Detection:
     def side(self) -> float:
         return float(max(self.box[2], self.box[3]))
 
+    def row(self) -> np.ndarray:
+        """What `Placements` keeps of this face per frame: crop geometry (cx, cy, side, angle),
+        then any per-frame measures a subclass adds."""
+        cx, cy = self.center
+        return np.array([cx, cy, self.side, self.angle], np.float32)
+
 
 @dataclass(frozen=True)
 class FaceGeometry:
@@ -396,20 +402,27 @@ class FramePlacement:
     detected: bool  # True on a detection frame, False when interpolated between two
 
 
-def _row(det: Detection) -> np.ndarray:
-    cx, cy = det.center
-    return np.array([cx, cy, det.side, det.angle], np.float32)
-
-
 class Placements:
     """The patient's face on every frame, as arrays (a few bytes per frame, so hours of video
-    stay small): geometry rows (cx, cy, side, angle), confidence, and state 0 = no face,
+    stay small): rows of `Detection.row()` (crop geometry cx, cy, side, angle, then the
+    detector's per-frame measures, NaN where no face), confidence, and state 0 = no face,
     1 = interpolated or held, 2 = detected. Indexing gives a `FramePlacement` or None."""
 
-    def __init__(self, n: int) -> None:
-        self.geometry = np.zeros((n, 4), np.float32)
+    def __init__(self, n: int, width: int = 4) -> None:
+        self.rows = np.zeros((n, width), np.float32)
+        self.rows[:, 4:] = np.nan
         self.confidence = np.zeros(n, np.float32)
         self.state = np.zeros(n, np.int8)
+
+    @property
+    def geometry(self) -> np.ndarray:
+        """(n, 4) crop geometry: cx, cy, side, angle."""
+        return self.rows[:, :4]
+
+    @property
+    def measures(self) -> np.ndarray:
+        """(n, width - 4) per-frame measures (none for the Haar stage)."""
+        return self.rows[:, 4:]
 
     def __len__(self) -> int:
         return int(self.state.shape[0])
@@ -427,7 +440,7 @@ class Placements:
         return self.state > 0
 
     def set(self, i: int, det: Detection, state: int) -> None:
-        self.geometry[i] = _row(det)
+        self.rows[i] = det.row()
         self.confidence[i] = det.confidence
         self.state[i] = state
 
@@ -440,10 +453,10 @@ def interpolate_track(track: Track | None, n_frames: int, max_gap_frames: int, h
     Interpolating between known positions (instead of predicting forward) is possible because
     the pipeline detects over the whole video before it crops; it never lags behind a moving head.
     """
-    out = Placements(n_frames)
     if track is None or not track.frames:
-        return out
+        return Placements(n_frames)
     frames, dets = track.frames, track.detections
+    out = Placements(n_frames, dets[0].row().size)
     for i in range(max(0, frames[0] - hold_frames), min(frames[0], n_frames)):
         out.set(i, dets[0], 1)
     for i in range(frames[-1] + 1, min(frames[-1] + 1 + hold_frames, n_frames)):
@@ -457,9 +470,9 @@ def interpolate_track(track: Track | None, n_frames: int, max_gap_frames: int, h
         stop = min(g, n_frames)
         if g - f > max_gap_frames + 1 or stop <= f + 1:
             continue
-        a, b = _row(det), _row(dets[k + 1])
+        a, b = det.row(), dets[k + 1].row()
         t = (np.arange(f + 1, stop) - f)[:, None] / float(g - f)
-        out.geometry[f + 1 : stop] = a + t * (b - a)
+        out.rows[f + 1 : stop] = a + t * (b - a)
         out.confidence[f + 1 : stop] = min(det.confidence, dets[k + 1].confidence)
         out.state[f + 1 : stop] = 1
     return out

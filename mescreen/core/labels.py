@@ -33,3 +33,18 @@ FINE_TO_3: dict[str, str] = {
 
 #: Negative emotions the paper found prominent in depressed patients (with surprise).
 NEGATIVE_EMOTIONS: list[str] = ["anger", "contempt", "disgust", "fear", "sadness"]
+
+#: The per-frame emotion trace: neutral and the seven emotions of FER+ (Barsoum et al., ICMI 2016).
+FRAME_EMOTIONS: list[str] = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
+
+
+def au_label(aus: str | list[str]) -> str:
+    """An AU, or a combination, with its FACS name(s): "AU12 lip corner puller",
+    "AU6+AU12 (cheek raiser + lip corner puller)". Codes without a known name stay as codes."""
+    if isinstance(aus, str):
+        name = AU_DESCRIPTIONS.get(aus)
+        return f"{aus} {name}" if name else aus
+    if len(aus) == 1:
+        return au_label(aus[0])
+    names = [AU_DESCRIPTIONS.get(a, a) for a in aus]
+    return f"{'+'.join(aus)} ({' + '.join(names)})"

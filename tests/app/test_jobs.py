@@ -3,6 +3,8 @@ and uploads are deleted unless keeping videos is asked for."""
 
 from __future__ import annotations
 
+import stat
+
 import threading
 from datetime import date
 from pathlib import Path
@@ -110,6 +112,7 @@ def test_kept_video_moves_and_is_recorded(sessions, tmp_path):
     view, _ = _view(sessions, job.session_id)
     assert view.video_path and Path(view.video_path).read_bytes() == b"not analysed by the fake pipeline"
     assert not upload.exists()
+    assert stat.S_IMODE((tmp_path / "videos").stat().st_mode) == 0o700
     registry.shutdown()
 
 

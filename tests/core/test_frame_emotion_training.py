@@ -1,0 +1,49 @@
+"""Training helpers of the per-frame emotion model: class weights, augmentation, FER-like preparation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mescreen.training.frame_emotion import FrameEmotionConfig, augment, class_weights, prepare_faces
+
+
+def test_rare_classes_weigh_more_and_the_average_face_weighs_one() -> None:
+    soft = np.zeros((110, 8), np.float32)
+    soft[:100, 0] = 1.0  # 100 neutral faces
+    soft[100:, 7] = 1.0  # 10 contempt faces
+    weights = class_weights(soft, power=0.5)
+    assert np.isclose(weights[7] / weights[0], np.sqrt(10.0))
+    assert np.isclose((soft @ weights).mean(), 1.0)
+    assert np.allclose(class_weights(soft, power=0.0)[[0, 7]], 1.0)
+
+
+def test_augment_is_seeded_and_changes_the_faces() -> None:
+    faces = np.random.default_rng(0).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    a = augment(faces, np.random.default_rng(1), FrameEmotionConfig())
+    b = augment(faces, np.random.default_rng(1), FrameEmotionConfig())
+    assert a.shape == faces.shape and a.dtype == np.uint8
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, faces)
+
+
+def test_prepared_faces_keep_their_size_and_gain_local_contrast() -> None:
+    ramp = np.tile(np.linspace(100, 140, 48, dtype=np.float32), (48, 1)).astype(np.uint8)[None]
+    prepared = prepare_faces(ramp)
+    assert prepared.shape == (1, 48, 48) and prepared.dtype == np.uint8
+    assert prepared.std() > ramp.std()  # CLAHE stretches the flat ramp
+
+
+def test_pixel_baseline_puts_its_probabilities_in_the_columns_of_its_classes() -> None:
+    from mescreen.training.frame_emotion_eval import PixelBaseline, report
+
+    rng = np.random.default_rng(0)
+    dark = rng.integers(0, 256, (20, 48, 48), dtype=np.uint8)
+    dark[:, :24] //= 4  # upper half dark: class 3 (sadness); lower half dark: class 0 (neutral)
+    light = rng.integers(0, 256, (20, 48, 48), dtype=np.uint8)
+    light[:, 24:] //= 4
+    faces = np.concatenate([dark, light])
+    y = np.array([3] * 20 + [0] * 20)
+    proba = PixelBaseline(C=1.0).fit(faces, y).predict_proba(faces)
+    assert proba.shape == (40, 8)
+    assert np.allclose(proba[:, [1, 2, 4, 5, 6, 7]], 0.0)
+    assert report(np.array(["sadness"] * 20 + ["neutral"] * 20), proba).accuracy == 1.0
