@@ -108,9 +108,14 @@ class EmotionClassifier:
         """Probabilities per (onset crop, apex crop) pair, in one batched TF call."""
         if len(pairs) == 0:
             return []
-        images = self._network_images(pairs)
+        proba = self.predict_images(self._network_images(pairs))
+        return [dict(zip(self.labels, map(float, row))) for row in proba]
+
+    def predict_images(self, images: np.ndarray) -> np.ndarray:
+        """(N, 3) probabilities in `labels` order for images already in the training format (flow
+        images or framed apex crops): the step shared by the pipeline and external evaluation."""
         proba = self.estimator.predict_proba(network_input(self.input_kind, images, self.input_size))
-        return [{label: float(row[j]) for label, j in zip(self.labels, self._order)} for row in proba]
+        return np.asarray(proba)[:, self._order]
 
     def predict(self, onset_crop: np.ndarray, apex_crop: np.ndarray) -> dict[str, float]:
         """Probabilities of negative / positive / surprise for one micro-expression."""
