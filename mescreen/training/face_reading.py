@@ -68,7 +68,7 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {
 }
 
 
-def _transformed_copy(video: Path, transform: Callable[[np.ndarray], np.ndarray], folder: Path) -> Path:
+def transformed_copy(video: Path, transform: Callable[[np.ndarray], np.ndarray], folder: Path) -> Path:
     """The video with every frame transformed, written losslessly enough (MJPG, quality 95)."""
     capture = cv2.VideoCapture(str(video))
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
@@ -145,7 +145,7 @@ def check_video(video: Path, stage: AUStage, variants: dict = VARIANTS) -> dict[
     reports = {}
     with tempfile.TemporaryDirectory() as folder:
         for name, transform in variants.items():
-            path = video if transform is None else _transformed_copy(video, transform, Path(folder))
+            path = video if transform is None else transformed_copy(video, transform, Path(folder))
             time_s, proba = read_aus(path, stage)
             reports[name] = segment_report(time_s, proba, stage, segments)
     return reports
