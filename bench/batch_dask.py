@@ -72,7 +72,8 @@ def run_config(config: str, manifest: Path) -> dict:
     if config == "single":
         from mescreen.batch.runner import prepare_patients
         from mescreen.batch.store import store_fingerprint
-        from mescreen.batch.task import VideoJob, run_job
+        from mescreen.batch.job import VideoJob
+        from mescreen.batch.task import run_job
         from mescreen.store.engine import database_url, make_engine
 
         url = database_url()

@@ -8,7 +8,7 @@ peak RSS (`ru_maxrss`) is that run's own; model loading happens before the clock
 reported separately. CPU seconds (user + system, FFmpeg's threads included) are printed beside
 wall time because the machine may be shared: frames per CPU-second does not depend on the load.
 
-    MESCREEN_DATA=/path/to/data .venv/bin/python bench/throughput.py [--minutes 10] [--repeat 1]
+    MESCREEN_DATA=/path/to/data .venv/bin/python bench/throughput.py [--minutes 10] [--repeat 1] [--face paper]
 
 prints a Markdown section for bench/RESULTS.md. With `--stand-ins`, models that are not trained
 yet are replaced by the test doubles of tests/core/fake_models.py (their per-frame cost is
@@ -75,7 +75,7 @@ def _load_models(stand_ins: bool) -> tuple[object, list[str]]:
     return Models(**parts), replaced
 
 
-def child(mode: str, video: str, stand_ins: bool) -> None:
+def child(mode: str, video: str, stand_ins: bool, face: str) -> None:
     """One measurement, printed as JSON on the last line of stdout."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.path.insert(0, str(ROOT))
@@ -87,14 +87,14 @@ def child(mode: str, video: str, stand_ins: bool) -> None:
         reader = VideoReader(video)
         frames = sum(1 for frame in reader.frames() if frame.image is not None)
     else:
-        from mescreen.core.pipeline import analyze_video
+        from mescreen.core.pipeline import AnalysisOptions, analyze_video
 
         t0 = time.perf_counter()
         models, replaced = _load_models(stand_ins)
         out["model_load_s"] = round(time.perf_counter() - t0, 2)
         out["stand_ins"] = replaced
         start_cpu, start = _cpu_s(), time.perf_counter()
-        result = analyze_video(video, models=models)
+        result = analyze_video(video, AnalysisOptions(face=face), models=models)  # type: ignore[arg-type]
         frames = len(result.series)
         out["episodes"] = len(result.episodes)
         out["face_frames"] = int(result.series.face_found.sum())
@@ -105,8 +105,9 @@ def child(mode: str, video: str, stand_ins: bool) -> None:
     print(json.dumps(out))
 
 
-def _run(mode: str, video: Path, stand_ins: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child", mode, str(video)] + (["--stand-ins"] if stand_ins else [])
+def _run(mode: str, video: Path, stand_ins: bool, face: str) -> dict:
+    cmd = [sys.executable, __file__, "--child", mode, str(video), "--face", face]
+    cmd += ["--stand-ins"] if stand_ins else []
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         sys.exit(f"{mode} run on {video.name} failed:\n{done.stderr[-3000:]}")
@@ -130,10 +131,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the repeated video")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median reported)")
     parser.add_argument("--stand-ins", action="store_true", help="replace untrained models by test doubles")
+    parser.add_argument("--face", choices=("mesh", "paper"), default="mesh", help="face stage (default: mesh)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "VIDEO"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.stand_ins)
+        child(args.child[0], args.child[1], args.stand_ins, args.face)
         return
     sys.path.insert(0, str(ROOT))
     from mescreen.core.datapaths import require_data_root
@@ -145,14 +147,15 @@ def main() -> None:
         rows = []
         for video in videos:
             for mode in ("decode", "pipeline"):
-                runs = [_run(mode, video, args.stand_ins) for _ in range(args.repeat)]
+                runs = [_run(mode, video, args.stand_ins, args.face) for _ in range(args.repeat)]
                 best = sorted(runs, key=lambda r: r["fps"])[len(runs) // 2]
                 best["video"] = video.name if video == source else f"{SOURCE} x{video.stem[6:]}"
                 best["fps_all"] = [r["fps"] for r in runs]
                 rows.append(best)
         load_after = os.getloadavg()[0]
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; load average {load_before:.1f} before, {load_after:.1f} after.\n")
+          f"{platform.python_version()}; face stage {args.face}; load average {load_before:.1f} before, "
+          f"{load_after:.1f} after.\n")
     print("| video | frames | pass | wall s | fps | CPU s | frames per CPU-s | peak RSS MiB | episodes |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:

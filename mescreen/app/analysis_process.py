@@ -12,7 +12,9 @@ The child sends ("progress", stage, done, total), then ("result", SessionResult)
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
+import threading
 import traceback
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -28,8 +30,23 @@ _KNOWN_ERRORS = {cls.__name__: cls for cls in (errors.InputError, errors.NoFaceE
                                                  errors.ModelMissingError, errors.Cancelled)}
 
 
+def exit_with_parent() -> None:
+    """In a child process: exit as soon as the parent dies (killed server: no orphan analysis
+    keeps a recording open and the CPU busy)."""
+    parent = mp.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's sentinel closes, however it died
+        os._exit(3)
+
+    threading.Thread(target=watch, name="mescreen-parent-watch", daemon=True).start()
+
+
 def _child(path: str, previous: list[Screening], out: Any, cancel: Any) -> None:
     """Entry point of the child process (module level, so spawn can import it)."""
+    exit_with_parent()
     try:
         from mescreen.core.pipeline import AnalysisOptions, analyze_video
 

@@ -11,14 +11,21 @@ from pathlib import Path
 import streamlit as st
 
 from mescreen.core.errors import MescreenError
-from mescreen.app import auth
+from mescreen.app import auth, ui
 from mescreen.app.progress_panel import sidebar_jobs
 from mescreen.app.store import db, sessions
 from mescreen.store import repository
+from mescreen.store.errors import SignInThrottledError
 
 HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="mescreen", page_icon=":material/psychology:", layout="wide")
+# Tables' built-in CSV buttons would export patient data without an audit row; pages offer
+# audited download buttons instead (also set in .streamlit/config.toml).
+st.set_option("client.disableDataExport", True)
+
+
+_DEEP_LINK = "deep_link_after_sign_in"  # ?patient=&session= of a link opened signed out
 
 
 def _store_ready() -> bool:
@@ -26,7 +33,7 @@ def _store_ready() -> bool:
         sessions()
     except MescreenError as exc:
         st.title("mescreen")
-        st.error(f"The dashboard cannot open its database: {exc}", icon=":material/database:")
+        st.error(f"The dashboard cannot open its database: {ui.md(exc)}", icon=":material/database:")
         st.markdown("Run `mescreen db upgrade` (or `make run`, which does it), then reload this page.")
         return False
     return True
@@ -47,7 +54,12 @@ def _sign_in_page() -> None:
             password = st.text_input("Password", type="password")
             submitted = st.form_submit_button("Sign in", type="primary")
         if submitted:
-            if auth.sign_in(username, password) is None:
+            try:
+                user = auth.sign_in(username, password)
+            except SignInThrottledError as exc:
+                st.error(str(exc), icon=":material/lock_clock:")
+                return
+            if user is None:
                 st.error("Unknown user name or wrong password.")
             else:
                 st.rerun()
@@ -55,7 +67,7 @@ def _sign_in_page() -> None:
 
 def _sidebar(user: repository.UserView) -> None:
     with st.sidebar:
-        st.markdown(f"Signed in as **{user.username}** ({user.role})")
+        st.markdown(f"Signed in as **{ui.md(user.username)}** ({user.role})")
         if st.button("Sign out", key="sign_out"):
             auth.sign_out()
             st.rerun()
@@ -65,21 +77,32 @@ def _sidebar(user: repository.UserView) -> None:
 def main() -> None:
     if not _store_ready():
         st.stop()
-    user = auth.current_user()
+    user = auth.refresh()
+    auth.write_cookie()
     if user is None:
+        if "patient" in st.query_params:  # a deep link opened signed out: followed after sign-in
+            st.session_state[_DEEP_LINK] = st.query_params.to_dict()
         st.navigation([st.Page(_sign_in_page, title="Sign in", icon=":material/login:")]).run()
         return
-    _sidebar(user)
+    session_page = st.Page(HERE / "pages" / "session.py", title="Session", icon=":material/monitoring:")
     pages = [
         st.Page(HERE / "pages" / "patients.py", title="Patients", icon=":material/group:", default=True),
         st.Page(HERE / "pages" / "upload.py", title="Upload & analyse", icon=":material/upload:"),
-        st.Page(HERE / "pages" / "session.py", title="Session", icon=":material/monitoring:"),
+        session_page,
         st.Page(HERE / "pages" / "over_time.py", title="Patient over time", icon=":material/timeline:"),
         st.Page(HERE / "pages" / "import_csv.py", title="Import CSV", icon=":material/table_view:"),
+        st.Page(HERE / "pages" / "glossary.py", title="AU glossary", icon=":material/menu_book:"),
     ]
     if user.role == "admin":
         pages.append(st.Page(HERE / "pages" / "users.py", title="Users", icon=":material/manage_accounts:"))
-    st.navigation(pages).run()
+        pages.append(st.Page(HERE / "pages" / "audit.py", title="Audit log", icon=":material/policy:"))
+    ui.registry()  # the first run of this server process cleans up after an interrupted one
+    page = st.navigation(pages)  # before the sidebar: its links resolve against these pages
+    link = st.session_state.pop(_DEEP_LINK, None)
+    if link:
+        st.switch_page(session_page, query_params=link)
+    _sidebar(user)
+    page.run()
 
 
 main()

@@ -11,10 +11,14 @@ import textwrap
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from mescreen.core.result import SessionResult
-from mescreen.app import summary
-from mescreen.app.palette import EMOTION_COLOURS, emotion_colour
+from mescreen.core.figures import MIN_EARLIER_SESSIONS
+from mescreen.core.labels import AU_NAMES
+from mescreen.core.result import Episode, Indicator, SessionResult
+from mescreen.app import evidence, summary
+from mescreen.app.au_words import au_label, au_list, au_region
+from mescreen.app.palette import EMOTION_COLOURS, KIND_SHADE, MACRO_OPACITY, NOT_RAISED, RAISED, emotion_colour
 
 _LAYOUT = dict(
     template="plotly_white",
@@ -22,6 +26,12 @@ _LAYOUT = dict(
     height=380,
     legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
 )
+
+
+#: How much the evidence pictures enlarge the onset-to-apex movement arrows (micro-expressions move
+#: landmarks by about 1% of the face: true to scale, the arrows would be invisible).
+ARROW_GAIN = 5
+STILL = evidence.STILL_COLOUR
 
 
 def _figure(title: str, **layout: object) -> go.Figure:
@@ -45,39 +55,51 @@ def _count_step(largest: int) -> int:
 
 
 def emotion_distribution(result: SessionResult) -> go.Figure:
-    """Episodes per emotion, micro and macro stacked."""
+    """Episodes per emotion, micro and macro stacked (macro lighter), in each emotion's colour."""
     fig = _figure("Emotion distribution of the episodes", barmode="stack",
-                  xaxis_title="emotion", yaxis_title="episodes")
+                  xaxis_title="emotion the episode counts as", yaxis_title="episodes")
     counts = summary.emotion_counts(result)
     if counts.empty:
         return _empty(fig, "No facial movement episodes were found in this recording.")
-    for kind, opacity in (("micro", 1.0), ("macro", 0.45)):
+    for kind, opacity in (("micro", 1.0), ("macro", MACRO_OPACITY)):
         fig.add_bar(
-            x=counts["emotion"], y=counts[kind], name=f"{kind}-expressions", opacity=opacity,
-            marker_color=[emotion_colour(e) for e in counts["emotion"]],
-            hovertemplate="%{x}: %{y} " + kind + "<extra></extra>",
+            x=counts["emotion"], y=counts[kind], name=f"{kind}-expressions ({KIND_SHADE[kind]})",
+            opacity=opacity, marker_color=[emotion_colour(e) for e in counts["emotion"]],
+            marker_line=dict(color="#444", width=0.5),
+            hovertemplate="%{x}: %{y} " + kind + "-expressions<extra></extra>",
         )
     fig.update_yaxes(tickformat="d", rangemode="tozero", dtick=_count_step(int(counts["total"].max())))
+    fig.update_layout(legend_title_text="bar colour = emotion; shade = kind:")
     return fig
 
 
 def emotion_over_time(result: SessionResult) -> go.Figure:
-    """Emotion probabilities along the recording (computed near episodes), apexes marked."""
+    """The per-frame emotion trace, lightly smoothed, with each episode drawn as a band from onset
+    to offset in its emotion's colour."""
     fig = _figure("Emotion over time", xaxis_title="time (s)", yaxis_title="probability",
                   yaxis_range=[0, 1])
     series = result.series
-    probs = series.emotion_prob
-    if len(series) == 0 or probs.size == 0 or np.all(np.isnan(probs)):
+    trace, names = summary.emotion_trace(result)
+    if len(series) == 0 or not names:
         return _empty(fig, "No emotion was computed (no episodes, or no face).")
-    binned = summary.binned(series.time_s, probs)
-    for j, name in enumerate(series.emotion_names):
-        column = binned.values[:, j]
-        if np.all(np.isnan(column)):
-            continue
-        fig.add_scatter(x=binned.time_s, y=column, mode="lines+markers", name=name,
-                        line=dict(color=emotion_colour(name)), marker=dict(size=4), connectgaps=False)
+    for j, name in enumerate(names):
+        fig.add_scatter(x=trace.time_s, y=trace.values[:, j], mode="lines", name=name,
+                        line=dict(color=emotion_colour(name), width=1.8), connectgaps=False,
+                        hovertemplate=name + " %{y:.2f} at %{x:.2f} s<extra></extra>")
     for ep in result.episodes:
-        fig.add_vline(x=ep.apex_s, line=dict(color=emotion_colour(ep.emotion), width=1, dash="dot"))
+        label = summary.emotion_label(ep)
+        fig.add_vrect(x0=ep.onset_s, x1=max(ep.offset_s, ep.onset_s + 0.02), fillcolor=emotion_colour(label),
+                      opacity=0.18, line_width=0, layer="below")
+    if result.episodes:
+        fig.add_scatter(
+            x=[e.apex_s for e in result.episodes], y=[1.0] * len(result.episodes), mode="markers",
+            name="episode apex (band: onset to offset)",
+            marker=dict(symbol="triangle-down", size=9, color=[emotion_colour(summary.emotion_label(e))
+                                                               for e in result.episodes]),
+            customdata=[[summary.emotion_text(e), summary.confidence_text(e)] for e in result.episodes],
+            hovertemplate="apex %{x:.2f} s: %{customdata[0]}, confidence %{customdata[1]}<extra></extra>",
+        )
+    fig.update_layout(legend_title_text="line colour = emotion:")
     return fig
 
 
@@ -89,10 +111,11 @@ def au_heatmap(result: SessionResult) -> go.Figure:
         return _empty(fig, "No frames were analysed.")
     binned = summary.binned(series.time_s, series.au_prob)
     fig.add_heatmap(
-        x=binned.time_s, y=list(series.au_names), z=binned.values.T, zmin=0, zmax=1,
-        colorscale="Blues", colorbar=dict(title="P(active)"),
+        x=binned.time_s, y=[au_label(a) for a in series.au_names], z=binned.values.T, zmin=0, zmax=1,
+        colorscale="Blues", colorbar=dict(title="probability<br>the AU is<br>active"),
         hovertemplate="%{y} at %{x:.2f} s: %{z:.2f}<extra></extra>",
     )
+    fig.update_layout(margin=dict(l=190, r=20, t=50, b=40))
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -103,23 +126,26 @@ def episode_timeline(result: SessionResult) -> go.Figure:
                   yaxis_title="emotion", barmode="overlay")
     if not result.episodes:
         return _empty(fig, "No facial movement episodes were found in this recording.")
-    for kind, opacity in (("micro", 1.0), ("macro", 0.45)):
+    for kind, opacity in (("micro", 1.0), ("macro", MACRO_OPACITY)):
         eps = [e for e in result.episodes if e.kind == kind]
         if not eps:
             continue
         labels = [summary.emotion_label(e) for e in eps]
         fig.add_bar(
             y=labels, x=[max(e.duration_s, 1e-3) for e in eps], base=[e.onset_s for e in eps],
-            orientation="h", name=f"{kind}-expressions", opacity=opacity,
+            orientation="h", name=f"{kind}-expressions ({KIND_SHADE[kind]})", opacity=opacity,
             marker_color=[emotion_colour(lab) for lab in labels],
-            customdata=[["+".join(e.active_aus) or "-", e.cluster or "-"] for e in eps],
-            hovertemplate="%{y}: %{base:.2f}-%{x:.2f} s<br>AUs %{customdata[0]}<br>"
-                          "cluster %{customdata[1]}<extra></extra>",
+            customdata=[[f"{e.onset_s:.2f}", f"{e.offset_s:.2f}", au_list(e.active_aus), e.cluster or "-",
+                         summary.emotion_text(e), summary.confidence_text(e)] for e in eps],
+            hovertemplate="%{customdata[4]} (confidence %{customdata[5]})<br>%{customdata[0]}-%{customdata[1]} s"
+                          "<br>AUs: %{customdata[2]}<br>cluster %{customdata[3]}<extra></extra>",
         )
     fig.add_scatter(
         x=[e.apex_s for e in result.episodes], y=[summary.emotion_label(e) for e in result.episodes],
-        mode="markers", name="apex", marker=dict(symbol="line-ns-open", size=14, color="#222"),
+        mode="markers", name="apex (black tick)", marker=dict(symbol="line-ns-open", size=14, color="#222"),
+        hoverinfo="skip",
     )
+    fig.update_layout(legend_title_text="bar colour = emotion; shade = kind:")
     end = result.video.duration_s or max(e.offset_s for e in result.episodes)
     fig.update_xaxes(range=[0, end])
     return fig
@@ -132,11 +158,11 @@ def cluster_distribution(result: SessionResult) -> go.Figure:
     if table.empty:
         note = result.clusters.note or "No episode could be assigned to an ME cluster."
         return _empty(fig, note)
-    labels = [f"{name} ({aus})" for name, aus in zip(table["cluster"], table["AU combination"])]
+    labels = [f"{name} ({aus})" for name, aus in zip(table["cluster"], table["AU codes"])]
     fig.add_bar(
         y=labels, x=table["episodes"], orientation="h", text=table["episodes"],
-        marker_color=[emotion_colour(e) for e in table["emotion"]],
-        hovertemplate="%{y}: %{x} episodes<extra></extra>", showlegend=False,
+        marker_color=[emotion_colour(e) for e in table["emotion"]], customdata=table[["AU combination"]],
+        hovertemplate="%{y}: %{x} episodes<br>%{customdata[0]}<extra></extra>", showlegend=False,
     )
     fig.update_xaxes(tickformat="d", rangemode="tozero", dtick=_count_step(int(table["episodes"].max())))
     fig.update_yaxes(autorange="reversed")
@@ -164,22 +190,25 @@ def silhouette_curves(result: SessionResult) -> go.Figure:
 
 
 def face_quality(result: SessionResult) -> go.Figure:
-    """Face detection confidence and sharpness along the recording: where results are weaker."""
+    """How well the face could be seen along the recording: where results are weaker."""
     fig = _figure("Face quality over time", xaxis_title="time (s)",
-                  yaxis=dict(title="detection confidence", range=[0, 1.05]),
-                  yaxis2=dict(title="sharpness (Laplacian var.)", overlaying="y", side="right",
-                              showgrid=False))
+                  yaxis=dict(title="face visible (0 = not found, 1 = clearly)", range=[0, 1.05]),
+                  yaxis2=dict(title="sharpness (1 = this recording's typical)", overlaying="y", side="right",
+                              showgrid=False, rangemode="tozero"))
     series = result.series
     if len(series) == 0:
         return _empty(fig, "No frames were analysed.")
-    blur = np.where(series.face_found, series.blur, np.nan).astype(float)
     b_conf = summary.binned(series.time_s, summary.face_confidence(result))
-    fig.add_scatter(x=b_conf.time_s, y=b_conf.values, mode="lines", name="face confidence (0 = no face)",
-                    line=dict(color="#0072B2"))
-    if np.any(np.isfinite(blur)):
-        b_blur = summary.binned(series.time_s, blur)
-        fig.add_scatter(x=b_blur.time_s, y=b_blur.values, mode="lines", name="sharpness",
-                        yaxis="y2", line=dict(color="#999", dash="dot"))
+    fig.add_scatter(x=b_conf.time_s, y=b_conf.values, mode="lines", name="face visible (blue line)",
+                    line=dict(color="#0072B2"),
+                    hovertemplate="%{x:.2f} s: face visible %{y:.2f}<br>(face detector confidence)<extra></extra>")
+    sharp = summary.relative_sharpness(result)
+    if np.any(np.isfinite(sharp)):
+        b_blur = summary.binned(series.time_s, sharp)
+        fig.add_scatter(x=b_blur.time_s, y=b_blur.values, mode="lines", name="sharpness (grey dots)",
+                        yaxis="y2", line=dict(color="#999", dash="dot"),
+                        hovertemplate="%{x:.2f} s: sharpness %{y:.2f} of typical<br>(variance of the Laplacian "
+                                      "of the face crop, over its median)<extra></extra>")
     return fig
 
 
@@ -192,13 +221,19 @@ def indicator_values(result: SessionResult) -> go.Figure:
             if i.value is not None and i.threshold]
     if not inds:
         return _empty(fig, "No indicator could be computed for this recording.")
-    fig.update_layout(height=max(260, 60 + 26 * len(inds)))
-    fig.add_bar(
-        y=[i.label for i in inds], x=[i.value / i.threshold for i in inds], orientation="h",
-        marker_color=["#C0392B" if i.raised else "#5DA5DA" for i in inds], showlegend=False,
-        customdata=[[f"{i.value:.3g}", f"{i.threshold:.3g}", "raised" if i.raised else "not raised"] for i in inds],
-        hovertemplate="%{y}<br>value %{customdata[0]}, threshold %{customdata[1]} (%{customdata[2]})<extra></extra>",
-    )
+    fig.update_layout(height=max(260, 80 + 36 * len(inds)))
+    labels = ["<br>".join(textwrap.wrap(summary.indicator_label(i), 48)) for i in inds]
+    for raised, colour, name in ((True, RAISED, "raised (red)"), (False, NOT_RAISED, "not raised (blue)")):
+        rows = [k for k, i in enumerate(inds) if i.raised == raised]
+        fig.add_bar(
+            y=[labels[k] for k in rows], x=[inds[k].value / inds[k].threshold for k in rows], orientation="h",
+            marker_color=colour, name=name,
+            customdata=[[summary.indicator_value(inds[k]), summary.indicator_value(
+                Indicator(inds[k].key, "", inds[k].threshold))] for k in rows],
+            hovertemplate="%{y}<br>value %{customdata[0]}, threshold %{customdata[1]}<extra></extra>",
+        )
+    fig.update_yaxes(categoryorder="array", categoryarray=labels)
+    fig.update_layout(margin=dict(l=330, r=20, t=50, b=40))
     fig.add_vline(x=1.0, line=dict(color="#222", width=2, dash="dash"))
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -220,20 +255,107 @@ def session_figures(result: SessionResult) -> dict[str, go.Figure]:
 
 def trend(frame: pd.DataFrame, title: str, *, change: bool = False) -> go.Figure:
     """Metrics across a patient's sessions; `frame` is mescreen.app.timeline's long format
-    (columns session, recorded_on, metric, value, change)."""
+    (session, number, recorded_on, metric, value, baseline, earlier, change). Missing values are
+    gaps in the line, never zeros; a change is drawn only where its baseline exists."""
     column = "change" if change else "value"
     fig = _figure(title, xaxis_title="recording date",
-                  yaxis_title="change from the patient's first sessions" if change else "value")
+                  yaxis_title="change from the mean of earlier sessions" if change else "value")
     if frame.empty or frame[column].isna().all():
-        return _empty(fig, "Not enough analysed sessions for this patient yet.")
+        message = (f"Change is shown from the session with at least {MIN_EARLIER_SESSIONS} earlier analysed "
+                   "sessions." if change else "Not enough analysed sessions for this patient yet.")
+        return _empty(fig, message)
     for metric, rows in frame.groupby("metric", sort=False):
         rows = rows.sort_values("recorded_on")
+        name = str(metric)
+        hover = (f"session %{{customdata[0]}}: %{{y:+.3g}}<br>baseline %{{customdata[1]:.3g}} = mean of "
+                 f"%{{customdata[2]}} earlier sessions<extra>{name}</extra>" if change else
+                 f"session %{{customdata[0]}}: %{{y:.3g}}<extra>{name}</extra>")
         fig.add_scatter(
-            x=rows["recorded_on"], y=rows[column], mode="lines+markers", name=str(metric), showlegend=True,
-            line=dict(color=emotion_colour(str(metric))) if str(metric) in EMOTION_COLOURS else None,
-            customdata=rows[["session"]], hovertemplate="session %{customdata[0]}: %{y:.3g}<extra>"
-            + str(metric) + "</extra>",
+            x=rows["recorded_on"], y=rows[column], mode="lines+markers", name=name, showlegend=True,
+            connectgaps=False,
+            line=dict(color=emotion_colour(name)) if name in EMOTION_COLOURS else None,
+            customdata=rows[["number", "baseline", "earlier"]], hovertemplate=hover,
         )
     if change:
-        fig.add_hline(y=0, line=dict(color="#444", width=1))
+        fig.add_hline(y=0, line=dict(color="#444", width=1), annotation_text="baseline",
+                      annotation_position="bottom right")
+    return fig
+
+
+def _face_axes(fig: go.Figure, n: int) -> None:
+    for i in range(1, n + 1):
+        suffix = "" if i == 1 else str(i)
+        fig.update_layout(**{
+            f"xaxis{suffix}": dict(visible=False, range=[0.05, 0.95], scaleanchor=f"y{suffix}"),
+            f"yaxis{suffix}": dict(visible=False, range=[0.98, 0.0]),
+        })
+
+
+def _contours(fig: go.Figure, points: np.ndarray, colour_of, col: int, *, dash: str = "solid",
+              legend: bool = False) -> None:
+    """The face-mesh contours of `points`, each region in the colour `colour_of(region)` gives."""
+    for region, lines in evidence.CONTOURS.items():
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for line in lines:
+            xs += points[line, 0].tolist() + [None]
+            ys += points[line, 1].tolist() + [None]
+        colour = colour_of(region)
+        fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=1.2 if colour == STILL else 2.4,
+                                                               dash=dash),
+                        name=region, showlegend=False, hoverinfo="skip", row=1, col=col)
+    for region in ("cheeks", "chin and jaw"):
+        idx = evidence.REGION_POINTS[region]
+        fig.add_scatter(x=points[idx, 0], y=points[idx, 1], mode="markers", showlegend=False, hoverinfo="skip",
+                        marker=dict(size=4, color=colour_of(region)), row=1, col=col)
+
+
+def episode_evidence(episode: Episode, number: int) -> go.Figure | None:
+    """The face-mesh landmarks at onset and apex side by side, the regions that moved in colour
+    (grey: still), with the movement drawn 5x enlarged as arrows on the apex. None without landmarks."""
+    found = evidence.episode_evidence(episode)
+    if found is None:
+        return None
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.02, subplot_titles=(
+        f"onset {episode.onset_s:.2f} s", f"apex {episode.apex_s:.2f} s"))
+    fig.update_layout(template="plotly_white", height=360, margin=dict(l=10, r=10, t=70, b=10),
+                      title=f"Episode {number}: {summary.emotion_text(episode)} - what the face did",
+                      legend=dict(orientation="h", y=-0.02, x=0))
+    _contours(fig, found.onset, found.region_colour, 1)
+    _contours(fig, found.onset, lambda r: "#DDDDDD", 2, dash="dot")
+    _contours(fig, found.apex, found.region_colour, 2)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for region in found.moving:
+        for i in evidence.REGION_POINTS[region]:
+            start, end = found.onset[i], found.onset[i] + ARROW_GAIN * (found.apex[i] - found.onset[i])
+            xs += [start[0], end[0], None]
+            ys += [start[1], end[1], None]
+    if xs:
+        fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="#222", width=1), row=1, col=2,
+                        name=f"movement, drawn {ARROW_GAIN}x enlarged", hoverinfo="skip")
+    for region in found.moving:
+        fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=evidence.REGION_COLOURS[region], width=3),
+                        name=f"{region} moved {100 * found.movement[region]:.1f}%", row=1, col=1)
+    fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=STILL, width=1.2), name="still (grey)",
+                    row=1, col=1)
+    _face_axes(fig, 2)
+    return fig
+
+
+def face_regions() -> go.Figure:
+    """A schematic face with the regions the AUs move, in the colours the evidence pictures use."""
+    fig = _figure("Face regions (colours as in the evidence pictures)", height=420,
+                  margin=dict(l=10, r=10, t=50, b=10), showlegend=False)
+    fig.add_shape(type="circle", x0=0.12, y0=0.08, x1=0.88, y1=0.98, line=dict(color="#888"))
+    for region, (x0, y0, x1, y1) in evidence.schematic_regions().items():
+        colour = evidence.REGION_COLOURS[region]
+        fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color=colour, width=2),
+                      fillcolor=colour, opacity=0.25)
+        aus = [a for a in AU_NAMES if au_region(a) == region]
+        fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, showarrow=False, font=dict(size=11, color="#222"),
+                           text=f"<b>{region}</b><br>{' '.join(aus)}")
+    _face_axes(fig, 1)
+    fig.update_xaxes(range=[0.0, 1.0])
+    fig.update_yaxes(range=[1.0, 0.0])
     return fig

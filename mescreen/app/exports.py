@@ -1,24 +1,63 @@
-"""Downloads of one analysed session: the PDF report, OpenFace-style per-frame CSV, and JSON."""
+"""Downloads: one session's PDF report, OpenFace-style per-frame CSV and JSON, the patients
+table and the audit log as CSV. Each download is audited when it is made (`audited`)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from mescreen.core.openface_csv import to_openface_text
 from mescreen.core.result import SessionResult
+from mescreen.core.safe_csv import csv_text
+from mescreen.app.patient_report import PatientReportContext, build_patient_report
 from mescreen.app.report_pdf import ReportContext, build_report
-from mescreen.store.repository import SessionView
+from mescreen.app.summary import rule_labels
+from mescreen.store import repository
+from mescreen.store.repository import AuditView, PatientView, SessionView
+
+
+def safe_name(text: str) -> str:
+    """`text` as a file-name part: ASCII letters, digits, `_.-` only. When anything had to be
+    replaced (e.g. a code in Chinese script) a short hash of the original keeps names apart."""
+    plain = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "patient"
+    if plain != text:
+        plain += "-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return plain
 
 
 def file_stem(view: SessionView) -> str:
     """A download name from the pseudonymous code and session (never the uploaded file's name)."""
-    code = re.sub(r"[^A-Za-z0-9_.-]+", "_", view.patient_code)
-    return f"mescreen_{code}_session{view.id}_{view.recorded_on.isoformat()}"
+    return f"mescreen_{safe_name(view.patient_code)}_session{view.id}_{view.recorded_on.isoformat()}"
 
 
-def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str) -> bytes:
+def audited(sessions: sessionmaker[Session], make: Callable[[], bytes], *, actor: str, action: str,
+            patient_code: str | None = None, session_id: int | None = None) -> Callable[[], bytes]:
+    """`make`, wrapped so that the download it builds is audited when the user clicks (Streamlit
+    calls a download button's data callable then): one row, outcome ok or failed."""
+    def build() -> bytes:
+        try:
+            data = make()
+        except Exception as exc:
+            with sessions() as session:
+                repository.record_apart(session, actor, action, patient_code=patient_code,
+                                        session_id=session_id, outcome="failed", detail=type(exc).__name__)
+            raise
+        with sessions() as session:
+            repository.record_apart(session, actor, action, patient_code=patient_code,
+                                    session_id=session_id, detail=f"{len(data)} bytes")
+        return data
+
+    return build
+
+
+def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str, number: int | None = None) -> bytes:
+    """The session report; `number` is the patient's own session number (the store id without it)."""
     context = ReportContext(
-        patient_code=view.patient_code, session_id=view.id, recorded_on=view.recorded_on.isoformat(),
+        patient_code=view.patient_code, session_id=view.id if number is None else number,
+        recorded_on=view.recorded_on.isoformat(),
         uploaded_by=view.uploader, generated_by=generated_by,
     )
     return build_report(result, context)
@@ -31,3 +70,39 @@ def csv_bytes(result: SessionResult) -> bytes:
 
 def json_bytes(result: SessionResult) -> bytes:
     return result.to_json().encode("utf-8")
+
+
+def patient_pdf_bytes(views: Sequence[SessionView], patient_code: str, generated_by: str) -> bytes:
+    """The patient-level report: every session and the trends over time."""
+    return build_patient_report(views, PatientReportContext(patient_code, generated_by), rule_labels())
+
+
+def patient_file_stem(patient_code: str) -> str:
+    return f"mescreen_{safe_name(patient_code)}_all_sessions"
+
+
+PATIENT_COLUMNS = ("code", "name", "sessions", "last recorded", "last screening level")
+
+
+def patient_rows(patients: Sequence[PatientView]) -> list[tuple[object, ...]]:
+    """The patients table as shown on screen and downloaded."""
+    return [(p.code, p.display_name or "", p.n_sessions,
+             p.last_recorded_on.isoformat() if p.last_recorded_on else "-", p.last_level or "-")
+            for p in patients]
+
+
+def patients_csv(patients: Sequence[PatientView]) -> bytes:
+    return csv_text(PATIENT_COLUMNS, patient_rows(patients)).encode("utf-8")
+
+
+AUDIT_COLUMNS = ("when (UTC)", "who", "what", "patient", "session", "outcome", "client", "detail")
+
+
+def audit_rows(entries: Sequence[AuditView]) -> list[tuple[object, ...]]:
+    return [(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.patient_code or "",
+             "" if e.session_id is None else e.session_id, e.outcome, e.client or "", e.detail)
+            for e in entries]
+
+
+def audit_csv(entries: Sequence[AuditView]) -> bytes:
+    return csv_text(AUDIT_COLUMNS, audit_rows(entries)).encode("utf-8")

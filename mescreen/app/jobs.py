@@ -6,16 +6,14 @@ the job's state to draw a progress bar. Cancelling sets a flag the pipeline's pr
 returns, so the pipeline stops at its next report. Analyses run one at a time: the server has
 few cores, and queued jobs are shown as such.
 
-The store sees: create_session (queued, at submission) -> mark_running -> complete_session, or
-mark_failed with the reason. The uploaded file is deleted afterwards unless keeping videos is
-enabled, in which case it moves to the video folder and its path is recorded (so erasing the
-patient deletes it too).
+The store sees create_session (queued, at submission); the rest (running, the result or the
+failure with its reason, deleting or keeping the upload) is the analysis service's
+(mescreen.service.analyse_for_patient), the same for every front door.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
 import uuid
@@ -23,22 +21,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Literal, Sequence
+from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from mescreen.app.analysis_process import analyze_in_process
 from mescreen.core.errors import Cancelled, MescreenError
 from mescreen.core.progress import Progress
-from mescreen.core.result import Screening, SessionResult
-from mescreen.app.analysis_process import analyze_in_process
+from mescreen.service import Analyse, VideoSource, analyse_for_patient
 from mescreen.store import repository
 
 log = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
-#: analyze(path, progress_callback, previous_screenings) -> SessionResult; default: mescreen.core.pipeline
-#: in a child process (mescreen/app/analysis_process.py).
-Analyze = Callable[[Path, Callable[[Progress], bool], Sequence[Screening]], SessionResult]
 
 STAGE_WORDS = {
     "reading": "Reading the video",
@@ -107,7 +102,7 @@ class Job:
 class JobRegistry:
     """Queued and finished analyses of this server process, newest first."""
 
-    def __init__(self, sessions: sessionmaker[Session], analyze: Analyze | None = None,
+    def __init__(self, sessions: sessionmaker[Session], analyze: Analyse | None = None,
                  workers: int = 1) -> None:
         self._sessions = sessions
         self._analyze = analyze or analyze_in_process
@@ -121,12 +116,13 @@ class JobRegistry:
         with self._sessions() as session:
             session_id = repository.create_session(
                 session, patient_code, recorded_on=recorded_on, uploader=uploader,
-                file_name=file_name, content_hash=content_hash, status="queued",
+                file_name=file_name, content_hash=content_hash, status="queued", upload_path=str(upload),
             )
         job = Job(uuid.uuid4().hex, session_id, patient_code, file_name, uploader)
         with self._lock:
             self._jobs[job.id] = job
-        self._pool.submit(self._work, job, upload, keep_video_in)
+        source = VideoSource(upload, file_name, content_hash)
+        self._pool.submit(self._work, job, source, recorded_on, keep_video_in)
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -177,34 +173,27 @@ class JobRegistry:
             for key, value in values.items():
                 setattr(job, key, value)
 
-    def _work(self, job: Job, upload: Path, keep_video_in: Path | None) -> None:
-        kept = False
+    def _work(self, job: Job, source: VideoSource, recorded_on: date, keep_video_in: Path | None) -> None:
         try:
             if job.cancel_requested:
+                source.path.unlink(missing_ok=True)
                 raise Cancelled("Analysis cancelled before it started.")
-            with self._sessions() as session:
-                repository.mark_running(session, job.session_id)
-                previous = repository.previous_screenings(session, job.patient_code,
-                                                          before_session_id=job.session_id)
             self._set(job, status="running")
-            result = self._analyze(upload, job.on_progress, previous)
-            result.video.file_name = job.file_name
-            with self._sessions() as session:
-                repository.complete_session(session, job.session_id, result)
-            if keep_video_in is not None:
-                kept = self._keep(job, upload, keep_video_in)
-            self._set(job, status="done")
+            stored = analyse_for_patient(
+                self._sessions, job.patient_code, source, recorded_on=recorded_on, uploader=job.owner,
+                analyse=self._analyze, progress=job.on_progress, session_id=job.session_id, delete_upload=True,
+                keep_video_in=keep_video_in,
+            )
+            self._set(job, status="done", error=stored.note)
         except Cancelled:
             self._fail(job, "cancelled", f"Cancelled by {job.owner}.")
-        except MescreenError as exc:
-            self._fail(job, "failed", str(exc))
+        except MescreenError as exc:  # already recorded on the session by the service
+            self._set(job, status="failed", error=str(exc))
         except Exception:  # noqa: BLE001 - a worker must record every failure, not die silently
             log.exception("analysis of session %s failed", job.session_id)
             self._fail(job, "failed", "The analysis stopped on an unexpected error; the server log has "
                                       "the details. Please report it.")
-        finally:
-            if not kept:
-                upload.unlink(missing_ok=True)
+            source.path.unlink(missing_ok=True)
 
     def _fail(self, job: Job, status: JobStatus, message: str) -> None:
         self._set(job, status=status, error=message)
@@ -213,16 +202,3 @@ class JobRegistry:
                 repository.mark_failed(session, job.session_id, message)
         except MescreenError as exc:  # e.g. the patient was erased while the analysis ran
             log.warning("could not record the failure of session %s: %s", job.session_id, exc)
-
-    def _keep(self, job: Job, upload: Path, folder: Path) -> bool:
-        """Move the analysed video to the kept-videos folder and record where it is."""
-        target = folder / f"session-{job.session_id}{upload.suffix}"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(upload), target)
-        except OSError as exc:  # the results are saved; say so rather than failing the session
-            self._set(job, error=f"Results saved, but the video could not be kept in {folder}: {exc}")
-            return False
-        with self._sessions() as session:
-            repository.set_video_path(session, job.session_id, str(target))
-        return True

@@ -7,6 +7,7 @@ import streamlit as st
 
 from mescreen.app.jobs import Job
 from mescreen.app import ui
+from mescreen.app.text import md
 
 
 def _progress_text(job: Job) -> str:
@@ -24,7 +25,7 @@ def _progress_text(job: Job) -> str:
 def show_job(job: Job, *, key_prefix: str) -> None:
     """One job's state. Links, not buttons, lead to results: switching pages from inside a
     fragment that reruns itself on a timer leaves the new page blank."""
-    title = f"**{job.file_name}** for patient **{job.patient_code}** (session {job.session_id})"
+    title = f"**{md(job.file_name)}** for patient **{md(job.patient_code)}** (session {job.session_id})"
     if job.status in ("queued", "running"):
         st.markdown(title)
         st.progress(job.fraction, text=_progress_text(job))
@@ -36,12 +37,12 @@ def show_job(job: Job, *, key_prefix: str) -> None:
     elif job.status == "done":
         st.success(f"{title}: analysis finished.", icon=":material/check_circle:")
         if job.error:
-            st.warning(job.error)
+            st.warning(md(job.error))
         ui.session_link(job.patient_code, job.session_id, "Open results")
     elif job.status == "cancelled":
-        st.info(f"{title}: {job.error}")
+        st.info(f"{title}: {md(job.error)}")
     else:
-        st.error(f"{title}: the analysis failed. {job.error}", icon=":material/error:")
+        st.error(f"{title}: the analysis failed. {md(job.error)}", icon=":material/error:")
 
 
 @st.fragment(run_every=1.0)
@@ -65,7 +66,7 @@ def sidebar_jobs(username: str, shown: int = 3) -> None:
     st.divider()
     st.markdown("**Your analyses**")
     for job in jobs:
-        label = f"{job.patient_code}, session {job.session_id}"
+        label = f"{md(job.patient_code)}, session {job.session_id}"
         if job.finished:
             words = {"done": "finished", "failed": "failed", "cancelled": "cancelled"}[job.status]
             st.caption(f"{label}: {words}")

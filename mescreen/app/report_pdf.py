@@ -17,23 +17,24 @@ import numpy as np
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
 )
 
 from mescreen.core import INTENDED_USE, __version__
-from mescreen.core.result import SessionResult
-from mescreen.app import summary
-from mescreen.app.palette import LEVEL_COLOURS, emotion_colour
+from mescreen.core.result import Episode, SessionResult
+from mescreen.app import evidence, summary
+from mescreen.app.au_words import au_label, in_words
+from mescreen.app.palette import KIND_SHADE, LEVEL_COLOURS, emotion_colour, lighter
+from mescreen.app.pdf_fonts import FONT, FONT_BOLD, markup, plain_line
 
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
@@ -59,20 +60,6 @@ class ReportContext:
         default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
 
-def _fonts() -> tuple[str, str]:
-    """DejaVu (covers symbols like >= and arrows in evidence text) when installed, else Helvetica."""
-    try:
-        if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont("DejaVuSans", "DejaVuSans.ttf"))
-            pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", "DejaVuSans-Bold.ttf"))
-        return "DejaVuSans", "DejaVuSans-Bold"
-    except TTFError:
-        return "Helvetica", "Helvetica-Bold"
-
-
-FONT, FONT_BOLD = _fonts()
-
-
 def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=base["BodyText"], fontName=FONT, fontSize=9.5, leading=12.5)
@@ -81,6 +68,8 @@ def _styles() -> dict[str, ParagraphStyle]:
                                 alignment=TA_LEFT, spaceAfter=4),
         "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=FONT_BOLD, fontSize=12.5,
                              spaceBefore=10, spaceAfter=4),
+        "h3": ParagraphStyle("h3", parent=base["Heading3"], fontName=FONT_BOLD, fontSize=10,
+                             spaceBefore=6, spaceAfter=2),
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5),
         "box": ParagraphStyle("box", parent=body, backColor=colors.HexColor("#FFF4E0"),
@@ -90,13 +79,31 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _p(text: object, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text)), style)
+    """A paragraph of literal text in any script (see mescreen/app/pdf_fonts.py)."""
+    return Paragraph(markup(text, style.fontName), style)
+
+
+def _fit_header(header: list[object], widths: list[float], style: ParagraphStyle) -> list[float]:
+    """Widths widened so no header word is broken ("threshol d"), taken from the widest column."""
+    padding = 14.0  # the table's left and right cell padding, and a little air
+    need = [max(pdfmetrics.stringWidth(w, FONT_BOLD, style.fontSize) for w in str(h).split() or [""]) + padding
+            for h in header]
+    widths = list(widths)
+    for i, n in enumerate(need):
+        short = n - widths[i]
+        if short > 0:
+            donor = max(range(len(widths)), key=lambda k: widths[k] - need[k])
+            widths[i] += short
+            widths[donor] -= short
+    return widths
 
 
 def _table(rows: list[list[object]], widths: list[float], style: ParagraphStyle) -> Table:
-    """A grid table with a bold header row; every cell wrapped so long evidence text fits."""
-    cells = [[_p(c, style) for c in row] for row in rows]
-    table = Table(cells, colWidths=widths, repeatRows=1)
+    """A grid table with a bold header row; every cell wrapped so long evidence text fits, header
+    words never broken."""
+    head = ParagraphStyle("head", parent=style, fontName=FONT_BOLD)
+    cells = [[_p(c, head) for c in rows[0]]] + [[_p(c, style) for c in row] for row in rows[1:]]
+    table = Table(cells, colWidths=_fit_header(rows[0], widths, style), repeatRows=1)
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EEF4")),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#B0B8C0")),
@@ -207,35 +214,45 @@ def emotion_distribution_drawing(result: SessionResult) -> Drawing:
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueStep = max(1, int(np.ceil(counts["total"].max() / 5)))
-    chart.bars[0].fillColor = colors.HexColor("#3B6EA5")
-    chart.bars[1].fillColor = colors.HexColor("#A9C4E2")
+    for i, emotion in enumerate(counts["emotion"]):
+        chart.bars[(0, i)].fillColor = colors.HexColor(emotion_colour(emotion))
+        chart.bars[(1, i)].fillColor = colors.HexColor(lighter(emotion_colour(emotion)))
     d.add(chart)
-    d.add(_legend([(colors.HexColor("#3B6EA5"), "micro"), (colors.HexColor("#A9C4E2"), "macro")],
-                  CHART_W - 100, 140))
+    grey = emotion_colour("neutral")
+    d.add(_legend([(colors.HexColor(grey), f"micro ({KIND_SHADE['micro']})"),
+                   (colors.HexColor(lighter(grey)), f"macro ({KIND_SHADE['macro']})")], CHART_W - 100, 140))
+    d.add(String(CHART_W - 100, 100, "bar colour = emotion", fontName=FONT, fontSize=7, textAnchor="end"))
     return d
 
 
 def emotion_over_time_drawing(result: SessionResult) -> Drawing:
-    title = "Emotion over time (probabilities near episodes)"
+    title = "Emotion over time (lightly smoothed; bands: episodes, onset to offset)"
     s = result.series
-    if len(s) == 0 or np.all(np.isnan(s.emotion_prob)):
+    trace, names = summary.emotion_trace(result, max_points=300)
+    if len(s) == 0 or not names:
         return _no_data(title, "No emotion was computed (no episodes, or no face).")
-    b = summary.binned(s.time_s, s.emotion_prob, max_points=300)
-    columns = [(name, b.values[:, j], emotion_colour(name)) for j, name in enumerate(s.emotion_names)
-               if not np.all(np.isnan(b.values[:, j]))]
-    return _line_chart(title, b.time_s, columns, result.video.duration_s or float(s.time_s[-1]))
+    columns = [(name, trace.values[:, j], emotion_colour(name)) for j, name in enumerate(names)]
+    end = result.video.duration_s or float(s.time_s[-1])
+    d = _line_chart(title, trace.time_s, columns, end)
+    left, width, bottom, height = 40, CHART_W - 150, 30, 115
+    for e in result.episodes:
+        x0 = left + width * min(e.onset_s, end) / end
+        w = max(width * (min(e.offset_s, end) - e.onset_s) / end, 1.0)
+        d.insert(1, Rect(x0, bottom, w, height, strokeColor=None,
+                         fillColor=colors.HexColor(lighter(emotion_colour(summary.emotion_label(e)), 0.25))))
+    return d
 
 
 def au_heatmap_drawing(result: SessionResult) -> Drawing:
     """Rows are AUs, columns time bins; white is inactive, dark blue active, grey no face."""
-    title = "Action-unit activation over time"
+    title = "Action-unit activation over time (darker blue: more likely active; grey: no face)"
     s = result.series
     if len(s) == 0 or not s.au_names:
         return _no_data(title, "No frames were analysed.")
     b = summary.binned(s.time_s, s.au_prob, max_points=150)
     n_rows, n_cols = len(s.au_names), b.values.shape[0]
     row_h = 8.0
-    left, bottom = 40.0, 22.0
+    left, bottom = 120.0, 22.0
     width = CHART_W - left - 10
     d = Drawing(CHART_W, bottom + n_rows * row_h + 22)
     _caption(d, title)
@@ -243,7 +260,7 @@ def au_heatmap_drawing(result: SessionResult) -> Drawing:
     light, dark = np.array([1.0, 1.0, 1.0]), np.array([0.03, 0.19, 0.42])
     for j, name in enumerate(s.au_names):
         y = bottom + (n_rows - 1 - j) * row_h
-        d.add(String(left - 4, y + 1.5, name, fontName=FONT, fontSize=6, textAnchor="end"))
+        d.add(String(left - 4, y + 1.5, au_label(name), fontName=FONT, fontSize=6, textAnchor="end"))
         for i in range(n_cols):
             v = b.values[i, j]
             if np.isfinite(v):
@@ -257,7 +274,7 @@ def au_heatmap_drawing(result: SessionResult) -> Drawing:
 
 
 def episode_timeline_drawing(result: SessionResult) -> Drawing:
-    title = "Episodes along the recording (dark: micro, light: macro)"
+    title = "Episodes along the recording (colour = emotion; full colour: micro, light: macro)"
     if not result.episodes:
         return _no_data(title, "No facial movement episodes were found in this recording.")
     labels = sorted({summary.emotion_label(e) for e in result.episodes})
@@ -276,9 +293,8 @@ def episode_timeline_drawing(result: SessionResult) -> Drawing:
         y = bottom + (len(labels) - 1 - k) * row_h + 3
         x0 = left + width * e.onset_s / end
         w = max(width * e.duration_s / end, 1.5)
-        colour = colors.HexColor(emotion_colour(label))
-        if e.kind == "macro":
-            colour = colors.Color(colour.red, colour.green, colour.blue, alpha=0.4)
+        hex_colour = emotion_colour(label)
+        colour = colors.HexColor(lighter(hex_colour) if e.kind == "macro" else hex_colour)
         d.add(Rect(x0, y, w, row_h - 5, fillColor=colour, strokeColor=None))
     _time_labels(d, left, bottom, width, end, decimals=1)
     return d
@@ -295,7 +311,7 @@ def cluster_distribution_drawing(result: SessionResult) -> Drawing:
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 170, 20, CHART_W - 200, n * 16
     chart.data = [table["episodes"].tolist()[::-1]]
-    chart.categoryAxis.categoryNames = [f"{c} ({a})" for c, a in zip(table["cluster"], table["AU combination"])][::-1]
+    chart.categoryAxis.categoryNames = [f"{c} ({a})" for c, a in zip(table["cluster"], table["AU codes"])][::-1]
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labels.fontName = FONT
@@ -308,13 +324,49 @@ def cluster_distribution_drawing(result: SessionResult) -> Drawing:
 
 
 def face_quality_drawing(result: SessionResult) -> Drawing:
-    title = "Face detection confidence over time (0 = no face found)"
+    title = "Face quality over time: how clearly the face was visible (0 = not found, 1 = clearly)"
     s = result.series
     if len(s) == 0:
         return _no_data(title, "No frames were analysed.")
     b = summary.binned(s.time_s, summary.face_confidence(result), max_points=300)
-    return _line_chart(title, b.time_s, [("confidence", b.values, "#0072B2")],
+    return _line_chart(title, b.time_s, [("face visible", b.values, "#0072B2")],
                        result.video.duration_s or float(s.time_s[-1]))
+
+
+def evidence_drawing(episode: Episode, number: int) -> Drawing | None:
+    """The episode's landmarks at onset and apex side by side, moving regions in colour (as on
+    screen, mescreen.app.charts.episode_evidence); None without landmarks."""
+    found = evidence.episode_evidence(episode)
+    if found is None:
+        return None
+    size, gap, top = 150.0, 20.0, 16.0
+    d = Drawing(CHART_W, size + top + 14)
+    _caption(d, f"Episode {number} ({summary.emotion_text(episode)}, confidence "
+                f"{summary.confidence_text(episode)}): onset {episode.onset_s:.2f} s and apex {episode.apex_s:.2f} s")
+
+    def place(points: np.ndarray, left: float) -> list[tuple[float, float]]:
+        return [(left + size * float(x), 10 + size * (1 - float(y))) for x, y in points]
+
+    for col, (points, label) in enumerate(((found.onset, "onset"), (found.apex, "apex"))):
+        left = col * (size + gap)
+        xy = place(points, left)
+        d.add(String(left + size / 2, 2, label, fontName=FONT, fontSize=7, textAnchor="middle"))
+        for region, lines in evidence.CONTOURS.items():
+            colour = colors.HexColor(found.region_colour(region))
+            width = 0.6 if found.region_colour(region) == evidence.STILL_COLOUR else 1.4
+            for line in lines:
+                d.add(PolyLine([c for i in line for c in xy[i]], strokeColor=colour, strokeWidth=width))
+        for region in ("cheeks", "chin and jaw"):
+            colour = colors.HexColor(found.region_colour(region))
+            for i in evidence.REGION_POINTS[region]:
+                d.add(Circle(xy[i][0], xy[i][1], 1.0, fillColor=colour, strokeColor=None))
+    pairs = [(colors.HexColor(evidence.REGION_COLOURS[r]), f"{r}: moved {100 * found.movement[r]:.1f}%")
+             for r in found.moving] + [(colors.HexColor(evidence.STILL_COLOUR), "still")]
+    legend_x = 2 * (size + gap) + 10
+    d.add(_legend(pairs, legend_x, size))
+    for k, line in enumerate(("Distances: share of the distance", "between the outer eye corners.")):
+        d.add(String(legend_x, size - 10 * len(pairs) - 10 - 9 * k, line, fontName=FONT, fontSize=6.5))
+    return d
 
 
 def session_drawings(result: SessionResult) -> list[Drawing]:
@@ -350,9 +402,11 @@ class _NumberedCanvas(rl_canvas.Canvas):
 
     def _draw_frame(self, total: int) -> None:
         self.saveState()
-        self.setFont(FONT, 8)
         self.setFillColor(colors.HexColor("#444444"))
-        self.drawString(MARGIN, PAGE_H - 12 * mm, self.header_text)
+        font, header = plain_line(self.header_text)
+        self.setFont(font, 8)
+        self.drawString(MARGIN, PAGE_H - 12 * mm, header)
+        self.setFont(FONT, 8)
         self.drawRightString(PAGE_W - MARGIN, PAGE_H - 12 * mm, f"Page {self._pageNumber} of {total}")
         self.setStrokeColor(colors.HexColor("#BBBBBB"))
         self.line(MARGIN, PAGE_H - 13.5 * mm, PAGE_W - MARGIN, PAGE_H - 13.5 * mm)
@@ -363,6 +417,76 @@ class _NumberedCanvas(rl_canvas.Canvas):
         _, h = para.wrap(PAGE_W - 2 * MARGIN, 20 * mm)
         para.drawOn(self, MARGIN, 18 * mm - h)
         self.restoreState()
+
+
+def indicator_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> list:
+    """Judged and not-judged indicators apart, the reason in its own column, references numbered."""
+    tables = summary.indicator_tables(result)
+    out: list = []
+    if tables.judged.empty:
+        out.append(_p("No indicator could be judged for this recording.", st["body"]))
+    else:
+        out.append(_p("Judged against a threshold", st["h3"]))
+        out.append(_frame_table(tables.judged, st["small"],
+                                [48 * mm, 24 * mm, 17 * mm, 13 * mm, CHART_W - 112 * mm, 10 * mm]))
+    if not tables.not_judged.empty:
+        out.append(_p("Not judged", st["h3"]))
+        out.append(_frame_table(tables.not_judged, st["small"],
+                                [52 * mm, 55 * mm, CHART_W - 117 * mm, 10 * mm]))
+    if not tables.described.empty:
+        out.append(_p("Emotion shares (for information, no threshold)", st["h3"]))
+        out.append(_frame_table(tables.described, st["small"], [60 * mm, 20 * mm, CHART_W - 80 * mm]))
+    out.append(Spacer(1, 3))
+    for i, ref in enumerate(tables.references, start=1):
+        out.append(_p(f"[{i}] {ref}", st["small"]))
+    return out
+
+
+def evidence_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> list:
+    """One evidence picture per episode with landmarks, with its sentence of what moved."""
+    out: list = []
+    for number, episode in enumerate(result.episodes, start=1):
+        drawing = evidence_drawing(episode, number)
+        if drawing is not None:
+            found = evidence.episode_evidence(episode)
+            out.append(KeepTogether([drawing, _p(found.caption(), st["small"]), Spacer(1, 8)]))
+    if not out:
+        return [_p("No episode has face-mesh landmarks (sessions analysed with the Haar face stage, or "
+                   "before landmarks were stored).", st["body"])]
+    return [_p("Grey: regions that did not move; coloured: regions that moved (face-mesh landmarks, "
+               "features, not the face; no image of the patient is stored).", st["small"]), *out]
+
+
+#: What each entry of SessionResult.versions is, in words.
+VERSION_WORDS = {
+    "pipeline": "analysis pipeline (method version)", "opencv": "OpenCV library",
+    "screening_config": "screening rules", "clusters": "reference ME clusters",
+    "face_mesh": "face-mesh model files", "face": "face detector", "au": "AU model",
+    "au_emotion": "AU-to-emotion mapping", "emotion_cnn": "emotion network",
+}
+
+
+def versions_table(result: SessionResult, st: dict[str, ParagraphStyle]) -> Table:
+    """One table of every version behind this report, each named for what it is."""
+    versions = dict(result.versions)
+    versions.setdefault("screening_config", result.screening.config_version)
+    if result.clusters.reference_version:
+        versions.setdefault("clusters", result.clusters.reference_version)
+    rows = [["Component", "Version"], ["mescreen software (made this report)", __version__]]
+    rows += [[VERSION_WORDS.get(k, k.replace("_", " ")), v] for k, v in sorted(versions.items())]
+    return _table(rows, [72 * mm, CHART_W - 72 * mm], st["body"])
+
+
+def _build(story: list, header: str, title: str) -> bytes:
+    buffer = io.BytesIO()
+    canvas_class = type("ReportCanvas", (_NumberedCanvas,), {"header_text": header})
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=18 * mm,
+        bottomMargin=30 * mm, title=title, author="mescreen",
+        subject="Micro-expression screening report (not a diagnosis)",
+    )
+    doc.build(story, canvasmaker=canvas_class)
+    return buffer.getvalue()
 
 
 def build_report(result: SessionResult, context: ReportContext) -> bytes:
@@ -393,20 +517,11 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
     if result.screening.reasons:
         story.append(_p("Why this level:", st["body"]))
         for reason in result.screening.reasons:
-            story.append(_p(f"\u2022 {reason}", st["body"]))
+            story.append(_p(f"\u2022 {in_words(reason)}", st["body"]))
     else:
         story.append(_p("No indicator was raised.", st["body"]))
     story.append(Spacer(1, 4))
-    ind = summary.indicators_table(result)
-    if not ind.empty:
-        # References are long and shared by several indicators: numbered once below the table.
-        refs = list(dict.fromkeys(r for r in ind["reference"] if r))
-        ind["reference"] = [f"[{refs.index(r) + 1}]" if r else "" for r in ind["reference"]]
-        ind = ind.rename(columns={"reference": "ref."})
-        story.append(_frame_table(
-            ind, st["small"], [44 * mm, 14 * mm, 16 * mm, 14 * mm, CHART_W - 100 * mm, 12 * mm]))
-        for i, ref in enumerate(refs, start=1):
-            story.append(_p(f"[{i}] {ref}", st["small"]))
+    story += indicator_section(result, st)
     if result.warnings:
         story.append(_p("Analysis notes", st["h2"]))
         for w in result.warnings:
@@ -421,27 +536,16 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
     if episodes.empty:
         story.append(_p("No facial movement episodes were found in this recording.", st["body"]))
     else:
-        widths = [w * mm for w in (6, 12, 11, 11, 11, 12, 17, 13, 27, 26)]
-        story.append(_frame_table(episodes, st["small"], widths + [CHART_W - sum(widths)]))
+        widths = [w * mm for w in (6, 12, 12, 12, 13, 15, 24, 19)]
+        story.append(_frame_table(episodes, st["small"], widths + [CHART_W - sum(widths) - 22 * mm, 22 * mm]))
+        story.append(_p("What the face did (evidence from the face-mesh landmarks)", st["h2"]))
+        story += evidence_section(result, st)
     clusters = summary.cluster_table(result)
     if not clusters.empty:
         story.append(_p("ME clusters", st["h2"]))
-        story.append(_frame_table(clusters, st["small"]))
+        story.append(_frame_table(clusters.drop(columns="AU codes"), st["small"],
+                                  [30 * mm, 22 * mm, CHART_W - 70 * mm, 18 * mm]))
 
-    story.append(_p("Model and configuration versions", st["h2"]))
-    versions = [["Component", "Version"]] + [[k, v] for k, v in sorted(result.versions.items())]
-    versions += [["Screening rules", result.screening.config_version],
-                 ["Reference clusters", result.clusters.reference_version or "-"],
-                 ["Report", f"mescreen {__version__}"]]
-    story.append(_table(versions, [45 * mm, CHART_W - 45 * mm], st["body"]))
-
-    buffer = io.BytesIO()
-    header = f"mescreen report - patient {context.patient_code}"
-    canvas_class = type("ReportCanvas", (_NumberedCanvas,), {"header_text": header})
-    doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=18 * mm,
-        bottomMargin=30 * mm, title=f"mescreen report {context.patient_code}",
-        author="mescreen", subject="Micro-expression screening report (not a diagnosis)",
-    )
-    doc.build(story, canvasmaker=canvas_class)
-    return buffer.getvalue()
+    story.append(KeepTogether([_p("Versions", st["h2"]), versions_table(result, st)]))
+    return _build(story, f"mescreen report - patient {context.patient_code}",
+                  f"mescreen report {context.patient_code}")

@@ -6,11 +6,15 @@ Kept apart from the drawing code so the two renderings cannot disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mescreen.core.result import Episode, SessionResult
+from mescreen.core.figures import UNDETERMINED, episode_emotion
+from mescreen.core.result import Episode, Indicator, SessionResult
+from mescreen.core.screening import CONFIG_DIR, load_config
+from mescreen.app.au_words import au_list, in_words
 
 #: Long recordings are binned to at most this many points before charting: a browser or a PDF
 #: page cannot show more, and per-frame arrays of an hour-long interview would be heavy.
@@ -45,13 +49,37 @@ def binned(time_s: np.ndarray, values: np.ndarray, max_points: int = MAX_POINTS)
     return Binned(out_t, out_v)
 
 
+#: Width of the moving average that lightly smooths the per-frame emotion trace: long enough to
+#: calm frame-to-frame jitter, short enough (under a micro-expression's 0.5 s) to keep episodes.
+SMOOTH_SECONDS = 0.2
+
+
+def smoothed(time_s: np.ndarray, values: np.ndarray, seconds: float = SMOOTH_SECONDS) -> np.ndarray:
+    """Centred moving average over `seconds` (NaN ignored); frames that had no value stay NaN,
+    so gaps (no face, nothing computed) remain gaps."""
+    values = np.asarray(values, float)
+    if values.shape[0] < 2:
+        return values
+    step = float(np.median(np.diff(time_s))) or 1.0
+    window = max(1, int(round(seconds / step)))
+    frame = pd.DataFrame(values.reshape(values.shape[0], -1))
+    out = frame.rolling(window, center=True, min_periods=1).mean().to_numpy().reshape(values.shape)
+    return np.where(np.isnan(values), np.nan, out)
+
+
+def emotion_trace(result: SessionResult, max_points: int = MAX_POINTS) -> tuple[Binned, list[str]]:
+    """The per-frame emotion probabilities, lightly smoothed and binned, with the names of the
+    emotions that have any value (screen and PDF draw the same trace)."""
+    series = result.series
+    values = smoothed(series.time_s, series.emotion_prob)
+    b = binned(series.time_s, values, max_points)
+    keep = [j for j in range(len(series.emotion_names)) if not np.all(np.isnan(b.values[:, j]))]
+    return Binned(b.time_s, b.values[:, keep]), [series.emotion_names[j] for j in keep]
+
+
 def emotion_label(episode: Episode) -> str:
-    """The fine emotion if determined, else the composite class, else 'undetermined'."""
-    if episode.emotion:
-        return episode.emotion
-    if episode.emotion3_prob:
-        return max(episode.emotion3_prob, key=episode.emotion3_prob.get)
-    return "undetermined"
+    """The emotion an episode counts as (mescreen.core.figures.episode_emotion), as everywhere."""
+    return episode_emotion(episode)
 
 
 def emotion_counts(result: SessionResult) -> pd.DataFrame:
@@ -67,11 +95,23 @@ def emotion_counts(result: SessionResult) -> pd.DataFrame:
     return frame.sort_values(["total", "emotion"], ascending=[False, True]).reset_index(drop=True)
 
 
+def confidence_text(episode: Episode) -> str:
+    """An episode's confidence as a clinician reads it ("0.82", or "not estimated")."""
+    return "not estimated" if episode.confidence is None else f"{episode.confidence:.2f}"
+
+
+def emotion_text(episode: Episode) -> str:
+    """The emotion an episode counts as; an uncertain reading says so and what it was read as."""
+    label = emotion_label(episode)
+    if label == UNDETERMINED and episode.emotion:
+        return f"{UNDETERMINED} (read as {episode.emotion}, uncertain)"
+    return label
+
+
 def episodes_table(result: SessionResult) -> pd.DataFrame:
-    """One row per episode, in the words a clinician reads (times in seconds)."""
+    """One row per episode, in the words a clinician reads (times in seconds, AUs named)."""
     rows = []
     for i, ep in enumerate(result.episodes, start=1):
-        confidence = ep.emotion_prob.get(ep.emotion) if ep.emotion else None
         rows.append({
             "#": i,
             "kind": ep.kind,
@@ -79,14 +119,13 @@ def episodes_table(result: SessionResult) -> pd.DataFrame:
             "apex (s)": round(ep.apex_s, 2),
             "offset (s)": round(ep.offset_s, 2),
             "duration (s)": round(ep.duration_s, 2),
-            "emotion": emotion_label(ep),
-            "emotion prob.": None if confidence is None else round(float(confidence), 2),
-            "active AUs": "+".join(ep.active_aus) or "-",
+            "emotion": emotion_text(ep),
+            "confidence": confidence_text(ep),
+            "active AUs": au_list(ep.active_aus),
             "ME cluster": ep.cluster or "-",
-            "cluster AUs": "+".join(ep.cluster_aus) or "-",
         })
     columns = ["#", "kind", "onset (s)", "apex (s)", "offset (s)", "duration (s)", "emotion",
-               "emotion prob.", "active AUs", "ME cluster", "cluster AUs"]
+               "confidence", "active AUs", "ME cluster"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -100,25 +139,137 @@ def cluster_table(result: SessionResult) -> pd.DataFrame:
         rows.append({
             "cluster": name,
             "emotion": cluster.emotion if cluster else name.split("_")[0].lower(),
-            "AU combination": "+".join(cluster.aus) if cluster else "-",
+            "AU combination": au_list(cluster.aus) if cluster else "-",
+            "AU codes": "+".join(cluster.aus) if cluster else "-",
             "episodes": int(count),
         })
-    return pd.DataFrame(rows, columns=["cluster", "emotion", "AU combination", "episodes"])
+    return pd.DataFrame(rows, columns=["cluster", "emotion", "AU combination", "AU codes", "episodes"])
 
 
-def indicators_table(result: SessionResult) -> pd.DataFrame:
-    """Screening indicators with value, threshold, whether raised and the evidence behind it."""
-    rows = []
-    for ind in list(result.screening.indicators) + list(result.screening.longitudinal):
-        rows.append({
-            "indicator": ind.label,
-            "value": "n/a" if ind.value is None else f"{ind.value:.3g}",
-            "threshold": "-" if ind.threshold is None else f"{ind.threshold:.3g}",
-            "raised": "yes" if ind.raised else "no",
-            "evidence": ind.evidence,
-            "reference": ind.reference,
-        })
-    return pd.DataFrame(rows, columns=["indicator", "value", "threshold", "raised", "evidence", "reference"])
+@dataclass(frozen=True)
+class IndicatorTables:
+    """The indicators of a session, as the Session page and the PDF show them.
+
+    `judged`: indicators with a threshold that were computed and compared with it;
+    `not_judged`: indicators with a threshold that could not be judged, with the reason apart;
+    `described`: figures shown for information, without a threshold (emotion shares);
+    `references`: the literature behind the rules, numbered as the tables' "ref." column.
+    """
+
+    judged: pd.DataFrame
+    not_judged: pd.DataFrame
+    described: pd.DataFrame
+    references: list[str]
+
+
+#: Rule kinds whose value is a share (shown in percent; its change in percentage points).
+SHARE_KINDS = {"emotion_share", "au_rate", "case_study", "emotion_time_share"}
+
+
+def known_rules() -> dict[str, dict[str, Any]]:
+    """Every screening rule mescreen has had, by key (the default configuration's wording wins), so
+    a session screened with an earlier configuration reads in today's words too."""
+    rules: dict[str, dict[str, Any]] = {}
+    for path in sorted(CONFIG_DIR.glob("screening_v*.json")):
+        rules.update({r["key"]: r for r in load_config(path)["rules"]})
+    rules.update({r["key"]: r for r in load_config()["rules"]})
+    return rules
+
+
+def rule_labels() -> dict[str, str]:
+    """Rule key -> label (all configurations; AU codes named)."""
+    return {key: in_words(rule["label"]) for key, rule in known_rules().items()}
+
+
+def indicator_label(indicator: Indicator, labels: dict[str, str] | None = None) -> str:
+    """The indicator's name in today's words (the current rules' label, so sessions stored before
+    a wording change read the same), AU codes named."""
+    labels = labels if labels is not None else rule_labels()
+    if indicator.key.startswith("change_"):
+        base = labels.get(indicator.key.removeprefix("change_"))
+        label = f"Change since earlier sessions: {base}" if base else indicator.label
+    else:
+        label = labels.get(indicator.key, indicator.label)
+    return in_words(label)
+
+
+def _number(value: float, share: bool) -> str:
+    return f"{value:.0%}" if share else f"{value:.3g}"
+
+
+def indicator_value(indicator: Indicator, kinds: dict[str, str] | None = None) -> str:
+    """Value in its unit (shares in percent, changes of shares in percentage points), with its 95%
+    interval where the rule defines one."""
+    if indicator.value is None:
+        return "-"
+    kinds = kinds if kinds is not None else {k: r["kind"] for k, r in known_rules().items()}
+    key = indicator.key.removeprefix("change_")
+    share = key.startswith("share_") or kinds.get(key) in SHARE_KINDS
+    if indicator.key.startswith("change_"):
+        return f"{100 * indicator.value:+.0f} points" if share else f"{indicator.value:+.3g}"
+    if key == "face_seconds":
+        return f"{indicator.value:.1f} s"
+    text = _number(indicator.value, share)
+    if indicator.low is not None and indicator.high is not None:
+        text += f" ({_number(indicator.low, share)} to {_number(indicator.high, share)})"
+    return text
+
+
+def _threshold_text(indicator: Indicator, kinds: dict[str, str]) -> str:
+    if indicator.threshold is None:
+        return "-"
+    as_value = Indicator(indicator.key, indicator.label, indicator.threshold)
+    return indicator_value(as_value, kinds)
+
+
+def not_judged_reason(indicator: Indicator, result: SessionResult) -> tuple[str, str]:
+    """(reason, remaining evidence) for an indicator with a threshold but no value, in plain words."""
+    evidence = indicator.evidence
+    if "Not judged:" in evidence:
+        before, after = evidence.split("Not judged:", 1)
+        return in_words(after.strip()), in_words(before.strip())
+    if " not read" in evidence:
+        return in_words(evidence.replace("the AU detector", "the AU model")), ""
+    face = next((i for i in result.screening.indicators if i.key == "face_seconds"), None)
+    if face is not None and face.value is not None and face.threshold and face.value < face.threshold:
+        return (f"Too little face was visible: {face.value:.1f} s of the {face.threshold:.0f} s needed.",
+                in_words(evidence))
+    if evidence.startswith("No frame with a face"):
+        return "No frame showed a face.", ""
+    return in_words(evidence) or "Not enough data in this recording.", ""
+
+
+def indicator_tables(result: SessionResult) -> IndicatorTables:
+    """Judged and not-judged indicators apart (see `IndicatorTables`)."""
+    rules = known_rules()
+    labels = {k: r["label"] for k, r in rules.items()}
+    kinds = {k: r["kind"] for k, r in rules.items()}
+    everything = list(result.screening.indicators) + list(result.screening.longitudinal)
+    references = list(dict.fromkeys(i.reference for i in everything if i.reference))
+
+    def ref(ind: Indicator) -> str:
+        return f"[{references.index(ind.reference) + 1}]" if ind.reference else ""
+
+    judged, not_judged, described = [], [], []
+    for ind in everything:
+        label = indicator_label(ind, labels)
+        if ind.threshold is None:
+            described.append({"figure": label, "value": indicator_value(ind, kinds),
+                              "evidence": in_words(ind.evidence)})
+        elif ind.value is None:
+            reason, evidence = not_judged_reason(ind, result)
+            not_judged.append({"indicator": label, "why not judged": reason, "evidence": evidence or "-",
+                               "ref.": ref(ind)})
+        else:
+            judged.append({"indicator": label, "value (95% interval)": indicator_value(ind, kinds),
+                           "threshold": _threshold_text(ind, kinds), "raised": "yes" if ind.raised else "no",
+                           "evidence": in_words(ind.evidence), "ref.": ref(ind)})
+    return IndicatorTables(
+        judged=pd.DataFrame(judged, columns=["indicator", "value (95% interval)", "threshold", "raised", "evidence", "ref."]),
+        not_judged=pd.DataFrame(not_judged, columns=["indicator", "why not judged", "evidence", "ref."]),
+        described=pd.DataFrame(described, columns=["figure", "value", "evidence"]),
+        references=references,
+    )
 
 
 def face_found_share(result: SessionResult) -> float:
@@ -131,6 +282,17 @@ def face_confidence(result: SessionResult) -> np.ndarray:
     """Per-frame face detection confidence, 0 where no face was found (screen and PDF chart)."""
     series = result.series
     return np.where(series.face_found, series.face_confidence, 0.0).astype(float)
+
+
+def relative_sharpness(result: SessionResult) -> np.ndarray:
+    """Per-frame sharpness of the face crop (variance of the Laplacian) over its median in this
+    recording: 1 is typical here, below 1 blurrier; NaN where no face was found."""
+    series = result.series
+    blur = np.where(series.face_found, series.blur, np.nan).astype(float)
+    valid = blur[np.isfinite(blur) & (blur > 0)]
+    if valid.size == 0:
+        return np.full(blur.shape, np.nan)
+    return blur / float(np.median(valid))
 
 
 def session_facts(result: SessionResult) -> list[tuple[str, str]]:

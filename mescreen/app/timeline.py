@@ -1,7 +1,9 @@
 """A patient's sessions as tables for the over-time charts, with change from their own baseline.
 
-The baseline is the mean of the patient's first BASELINE_SESSIONS completed sessions: each patient
-is compared with themselves, not with a population norm mescreen does not have.
+Change is mescreen.core.figures.change_over_time, the same figure the screening judges: a
+session's value against the mean of all the patient's earlier sessions, shown only once
+MIN_EARLIER_SESSIONS earlier values exist. Each patient is compared with themselves, not with a
+population norm mescreen does not have. Missing values stay missing (gaps, not zeros).
 """
 
 from __future__ import annotations
@@ -10,24 +12,44 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from mescreen.core.figures import MIN_EARLIER_SESSIONS, Change, change_over_time
+from mescreen.core.labels import EMOTIONS_FINE
 from mescreen.store.repository import SessionView
 
-BASELINE_SESSIONS = 2
-_COLUMNS = ["session", "recorded_on", "metric", "value", "change"]
+__all__ = ["BASELINE_WORDS", "MIN_EARLIER_SESSIONS", "compare", "done", "emotion_share_frame", "indicator_frame",
+           "session_numbers", "sessions_table"]
+_COLUMNS = ["session", "number", "recorded_on", "metric", "value", "baseline", "earlier", "change"]
+
+#: The baseline every change is measured against, named the same on the page and in the PDF.
+BASELINE_WORDS = (f"the mean of all of the patient's earlier analysed sessions (shown once at least "
+                  f"{MIN_EARLIER_SESSIONS} earlier sessions have a value)")
 
 
-def _long(rows: list[dict[str, object]]) -> pd.DataFrame:
+def session_numbers(views: Sequence[SessionView]) -> dict[int, int]:
+    """Session id -> the patient's own session number (1, 2, 3 ... in recording order, then id);
+    display only: ids stay the store's keys."""
+    ordered = sorted(views, key=lambda v: (v.recorded_on, v.id))
+    return {v.id: n for n, v in enumerate(ordered, start=1)}
+
+
+def _long(rows: list[dict[str, object]], numbers: dict[int, int]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["session", "recorded_on", "metric", "value"])
     if frame.empty:
         return pd.DataFrame(columns=_COLUMNS)
+    frame["number"] = frame["session"].map(numbers)
     frame["recorded_on"] = pd.to_datetime(frame["recorded_on"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     frame = frame.sort_values(["recorded_on", "session"]).reset_index(drop=True)
-    changes = []
+    found: dict[int, Change] = {}
     for _, group in frame.groupby("metric", sort=False):
-        baseline = group["value"].dropna().head(BASELINE_SESSIONS).mean()
-        changes.append(group["value"] - baseline)
-    frame["change"] = pd.concat(changes).sort_index() if changes else []
+        values = [None if pd.isna(v) else float(v) for v in group["value"]]
+        for i, index in enumerate(group.index):
+            change = change_over_time(values[i], values[:i])
+            if change is not None:
+                found[index] = change
+    frame["baseline"] = [found[i].baseline if i in found else float("nan") for i in frame.index]
+    frame["earlier"] = [found[i].earlier if i in found else 0 for i in frame.index]
+    frame["change"] = [found[i].change if i in found else float("nan") for i in frame.index]
     return frame[_COLUMNS]
 
 
@@ -41,25 +63,49 @@ def indicator_frame(views: Sequence[SessionView], labels: dict[str, str] | None 
     return _long([
         {"session": v.id, "recorded_on": v.recorded_on, "metric": labels.get(k, k), "value": value}
         for v in done(views) for k, value in v.indicators.items()
-    ])
+    ], session_numbers(views))
 
 
 def emotion_share_frame(views: Sequence[SessionView]) -> pd.DataFrame:
-    """Each fine emotion's share of the labelled micro-expressions per completed session; an emotion
-    absent from a session counts as a share of 0 there."""
+    """Each fine emotion's share of the labelled episodes per completed session
+    (mescreen.core.figures.emotion_shares); a session without labelled episodes has no share
+    (a gap), not a share of 0."""
     sessions = done(views)
-    emotions = sorted({e for v in sessions for e in v.emotion_shares})
+    emotions = [e for e in EMOTIONS_FINE if any(v.emotion_shares.get(e) for v in sessions)]
     return _long([
-        {"session": v.id, "recorded_on": v.recorded_on, "metric": e, "value": v.emotion_shares.get(e, 0.0)}
+        {"session": v.id, "recorded_on": v.recorded_on, "metric": e, "value": v.emotion_shares.get(e)}
         for v in sessions for e in emotions
-    ])
+    ], session_numbers(views))
 
 
 def sessions_table(views: Sequence[SessionView], labels: dict[str, str] | None = None) -> pd.DataFrame:
     labels = labels or {}
+    numbers = session_numbers(views)
     return pd.DataFrame([{
-        "session": v.id, "recorded on": v.recorded_on, "status": v.status,
+        "session": numbers[v.id], "recorded on": v.recorded_on, "status": v.status,
         "screening level": v.level or "-",
         "raised indicators": "; ".join(labels.get(k, k.replace("_", " ")) for k in v.raised) or "-",
         "episodes": v.summary.get("n_episodes", "-"), "file": v.file_name, "error": v.error or "",
     } for v in views])
+
+
+def compare(first: SessionView, second: SessionView, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Two sessions side by side: each indicator and emotion share, and the second minus the first
+    (empty where either session has no value: a missing value is not a zero)."""
+    labels = labels or {}
+    rows = []
+    keys = list(dict.fromkeys([*first.indicators, *second.indicators]))
+    for key in keys:
+        rows.append((labels.get(key, key.replace("_", " ")), first.indicators.get(key), second.indicators.get(key)))
+    for emotion in EMOTIONS_FINE:
+        if emotion in first.emotion_shares or emotion in second.emotion_shares:
+            rows.append((f"share of episodes read as {emotion}", first.emotion_shares.get(emotion),
+                         second.emotion_shares.get(emotion)))
+
+    def text(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3g}"
+
+    return pd.DataFrame([{
+        "figure": name, "first": text(a), "second": text(b),
+        "second minus first": "-" if a is None or b is None else f"{b - a:+.3g}",
+    } for name, a, b in rows], columns=["figure", "first", "second", "second minus first"])

@@ -3,6 +3,10 @@ and showing an expected error as a message instead of a traceback."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
+import numpy as np
 import streamlit as st
 
 from mescreen.core import INTENDED_USE
@@ -11,7 +15,11 @@ from mescreen.app.auth import actor
 from mescreen.app.jobs import JobRegistry
 from mescreen.app.palette import LEVEL_COLOURS
 from mescreen.app.report_pdf import LEVEL_WORDS
+from mescreen.app.summary import IndicatorTables
+from mescreen.app.recovery import recover_after_restart
+from mescreen.app.settings import load_settings
 from mescreen.app.store import db, sessions
+from mescreen.app.text import md
 from mescreen.store import repository
 from mescreen.store.engine import database_url
 
@@ -21,14 +29,15 @@ _FLASH_KEY = "flash_message"
 
 
 def flash(message: str) -> None:
-    """A success message that survives the rerun which follows an action."""
+    """A success message that survives the rerun which follows an action (plain text: it is
+    escaped when shown, so it may quote codes and names)."""
     st.session_state[_FLASH_KEY] = message
 
 
 def show_flash() -> None:
     message = st.session_state.pop(_FLASH_KEY, None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(md(message), icon=":material/check_circle:")
 
 
 def intended_use() -> None:
@@ -37,7 +46,10 @@ def intended_use() -> None:
 
 
 def level_badge(level: str | None) -> None:
+    """The one HTML block of the app: `level` is one of the screening config's fixed words."""
     level = level or "insufficient"
+    if level not in LEVEL_COLOURS:  # never put text of unknown origin into HTML
+        level = "insufficient"
     colour = LEVEL_COLOURS.get(level, "#555")
     st.markdown(
         f"<div style='padding:0.6rem 1rem;border-left:6px solid {colour};background:#f7f7f9;"
@@ -49,6 +61,12 @@ def level_badge(level: str | None) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _registry_for(url: str) -> JobRegistry:
+    """Made once per server process: first clean up after a server killed mid-analysis."""
+    try:
+        upload_dir = load_settings().upload_dir
+    except MescreenError:  # the upload page shows what is wrong with the settings
+        upload_dir = None
+    recover_after_restart(sessions(), upload_dir)
     return JobRegistry(sessions())
 
 
@@ -57,8 +75,43 @@ def registry() -> JobRegistry:
     return _registry_for(database_url())
 
 
+def indicator_tables(tables: IndicatorTables) -> None:
+    """Judged indicators, then those not judged with the reason in its own column, then figures
+    shown for information; full text (tables wrap, nothing is cut off), references behind an
+    info control."""
+    st.markdown("**Judged against a threshold**")
+    if tables.judged.empty:
+        st.caption("No indicator could be judged for this recording.")
+    else:
+        st.table(tables.judged, hide_index=True)
+    if not tables.not_judged.empty:
+        st.markdown("**Not judged**")
+        st.table(tables.not_judged, hide_index=True)
+    if not tables.described.empty:
+        with st.expander("Emotion shares (for information, no threshold)"):
+            st.table(tables.described, hide_index=True)
+    if tables.references:
+        with st.popover("References behind the indicators", icon=":material/info:"):
+            for i, reference in enumerate(tables.references, start=1):
+                st.markdown(f"[{i}] {reference}")
+
+
+def video_frame(path: str, frame_index: int) -> np.ndarray | None:
+    """One RGB frame of a kept video (None when the file is gone or the frame cannot be read)."""
+    if not Path(path).is_file():
+        return None
+    capture = cv2.VideoCapture(path)
+    try:
+        capture.set(cv2.CAP_PROP_POS_FRAMES, frame_index)
+        ok, image = capture.read()
+    finally:
+        capture.release()
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if ok else None
+
+
 def error(exc: MescreenError) -> None:
-    st.error(str(exc), icon=":material/error:")
+    """An expected error as a message; escaped, since messages quote codes and file names."""
+    st.error(md(exc), icon=":material/error:")
 
 
 def choose_patient(label: str = "Patient") -> str | None:
@@ -81,7 +134,7 @@ def choose_patient(label: str = "Patient") -> str | None:
 
 def session_link(patient_code: str, session_id: int, label: str) -> None:
     """A link to one session's results (read back by `follow_session_link` on the Session page)."""
-    st.page_link("pages/session.py", label=label, icon=":material/monitoring:",
+    st.page_link("pages/session.py", label=md(label), icon=":material/monitoring:",
                  query_params={"patient": patient_code, "session": str(session_id)})
 
 

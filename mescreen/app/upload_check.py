@@ -1,9 +1,10 @@
 """Checks an uploaded recording before any work starts or anything is written to the store.
 
 Name, size and emptiness are checked on the bytes the browser sent; then the file is saved under
-the upload folder and opened with the pipeline's own probe (mescreen.core.video), and a few frames spread
-over the recording are searched for a face. A recording that fails any check is deleted again,
-so a bad upload leaves no file and no database row behind.
+the upload folder and opened with the pipeline's own reader (mescreen.core.video), and a few frames
+spread over the recording (or the still) are searched for a face with the pipeline's own face
+detector (BlazeFace). A recording that fails any check is deleted again, so a bad upload leaves
+no file and no database row behind.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from pathlib import Path
 import cv2
 
 from mescreen.core.errors import InputError, NoFaceError
-from mescreen.core.face import FaceDetector, to_gray
+from mescreen.core.mesh import BlazeFaceDetector
 from mescreen.core.result import VideoInfo
-from mescreen.core.video import ReadLimits, probe
+from mescreen.core.video import ReadLimits, VideoReader, probe
+from mescreen.private_files import private_dir, write_private
 
-#: The containers the dashboard accepts (the pipeline reads more, but these are what clinics record).
-ACCEPTED_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm")
+#: The containers the dashboard accepts (the pipeline reads more, but these are what clinics
+#: record), and stills (a photo is analysed as a one-frame recording).
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm")
+STILL_EXTENSIONS = (".jpg", ".jpeg", ".png")
+ACCEPTED_EXTENSIONS = VIDEO_EXTENSIONS + STILL_EXTENSIONS
 #: Frames sampled for the face check: a recording whose face shows in none of them is not analysable.
 FACE_SAMPLES = 24
 
@@ -39,8 +44,9 @@ def check_name_and_size(file_name: str, size: int, max_bytes: int) -> None:
     suffix = Path(file_name).suffix.lower()
     if suffix not in ACCEPTED_EXTENSIONS:
         raise InputError(
-            f"{file_name}: this is not a video type mescreen accepts. Upload an "
-            f"{', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)} recording."
+            f"{file_name}: this is not a file type mescreen accepts. Upload a recording "
+            f"({', '.join(e.lstrip('.') for e in VIDEO_EXTENSIONS)}) or a photo "
+            f"({', '.join(e.lstrip('.') for e in STILL_EXTENSIONS)})."
         )
     if size == 0:
         raise InputError(f"{file_name}: the file is empty (0 bytes). Upload the recording again.")
@@ -53,16 +59,18 @@ def check_name_and_size(file_name: str, size: int, max_bytes: int) -> None:
 
 def _face_visible(path: Path, info: VideoInfo, samples: int = FACE_SAMPLES) -> bool:
     """True when a face is found in any of `samples` frames spread evenly over the recording
-    (seeking, so a long interview is not decoded end to end just to be checked)."""
-    detector = FaceDetector()
+    (seeking, so a long interview is not decoded end to end just to be checked; a still is its
+    one frame)."""
+    detector = BlazeFaceDetector()
+    if path.suffix.lower() in STILL_EXTENSIONS:
+        return any(f.image is not None and detector.detect(f.image) for f in VideoReader(path).frames())
     cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     try:
         total = max(info.declared_frames, 1)
-        positions = sorted({int(i * total / samples) for i in range(samples)})
-        for position in positions:
+        for position in sorted({int(i * total / samples) for i in range(samples)}):
             cap.set(cv2.CAP_PROP_POS_FRAMES, position)
             ok, image = cap.read()
-            if ok and image is not None and detector.detect(to_gray(image)):
+            if ok and image is not None and detector.detect(image):
                 return True
     finally:
         cap.release()
@@ -72,10 +80,10 @@ def _face_visible(path: Path, info: VideoInfo, samples: int = FACE_SAMPLES) -> b
 def check_upload(file_name: str, data: bytes, folder: Path, max_bytes: int) -> CheckedUpload:
     """Save and check an upload; raises InputError / NoFaceError (file removed) when unusable."""
     check_name_and_size(file_name, len(data), max_bytes)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     # Stored under a random name: the clinician's file name may contain a patient's name.
     path = folder / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()}"
-    path.write_bytes(data)
+    write_private(path, data)
     try:
         try:
             info = probe(path, ReadLimits(max_bytes=max_bytes))

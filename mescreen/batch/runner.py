@@ -30,7 +30,8 @@ from mescreen.batch.cluster import dask_client, remote_worker_hosts
 from mescreen.batch.errors import BatchError
 from mescreen.batch.manifest import ManifestRow
 from mescreen.batch.store import store_fingerprint
-from mescreen.batch.task import Outcome, VideoJob, record_lost_row, run_job
+from mescreen.batch.job import Outcome, VideoJob
+from mescreen.batch.task import record_lost_row, run_job
 from mescreen.core.errors import MescreenError
 from mescreen.store import repository
 from mescreen.store.engine import check_schema, database_url, make_engine

@@ -36,9 +36,10 @@ from mescreen.store import repository
 from mescreen.store.engine import check_schema, database_url, describe_url, make_engine
 from mescreen.store.errors import StoreError, driver_reason
 
+from mescreen.batch.job import VideoJob
+
 if TYPE_CHECKING:
-    from mescreen.batch.task import VideoJob
-    from mescreen.core.result import Screening, SessionResult
+    from mescreen.core.result import SessionResult
 
 
 def store_fingerprint(url: str) -> str:
@@ -83,23 +84,17 @@ def recording_transaction(engine: Engine, job: VideoJob, content_hash: str) -> I
         raise StoreError(f"could not write to the store {describe_url(engine.url)}: {driver_reason(exc)}") from exc
 
 
-def find_done(engine: Engine, content_hash: str, versions: dict[str, str]) -> int | None:
-    """The session id of this recording analysed with these versions, if any (a read, no lock)."""
+def find_done(engine: Engine, patient: str, content_hash: str, versions: dict[str, str]) -> int | None:
+    """The patient's session of this recording analysed with these versions, if any (a read, no lock)."""
     with Session(engine) as session:
-        return repository.find_done_session(session, content_hash, versions)
-
-
-def previous_screenings(engine: Engine, patient: str) -> list[Screening]:
-    """The patient's completed screenings so far (input of the longitudinal indicators)."""
-    with Session(engine) as session:
-        return repository.previous_screenings(session, patient)
+        return repository.find_done_session(session, patient, content_hash, versions)
 
 
 def save_result(engine: Engine, job: VideoJob, content_hash: str, result: SessionResult) -> tuple[bool, int]:
     """Store a completed analysis once. Returns (stored_now, session id): (False, id) when another
     attempt of the same task stored it first."""
     with recording_transaction(engine, job, content_hash) as session:
-        existing = repository.find_done_session(session, content_hash, result.versions)
+        existing = repository.find_done_session(session, job.patient, content_hash, result.versions)
         if existing is not None:
             return False, existing
         earlier = _earlier_failure(session, job, content_hash)
@@ -124,6 +119,27 @@ def save_failure(engine: Engine, job: VideoJob, content_hash: str, error: str) -
             session, job.patient, error, recorded_on=job.recorded_on, uploader=job.uploader,
             file_name=job.file_name, content_hash=content_hash,
         )
+
+
+class BatchWriter:
+    """The analysis service's writer for one batch row (mescreen.service.SessionWriter): every
+    write goes through `save_result` / `save_failure`, exactly once per recording."""
+
+    def __init__(self, engine: Engine, job: VideoJob) -> None:
+        self.engine, self.job = engine, job
+        self.session_id: int | None = None
+        self.stored_now = False
+        self.content_hash = ""
+
+    def save(self, result: SessionResult, content_hash: str) -> int:
+        self.content_hash = content_hash
+        self.stored_now, self.session_id = save_result(self.engine, self.job, content_hash, result)
+        return self.session_id
+
+    def fail(self, error: str, content_hash: str) -> int:
+        self.content_hash = content_hash or self.content_hash
+        self.session_id = save_failure(self.engine, self.job, self.content_hash, error)
+        return self.session_id
 
 
 def _earlier_failure(session: Session, job: VideoJob, content_hash: str) -> int | None:

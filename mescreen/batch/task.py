@@ -8,53 +8,20 @@ retries the task; if the store stays unreachable the client reports the row as f
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from mescreen.core.errors import InputError, MescreenError
+from mescreen.batch.job import Outcome, Status, VideoJob
 from mescreen.core.video import file_sha256
 
 if TYPE_CHECKING:
     from mescreen.core.pipeline import Models
 
-Status = Literal["done", "skipped", "failed"]
-
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class VideoJob:
-    """What the client sends for one row: plain values only (it crosses the network)."""
-
-    row: int
-    video: str  # absolute path, as the workers see it (a shared folder when workers are remote)
-    patient: str
-    recorded_on: dt.date
-    uploader: str
-    store: str  # fingerprint of the client's database URL (mescreen.batch.store.store_fingerprint)
-
-    @property
-    def file_name(self) -> str:
-        return Path(self.video).name
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one row; `seconds` is the time the task spent on the worker."""
-
-    row: int
-    video: str
-    patient: str
-    status: Status
-    session_id: int | None = None
-    frames: int = 0
-    seconds: float = 0.0
-    detail: str = ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,9 +33,13 @@ def _models() -> Models:
 
 
 def run_job(job: VideoJob) -> Outcome:
-    """The task body. Runs the whole analysis; see the module docstring for what is raised."""
+    """The task body: the analysis service with the batch's exactly-once writer; see the module
+    docstring for what is raised."""
+    from sqlalchemy.orm import sessionmaker
+
     from mescreen.batch import store
     from mescreen.core.pipeline import AnalysisOptions, analyze_video
+    from mescreen.service import VideoSource, analyse_for_patient
 
     started = time.perf_counter()
     engine = store.worker_engine(job.store)
@@ -77,29 +48,31 @@ def run_job(job: VideoJob) -> Outcome:
         return Outcome(job.row, job.video, job.patient, status, session_id, frames,
                        time.perf_counter() - started, detail)
 
-    content_hash = ""
+    writer = store.BatchWriter(engine, job)
     try:
         content_hash = file_sha256(Path(job.video))
         models = _models()
-        existing = store.find_done(engine, content_hash, models.versions())
+        existing = store.find_done(engine, job.patient, content_hash, models.versions())
         if existing is not None:
             return finish("skipped", existing, detail=f"already analysed (session {existing})")
-        # As `mescreen analyze --patient` does: the patient's screenings stored so far feed the
-        # longitudinal indicators.
-        options = AnalysisOptions(previous=store.previous_screenings(engine, job.patient))
-        result = analyze_video(job.video, options, models=models)
-    except MescreenError as exc:
-        error = str(exc)
+        stored = analyse_for_patient(
+            sessionmaker(engine), job.patient, VideoSource(Path(job.video), content_hash=content_hash),
+            recorded_on=job.recorded_on, uploader=job.uploader, writer=writer,
+            analyse=lambda path, progress, previous: analyze_video(
+                path, AnalysisOptions(previous=tuple(previous)), progress, models=models),
+        )
+    except MescreenError as exc:  # recorded on a failed session by the service (or unreadable file)
+        if writer.session_id is None:
+            writer.fail(str(exc), "")
+        return finish("failed", writer.session_id, detail=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug must fail this row, not the batch
         _log.exception("row %d (%s) failed unexpectedly", job.row, job.file_name)
         error = f"Unexpected error while analysing {job.file_name} ({type(exc).__name__}: {exc}); see the worker log."
-    else:
-        stored, session_id = store.save_result(engine, job, content_hash, result)
-        frames = result.video.frames_read
-        if stored:
-            return finish("done", session_id, frames)
-        return finish("skipped", session_id, frames, f"stored by another attempt (session {session_id})")
-    return finish("failed", store.save_failure(engine, job, content_hash, error), detail=error)
+        return finish("failed", writer.fail(error, writer.content_hash), detail=error)
+    frames = stored.result.video.frames_read
+    if writer.stored_now:
+        return finish("done", stored.session_id, frames)
+    return finish("skipped", stored.session_id, frames, f"stored by another attempt (session {stored.session_id})")
 
 
 def record_lost_row(job: VideoJob, error: str) -> Outcome:

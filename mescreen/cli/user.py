@@ -59,6 +59,14 @@ def _read_password(args: argparse.Namespace) -> str:
     return password
 
 
+def _actor() -> str:
+    """Who the audit log names for account changes made here: the operating-system user."""
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):  # no user name in this environment (some containers)
+        return "command line"
+
+
 def _session(args: argparse.Namespace):
     from mescreen.store.engine import open_store
 
@@ -70,7 +78,7 @@ def _add(args: argparse.Namespace) -> int:
 
     password = _read_password(args)
     with _session(args) as session:
-        user = repository.create_user(session, args.username, password, args.role)
+        user = repository.create_user(session, args.username, password, args.role, actor=_actor())
     print(f"created {user.role} account {user.username!r}")
     return 0
 
@@ -92,7 +100,7 @@ def _set_role(args: argparse.Namespace) -> int:
     from mescreen.store import repository
 
     with _session(args) as session:
-        repository.set_role(session, args.username, args.role)
+        repository.set_role(session, args.username, args.role, actor=_actor())
     print(f"{args.username!r} is now {args.role}")
     return 0
 
@@ -102,7 +110,7 @@ def _set_password(args: argparse.Namespace) -> int:
 
     password = _read_password(args)
     with _session(args) as session:
-        repository.set_password(session, args.username, password)
+        repository.set_password(session, args.username, password, actor=_actor())
     print(f"password of {args.username!r} changed")
     return 0
 
@@ -111,6 +119,6 @@ def _delete(args: argparse.Namespace) -> int:
     from mescreen.store import repository
 
     with _session(args) as session:
-        repository.delete_user(session, args.username)
+        repository.delete_user(session, args.username, actor=_actor())
     print(f"account {args.username!r} deleted")
     return 0

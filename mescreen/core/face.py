@@ -22,6 +22,8 @@ match score for tracked frames).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -82,6 +84,12 @@ class Detection:
     @property
     def side(self) -> float:
         return float(max(self.box[2], self.box[3]))
+
+    def row(self) -> np.ndarray:
+        """What `Placements` keeps of this face per frame: crop geometry (cx, cy, side, angle),
+        then any per-frame measures a subclass adds."""
+        cx, cy = self.center
+        return np.array([cx, cy, self.side, self.angle], np.float32)
 
 
 @dataclass(frozen=True)
@@ -396,20 +404,27 @@ class FramePlacement:
     detected: bool  # True on a detection frame, False when interpolated between two
 
 
-def _row(det: Detection) -> np.ndarray:
-    cx, cy = det.center
-    return np.array([cx, cy, det.side, det.angle], np.float32)
-
-
 class Placements:
     """The patient's face on every frame, as arrays (a few bytes per frame, so hours of video
-    stay small): geometry rows (cx, cy, side, angle), confidence, and state 0 = no face,
+    stay small): rows of `Detection.row()` (crop geometry cx, cy, side, angle, then the
+    detector's per-frame measures, NaN where no face), confidence, and state 0 = no face,
     1 = interpolated or held, 2 = detected. Indexing gives a `FramePlacement` or None."""
 
-    def __init__(self, n: int) -> None:
-        self.geometry = np.zeros((n, 4), np.float32)
+    def __init__(self, n: int, width: int = 4) -> None:
+        self.rows = np.zeros((n, width), np.float32)
+        self.rows[:, 4:] = np.nan
         self.confidence = np.zeros(n, np.float32)
         self.state = np.zeros(n, np.int8)
+
+    @property
+    def geometry(self) -> np.ndarray:
+        """(n, 4) crop geometry: cx, cy, side, angle."""
+        return self.rows[:, :4]
+
+    @property
+    def measures(self) -> np.ndarray:
+        """(n, width - 4) per-frame measures (none for the Haar stage)."""
+        return self.rows[:, 4:]
 
     def __len__(self) -> int:
         return int(self.state.shape[0])
@@ -427,7 +442,7 @@ class Placements:
         return self.state > 0
 
     def set(self, i: int, det: Detection, state: int) -> None:
-        self.geometry[i] = _row(det)
+        self.rows[i] = det.row()
         self.confidence[i] = det.confidence
         self.state[i] = state
 
@@ -440,10 +455,10 @@ def interpolate_track(track: Track | None, n_frames: int, max_gap_frames: int, h
     Interpolating between known positions (instead of predicting forward) is possible because
     the pipeline detects over the whole video before it crops; it never lags behind a moving head.
     """
-    out = Placements(n_frames)
     if track is None or not track.frames:
-        return out
+        return Placements(n_frames)
     frames, dets = track.frames, track.detections
+    out = Placements(n_frames, dets[0].row().size)
     for i in range(max(0, frames[0] - hold_frames), min(frames[0], n_frames)):
         out.set(i, dets[0], 1)
     for i in range(frames[-1] + 1, min(frames[-1] + 1 + hold_frames, n_frames)):
@@ -457,9 +472,9 @@ def interpolate_track(track: Track | None, n_frames: int, max_gap_frames: int, h
         stop = min(g, n_frames)
         if g - f > max_gap_frames + 1 or stop <= f + 1:
             continue
-        a, b = _row(det), _row(dets[k + 1])
+        a, b = det.row(), dets[k + 1].row()
         t = (np.arange(f + 1, stop) - f)[:, None] / float(g - f)
-        out.geometry[f + 1 : stop] = a + t * (b - a)
+        out.rows[f + 1 : stop] = a + t * (b - a)
         out.confidence[f + 1 : stop] = min(det.confidence, dets[k + 1].confidence)
         out.state[f + 1 : stop] = 1
     return out
@@ -482,30 +497,20 @@ def _shrunk_window(image: np.ndarray, box: Sequence[float], scale: float, grow: 
     return _resize(to_gray(image[y0:y1, x0:x1]), scale), x0, y0
 
 
-class FaceTracker:
-    """Schedules detection over a frame stream.
+class ScheduledTracker(ABC):
+    """Full-frame searches and cheap follows over a frame stream, linked into tracks.
 
-    A full-frame Haar search runs every `full_every` frames, and on every detection frame while
-    no face is being followed or a followed face was lost (so a face that enters or comes back
-    is found within `detect_every` frames).
-    Between full searches each followed face is tracked every `detect_every` frames by
-    normalised template matching of its last Haar patch, shrunk to `FOLLOW_FACE_SIDE` pixels,
-    in a window around its last position: well under a millisecond, against tens of
-    milliseconds for Haar. A match score below `FOLLOW_MIN_SCORE` ends the track (the face left
-    or turned away). Frames in between are placed later by `interpolate_track`.
+    A search runs every `full_every` frames, and on every `detect_every`-th frame while no face is
+    followed or a followed face was lost; otherwise each live track is followed (`_follow`).
+    Subclasses say how to search (`_search_and_add`) and follow.
     """
 
-    def __init__(
-        self, detector: FaceDetector | None = None, params: TrackParams | None = None,
-        detect_every: int = 4, full_every: int = 48,
-    ) -> None:
-        self.detector = detector or FaceDetector()
+    def __init__(self, params: TrackParams | None, detect_every: int, full_every: int) -> None:
         self.builder = TrackBuilder(params)
         self.detect_every = max(1, detect_every)
         self.full_every = max(self.detect_every, full_every)
         self.most_faces = 0  # most faces found by one full-frame search
         self.frame_size = (0, 0)
-        self._templates: dict[int, _Template] = {}
 
     def wants(self, position: int) -> bool:
         """Whether the frame at this position needs its pixels."""
@@ -521,6 +526,42 @@ class FaceTracker:
                     self.builder.extend(track, position, det)  # type: ignore[arg-type]
                 return
         # a full search: scheduled, nothing followed, or a followed face was lost
+        self._search_and_add(position, image)
+
+    def patient(self) -> Track | None:
+        return self.builder.patient(self.frame_size)
+
+    @abstractmethod
+    def _follow(self, track: Track, image: np.ndarray) -> Detection | None:
+        """The track's face in this frame, or None when it was lost."""
+
+    @abstractmethod
+    def _search_and_add(self, position: int, image: np.ndarray) -> None:
+        """A full search of the frame; its faces extend or start tracks."""
+
+
+class FaceTracker(ScheduledTracker):
+    """Schedules Haar detection over a frame stream.
+
+    A full-frame Haar search runs every `full_every` frames, and on every detection frame while
+    no face is being followed or a followed face was lost (so a face that enters or comes back
+    is found within `detect_every` frames).
+    Between full searches each followed face is tracked every `detect_every` frames by
+    normalised template matching of its last Haar patch, shrunk to `FOLLOW_FACE_SIDE` pixels,
+    in a window around its last position: well under a millisecond, against tens of
+    milliseconds for Haar. A match score below `FOLLOW_MIN_SCORE` ends the track (the face left
+    or turned away). Frames in between are placed later by `interpolate_track`.
+    """
+
+    def __init__(
+        self, detector: FaceDetector | None = None, params: TrackParams | None = None,
+        detect_every: int = 4, full_every: int = 48,
+    ) -> None:
+        super().__init__(params, detect_every, full_every)
+        self.detector = detector or FaceDetector()
+        self._templates: dict[int, _Template] = {}
+
+    def _search_and_add(self, position: int, image: np.ndarray) -> None:
         found = self.detector.detect(to_gray(image))
         self.most_faces = max(self.most_faces, len(found))
         self.builder.add(position, found)
@@ -556,5 +597,3 @@ class FaceTracker:
         box = (ax + dx, ay + dy, aw, ah)
         return Detection(box, anchor.confidence * float(best), anchor.angle, anchor.eyes_found)
 
-    def patient(self) -> Track | None:
-        return self.builder.patient(self.frame_size)

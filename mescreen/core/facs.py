@@ -1,10 +1,14 @@
 """Parser for FACS action-unit code strings as the datasets write them.
 
 The coding sheets mix conventions: `4+7+L10`, `R12A`, `AU1+2`, `12B+25`, `A1B+A2C`, `10A/B`,
-`(R6 or R12)+R15`, `ref(7B)+43`, `T18+39`, `14+17+soft focus`. Side letters (L, R, A for
-asymmetric, T/B for top/bottom, U for unilateral) and intensity letters (A-E) are kept, not
-dropped; `ref(...)` marks an AU the coder noted but did not count as part of the movement, and
-`X or Y` marks uncertain alternatives. Both are kept and flagged so each user decides.
+`(R6 or R12)+R15`, `ref(7B)+43`, `T18+39`, `14+17+soft focus`, CK+'s `6_12_25`, and MMEW's
+side-after-number `12L`, `4R`, `10RB`. Side letters (L, R, A for asymmetric, T/B for top/bottom,
+U for unilateral) and intensity letters (A-E) are kept, not dropped. Before the number every
+letter is a side; after it A-E are intensities (so `12B` is AU12 at intensity B) and only L, R
+and U are sides, in either order with the intensity (`12LA`, `12AL`). `ref(...)` marks an AU the
+coder noted but did not count as part of the movement, and `X or Y` marks uncertain
+alternatives. Both are kept and flagged so each user decides. Terms are separated by `+`, or by
+`_` or `,` between AUs (CK+ writes `6_12_25`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import re
 from dataclasses import dataclass
 
 _SIDES = "LRATBU"
+_INTENSITY = r"[A-E](?:/[A-E])?"
 _TOKEN = re.compile(
-    r"^(?:AU)?(?P<side>[LRATBU](?:/[LR])?)?(?:AU)?(?P<au>\d{1,2})(?P<intensity>[A-E](?:/[A-E])?)?$",
+    r"^(?:AU)?(?P<side>[LRATBU](?:/[LR])?)?(?:AU)?(?P<au>\d{1,2})"
+    rf"(?:(?P<intensity>{_INTENSITY})(?P<side_after>[LRU])?|(?P<side_first>[LRU])(?P<intensity_after>{_INTENSITY})?)?$",
     re.IGNORECASE,
 )
+_SEPARATORS = re.compile(r"(?<=[0-9A-Za-z])\s*[_,]\s*(?=(?:AU)?[LRATBU]?\d)", re.IGNORECASE)
 _REF = re.compile(r"^ref\((?P<inner>[^()]*)\)$", re.IGNORECASE)
 
 
@@ -73,7 +80,9 @@ def parse_facs(text: str | float | None) -> ParsedCode:
 
 
 def _split_terms(text: str) -> list[str]:
-    """Split on '+' outside parentheses, then unwrap a group like '(R6 or R12)'."""
+    """Split on '+' (and '_' or ',' between AUs) outside parentheses, then unwrap a group like
+    '(R6 or R12)'."""
+    text = _SEPARATORS.sub("+", text)
     terms, depth, current = [], 0, []
     for ch in text:
         if ch == "(":
@@ -104,10 +113,14 @@ def _parse_token(token: str, uncertain: bool) -> AUCode | None:
     match = _TOKEN.match(token)
     if not match:
         return None
-    side = (match.group("side") or "").upper()
+    before = (match.group("side") or "").upper()
+    after = (match.group("side_after") or match.group("side_first") or "").upper()
+    if before and after and before != after:
+        return None  # two different sides ("L12R"): not a code we can read
+    side = before or after
     if "/" in side:  # "A/L12": asymmetric, stronger on the left
         side = side.split("/")[-1]
-    intensity = (match.group("intensity") or "").upper()[:1]
+    intensity = (match.group("intensity") or match.group("intensity_after") or "").upper()[:1]
     return AUCode(int(match.group("au")), side, intensity, reference, uncertain)
 
 

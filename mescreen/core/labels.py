@@ -16,7 +16,7 @@ AU_DESCRIPTIONS: dict[str, str] = {
     "AU10": "upper lip raiser", "AU12": "lip corner puller", "AU14": "dimpler",
     "AU15": "lip corner depressor", "AU16": "lower lip depressor", "AU17": "chin raiser",
     "AU20": "lip stretcher", "AU23": "lip tightener", "AU24": "lip pressor", "AU25": "lips part",
-    "AU26": "jaw drop", "AU27": "mouth stretch",
+    "AU26": "jaw drop", "AU27": "mouth stretch", "AU43": "eyes closed",
 }
 
 #: The MEGC2019 composite classes the emotion CNN is trained on (label3).
@@ -34,8 +34,17 @@ FINE_TO_3: dict[str, str] = {
 #: Negative emotions the paper found prominent in depressed patients (with surprise).
 NEGATIVE_EMOTIONS: list[str] = ["anger", "contempt", "disgust", "fear", "sadness"]
 
-#: The per-frame emotion model's classes, in its output order (FER+'s 8 emotions; Barsoum et al.,
-#: ICMI 2016): neutral first, then the six basic emotions and contempt.
-FRAME_EMOTIONS: list[str] = [
-    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt",
-]
+#: The per-frame emotion trace: neutral and the seven emotions of FER+ (Barsoum et al., ICMI 2016).
+FRAME_EMOTIONS: list[str] = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
+
+
+def au_label(aus: str | list[str]) -> str:
+    """An AU, or a combination, with its FACS name(s): "AU12 lip corner puller",
+    "AU6+AU12 (cheek raiser + lip corner puller)". Codes without a known name stay as codes."""
+    if isinstance(aus, str):
+        name = AU_DESCRIPTIONS.get(aus)
+        return f"{aus} {name}" if name else aus
+    if len(aus) == 1:
+        return au_label(aus[0])
+    names = [AU_DESCRIPTIONS.get(a, a) for a in aus]
+    return f"{'+'.join(aus)} ({' + '.join(names)})"

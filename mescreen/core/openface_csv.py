@@ -8,9 +8,13 @@ index + 1). Where mescreen differs from OpenFace, and why:
 - `AUxx_r`: OpenFace's is a 0-5 intensity regressed on DISFA-style labels; mescreen estimates AU
   presence only, so `AUxx_r` is its person-normalised probability times 5: the same scale, for
   loaders that expect it, but NOT a FACS intensity.
-- `AUxx_c`: 1 where that probability reaches the AU model's decision threshold, as OpenFace's
-  presence column.
+- `AUxx_c`: 1 where the AU is active (`FrameSeries.au_active`: the series' own per-AU
+  thresholds, recorded with it), as OpenFace's presence column; AUs the detector does not read
+  reliably are never 1.
 - frames without a face have `success` 0 and zeros in every AU column (OpenFace's convention).
+- after the AU columns, one column per emotion of the series (py-feat's names: `neutral`,
+  `happiness`, ...): mescreen's per-frame emotion probabilities, empty where not read. OpenFace
+  has none; loaders that select columns by name ignore them.
 """
 
 from __future__ import annotations
@@ -43,17 +47,18 @@ def au_from_openface_column(column: str) -> tuple[str, str] | None:
     return (f"AU{int(match.group(1))}", match.group(2)) if match else None
 
 
-def openface_columns(au_names: Sequence[str]) -> list[str]:
+def openface_columns(au_names: Sequence[str], emotion_names: Sequence[str] = ()) -> list[str]:
     return (
         ["frame", "face_id", "timestamp", "confidence", "success"]
         + [openface_au_column(a, "r") for a in au_names]
         + [openface_au_column(a, "c") for a in au_names]
+        + list(emotion_names)
     )
 
 
-def _rows(series: FrameSeries, thresholds: np.ndarray) -> "list[list[str]]":
+def _rows(series: FrameSeries) -> "list[list[str]]":
     prob = np.nan_to_num(series.au_prob.astype(np.float64), nan=0.0)
-    present = (series.au_prob >= thresholds[None, :]) & series.face_found[:, None]
+    present = series.au_active()
     rows = []
     for i in range(len(series)):
         found = bool(series.face_found[i])
@@ -63,19 +68,15 @@ def _rows(series: FrameSeries, thresholds: np.ndarray) -> "list[list[str]]":
         ]
         row += [f"{v * R_SCALE:.2f}" if found else "0.00" for v in prob[i]]
         row += ["1" if p else "0" for p in present[i]]
+        row += [f"{v:.4f}" if found and np.isfinite(v) else "" for v in series.emotion_prob[i]]
         rows.append(row)
     return rows
 
 
-def write_openface_csv(
-    series: FrameSeries, target: str | Path | IO[str], thresholds: Sequence[float] | np.ndarray | None = None
-) -> None:
-    """Write the series; `thresholds` (one per AU, default 0.5) decide the `_c` columns."""
-    th = np.full(len(series.au_names), 0.5) if thresholds is None else np.asarray(thresholds, np.float64)
-    if th.shape != (len(series.au_names),):
-        raise ValueError(f"{len(series.au_names)} thresholds needed, got {th.shape}")
-    lines = [_SEPARATOR.join(openface_columns(series.au_names))]
-    lines += [_SEPARATOR.join(row) for row in _rows(series, th)]
+def write_openface_csv(series: FrameSeries, target: str | Path | IO[str]) -> None:
+    """Write the series; its own AU thresholds decide the `_c` columns."""
+    lines = [_SEPARATOR.join(openface_columns(series.au_names, series.emotion_names))]
+    lines += [_SEPARATOR.join(row) for row in _rows(series)]
     text = "\n".join(lines) + "\n"
     if isinstance(target, (str, Path)):
         Path(target).write_text(text, encoding="utf-8")
@@ -83,9 +84,9 @@ def write_openface_csv(
         target.write(text)
 
 
-def to_openface_text(series: FrameSeries, thresholds: Sequence[float] | np.ndarray | None = None) -> str:
+def to_openface_text(series: FrameSeries) -> str:
     """The CSV as a string (for a download button)."""
     buffer = io.StringIO()
-    write_openface_csv(series, buffer, thresholds)
+    write_openface_csv(series, buffer)
     return buffer.getvalue()
 

@@ -38,7 +38,7 @@ PeerTool = Literal["openface", "pyfeat"]
 TOOL_NAMES = {"openface": "OpenFace 2", "pyfeat": "py-feat"}
 #: Used when a py-feat file has no time column (it was made from images or the rate was lost).
 DEFAULT_FPS = 30.0
-#: Presence threshold on AU probabilities when deciding an episode's active AUs.
+#: Presence threshold on the tools' AU values scaled 0..1, recorded as the series' AU thresholds.
 ACTIVE_THRESHOLD = 0.5
 IMPORT_VERSION = "1.0.0"
 
@@ -195,6 +195,7 @@ def read_peer_csv(source: str | Path | IO[bytes] | IO[str] | bytes, *, name: str
         blur=np.zeros(n, np.float32),  # the tools do not report sharpness
         motion=np.full(n, np.nan, np.float32), au_names=list(AU_NAMES), au_prob=au_prob,
         emotion_names=list(EMOTIONS_FINE), emotion_prob=emotion_prob,
+        au_thresholds=[ACTIVE_THRESHOLD] * len(AU_NAMES),
     )
     return PeerFrames(tool, name, rate, series, features, present)
 
@@ -241,7 +242,7 @@ def analyze_peer(peer: PeerFrames, *, mapper: Any = None, clusters: Any = None,
     spot = Spotter().spot(peer.features, series.time_s, series.frame_index, peer.fps)
     series.motion = spot.signal
     positions = {int(f): i for i, f in enumerate(series.frame_index)}
-    thresholds = [ACTIVE_THRESHOLD] * len(series.au_names)
+    thresholds = series.thresholds()
     for ep in spot.episodes:
         set_apex_aus(ep, series.au_prob[positions[ep.apex_frame]], series.au_names, thresholds)
         ep.emotion_prob = _episode_emotion(peer, ep, mapper)

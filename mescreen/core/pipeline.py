@@ -2,23 +2,27 @@
 
 Three streaming passes over the file, none holding more than one frame:
 
-1. faces: every frame is demuxed, every `detect_every`-th is converted and its faces found
-   (full-frame Haar on a shrunk gray copy every 2 s, template tracking in between); detections
-   are linked into tracks, the patient's track is chosen over the whole video, then
-   interpolated over the frames between detections.
+1. faces: every frame is demuxed, every `mesh_every`-th (landmark stage) or `detect_every`-th
+   (paper stage) is converted and its faces found: a full-frame search every 2 s (BlazeFace,
+   or Haar on a shrunk gray copy) and in between each face followed (the face mesh on the
+   region of its previous landmarks, or template matching). Detections are linked into tracks,
+   the patient's track is chosen over the whole video, then interpolated over the frames
+   between detections: crop geometry and, for the landmark stage, head pose, eye and mouth
+   aperture and landmark confidence.
 2. aus: every frame is decoded, the patient's face cropped with the stored geometry, the AU
    stage updated and the spotting feature (256 values, float16) kept per frame.
 3. emotion: after spotting, the file is read again up to the last episode, converting only the
-   onset and apex frames, whose crops go to the emotion CNN.
+   onset and apex frames, whose crops go to the emotion CNN; the landmark stage runs the mesh
+   on these frames again for the episodes' onset and apex landmarks.
 
 Decoding 640x360 H.264 costs under 1 ms of CPU per frame, so the extra passes cost less than
 keeping crops (16 KiB per frame, which would make memory grow with video length) or predicting
 faces forward; measured figures are in bench/RESULTS.md.
 
-Episode emotion: the CNN gives negative / positive / surprise; the AU->emotion mapper gives the
-fine emotions from the apex's active AUs. They are combined as
-p(e) ∝ mapper(e) * cnn(FINE_TO_3[e]), normalised, and the episode's emotion is the argmax
-(empty when the product is zero everywhere).
+Per-frame emotion: the per-frame network (mescreen.core.frame_emotion) reads every crop of pass 2,
+in batches; its trace (neutral + 7 emotions) is the series' `emotion_prob`, unsmoothed.
+Episodes: micro-expressions come from the movement spotter, macro-expressions from the emotion
+trace; how each gets its emotion and confidence is in mescreen.core.expressions.
 """
 
 from __future__ import annotations
@@ -27,26 +31,42 @@ from array import array
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import cv2
 import numpy as np
 
+from mescreen.core.au_activity import active_names
 from mescreen.core.errors import NoFaceError
 from mescreen.core.face import (
     FaceDetector, FaceDetectorParams, FaceTracker, Placements, TrackParams, crop_face,
     interpolate_track,
 )
-from mescreen.core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
+from mescreen.core.expressions import macro_episodes, micro_emotion
+from mescreen.core.labels import FRAME_EMOTIONS
+from mescreen.core.mesh import crop_landmarks, models_version as mesh_models_version
+from mescreen.core.mesh_track import MeshTracker, roi_from_geometry
 from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
 from mescreen.core.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature
 from mescreen.core.video import ReadLimits, VideoReader
 
+if TYPE_CHECKING:  # the models are imported when loaded: TensorFlow is slow to import
+    from mescreen.core.au import AUStage
+    from mescreen.core.au_emotion import AUEmotionMapper
+    from mescreen.core.emotion import EmotionClassifier
+    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.subdivision import ReferenceClusters
+
+#: Crops per call of the per-frame emotion network.
+EMOTION_BATCH = 64
+
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
-PIPELINE_VERSION = "1.0.0"
+PIPELINE_VERSION = "2.0.0"  # 2: the landmark face stage is the default
 
 _REPORT_EVERY = 25  # frames between progress callbacks
+
+FaceStage = Literal["mesh", "paper"]
 
 
 @dataclass
@@ -55,6 +75,8 @@ class AnalysisOptions:
     longitudinal indicators); it is input, not a setting, so it is not recorded in the result."""
 
     max_fps: float | None = None
+    face: FaceStage = "mesh"
+    mesh_every: int = 3
     detect_every: int = 4
     full_detect_every_s: float = 2.0
     detector: FaceDetectorParams = field(default_factory=FaceDetectorParams)
@@ -66,7 +88,8 @@ class AnalysisOptions:
 
     def to_dict(self) -> dict[str, Any]:
         out = {
-            "max_fps": self.max_fps, "detect_every": self.detect_every,
+            "max_fps": self.max_fps, "face": self.face, "mesh_every": self.mesh_every,
+            "detect_every": self.detect_every,
             "full_detect_every_s": self.full_detect_every_s, "detector": asdict(self.detector),
             "tracking": asdict(self.tracking), "spotter": asdict(self.spotter), "limits": asdict(self.limits),
         }
@@ -80,10 +103,11 @@ class AnalysisOptions:
 class Models:
     """Every trained model the pipeline uses, loaded once (a batch run reuses one instance)."""
 
-    au: Any
-    emotion: Any
-    mapper: Any
-    clusters: Any
+    au: AUStage
+    emotion: EmotionClassifier
+    mapper: AUEmotionMapper
+    clusters: ReferenceClusters
+    frame_emotion: FrameEmotionModel
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> "Models":
@@ -91,11 +115,13 @@ class Models:
         from mescreen.core.au import AUStage
         from mescreen.core.au_emotion import AUEmotionMapper
         from mescreen.core.emotion import EmotionClassifier
+        from mescreen.core.frame_emotion import FrameEmotionModel
         from mescreen.core.subdivision import ReferenceClusters
 
         return cls(
             au=AUStage.load(models_dir), emotion=EmotionClassifier.load(models_dir),
             mapper=AUEmotionMapper.load(models_dir), clusters=ReferenceClusters.load(models_dir),
+            frame_emotion=FrameEmotionModel.load(models_dir),
         )
 
     def versions(self) -> dict[str, str]:
@@ -104,9 +130,10 @@ class Models:
         from mescreen.core.screening import load_config
 
         return {
-            "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "au": self.au.version,
-            "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
-            "clusters": self.clusters.version, "screening_config": load_config()["config_version"],
+            "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "face_mesh": mesh_models_version(),
+            "au": self.au.version, "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
+            "clusters": self.clusters.version, "frame_emotion": self.frame_emotion.version,
+            "screening_config": load_config()["config_version"],
         }
 
 
@@ -118,18 +145,22 @@ class FacePass:
     time_s: np.ndarray
     placements: Placements
     faces_seen: int  # most faces detected in one frame
+    mesh: MeshTracker | None = None  # the landmark stage's models, for pass 3's landmarks
 
 
 def find_patient_faces(
     reader: VideoReader, options: AnalysisOptions, progress: ProgressCallback | None = None
 ) -> FacePass:
-    """Pass 1: look for faces on every `detect_every`-th frame (full-frame Haar every
-    `full_detect_every_s`, template tracking of each followed face otherwise; see
-    `mescreen.core.face.FaceTracker`), link tracks, choose the patient's and place it on every frame."""
-    tracker = FaceTracker(
-        FaceDetector(options.detector), options.tracking, options.detect_every,
-        max(1, round(options.full_detect_every_s * (reader.info.analysed_fps or 1.0))),
-    )
+    """Pass 1: look for faces on every `mesh_every`-th / `detect_every`-th frame (a full-frame
+    search every `full_detect_every_s`, each followed face tracked otherwise; see
+    `mescreen.core.mesh_track.MeshTracker` and `mescreen.core.face.FaceTracker`), link tracks,
+    choose the patient's and place it on every frame."""
+    full_every = max(1, round(options.full_detect_every_s * (reader.info.analysed_fps or 1.0)))
+    tracker: MeshTracker | FaceTracker
+    if options.face == "mesh":
+        tracker = MeshTracker(options.tracking, options.mesh_every, full_every)
+    else:
+        tracker = FaceTracker(FaceDetector(options.detector), options.tracking, options.detect_every, full_every)
     indices = array("i")  # compact: a long video has hundreds of thousands of frames
     times = array("d")
     total = reader.expected_frames
@@ -146,7 +177,7 @@ def find_patient_faces(
     placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1)
     return FacePass(
         np.frombuffer(indices, np.int32).copy(), np.frombuffer(times, np.float64).copy(), placements,
-        tracker.most_faces,
+        tracker.most_faces, tracker if isinstance(tracker, MeshTracker) else None,
     )
 
 
@@ -175,6 +206,18 @@ class _SeriesBuilder:
         self.blur = np.zeros(n, np.float32)
         self.au = np.full((n, len(au_names)), np.nan, np.float32)
         self.features = np.full((n, FEATURE_SIZE), np.nan, np.float16)
+        self.measures = np.full((n, faces.placements.measures.shape[1]), np.nan, np.float32)
+        self.emotion = np.full((n, len(FRAME_EMOTIONS)), np.nan, np.float32)
+
+    def geometry_arrays(self) -> dict[str, np.ndarray]:
+        """The optional FrameSeries arrays of the landmark stage (none for the paper stage)."""
+        if self.measures.shape[1] == 0:
+            return {}
+        m = self.measures  # columns as mescreen.core.mesh_track.MEASURES
+        return {
+            "head_pose": m[:, 0:3].copy(), "eye_aperture": m[:, 3:5].copy(),
+            "mouth_aperture": m[:, 5].copy(), "landmark_confidence": m[:, 6].copy(),
+        }
 
 
 def _au_pass(
@@ -185,6 +228,7 @@ def _au_pass(
     out = _SeriesBuilder(faces, au_names)
     n = len(faces.frame_index)
     models.au.reset()
+    batch = _EmotionBatch(models.frame_emotion, out.emotion)
     for pos, frame in enumerate(reader.frames(stop_after=n - 1)):
         place = faces.placements[pos] if pos < n else None
         if place is None or frame.image is None:
@@ -195,56 +239,89 @@ def _au_pass(
             out.confidence[pos] = place.confidence
             out.size[pos] = place.geometry.side
             out.blur[pos] = blur
-            out.au[pos] = models.au.update(crop)
+            out.measures[pos] = faces.placements.measures[pos]
+            geometry = out.measures[pos] if out.measures.shape[1] else None
+            out.au[pos] = models.au.update(crop, geometry)
             out.features[pos] = appearance_feature(crop)
+            batch.add(pos, crop)
         if pos % _REPORT_EVERY == 0:
             report(progress, Progress("aus", pos, n))
+    batch.flush()
     report(progress, Progress("aus", n, n))
     return out
 
 
-def _episode_crops(
+class _EmotionBatch:
+    """Per-frame emotion on crops gathered into batches (one network call per EMOTION_BATCH
+    crops: much faster than one by one, and memory stays at one batch of crops)."""
+
+    def __init__(self, model: FrameEmotionModel, into: np.ndarray) -> None:
+        self.model, self.into = model, into
+        self.positions: list[int] = []
+        self.crops: list[np.ndarray] = []
+
+    def add(self, pos: int, crop: np.ndarray) -> None:
+        self.positions.append(pos)
+        self.crops.append(crop)
+        if len(self.crops) >= EMOTION_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.crops:
+            self.into[self.positions] = self.model.predict(np.stack(self.crops))
+            self.positions, self.crops = [], []
+
+
+@dataclass
+class EpisodeFrames:
+    """What pass 3 reads of the onset and apex frames, by frame position: the model crops and
+    (landmark stage) the mesh landmarks in crop coordinates."""
+
+    crops: dict[int, np.ndarray] = field(default_factory=dict)
+    landmarks: dict[int, list[list[float]]] = field(default_factory=dict)
+
+
+def _episode_frames(
     reader: VideoReader, faces: FacePass, positions: Sequence[int], progress: ProgressCallback | None
-) -> dict[int, np.ndarray]:
-    """Pass 3: crops of the given frame positions only (converted, all others just decoded)."""
+) -> EpisodeFrames:
+    """Pass 3: crops (and landmarks) of the given frame positions only (converted, all others
+    just decoded)."""
     wanted = {p for p in positions if faces.placements.found[p]}
-    crops: dict[int, np.ndarray] = {}
+    out = EpisodeFrames()
     if not wanted:
-        return crops
+        return out
     last = max(wanted)
     for pos, frame in enumerate(reader.frames(decode=lambda p: p in wanted, stop_after=last)):
         if pos in wanted and frame.image is not None:
-            crops[pos] = crop_face(frame.image, faces.placements[pos].geometry)[0]  # type: ignore[union-attr]
+            geometry = faces.placements[pos].geometry  # type: ignore[union-attr]
+            out.crops[pos] = crop_face(frame.image, geometry)[0]
+            mesh = faces.mesh.landmarks(frame.image, roi_from_geometry(geometry)) if faces.mesh else None
+            if mesh is not None:
+                out.landmarks[pos] = crop_landmarks(mesh.points, geometry)
         if pos % (_REPORT_EVERY * 4) == 0:
             report(progress, Progress("emotion", pos, last + 1))
-    return crops
-
-
-def combine_emotions(mapper_proba: dict[str, float], cnn3: dict[str, float]) -> dict[str, float]:
-    """p(e) ∝ mapper(e) * cnn(FINE_TO_3[e]); all zero stays all zero (no emotion determined)."""
-    raw = {e: float(mapper_proba.get(e, 0.0)) * float(cnn3.get(FINE_TO_3[e], 0.0)) for e in EMOTIONS_FINE}
-    total = sum(raw.values())
-    return {e: (v / total if total > 0 else 0.0) for e, v in raw.items()}
+    return out
 
 
 def set_apex_aus(ep: Episode, apex: np.ndarray, au_names: Sequence[str], thresholds: Sequence[float]) -> None:
-    """The episode's AU probabilities at its apex, and the AUs at or above their threshold (NaN:
-    unknown, never active). Shared with `mescreen.core.peer_import`."""
+    """The episode's AU probabilities at its apex, and its active AUs (mescreen.core.au_activity:
+    NaN and unreliable AUs are never active). Shared with `mescreen.core.peer_import`."""
     ep.au_prob = {a: float(v) for a, v in zip(au_names, apex) if np.isfinite(v)}
-    ep.active_aus = [a for a, v, t in zip(au_names, apex, thresholds) if np.isfinite(v) and v >= t]
+    ep.active_aus = active_names(apex, au_names, thresholds)
 
 
-def settle_emotion(ep: Episode, reference_clusters: Any) -> None:
-    """Episode emotion = argmax of `emotion_prob` (empty when nothing is above zero), and its
-    reference cluster. Shared with `mescreen.core.peer_import`."""
+def settle_emotion(ep: Episode, reference_clusters: ReferenceClusters) -> None:
+    """Episode emotion = argmax of `emotion_prob` (empty when nothing is above zero), its
+    confidence (that probability) and reference cluster. Shared with `mescreen.core.peer_import`."""
     best = max(ep.emotion_prob, key=lambda e: ep.emotion_prob[e], default="")
     ep.emotion = best if best and ep.emotion_prob[best] > 0 else ""
+    ep.confidence = round(float(ep.emotion_prob[best]), 4) if ep.emotion else None
     if ep.emotion:
         ep.cluster, ep.cluster_aus = reference_clusters.assign(ep.emotion, ep.active_aus)
 
 
 def cluster_and_screen(
-    series: FrameSeries, episodes: list[Episode], reference_clusters: Any, previous: Sequence[Screening],
+    series: FrameSeries, episodes: list[Episode], reference_clusters: ReferenceClusters, previous: Sequence[Screening],
     progress: ProgressCallback | None = None,
 ) -> tuple[SessionClusters, Screening]:
     """The session's ME clusters and its screening: the last stages, shared with `mescreen.core.peer_import`."""
@@ -260,22 +337,30 @@ def cluster_and_screen(
 
 
 def _describe_episodes(
-    episodes: list[Episode], positions: dict[int, int], series_au: np.ndarray, models: Models,
-    crops: dict[int, np.ndarray],
+    episodes: list[Episode], positions: dict[int, int], series_au: np.ndarray, series_emotion: np.ndarray,
+    models: Models, frames: EpisodeFrames,
 ) -> None:
-    """Fill each episode's apex AUs, CNN probabilities, fine emotion and reference cluster."""
+    """Fill each episode's apex AUs, landmarks and reference cluster; micro-expressions also get
+    the ME network's reading fused with the per-frame emotion and the AU mapping
+    (mescreen.core.expressions; macro-expressions come with their emotion)."""
     au_names = list(models.au.au_names)
-    thresholds = np.asarray(models.au.thresholds, np.float32)
+    thresholds = np.asarray(models.au.thresholds, np.float64)
     pairs, usable = [], []
     for ep in episodes:
         set_apex_aus(ep, series_au[positions[ep.apex_frame]], au_names, thresholds)
         onset, apex_pos = positions[ep.onset_frame], positions[ep.apex_frame]
-        if onset in crops and apex_pos in crops:
+        if onset in frames.landmarks and apex_pos in frames.landmarks:
+            ep.landmarks = {"onset": frames.landmarks[onset], "apex": frames.landmarks[apex_pos]}
+        crops = frames.crops
+        if ep.kind == "macro":
+            settle_emotion(ep, models.clusters)
+        elif onset in crops and apex_pos in crops:
             pairs.append((crops[onset], crops[apex_pos]))
             usable.append(ep)
     for ep, cnn3 in zip(usable, models.emotion.predict_many(pairs)):
         ep.emotion3_prob = {k: float(v) for k, v in cnn3.items()}
-        ep.emotion_prob = combine_emotions(models.mapper.predict_proba(ep.active_aus), ep.emotion3_prob)
+        ep.emotion_prob = micro_emotion(series_emotion[positions[ep.apex_frame]], ep.emotion3_prob,
+                                        models.mapper.predict_proba(ep.active_aus))
         settle_emotion(ep, models.clusters)
 
 
@@ -310,27 +395,25 @@ def analyze_video(
     spot = Spotter(options.spotter).spot(
         built.features, faces.time_s, faces.frame_index, fps, n_blocks=APPEARANCE_BLOCKS
     )
-    episodes = spot.episodes
+    # Micro-expressions from movement; macro-expressions from the emotion the face shows over time.
+    episodes = sorted([e for e in spot.episodes if e.kind == "micro"]
+                      + macro_episodes(built.emotion, faces.time_s, faces.frame_index, fps),
+                      key=lambda e: (e.onset_s, e.offset_s))
     report(progress, Progress("spotting", 1, 1))
 
     positions = {int(f): i for i, f in enumerate(faces.frame_index)}
     needed = sorted({positions[e.onset_frame] for e in episodes} | {positions[e.apex_frame] for e in episodes})
-    crops = _episode_crops(reader, faces, needed, progress)
-    _describe_episodes(episodes, positions, built.au, models, crops)
+    _describe_episodes(episodes, positions, built.au, built.emotion, models,
+                       _episode_frames(reader, faces, needed, progress))
     read_to = needed[-1] + 1 if needed else 0
     report(progress, Progress("emotion", read_to, read_to))
 
-    emotion_prob = np.full((n, len(EMOTIONS_3)), np.nan, np.float32)
-    for ep in episodes:
-        if ep.emotion3_prob:
-            emotion_prob[positions[ep.onset_frame] : positions[ep.offset_frame] + 1] = [
-                ep.emotion3_prob[e] for e in EMOTIONS_3
-            ]
     series = FrameSeries(
         frame_index=faces.frame_index, time_s=faces.time_s, face_found=built.face_found,
         face_confidence=built.confidence, face_size=built.size, blur=built.blur, motion=spot.signal,
-        au_names=list(models.au.au_names), au_prob=built.au, emotion_names=list(EMOTIONS_3),
-        emotion_prob=emotion_prob,
+        au_names=list(models.au.au_names), au_prob=built.au, emotion_names=list(FRAME_EMOTIONS),
+        emotion_prob=built.emotion, au_thresholds=[float(t) for t in models.au.thresholds],
+        **built.geometry_arrays(),
     )
 
     clusters, screening = cluster_and_screen(series, episodes, models.clusters, options.previous, progress)

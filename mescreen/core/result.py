@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mescreen.core.au_activity import active_mask, readable, thresholds_or_default
+
 EpisodeKind = Literal["micro", "macro"]
 ScreeningLevel = Literal["none", "watch", "flag", "insufficient"]
 
@@ -43,7 +45,13 @@ class FrameSeries:
     """Per-analysed-frame arrays, all of length n (one row per analysed frame).
 
     `au_prob` is (n, len(au_names)) person-normalised AU probabilities, NaN where no face;
-    `emotion_prob` is (n, len(emotion_names)), NaN where not computed (only near episodes).
+    `au_thresholds` holds the AU model's decision threshold per AU (empty: unknown, for results
+    made before they were recorded); "active" is answered by `au_active()` alone (see
+    mescreen.core.au_activity). `emotion_prob` is (n, len(emotion_names)), NaN where not computed.
+    The optional face-geometry arrays (None when the face stage did not measure them) are:
+    `head_pose` (n, 3) yaw/pitch/roll in degrees, `eye_aperture` (n, 2) right/left eye opening
+    over eye width, `mouth_aperture` (n,) inner-lip distance over mouth width and
+    `landmark_confidence` (n,) 0..1; all float32, NaN where no face.
     """
 
     frame_index: np.ndarray  # int32 (n,)
@@ -57,11 +65,33 @@ class FrameSeries:
     au_prob: np.ndarray  # float32 (n, n_au)
     emotion_names: list[str]
     emotion_prob: np.ndarray  # float32 (n, n_emotion)
+    au_thresholds: list[float] = field(default_factory=list)
+    head_pose: np.ndarray | None = None
+    eye_aperture: np.ndarray | None = None
+    mouth_aperture: np.ndarray | None = None
+    landmark_confidence: np.ndarray | None = None
 
     _ARRAYS = (
         "frame_index", "time_s", "face_found", "face_confidence", "face_size", "blur",
         "motion", "au_prob", "emotion_prob",
     )
+    OPTIONAL_ARRAYS = ("head_pose", "eye_aperture", "mouth_aperture", "landmark_confidence")
+
+    def thresholds(self) -> np.ndarray:
+        """(n_au,) the thresholds in force (the recorded ones, else the documented default)."""
+        return thresholds_or_default(self.au_thresholds, len(self.au_names))
+
+    def au_readable(self) -> np.ndarray:
+        """(n_au,) bool: AUs the detector reads reliably; the others are shown as "not read"."""
+        return readable(self.thresholds())
+
+    def au_active(self) -> np.ndarray:
+        """(n, n_au) bool: the one definition of an active AU (mescreen.core.au_activity)."""
+        return active_mask(self.au_prob, self.thresholds()) & self.face_found[:, None]
+
+    def optional_arrays(self) -> dict[str, np.ndarray]:
+        """The optional per-frame arrays this series has."""
+        return {n: a for n in self.OPTIONAL_ARRAYS if (a := getattr(self, n)) is not None}
 
     def __len__(self) -> int:
         return int(self.frame_index.shape[0])
@@ -79,19 +109,31 @@ class FrameSeries:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"au_names": list(self.au_names), "emotion_names": list(self.emotion_names)}
+        out: dict[str, Any] = {
+            "au_names": list(self.au_names), "emotion_names": list(self.emotion_names),
+            "au_thresholds": [float(t) for t in self.au_thresholds],
+        }
         for name in self._ARRAYS:
             out[name] = _array_to_json(getattr(self, name))
+        for name, arr in self.optional_arrays().items():
+            out[name] = _array_to_json(arr)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FrameSeries":
         arrays = {name: _array_from_json(data[name]) for name in cls._ARRAYS}
-        return cls(au_names=list(data["au_names"]), emotion_names=list(data["emotion_names"]), **arrays)
+        optional = {name: _array_from_json(data[name]) for name in cls.OPTIONAL_ARRAYS if data.get(name)}
+        return cls(au_names=list(data["au_names"]), emotion_names=list(data["emotion_names"]),
+                   au_thresholds=[float(t) for t in data.get("au_thresholds", [])], **arrays, **optional)
 
     def equals(self, other: "FrameSeries") -> bool:
         """Exact equality, NaN equal to NaN (for round-trip tests)."""
-        if self.au_names != other.au_names or self.emotion_names != other.emotion_names:
+        if (self.au_names, self.emotion_names, list(self.au_thresholds)) != (
+            other.au_names, other.emotion_names, list(other.au_thresholds)
+        ):
+            return False
+        mine, theirs = self.optional_arrays(), other.optional_arrays()
+        if mine.keys() != theirs.keys() or not all(_arrays_equal(mine[n], theirs[n]) for n in mine):
             return False
         return all(_arrays_equal(getattr(self, n), getattr(other, n)) for n in self._ARRAYS)
 
@@ -115,6 +157,10 @@ class Episode:
     emotion_prob: dict[str, float] = field(default_factory=dict)  # fine emotion probabilities
     cluster: str = ""  # reference ME cluster, e.g. "Disgust_ME2" ("" if unassigned)
     cluster_aus: list[str] = field(default_factory=list)  # that cluster's characteristic AUs
+    confidence: float | None = None  # 0..1 confidence in `emotion` (None: not estimated)
+    # Face-mesh landmarks at onset and apex, {"onset": [[x, y], ...], "apex": [...]}, in 0..1
+    # coordinates of the aligned face crop: de-identified evidence (features, not faces).
+    landmarks: dict[str, list[list[float]]] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -168,6 +214,8 @@ class Indicator:
     raised: bool = False
     evidence: str = ""  # numbers behind the value, in words
     reference: str = ""  # literature the rule comes from
+    low: float | None = None  # 95% interval of the value, where one is defined
+    high: float | None = None
 
 
 @dataclass
@@ -197,7 +245,7 @@ class SessionResult:
     created_at: str = ""  # ISO 8601, UTC
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "series"}
+        out = {f.name: to_plain(getattr(self, f.name)) for f in fields(self) if f.name != "series"}
         out["series"] = self.series.to_dict()
         return out
 
@@ -239,16 +287,16 @@ class SessionResult:
         return mine == theirs
 
 
-def _plain(value: Any) -> Any:
+def to_plain(value: Any) -> Any:
     """Dataclasses, numpy scalars and non-finite floats made JSON-safe."""
     if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in asdict(value).items()}
+        return {k: to_plain(v) for k, v in asdict(value).items()}
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [to_plain(v) for v in value]
     if isinstance(value, np.generic):
-        return _plain(value.item())
+        return to_plain(value.item())
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

@@ -1,15 +1,16 @@
 """Depression-associated screening indicators of one session, combined into a level.
 
 Every number comes with its evidence and the rule's reference; the thresholds live in a
-versioned configuration file (mescreen/core/config/screening_v1.json, explained in
+versioned configuration file (mescreen/core/config/screening_v2.json; v1 kept for the record and its
+tests; explained in
 docs/screening_rules.md) because they are literature-informed defaults, not validated cut-offs.
-Wording stays descriptive ("share of episodes read as ...", "frame rate"): mescreen is a
+Wording stays descriptive ("share of episodes read as ...", "share of frames"): mescreen is a
 screening aid and never states a diagnosis.
 
-AU frame rates are computed over frames with a face, counting an AU as active where its
-person-normalised probability is at least the configuration's `au_threshold` (0.5): the AU
-stage's own per-AU thresholds are not stored in the series, and 0.5 is the decision boundary of
-a calibrated probability.
+AU frame rates are computed over frames with a face, counting an AU as active by the one
+definition in mescreen.core.au_activity (`FrameSeries.au_active`: the AU model's own per-AU
+thresholds, stored with the series). A rule on an AU the detector does not read reliably is not
+judged: its value is left empty and the evidence says why.
 """
 
 from __future__ import annotations
@@ -24,12 +25,23 @@ import numpy as np
 
 from mescreen.core import INTENDED_USE, datapaths
 from mescreen.core.errors import InputError
+from mescreen.core.figures import (
+    MIN_EVENT_SECONDS, SHARE_KINDS, au_events, change_over_time, emotion_shares, emotion_time_counts,
+    face_minutes, has_frame_emotions, head_motion, labelled_episodes,
+)
+from mescreen.core.intervals import poisson_rate, wilson
+from mescreen.core.labels import au_label
 from mescreen.core.labels import EMOTIONS_FINE
 from mescreen.core.result import Episode, FrameSeries, Indicator, Screening, SessionClusters
 from mescreen.core.subdivision import TABLE10_KNOWN
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent / "config" / "screening_v1.json"
-_KINDS = {"emotion_share", "au_rate", "case_study"}
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+#: The configuration new analyses are screened with; earlier sessions keep the version they recorded.
+DEFAULT_CONFIG = CONFIG_DIR / "screening_v2.json"
+_KINDS = {"emotion_share", "au_rate", "case_study", "emotion_time_share", "episode_rate", "au_events_per_minute",
+          "head_motion"}
+#: Rule kinds read from the whole interview's per-frame series (screening v2), not from episodes.
+_WHOLE_INTERVIEW = {"emotion_time_share", "episode_rate", "au_events_per_minute", "head_motion"}
 
 
 def load_config(path: Path | None = None) -> dict[str, Any]:
@@ -41,6 +53,8 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
         raise InputError(f"The screening configuration {path.name} could not be read: {exc}") from exc
     for rule in config.get("rules", []):
         missing = {"key", "kind", "label", "direction", "threshold", "weight", "reference"} - set(rule)
+        if rule.get("kind") in _WHOLE_INTERVIEW:  # informative figures may have no threshold
+            missing -= {"threshold", "weight"}
         if missing or rule["kind"] not in _KINDS or rule["direction"] not in {"high", "low"}:
             raise InputError(f"Screening rule {rule.get('key', '?')!r} in {path.name} is incomplete or unknown.")
     config["config_version"] = datapaths.model_version(path)
@@ -59,8 +73,8 @@ def screen(
     config = config or load_config()
     evidence_cfg = config["evidence"]
     face = _Face(series)
-    kinds = set(config.get("episode_kinds", ["micro", "macro"]))
-    labelled = [e for e in episodes if e.kind in kinds and e.emotion in EMOTIONS_FINE]
+    kinds = set(config.get("episode_kinds", SHARE_KINDS))
+    labelled = labelled_episodes(episodes, tuple(kinds))
     enough_face = face.frames >= evidence_cfg["min_face_frames"] and face.seconds >= evidence_cfg["min_face_seconds"]
     enough_episodes = len(labelled) >= evidence_cfg["min_episodes"]
 
@@ -74,9 +88,13 @@ def screen(
                   evidence=_episode_summary(episodes, labelled, kinds),
                   reference=evidence_cfg.get("reference", "")),
     ]
-    indicators += _emotion_shares(labelled, enough_episodes)
+    indicators += _emotion_shares(labelled, tuple(kinds), enough_episodes)
     for rule in config["rules"]:
-        indicators.append(_rule_indicator(rule, series, face, labelled, enough_face, enough_episodes, clusters, config))
+        if rule["kind"] in _WHOLE_INTERVIEW:
+            indicators.append(_interview_indicator(rule, series, episodes, face, enough_face))
+        else:
+            indicators.append(_rule_indicator(rule, series, face, labelled, enough_face, enough_episodes,
+                                              clusters, config))
 
     longitudinal = _longitudinal(indicators, previous, config)
     score = sum(_weight(config, i.key) for i in indicators if i.raised)
@@ -120,12 +138,13 @@ def _episode_summary(episodes: Sequence[Episode], labelled: Sequence[Episode], k
             f"({kinds_seen.get('micro', 0)} micro, {kinds_seen.get('macro', 0)} macro).")
 
 
-def _emotion_shares(labelled: Sequence[Episode], enough: bool) -> list[Indicator]:
+def _emotion_shares(labelled: Sequence[Episode], kinds: tuple[str, ...], enough: bool) -> list[Indicator]:
     counts = Counter(e.emotion for e in labelled)
+    shares = emotion_shares(labelled, kinds)
     n = len(labelled)
     return [
         Indicator(f"share_{emotion}", f"Share of episodes read as {emotion}",
-                  round(counts[emotion] / n, 4) if enough else None,
+                  round(shares[emotion], 4) if enough and shares else None,
                   evidence=f"{counts[emotion]} of {n} episodes.")
         for emotion in EMOTIONS_FINE
     ]
@@ -136,7 +155,7 @@ def _rule_indicator(rule: dict[str, Any], series: FrameSeries, face: _Face, labe
                     config: dict[str, Any]) -> Indicator:
     kind = rule["kind"]
     if kind == "au_rate":
-        value, evidence = _au_rate(rule, series, face, labelled, config["au_threshold"])
+        value, evidence = _au_rate(rule, series, face, labelled)
         judged = enough_face and face.seconds >= rule.get("min_face_seconds", 0.0)
         if value is not None and enough_face and not judged:
             evidence += f" Not judged: needs at least {rule['min_face_seconds']:.0f} s of face."
@@ -157,23 +176,83 @@ def _rule_indicator(rule: dict[str, Any], series: FrameSeries, face: _Face, labe
                      evidence=evidence, reference=rule["reference"])
 
 
-def _au_rate(rule: dict[str, Any], series: FrameSeries, face: _Face, labelled: Sequence[Episode],
-             threshold: float) -> tuple[float | None, str]:
+def _raised(rule: dict[str, Any], value: float | None) -> bool:
+    threshold = rule.get("threshold")
+    if value is None or threshold is None:
+        return False
+    return value >= threshold if rule["direction"] == "high" else value <= threshold
+
+
+def _interview_indicator(rule: dict[str, Any], series: FrameSeries, episodes: Sequence[Episode], face: _Face,
+                         enough_face: bool) -> Indicator:
+    """A screening v2 figure of the whole interview, with its 95% interval (Wilson for shares,
+    exact Poisson for counts per minute); not judged (no value) when the evidence is thin."""
+    kind = rule["kind"]
+    minutes = face_minutes(series)
+    interval: tuple[float, float] | None = None
+    if kind == "emotion_time_share":
+        counts, read = emotion_time_counts(series)
+        hits = sum(counts.get(e, 0) for e in rule["emotions"])
+        value = hits / read if read else None
+        interval = wilson(hits, read)
+        evidence = (f"{' or '.join(rule['emotions'])} was the strongest reading in {hits} of {read} frames "
+                    "with a face." if has_frame_emotions(series) else "This session has no per-frame emotion reading.")
+        if not has_frame_emotions(series):
+            value = None
+    elif kind == "episode_rate":
+        count = sum(1 for e in episodes if e.kind == rule["episode_kind"])
+        value = count / minutes if minutes > 0 else None
+        interval = poisson_rate(count, minutes)
+        evidence = f"{count} {rule['episode_kind']}-expression episode(s) in {minutes:.1f} min of visible face."
+    elif kind == "au_events_per_minute":
+        aus = rule["aus"]
+        missing = [a for a in aus if a not in series.au_names]
+        unread = [a for a in aus if a in series.au_names and not series.au_readable()[series.au_names.index(a)]]
+        if missing or unread:
+            value, evidence = None, (f"{', '.join(missing + unread)} not read: the AU detector used for this "
+                                     "session cannot detect it reliably, so this rule is not judged.")
+        else:
+            count = au_events(series, aus)
+            value = count / minutes if minutes > 0 else None
+            interval = poisson_rate(count, minutes)
+            evidence = (f"{au_label(aus)} started {count} time(s) in {minutes:.1f} min of visible face "
+                        f"(each lasting at least {MIN_EVENT_SECONDS:.1f} s).")
+    else:  # head_motion
+        value = head_motion(series)
+        evidence = ("median head movement between frames, from the face mesh." if value is not None
+                    else "This session has no head-pose reading (analysed without the face mesh).")
+    judged = enough_face and face.seconds >= rule.get("min_face_seconds", 0.0)
+    if value is not None and not judged:
+        evidence += (f" Not judged: needs at least {max(rule.get('min_face_seconds', 0.0), 0.0):.0f} s of "
+                     "visible face." if enough_face else " Not judged: too little visible face.")
+        value, interval = None, None
+    low, high = interval if interval is not None and value is not None else (None, None)
+    return Indicator(rule["key"], rule["label"], None if value is None else round(value, 4),
+                     threshold=None if rule.get("threshold") is None else float(rule["threshold"]),
+                     raised=_raised(rule, value), evidence=evidence, reference=rule["reference"],
+                     low=None if low is None else round(low, 4), high=None if high is None else round(high, 4))
+
+
+def _au_rate(rule: dict[str, Any], series: FrameSeries, face: _Face,
+             labelled: Sequence[Episode]) -> tuple[float | None, str]:
     """Share of face frames where all of the rule's AUs are active together (one AU: its rate)."""
     aus = rule["aus"]
     missing = [a for a in aus if a not in series.au_names]
     name = "+".join(aus)
     if missing:
         return None, f"{', '.join(missing)} not read by the AU detector used for this session."
+    cols = [series.au_names.index(a) for a in aus]
+    unread = [a for a, ok in zip(aus, series.au_readable()[cols]) if not ok]
+    if unread:
+        return None, (f"{', '.join(unread)} not read: the AU detector used for this session cannot "
+                      "detect it reliably, so this rule is not judged.")
     if face.frames == 0:
         return None, "No frame with a face."
-    cols = [series.au_names.index(a) for a in aus]
-    probs = np.asarray(series.au_prob, dtype=float)[face.mask][:, cols]
-    active = int(np.all(probs >= threshold, axis=1).sum())
+    active = int(np.all(series.au_active()[face.mask][:, cols], axis=1).sum())
     in_episodes = sum(1 for e in labelled if set(aus) <= set(e.active_aus))
     rate = active / face.frames
     return round(rate, 4), (
-        f"{name} active in {active} of {face.frames} frames with a face ({rate:.0%}; probability >= {threshold}); "
+        f"{name} active in {active} of {face.frames} frames with a face ({rate:.0%}); "
         f"in {in_episodes} of {len(labelled)} episodes with an emotion."
     )
 
@@ -200,26 +279,25 @@ def _case_study(labelled: Sequence[Episode], names: Sequence[str], clusters: Ses
 
 
 def _longitudinal(current: Sequence[Indicator], previous: Sequence[Screening], config: dict[str, Any]) -> list[Indicator]:
-    """Change of each rule's value against the mean of earlier sessions' values (where both exist)."""
-    if not previous:
-        return []
+    """Change of each rule's value against the mean of earlier sessions' values
+    (mescreen.core.figures.change_over_time: only with enough earlier sessions)."""
     rules = {r["key"]: r for r in config["rules"] if "change_threshold" in r}
     out = []
     for indicator in current:
         rule = rules.get(indicator.key)
-        if rule is None or indicator.value is None:
+        if rule is None:
             continue
-        past = [p.value for s in previous for p in s.indicators if p.key == indicator.key and p.value is not None]
-        if not past:
+        past = [next((p.value for p in s.indicators if p.key == indicator.key), None) for s in previous]
+        found = change_over_time(indicator.value, past)
+        if found is None:
             continue
-        baseline = float(np.mean(past))
-        change = round(indicator.value - baseline, 4)
+        change = round(found.change, 4)
         worse = change if rule["direction"] == "high" else -change
         out.append(Indicator(
             f"change_{indicator.key}", f"Change since earlier sessions: {indicator.label}", change,
             threshold=float(rule["change_threshold"]), raised=worse >= rule["change_threshold"],
-            evidence=(f"now {indicator.value:.2f}, mean {baseline:.2f} over {len(past)} earlier session(s) "
-                      f"(last {past[-1]:.2f})."),
+            evidence=(f"now {found.value:.2f}, mean {found.baseline:.2f} over {found.earlier} earlier "
+                      "session(s)."),
             reference=rule["reference"],
         ))
     return out

@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 import cv2
 import numpy as np
 
+from mescreen.core.container import audio_only
 from mescreen.core.errors import InputError
 from mescreen.core.result import VideoInfo
 
@@ -149,6 +150,11 @@ class VideoReader:
         return cap
 
     def _unreadable_message(self) -> str:
+        if audio_only(self.path):
+            return (
+                f"{self.path.name}: has no video stream (it holds only sound); mescreen needs a "
+                "video in which the patient's face is visible."
+            )
         if _looks_like_video(self.path):
             return (
                 f"{self.path.name}: looks like a video file but could not be decoded; it is probably "

@@ -19,7 +19,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mescreen.store.errors import SchemaNotReadyError, SchemaTooNewError, StoreError, driver_reason
+from mescreen.store.errors import (
+    SchemaNotReadyError,
+    SchemaTooNewError,
+    StoreError,
+    driver_reason,
+    mask_credentials,
+)
 
 ENV_VAR = "MESCREEN_DB_URL"
 DEFAULT_FILE = Path("var") / "mescreen.db"
@@ -35,7 +41,7 @@ def database_url() -> str:
     if url:
         return url
     path = (Path.cwd() / DEFAULT_FILE).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
 
@@ -43,8 +49,8 @@ def describe_url(url: str | URL) -> str:
     """The URL without its password, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
+    except (ArgumentError, ValueError):
+        return mask_credentials(str(url))
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -52,11 +58,11 @@ def make_engine(url: str | None = None) -> Engine:
     raw = url or database_url()
     try:
         parsed = make_url(raw)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise StoreError(
-            f"invalid database URL {raw!r}: expected e.g. sqlite:///path/to/file.db or "
+            f"invalid database URL {mask_credentials(raw)!r}: expected e.g. sqlite:///path/to/file.db or "
             f"postgresql+psycopg://user:password@host/dbname (set {ENV_VAR})"
-        ) from exc
+        ) from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         _check_sqlite_file(parsed)
@@ -66,7 +72,9 @@ def make_engine(url: str | None = None) -> Engine:
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
-        raise StoreError(f"cannot use database URL {describe_url(parsed)}: {exc}") from exc
+        raise StoreError(
+            f"cannot use database URL {describe_url(parsed)}: {mask_credentials(str(exc))}"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         _tune_sqlite(engine)
     return engine
@@ -97,6 +105,9 @@ def _check_sqlite_file(url: URL) -> None:
         raise StoreError(f"database file {path} is not writable: check its permissions")
     if not path.exists() and not os.access(folder, os.W_OK):
         raise StoreError(f"cannot create database {path}: folder {folder} is not writable")
+    if not path.exists():
+        # Owner-only from the start (SQLite gives its -wal and -shm files the same mode).
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -107,6 +118,8 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Erased rows are overwritten with zeros, in the file and its WAL, not just unlinked.
+        cursor.execute("PRAGMA secure_delete = ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -180,8 +193,14 @@ def upgrade(url: str | None = None) -> str:
     if current is not None and current not in known_revisions():
         check_schema(engine)  # raises SchemaTooNewError with the full message
     try:
-        with engine.begin() as connection:
-            command.upgrade(_alembic_config(connection), "head")
+        with engine.connect() as connection:
+            sqlite = engine.dialect.name == "sqlite"
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=False)  # table rebuilds must not cascade
+            with connection.begin():
+                command.upgrade(_alembic_config(connection), "head")
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
     except CommandError as exc:
         raise StoreError(f"migration failed on {describe_url(engine.url)}: {exc}") from exc
     except SQLAlchemyError as exc:
@@ -189,6 +208,17 @@ def upgrade(url: str | None = None) -> str:
     finally:
         engine.dispose()
     return head_revision()
+
+
+def _sqlite_foreign_keys(connection: Any, *, on: bool) -> None:
+    """Switch SQLite's foreign keys outside any transaction (the pragma is ignored inside one);
+    switching back on first checks that the migration left every reference intact."""
+    raw = connection.connection.driver_connection
+    if on:
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StoreError(f"migration left {len(broken)} broken references (first: {broken[0]})")
+    raw.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
 
 
 def known_revisions() -> set[str]:

@@ -8,6 +8,8 @@ Layout, and why:
 - `indicators` are rows (not JSON) so that a chart of one indicator over months is a plain query.
 - `frame_series` stores each per-frame array as one compressed blob (see mescreen/store/series_codec.py):
   measured much faster than one row per frame for 108,000-frame sessions.
+- `frame_arrays` holds the optional per-frame arrays (face geometry, ...) the same way, one row
+  per array name, so a new measurement needs no new column.
 - `episodes` are rows: the dashboard lists and filters them.
 - `audit_log` has no foreign keys on purpose: it must outlive the patient it mentions, and keeps
   only the pseudonymous code and session id.
@@ -58,6 +60,7 @@ class Base(DeclarativeBase):
 
 class Patient(Base):
     __tablename__ = "patients"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused after an erasure
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -80,6 +83,7 @@ class RecordingSession(Base):
         CheckConstraint(
             "status IN ('queued', 'running', 'done', 'failed')", name="status_known"
         ),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -93,6 +97,8 @@ class RecordingSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     video_path: Mapped[str | None] = mapped_column(Text)  # set only when the clinic keeps the video
+    # The raw upload while it waits for or undergoes analysis: erasure and start-up clean-up delete it.
+    upload_path: Mapped[str | None] = mapped_column(Text)
 
     # Filled when the analysis completes (status "done").
     pipeline_version: Mapped[str | None] = mapped_column(String(100))
@@ -116,6 +122,9 @@ class RecordingSession(Base):
         cascade="all, delete-orphan", passive_deletes=True, order_by="EpisodeRow.position"
     )
     series: Mapped[FrameSeriesBlob | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    frame_arrays: Mapped[list[FrameArray]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="FrameArray.name"
+    )
 
 
 class Indicator(Base):
@@ -134,6 +143,8 @@ class Indicator(Base):
     raised: Mapped[bool] = mapped_column(Boolean, default=False)
     evidence: Mapped[str] = mapped_column(Text, default="")
     reference: Mapped[str] = mapped_column(Text, default="")
+    low: Mapped[float | None] = mapped_column(Float)  # 95% interval, where defined
+    high: Mapped[float | None] = mapped_column(Float)
 
 
 class EpisodeRow(Base):
@@ -159,6 +170,8 @@ class EpisodeRow(Base):
     emotion_prob: Mapped[dict[str, float | None]] = mapped_column(JSON)
     cluster: Mapped[str] = mapped_column(String(64), default="")
     cluster_aus: Mapped[list[str]] = mapped_column(JSON)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    landmarks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class FrameSeriesBlob(Base):
@@ -180,6 +193,19 @@ class FrameSeriesBlob(Base):
     motion: Mapped[bytes] = mapped_column(LargeBinary)
     au_prob: Mapped[bytes] = mapped_column(LargeBinary)
     emotion_prob: Mapped[bytes] = mapped_column(LargeBinary)
+    # None for sessions whose AU model's thresholds are unknown (read with the default; see
+    # mescreen.core.au_activity).
+    au_thresholds: Mapped[list[float] | None] = mapped_column(JSON)
+
+
+class FrameArray(Base):
+    """One optional per-frame array of a session (e.g. head pose), as one compressed blob."""
+
+    __tablename__ = "frame_arrays"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class User(Base):
@@ -192,17 +218,22 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped when the password is set: browser sessions signed in before end at their next click.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditLog(Base):
     """Who did what to which patient/session, when. No foreign keys: it outlives erasures."""
 
     __tablename__ = "audit_log"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(100), index=True)
     action: Mapped[str] = mapped_column(String(40))
     patient_code: Mapped[str | None] = mapped_column(String(64), index=True)
     session_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")  # ok/failed/refused/locked
+    client: Mapped[str | None] = mapped_column(String(64))  # browser address, for sign-ins

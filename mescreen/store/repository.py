@@ -21,6 +21,8 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from mescreen.core.au_activity import DEFAULT_THRESHOLD
+from mescreen.core.figures import emotion_shares, labelled_episodes
 from mescreen.core.result import (
     ClusterInfo,
     Episode,
@@ -31,9 +33,10 @@ from mescreen.core.result import (
     SessionResult,
     SilhouetteCurve,
     VideoInfo,
+    to_plain,
 )
 from mescreen.store import models
-from mescreen.store.audit import AuditView, as_utc, audit_entries, record
+from mescreen.store.audit import AuditView, as_utc, audit_actions, audit_entries, record, record_apart
 from mescreen.store.errors import (
     DuplicatePatientError,
     InvalidValueError,
@@ -41,7 +44,7 @@ from mescreen.store.errors import (
     UnknownPatientError,
     UnknownSessionError,
 )
-from mescreen.store.models import EpisodeRow, FrameSeriesBlob, Patient, RecordingSession
+from mescreen.store.models import EpisodeRow, FrameArray, FrameSeriesBlob, Patient, RecordingSession
 from mescreen.store.series_codec import CODEC, decode_array, encode_array
 from mescreen.store.transactions import transaction
 from mescreen.store.users import (
@@ -50,6 +53,7 @@ from mescreen.store.users import (
     count_users,
     create_user,
     delete_user,
+    get_user,
     list_users,
     set_password,
     set_role,
@@ -60,9 +64,10 @@ __all__ = [
     "create_patient", "update_patient", "list_patients", "get_patient",
     "create_session", "mark_running", "mark_failed", "complete_session", "save_session",
     "record_failed_session", "load_session", "patient_timeline", "previous_screenings",
-    "find_done_session", "find_session", "set_video_path", "delete_patient", "export_patient", "import_patient",
+    "find_done_session", "find_session", "set_video_path", "fail_interrupted", "live_uploads",
+    "delete_patient", "export_patient", "import_patient",
     "audit_entries", "create_user", "authenticate", "list_users", "count_users", "set_role",
-    "set_password", "delete_user",
+    "set_password", "delete_user", "get_user", "audit_actions", "record_apart",
 ]
 
 #: Identifies a patient export; bump the version if its layout changes.
@@ -213,7 +218,7 @@ def _recording(session: Session, session_id: int) -> RecordingSession:
 
 def _new_session(
     session: Session, patient_code: str, *, recorded_on: date, uploader: str, file_name: str,
-    content_hash: str, status: str,
+    content_hash: str, status: str, upload_path: str | None = None,
 ) -> RecordingSession:
     if status not in models.SESSION_STATUSES:
         raise InvalidValueError(f"unknown session status {status!r}: use one of {', '.join(models.SESSION_STATUSES)}")
@@ -222,7 +227,7 @@ def _new_session(
     patient = _patient(session, patient_code)
     row = RecordingSession(
         patient=patient, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
-        content_hash=content_hash, status=status,
+        content_hash=content_hash, status=status, upload_path=upload_path,
     )
     session.add(row)
     return row
@@ -230,13 +235,16 @@ def _new_session(
 
 def create_session(
     session: Session, patient_code: str, *, recorded_on: date, uploader: str, file_name: str,
-    content_hash: str, status: str = "queued",
+    content_hash: str, status: str = "queued", upload_path: str | None = None,
 ) -> int:
-    """Register an uploaded recording before (or while) it is analysed; returns its id."""
+    """Register an uploaded recording before (or while) it is analysed; returns its id.
+
+    `upload_path` is the raw upload the analysis will read: recorded so that erasing the patient,
+    or the clean-up after a server restart, deletes it even if the analysis never finishes."""
     with transaction(session):
         row = _new_session(
             session, patient_code, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
-            content_hash=content_hash, status=status,
+            content_hash=content_hash, status=status, upload_path=upload_path,
         )
         session.flush()
         record(session, uploader, "create_session", patient_code=patient_code, session_id=row.id)
@@ -254,12 +262,44 @@ def mark_failed(session: Session, session_id: int, error: str) -> None:
     with transaction(session):
         row = _recording(session, session_id)
         row.status, row.error = "failed", error or "unknown error"
+        row.upload_path = None  # the worker deletes the upload next
+
+
+#: Why a session that was queued or running when the server stopped is failed at the next start.
+INTERRUPTED = "The analysis was interrupted by a server restart; please upload the recording again."
+
+
+def fail_interrupted(session: Session) -> list[str]:
+    """At server start: every queued or running session is failed (no process is analysing it any
+    more); returns the uploads they owned, for the caller to delete. Audited as the server."""
+    with transaction(session):
+        rows = list(session.scalars(
+            select(RecordingSession).where(RecordingSession.status.in_(("queued", "running")))
+            .options(selectinload(RecordingSession.patient))
+        ))
+        uploads = [r.upload_path for r in rows if r.upload_path]
+        for row in rows:
+            row.status, row.error, row.upload_path = "failed", INTERRUPTED, None
+            record(session, "server", "fail_interrupted", patient_code=row.patient.code, session_id=row.id,
+                   outcome="failed", detail="queued or running when the server stopped")
+        return uploads
+
+
+def live_uploads(session: Session) -> set[str]:
+    """Uploads that queued or running sessions still own."""
+    with transaction(session):
+        return set(session.scalars(
+            select(RecordingSession.upload_path).where(
+                RecordingSession.status.in_(("queued", "running")), RecordingSession.upload_path.is_not(None))
+        ))
 
 
 def complete_session(session: Session, session_id: int, result: SessionResult) -> None:
     """Store a finished analysis (series, episodes, indicators, summary, versions) in one go."""
     with transaction(session):
-        _fill(session, _recording(session, session_id), result)
+        row = _recording(session, session_id)
+        _fill(session, row, result)
+        row.upload_path = None  # the worker deletes or keeps the upload next
 
 
 def save_session(
@@ -304,35 +344,40 @@ def _fill(session: Session, row: RecordingSession, result: SessionResult) -> Non
     """Write `result` into `row` and its child rows (replacing any earlier result)."""
     plain = _plain_without_series(result)
     if row.id is not None and session.get(FrameSeriesBlob, row.id) is not None:
-        row.indicators, row.episodes, row.series = [], [], None
+        row.indicators, row.episodes, row.series, row.frame_arrays = [], [], None, []
         session.flush()
     row.status, row.error = "done", None
     row.versions = plain["versions"]
     row.pipeline_version = result.versions.get("pipeline")
     row.video = plain["video"]
     row.summary = _summary(result)
-    screening = plain["screening"]
-    row.level = screening["level"]
-    row.screening_reasons = screening["reasons"]
-    row.screening_config_version = screening["config_version"]
-    row.intended_use = screening["intended_use"]
+    _set_screening(row, plain["screening"])
     row.clusters = plain["clusters"]
     row.options = plain["options"]
     row.warnings = plain["warnings"]
     row.result_created_at = result.created_at
+    row.episodes = [EpisodeRow(position=i, **episode) for i, episode in enumerate(plain["episodes"])]
+    series = result.series
+    row.series = FrameSeriesBlob(
+        codec=CODEC, n_frames=len(series), au_names=list(series.au_names),
+        emotion_names=list(series.emotion_names), au_thresholds=[float(t) for t in series.au_thresholds] or None,
+        **{name: encode_array(getattr(series, name)) for name in FrameSeries._ARRAYS},
+    )
+    row.frame_arrays = [FrameArray(name=name, data=encode_array(arr)) for name, arr in series.optional_arrays().items()]
+
+
+def _set_screening(row: RecordingSession, screening: dict[str, Any]) -> None:
+    """The screening's level, reasons and indicator rows (a plain, JSON-safe dict)."""
+    row.level = screening["level"]
+    row.screening_reasons = screening["reasons"]
+    row.screening_config_version = screening["config_version"]
+    row.intended_use = screening["intended_use"]
     row.indicators = [
         models.Indicator(position=i, longitudinal=longitudinal, **indicator)
         for i, (longitudinal, indicator) in enumerate(
             [(False, d) for d in screening["indicators"]] + [(True, d) for d in screening["longitudinal"]]
         )
     ]
-    row.episodes = [EpisodeRow(position=i, **episode) for i, episode in enumerate(plain["episodes"])]
-    series = result.series
-    row.series = FrameSeriesBlob(
-        codec=CODEC, n_frames=len(series), au_names=list(series.au_names),
-        emotion_names=list(series.emotion_names),
-        **{name: encode_array(getattr(series, name)) for name in FrameSeries._ARRAYS},
-    )
 
 
 def _plain_without_series(result: SessionResult) -> dict[str, Any]:
@@ -347,8 +392,7 @@ def _plain_without_series(result: SessionResult) -> dict[str, Any]:
 def _summary(result: SessionResult) -> dict[str, Any]:
     """Figures the longitudinal charts plot, computed once at save time."""
     micro = [e for e in result.episodes if e.kind == "micro"]
-    counts = Counter(e.emotion for e in micro if e.emotion)
-    labelled = sum(counts.values())
+    counts = Counter(e.emotion for e in labelled_episodes(result.episodes))
     n = len(result.series)
     duration = float(result.video.duration_s)
     return {
@@ -359,7 +403,7 @@ def _summary(result: SessionResult) -> dict[str, Any]:
         "n_micro": len(micro),
         "n_macro": len(result.episodes) - len(micro),
         "emotion_counts": dict(sorted(counts.items())),
-        "emotion_shares": {k: v / labelled for k, v in sorted(counts.items())},
+        "emotion_shares": emotion_shares(result.episodes),
     }
 
 
@@ -382,7 +426,7 @@ def _session_view(row: RecordingSession, patient_code: str) -> SessionView:
 def _indicator(row: models.Indicator) -> Indicator:
     return Indicator(
         key=row.key, label=row.label, value=row.value, threshold=row.threshold, raised=row.raised,
-        evidence=row.evidence, reference=row.reference,
+        evidence=row.evidence, reference=row.reference, low=row.low, high=row.high,
     )
 
 
@@ -402,14 +446,24 @@ def _episode(row: EpisodeRow) -> Episode:
         score=row.score if row.score is not None else float("nan"), au_prob=dict(row.au_prob),
         active_aus=list(row.active_aus), emotion3_prob=dict(row.emotion3_prob), emotion=row.emotion,
         emotion_prob=dict(row.emotion_prob), cluster=row.cluster, cluster_aus=list(row.cluster_aus),
+        confidence=row.confidence, landmarks=dict(row.landmarks or {}),
     )
 
 
-def _series(blob: FrameSeriesBlob) -> FrameSeries:
+def _series(blob: FrameSeriesBlob, extra: list[FrameArray]) -> FrameSeries:
     if blob.codec != CODEC:
         raise StoreError(f"per-frame data stored with unknown codec {blob.codec!r}: upgrade mescreen")
     arrays = {name: decode_array(getattr(blob, name)) for name in FrameSeries._ARRAYS}
-    return FrameSeries(au_names=list(blob.au_names), emotion_names=list(blob.emotion_names), **arrays)
+    optional = {a.name: decode_array(a.data) for a in extra if a.name in FrameSeries.OPTIONAL_ARRAYS}
+    return FrameSeries(au_names=list(blob.au_names), emotion_names=list(blob.emotion_names),
+                       au_thresholds=list(blob.au_thresholds or []), **arrays, **optional)
+
+
+#: Added to the warnings of a session whose AU thresholds were never recorded.
+DEFAULT_THRESHOLD_NOTE = (
+    f"This session was analysed before AU thresholds were stored and its AU model is unknown: an AU "
+    f"counts as active at probability {DEFAULT_THRESHOLD} or more."
+)
 
 
 def _clusters(data: dict[str, Any]) -> SessionClusters:
@@ -430,11 +484,14 @@ def _result(session: Session, row: RecordingSession) -> SessionResult | None:
     if blob is None:
         raise StoreError(f"session {row.id} is marked done but its per-frame data is missing")
     video = dict(row.video or {})
+    warnings = list(row.warnings or [])
+    if not blob.au_thresholds:
+        warnings.append(DEFAULT_THRESHOLD_NOTE)
     return SessionResult(
-        video=VideoInfo(**video), series=_series(blob), episodes=[_episode(e) for e in row.episodes],
-        clusters=_clusters(row.clusters or {}), screening=_screening(row),
-        versions=dict(row.versions or {}), options=dict(row.options or {}),
-        warnings=list(row.warnings or []), created_at=row.result_created_at or "",
+        video=VideoInfo(**video), series=_series(blob, row.frame_arrays),
+        episodes=[_episode(e) for e in row.episodes], clusters=_clusters(row.clusters or {}),
+        screening=_screening(row), versions=dict(row.versions or {}), options=dict(row.options or {}),
+        warnings=warnings, created_at=row.result_created_at or "",
     )
 
 
@@ -473,28 +530,61 @@ def patient_timeline(session: Session, code: str, *, actor: str) -> list[Session
         return views
 
 
+def _recording_order(recorded_on: date, session_id: int | None) -> tuple[date, float]:
+    """Sessions are ordered by recording date, then by id (a session not stored yet comes last)."""
+    return recorded_on, float("inf") if session_id is None else float(session_id)
+
+
 def previous_screenings(
-    session: Session, code: str, *, before_session_id: int | None = None
+    session: Session, code: str, *, recorded_on: date | None = None, session_id: int | None = None
 ) -> list[Screening]:
     """Screenings of the patient's completed sessions, oldest first, for longitudinal comparison.
 
-    With `before_session_id`, only sessions recorded before that one (same date: lower id). Used by
-    the pipeline, not shown to a user, so no audit row."""
+    With `recorded_on`, only sessions recorded before that date, or on it with a lower id than
+    `session_id` (all of that day when the session is not stored yet). Used by the analysis
+    service, not shown to a user, so no audit row."""
     with transaction(session):
         patient = _patient(session, code)
         rows = [r for r in _patient_sessions(session, patient) if r.status == "done"]
-        if before_session_id is not None:
-            anchor = _recording(session, before_session_id)
-            rows = [r for r in rows if (r.recorded_on, r.id) < (anchor.recorded_on, anchor.id)]
+        if recorded_on is not None:
+            anchor = _recording_order(recorded_on, session_id)
+            rows = [r for r in rows if _recording_order(r.recorded_on, r.id) < anchor]
         return [_screening(r) for r in rows]
 
 
-def find_done_session(session: Session, content_hash: str, versions: dict[str, str]) -> int | None:
-    """A completed session of the same file analysed with the same versions (batch re-runs skip it)."""
+def later_sessions(session: Session, session_id: int) -> list[tuple[int, date, SessionResult]]:
+    """The completed sessions of the same patient recorded after this one, oldest first, with
+    their results: their longitudinal indicators depend on this one. No audit row (the service
+    re-screens them; nobody is shown them)."""
+    with transaction(session):
+        anchor = _recording(session, session_id)
+        order = _recording_order(anchor.recorded_on, anchor.id)
+        rows = [r for r in _patient_sessions(session, anchor.patient)
+                if r.status == "done" and _recording_order(r.recorded_on, r.id) > order]
+        return [(r.id, r.recorded_on, _result(session, r)) for r in rows]  # type: ignore[misc]
+
+
+def replace_screening(session: Session, session_id: int, screening: Screening) -> None:
+    """Store a re-computed screening (level, reasons, indicators) of a completed session."""
+    with transaction(session):
+        row = _recording(session, session_id)
+        plain = to_plain(screening)
+        row.indicators = []
+        session.flush()
+        _set_screening(row, plain)
+
+
+def find_done_session(
+    session: Session, patient_code: str, content_hash: str, versions: dict[str, str]
+) -> int | None:
+    """A completed session of this patient, of the same file analysed with the same versions
+    (batch re-runs skip it). The same file listed for another patient is not a match: that
+    patient would otherwise get nothing."""
     with transaction(session):
         rows = session.execute(
-            select(RecordingSession.id, RecordingSession.versions)
-            .where(RecordingSession.content_hash == content_hash, RecordingSession.status == "done")
+            select(RecordingSession.id, RecordingSession.versions).join(RecordingSession.patient)
+            .where(Patient.code == patient_code, RecordingSession.content_hash == content_hash,
+                   RecordingSession.status == "done")
             .order_by(RecordingSession.id)
         )
         wanted = {str(k): str(v) for k, v in versions.items()}
@@ -525,20 +615,41 @@ def find_session(
 def delete_patient(session: Session, code: str, *, actor: str) -> None:
     """Erase a patient with every session, series, episode and kept video file.
 
-    The rows go in one transaction (foreign keys cascade); kept videos are removed after it has
-    committed, so a failed erasure never leaves rows pointing at deleted files. The audit row
-    keeps only the pseudonymous code."""
+    The rows go in one transaction (foreign keys cascade); kept videos and uploads still waiting
+    for analysis are removed after it has committed, so a failed erasure never leaves rows
+    pointing at deleted files. The audit row keeps only the pseudonymous code."""
     with transaction(session):
         patient = _patient(session, code)
         videos = [
-            p for p in session.scalars(
-                select(RecordingSession.video_path).where(
-                    RecordingSession.patient_id == patient.id, RecordingSession.video_path.is_not(None)
-                )
-            )
+            path for pair in session.execute(
+                select(RecordingSession.video_path, RecordingSession.upload_path)
+                .where(RecordingSession.patient_id == patient.id)
+            ) for path in pair if path
         ]
         session.delete(patient)
-        record(session, actor, "delete_patient", patient_code=code)
+        record(session, actor, "delete_patient", patient_code=code, detail=f"{len(videos)} file(s) deleted")
+    _remove_videos(videos, f"patient {code!r} was erased from the database")
+
+
+def delete_session(session: Session, session_id: int, *, actor: str) -> str:
+    """Erase one session (its result, series, episodes and kept video) and return its patient's
+    code. A session still queued or being analysed is refused: cancel its analysis first. Later
+    sessions' change-over-time indicators compared with it; mescreen.service.delete_session
+    re-screens them."""
+    with transaction(session):
+        row = _recording(session, session_id)
+        if row.status in ("queued", "running"):
+            raise StoreError(f"session {session_id} is still {row.status}; cancel its analysis before deleting it.")
+        code = row.patient.code
+        videos = [p for p in (row.video_path, row.upload_path) if p]
+        session.delete(row)
+        record(session, actor, "delete_session", patient_code=code, session_id=session_id)
+    _remove_videos(videos, f"session {session_id} was erased from the database")
+    return code
+
+
+def _remove_videos(videos: list[str], done: str) -> None:
+    """Delete kept video files after their rows are gone; name any that could not be deleted."""
     left = []
     for video in videos:
         try:
@@ -546,10 +657,8 @@ def delete_patient(session: Session, code: str, *, actor: str) -> None:
         except OSError as exc:
             left.append(f"{video} ({exc.strerror or exc})")
     if left:
-        raise StoreError(
-            f"patient {code!r} was erased from the database, but these video files could not be "
-            f"deleted and must be removed by hand: {'; '.join(left)}"
-        )
+        raise StoreError(f"{done}, but these video files could not be deleted and must be removed by hand: "
+                         f"{'; '.join(left)}")
 
 
 def _iso(value: datetime) -> str:

@@ -45,7 +45,7 @@ def synthetic_series(n_frames: int, fps: float = 30.0, seed: int = 0) -> FrameSe
         face_size=np.where(face, rng.uniform(120, 260, n_frames), 0.0).astype(np.float32),
         blur=np.where(face, rng.uniform(20, 400, n_frames), 0.0).astype(np.float32),
         motion=motion, au_names=list(AU_NAMES), au_prob=au,
-        emotion_names=list(EMOTIONS_FINE), emotion_prob=emotion,
+        emotion_names=list(EMOTIONS_FINE), emotion_prob=emotion, au_thresholds=[0.5] * n_au,
     )
 
 

@@ -1,20 +1,38 @@
-"""Sign-in accounts: clinicians and administrators, with Argon2-hashed passwords."""
+"""Sign-in accounts: clinicians and administrators, with Argon2-hashed passwords.
+
+Every sign-in (success, failure, lock-out) and every account change (create, role, password,
+delete; done or refused) is an audit row naming who did it. Refusals are written in their own
+transaction, since the refused change rolled back.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mescreen.store.audit import as_utc
-from mescreen.store.errors import DuplicateUserError, InvalidValueError, UnknownUserError
+from mescreen.store.audit import as_utc, record, record_apart
+from mescreen.store.errors import (
+    DuplicateUserError,
+    InvalidValueError,
+    SignInThrottledError,
+    StoreError,
+    UnknownUserError,
+)
 from mescreen.store.models import USER_ROLES, User, utcnow
 from mescreen.store.passwords import hash_password, needs_rehash, verify_password
+from mescreen.store.sign_in_throttle import SIGN_IN, wait_before_sign_in
 from mescreen.store.transactions import transaction
 
+log = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 8
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -23,11 +41,21 @@ class UserView:
     role: str
     created_at: datetime
     last_login_at: datetime | None
+    session_version: int = 0  # changes when the password is set; see mescreen/app/auth.py
 
 
 def _view(user: User) -> UserView:
     last = as_utc(user.last_login_at) if user.last_login_at is not None else None
-    return UserView(user.username, user.role, as_utc(user.created_at), last)
+    return UserView(user.username, user.role, as_utc(user.created_at), last, user.session_version or 0)
+
+
+def _audited(session: Session, actor: str, action: str, target: str, change: Callable[[], T]) -> T:
+    """Run `change` (one transaction that writes its own audit row); a refusal is audited too."""
+    try:
+        return change()
+    except StoreError as exc:
+        record_apart(session, actor, action, detail=f"account {target!r}: {exc}", outcome="refused")
+        raise
 
 
 def _check_role(role: str) -> None:
@@ -47,33 +75,75 @@ def _get(session: Session, username: str) -> User:
     return user
 
 
-def create_user(session: Session, username: str, password: str, role: str = "clinician") -> UserView:
+def create_user(
+    session: Session, username: str, password: str, role: str = "clinician", *, actor: str
+) -> UserView:
     username = username.strip()
-    if not username:
-        raise InvalidValueError("user name is empty")
-    _check_role(role)
-    _check_password(password)
-    duplicate = DuplicateUserError(f"a user named {username!r} already exists")
-    with transaction(session, conflict=duplicate):
-        if session.scalar(select(User.id).where(User.username == username)) is not None:
-            raise duplicate
-        user = User(username=username, password_hash=hash_password(password), role=role)
-        session.add(user)
-        session.flush()
-        return _view(user)
+
+    def change() -> UserView:
+        if not username:
+            raise InvalidValueError("user name is empty")
+        _check_role(role)
+        _check_password(password)
+        duplicate = DuplicateUserError(f"a user named {username!r} already exists")
+        with transaction(session, conflict=duplicate):
+            if session.scalar(select(User.id).where(User.username == username)) is not None:
+                raise duplicate
+            user = User(username=username, password_hash=hash_password(password), role=role)
+            session.add(user)
+            record(session, actor, "create_user", detail=f"account {username!r} as {role}")
+            session.flush()
+            return _view(user)
+
+    return _audited(session, actor, "create_user", username, change)
 
 
-def authenticate(session: Session, username: str, password: str) -> UserView | None:
-    """The user when name and password match, else None (same time taken either way)."""
+def get_user(session: Session, username: str) -> UserView | None:
+    """The account as stored now (the dashboard re-reads it on every click), None if deleted."""
     with transaction(session):
-        user = session.scalar(select(User).where(User.username == username.strip()))
+        user = session.scalar(select(User).where(User.username == username))
+        return _view(user) if user is not None else None
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, client: str | None = None
+) -> UserView | None:
+    """The user when name and password match, else None (same time taken either way).
+
+    Raises SignInThrottledError, without checking the password, after repeated failures for this
+    name or from this client (mescreen/store/sign_in_throttle.py). Every outcome is audited."""
+    name = username.strip()
+    now = utcnow()
+    with transaction(session):
+        wait = wait_before_sign_in(session, name, client, now)
+        if wait:
+            record(session, name, SIGN_IN, outcome="locked", client=client, at=now,
+                   detail=f"refused for {wait.total_seconds():.0f} s after repeated failures")
+    if wait:
+        log.warning("sign-in locked for %r from %s for %.0f s", name, client or "unknown client",
+                    wait.total_seconds())
+        raise SignInThrottledError(
+            "Too many failed sign-ins for this user name or from this computer. Try again in "
+            f"{_minutes(wait.total_seconds())}.", retry_after_s=wait.total_seconds())
+    with transaction(session):
+        user = session.scalar(select(User).where(User.username == name))
         if not verify_password(user.password_hash if user else None, password) or user is None:
+            record(session, name, SIGN_IN, outcome="failed", client=client, at=now)
+            log.warning("failed sign-in for %r from %s", name, client or "unknown client")
             return None
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        user.last_login_at = utcnow()
+        user.last_login_at = now
+        record(session, name, SIGN_IN, client=client, at=now)
         session.flush()
         return _view(user)
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 60:
+        return f"{math.ceil(seconds)} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def list_users(session: Session) -> list[UserView]:
@@ -92,24 +162,40 @@ def _keep_an_admin(session: Session, user: User) -> None:
         raise InvalidValueError(f"{user.username!r} is the last administrator: make another admin first")
 
 
-def set_role(session: Session, username: str, role: str) -> None:
-    _check_role(role)
-    with transaction(session):
-        user = _get(session, username)
-        if role != "admin":
-            _keep_an_admin(session, user)
-        user.role = role
+def set_role(session: Session, username: str, role: str, *, actor: str) -> None:
+    """Takes effect at the user's next click (the dashboard re-reads the role every run)."""
+    def change() -> None:
+        _check_role(role)
+        with transaction(session):
+            user = _get(session, username)
+            if role != "admin":
+                _keep_an_admin(session, user)
+            user.role = role
+            record(session, actor, "set_role", detail=f"account {username!r} to {role}")
+
+    _audited(session, actor, "set_role", username, change)
 
 
-def set_password(session: Session, username: str, password: str) -> None:
-    _check_password(password)
-    with transaction(session):
-        _get(session, username).password_hash = hash_password(password)
+def set_password(session: Session, username: str, password: str, *, actor: str) -> None:
+    """New password; browser sessions signed in with the old one end at their next click."""
+    def change() -> None:
+        _check_password(password)
+        with transaction(session):
+            user = _get(session, username)
+            user.password_hash = hash_password(password)
+            user.session_version = (user.session_version or 0) + 1
+            record(session, actor, "set_password", detail=f"account {username!r}")
+
+    _audited(session, actor, "set_password", username, change)
 
 
-def delete_user(session: Session, username: str) -> None:
+def delete_user(session: Session, username: str, *, actor: str) -> None:
     """Remove an account; audit rows keep the name they were written with."""
-    with transaction(session):
-        user = _get(session, username)
-        _keep_an_admin(session, user)
-        session.delete(user)
+    def change() -> None:
+        with transaction(session):
+            user = _get(session, username)
+            _keep_an_admin(session, user)
+            session.delete(user)
+            record(session, actor, "delete_user", detail=f"account {username!r}")
+
+    _audited(session, actor, "delete_user", username, change)

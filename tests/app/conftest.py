@@ -17,6 +17,16 @@ FPS = 30.0
 N_FRAMES = 300  # 10 s
 
 
+def synthetic_landmarks(moved: list[int], shift: float = 0.03, seed: int = 0) -> dict[str, list[list[float]]]:
+    """468 points in 0..1 with small jitter; the `moved` indices shift down by `shift` at apex
+    (not a face: enough to check which region the evidence calls moving)."""
+    rng = np.random.default_rng(seed)
+    onset = rng.uniform(0.2, 0.8, (468, 2))
+    apex = onset + rng.normal(0, 0.0005, onset.shape)
+    apex[moved, 1] += shift
+    return {"onset": onset.round(4).tolist(), "apex": apex.round(4).tolist()}
+
+
 def make_result(n_frames: int = N_FRAMES, *, with_episodes: bool = True) -> SessionResult:
     rng = np.random.default_rng(0)
     n_au, n_em = len(AU_NAMES), len(EMOTIONS_FINE)
@@ -47,6 +57,9 @@ def make_result(n_frames: int = N_FRAMES, *, with_episodes: bool = True) -> Sess
                 emotion_prob={e: float(p) for e, p in zip(EMOTIONS_FINE, probs)},
                 cluster=cluster, cluster_aus=aus,
             ))
+    if episodes:
+        from mescreen.app.evidence import REGION_POINTS
+        episodes[0].landmarks = synthetic_landmarks(REGION_POINTS["nose"])  # disgust: the nose wrinkles
     series = FrameSeries(
         frame_index=np.arange(n_frames, dtype=np.int32), time_s=time_s, face_found=face_found,
         face_confidence=np.where(face_found, 0.93, 0.0).astype(np.float32),
@@ -54,7 +67,7 @@ def make_result(n_frames: int = N_FRAMES, *, with_episodes: bool = True) -> Sess
         blur=np.where(face_found, 120.0, 0.0).astype(np.float32),
         motion=np.where(face_found, rng.normal(0, 1, n_frames), np.nan).astype(np.float32),
         au_names=list(AU_NAMES), au_prob=au_prob, emotion_names=list(EMOTIONS_FINE),
-        emotion_prob=emotion_prob,
+        emotion_prob=emotion_prob, au_thresholds=[0.5] * len(AU_NAMES),
     )
     reference = [ClusterInfo(e.cluster, e.emotion, e.cluster_aus, 20) for e in episodes]
     clusters = SessionClusters(

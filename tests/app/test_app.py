@@ -3,6 +3,7 @@ out, sign-in, patients, bad uploads (database and upload folder unchanged), a fi
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -25,19 +26,25 @@ def store(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("MESCREEN_DB_URL", url)
     monkeypatch.setenv("MESCREEN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("MESCREEN_SECRET_FILE", str(tmp_path / "secret_key"))
     upgrade(url)
     engine = make_engine(url)
     factory = session_factory(engine)
     with factory() as s:
-        repository.create_user(s, "ada", PASSWORD, "admin")
+        repository.create_user(s, "ada", PASSWORD, "admin", actor="setup")
     yield factory
     engine.dispose()
+
+
+def shown(markdown: object) -> str:
+    """What a reader sees of Markdown the app escaped (mescreen.app.text.md): backslashes gone."""
+    return re.sub(r"\\(.)", r"\1", str(markdown))
 
 
 def _texts(at: AppTest) -> str:
     parts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success", "title",
                                   "header", "subheader") for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(shown(p) for p in parts)
 
 
 def _signed_in(page: str | None = None) -> AppTest:
@@ -92,15 +99,15 @@ def test_empty_database_then_create_and_delete_a_patient(store):
 
 
 def _bad_upload(at: AppTest, name: str, content: bytes) -> str:
-    at.file_uploader(key="recording").upload(name, content)
-    at.checkbox(key="consent").check()
+    at.file_uploader(key="recording_0").upload(name, content)
+    at.checkbox(key="consent_0").check()
     at.button(key="FormSubmitter:upload-Analyse").click().run()
     assert not at.exception, at.exception
-    return "\n".join(e.value for e in at.error)
+    return "\n".join(shown(e.value) for e in at.error)
 
 
 @pytest.mark.parametrize("name, content, message", [
-    ("notes.txt", b"hello", "not a video type mescreen accepts"),
+    ("notes.txt", b"hello", "not a file type mescreen accepts"),
     ("empty.mp4", b"", "the file is empty"),
     ("broken.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500, "could not be decoded"),
     ("random.webm", b"this is not a video at all" * 20, "not a video or image mescreen can read"),
@@ -121,7 +128,7 @@ def test_upload_without_consent_is_refused(store):
     with store() as s:
         repository.create_patient(s, "P-1", actor="ada")
     at = _signed_in("pages/upload.py")
-    at.file_uploader(key="recording").upload("a.mp4", b"whatever")
+    at.file_uploader(key="recording_0").upload("a.mp4", b"whatever")
     at.button(key="FormSubmitter:upload-Analyse").click().run()
     assert "consent" in "\n".join(e.value for e in at.error)
 
@@ -146,8 +153,11 @@ def test_finished_session_shows_charts_indicators_and_exports(store):
     assert INTENDED_USE in text
     assert "Screening level: watch" in text
     charts = at.get("plotly_chart")
-    assert len(charts) == 8
-    assert len(at.dataframe) >= 3  # indicators, episodes, clusters
+    assert len(charts) == 9  # the eight session charts and one evidence picture (one episode has landmarks)
+    tables = [t.value for t in at.table]  # full text, never cut off: indicators, episodes, clusters
+    assert any("Judged" in str(t.columns) or "raised" in t.columns for t in tables)
+    episodes = next(t for t in tables if "active AUs" in t.columns)
+    assert "AU4 brow lowerer, AU9 nose wrinkler, AU10 upper lip raiser" in episodes.to_string()
     downloads = at.get("download_button")
     assert len(downloads) == 3
     assert f"Session {session_id}" in at.selectbox(key="session_picker_P-7").format_func(session_id)
@@ -162,7 +172,7 @@ def test_users_page_is_for_admins_only(store):
     admin = _signed_in("pages/users.py")
     assert "Add an account" in _texts(admin)
     with store() as s:
-        repository.create_user(s, "bob", PASSWORD, "clinician")
+        repository.create_user(s, "bob", PASSWORD, "clinician", actor="setup")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.text_input[0].input("bob")
     at.text_input[1].input(PASSWORD)
@@ -183,7 +193,7 @@ def test_import_refuses_a_malformed_csv_and_changes_nothing(store):
     with store() as s:
         repository.create_patient(s, "P-1", actor="ada")
     at = _import(_signed_in("pages/import_csv.py"), "bad.csv", b"a,b,c\n1,2,3\n")
-    assert "not an OpenFace 2 or py-feat per-frame CSV" in "\n".join(e.value for e in at.error)
+    assert "not an OpenFace 2 or py-feat per-frame CSV" in "\n".join(shown(e.value) for e in at.error)
     with store() as s:
         assert repository.patient_timeline(s, "P-1", actor="test") == []
 
@@ -200,3 +210,100 @@ def test_import_of_a_pyfeat_file_saves_a_session(store, data_dir):
     assert view.status == "done" and view.file_name == "Feat_Test.csv"
     assert result.versions["import"].endswith("(py-feat)")
     assert result.screening.level == "insufficient"  # one still frame is not an interview
+
+
+def test_over_time_names_its_baseline_compares_two_sessions_and_offers_the_patient_report(store):
+    with store() as s:
+        repository.create_patient(s, "P-9", actor="ada")
+        for day in (3, 1, 2, 4):  # stored out of recording order: numbers follow the recording dates
+            repository.save_session(s, "P-9", make_result(), recorded_on=date(2026, 10, day), uploader="ada",
+                                    file_name=f"day{day}.mp4", content_hash=str(day) * 64)
+    at = _signed_in("pages/over_time.py")
+    text = _texts(at)
+    assert "Baseline:" in text and "earlier analysed sessions" in text
+    first, second = at.selectbox(key="compare_first"), at.selectbox(key="compare_second")
+    assert first.format_func(first.value).startswith("Session 3 - recorded 2026-10-03")
+    assert second.format_func(second.value).startswith("Session 4 - recorded 2026-10-04")
+    tables = [t.value for t in at.table]
+    assert any(list(t.columns) == ["figure", "first", "second", "second minus first"] for t in tables)
+    assert any(b.proto.label == "PDF report of all sessions" for b in at.get("download_button"))
+
+
+def test_glossary_names_every_au_and_its_region(store):
+    at = _signed_in("pages/glossary.py")
+    rows = at.table[0].value
+    assert "lip corner puller" in rows.to_string() and "mouth" in rows.to_string()
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_one_session_is_deleted_after_typing_its_number(store):
+    with store() as s:
+        repository.create_patient(s, "P-3", actor="ada")
+        for day in (1, 2):
+            repository.save_session(s, "P-3", make_result(), recorded_on=date(2026, 9, day), uploader="ada",
+                                    file_name=f"d{day}.mp4", content_hash=str(day) * 64)
+    at = _signed_in("pages/session.py")
+    shown = at.selectbox(key="session_picker_P-3")
+    assert shown.format_func(shown.value).startswith("Session 2 - recorded 2026-09-02")  # newest first
+    assert at.button(key="delete_session_button").disabled
+    at.text_input(key=f"delete_session_confirm_{shown.value}").input("2").run()
+    at.button(key="delete_session_button").click().run()
+    assert not at.exception, at.exception
+    assert "Session 2 of patient P-3 was deleted." in _texts(at)
+    with store() as s:
+        assert [v.recorded_on.day for v in repository.patient_timeline(s, "P-3", actor="test")] == [1]
+        assert any(e.action == "delete_session" for e in repository.audit_entries(s, patient_code="P-3"))
+
+
+def test_upload_refused_for_consent_keeps_the_file_and_date(store):
+    with store() as s:
+        repository.create_patient(s, "P-4", actor="ada")
+    at = _signed_in("pages/upload.py")
+    at.file_uploader(key="recording_0").upload("a.mp4", b"whatever")
+    at.date_input(key="recorded_on_0").set_value(date(2026, 1, 2))
+    at.button(key="FormSubmitter:upload-Analyse").click().run()
+    assert "The chosen file and date are kept." in "\n".join(e.value for e in at.error)
+    assert at.date_input(key="recorded_on_0").value == date(2026, 1, 2)
+    kept = at.file_uploader(key="recording_0").value
+    assert kept is not None and kept.name == "a.mp4"
+
+
+def test_a_recording_already_analysed_for_the_patient_asks_before_analysing_again(store, videos_dir, tmp_path):
+    import hashlib
+
+    data = (videos_dir / "single_face.mp4").read_bytes()
+    with store() as s:
+        repository.create_patient(s, "P-5", actor="ada")
+        repository.save_session(s, "P-5", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
+                                file_name="single_face.mp4", content_hash=hashlib.sha256(data).hexdigest())
+    at = _signed_in("pages/upload.py")
+    at.file_uploader(key="recording_0").upload("single_face.mp4", data)
+    at.checkbox(key="consent_0").check()
+    at.button(key="FormSubmitter:upload-Analyse").click().run()
+    assert not at.exception, at.exception
+    warning = "\n".join(w.value for w in at.warning).replace("\\", "")  # user text is Markdown-escaped
+    assert "already analysed for patient P-5: session 1 (recorded 2026-09-01)" in warning
+    at.button(key="upload_cancel").click().run()
+    with store() as s:
+        assert len(repository.patient_timeline(s, "P-5", actor="test")) == 1  # nothing new was analysed
+    assert not any((tmp_path / "uploads").iterdir())  # the checked copy is gone
+
+
+def test_a_deep_link_opened_signed_out_is_followed_after_sign_in(store):
+    with store() as s:
+        repository.create_patient(s, "P-8", actor="ada")
+        first = repository.save_session(s, "P-8", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
+                                        file_name="a.mp4", content_hash="a" * 64)
+        repository.save_session(s, "P-8", make_result(), recorded_on=date(2026, 9, 2), uploader="ada",
+                                file_name="b.mp4", content_hash="b" * 64)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["patient"] = "P-8"
+    at.query_params["session"] = str(first)
+    at.run()
+    at.text_input[0].input("ada")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    picker = at.selectbox(key="session_picker_P-8")
+    assert picker.value == first  # the linked (older) session, not the newest
+    assert picker.format_func(picker.value).startswith("Session 1 - recorded 2026-09-01")

@@ -3,6 +3,8 @@ and uploads are deleted unless keeping videos is asked for."""
 
 from __future__ import annotations
 
+import stat
+
 import threading
 from datetime import date
 from pathlib import Path
@@ -12,21 +14,15 @@ import pytest
 from mescreen.core.errors import NoFaceError
 from mescreen.core.progress import Progress, report
 from mescreen.store import repository
-from mescreen.store.engine import make_engine, session_factory, upgrade
 from mescreen.app.jobs import JobRegistry
 from tests.app.conftest import make_result
+from tests.conftest import sqlite_store
 
 
 @pytest.fixture
 def sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    factory = session_factory(engine)
-    with factory() as s:
-        repository.create_patient(s, "P-1", actor="dr")
-    yield factory
-    engine.dispose()
+    with sqlite_store(tmp_path) as (_, factory):
+        yield factory
 
 
 def _upload(tmp_path: Path) -> Path:
@@ -110,6 +106,7 @@ def test_kept_video_moves_and_is_recorded(sessions, tmp_path):
     view, _ = _view(sessions, job.session_id)
     assert view.video_path and Path(view.video_path).read_bytes() == b"not analysed by the fake pipeline"
     assert not upload.exists()
+    assert stat.S_IMODE((tmp_path / "videos").stat().st_mode) == 0o700
     registry.shutdown()
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mescreen.core import INTENDED_USE
@@ -68,3 +70,87 @@ def test_charts_are_vector_drawings(result):
     drawings = session_drawings(result)
     assert len(drawings) == 6
     assert all(d.width > 0 and d.height > 60 and d.contents for d in drawings)
+
+
+def _filled_to(png: Path) -> float:
+    """How far down the page's body (between header and footer rules) the content reaches (0..1)."""
+    from PIL import Image
+
+    gray = np.asarray(Image.open(png).convert("L"), dtype=float)
+    height = gray.shape[0]
+    top, bottom = int(0.06 * height), int(0.78 * height)  # below the header, above the footer rule
+    inked = np.where((gray[top:bottom] < 200).any(axis=1))[0]
+    return 0.0 if inked.size == 0 else float(inked[-1]) / (bottom - top)
+
+
+def test_report_words_versions_evidence_and_full_pages(result, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_report(result, ReportContext("P-0042", session_id=7)))
+    pages = _pages_text(pdf)
+    everything = _squash(" ".join(pages))
+    for expected in ("AU4 brow lowerer", "AU9 nose wrinkler", "Judged against a threshold", "threshold",
+                     "What the face did", "Episode 1 (disgust", "nose: moved", "mescreen software",
+                     "analysis pipeline (method version)", "confidence"):
+        assert expected in everything, expected
+    assert "threshol d" not in everything and "raise d" not in everything  # no header word broken
+    assert everything.count("Component Version") == 1  # one versions table
+    pngs = _render(pdf, tmp_path)
+    for i, png in enumerate(pngs[:-1], start=1):
+        assert _filled_to(png) > 0.6, f"page {i} is near-empty"
+
+
+def test_patient_report_covers_every_session_with_trends_and_the_baseline(tmp_path):
+    from datetime import date, datetime, timezone
+
+    from mescreen.app import timeline
+    from mescreen.app.patient_report import PatientReportContext, build_patient_report
+    from mescreen.store.repository import SessionView
+
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    views = [SessionView(
+        id=10 + i, patient_code="P-0042", recorded_on=date(2026, 1 + i, 1), uploader="ada", file_name="f.mp4",
+        content_hash="0", status="done", error=None, created_at=now, updated_at=now, level="none",
+        indicators={"au_rate_AU4": 0.1 * i}, raised=[], emotion_shares={"sadness": 0.2 * i} if i != 1 else {},
+        summary={"n_episodes": 3}, versions={"pipeline": "2.0.0"}, video_path=None) for i in range(5)]
+    pdf = tmp_path / "patient.pdf"
+    pdf.write_bytes(build_patient_report(views, PatientReportContext("P-0042", "ada"),
+                                         {"au_rate_AU4": "Brow lowering (AU4): share of frames"}))
+    pages = _pages_text(pdf)
+    everything = _squash(" ".join(pages))
+    for i, page in enumerate(pages, start=1):
+        assert f"Page {i} of {len(pages)}" in _squash(page)
+        assert _squash(INTENDED_USE)[:80] in _squash(page)
+    for expected in ("5 session(s), 5 analysed", "2026-05-01", "AU4 brow lowerer", "change from the baseline",
+                     _squash(timeline.BASELINE_WORDS)[:60], "2.0.0"):
+        assert expected in everything, expected
+
+
+CJK_CODE = "患者一"
+
+
+def _wide_font_required() -> None:
+    from mescreen.app.pdf_fonts import WIDE_FONT
+
+    if WIDE_FONT is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("CI=true but no wide-coverage font is installed (.ci/run installs fonts-wqy-zenhei)")
+        pytest.skip("no wide-coverage font installed (apt-get install fonts-wqy-zenhei)")
+
+
+def test_cjk_patient_code_prints_in_the_report(result, tmp_path):
+    """Issue 15, item 12: the code used to print as empty boxes."""
+    _wide_font_required()
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_id=3, uploaded_by="王医生")))
+    text = "\n".join(_pages_text(pdf))
+    assert f"Patient {CJK_CODE}" in text and "王医生" in text
+    assert f"patient {CJK_CODE}" in _pages_text(pdf)[1]  # the page header of later pages too
+
+
+def test_without_a_wide_font_characters_are_written_as_code_points(result, tmp_path, monkeypatch):
+    import mescreen.app.pdf_fonts as fonts
+
+    monkeypatch.setattr(fonts, "WIDE_FONT", None)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_id=3)))
+    assert "Patient [U+60A3][U+8005][U+4E00]" in "\n".join(_pages_text(pdf))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 
 from mescreen.core.errors import InputError, MescreenError, NoFaceError
@@ -36,8 +38,10 @@ def test_size_limit_type_and_emptiness():
     check_name_and_size("a.MOV", 10, 100)  # extension case does not matter
     with pytest.raises(InputError, match="above the 1 MB limit"):
         check_name_and_size("a.mp4", 2 * 1024 * 1024, 1024 * 1024)
-    with pytest.raises(InputError, match="not a video type"):
+    with pytest.raises(InputError, match="not a file type"):
         check_name_and_size("a.pdf", 10, 100)
+    check_name_and_size("photo.JPG", 10, 100)  # stills are analysed as one-frame recordings
+    check_name_and_size("photo.png", 10, 100)
     with pytest.raises(InputError, match="empty"):
         check_name_and_size("a.mkv", 0, 100)
 
@@ -47,10 +51,22 @@ def test_real_videos_pass_or_are_refused_and_nothing_is_left(videos_dir, tmp_pat
     checked = check_upload("single_face.mp4", (videos_dir / "single_face.mp4").read_bytes(), folder, 10**9)
     assert checked.path.exists() and checked.info.declared_frames == 72 and len(checked.content_hash) == 64
     assert checked.path.name != "single_face.mp4"  # stored under a random name
+    # owner-only: other accounts on the server cannot read patients' recordings
+    assert (stat.S_IMODE(checked.path.stat().st_mode), stat.S_IMODE(folder.stat().st_mode)) == (0o600, 0o700)
     checked.path.unlink()
     with pytest.raises(NoFaceError, match="no face was found"):
         check_upload("no_face.mp4", (videos_dir / "no_face.mp4").read_bytes(), folder, 10**9)
     truncated = (videos_dir / "single_face.mp4").read_bytes()[:4000]
     with pytest.raises(InputError, match="truncated.mp4"):
         check_upload("truncated.mp4", truncated, folder, 10**9)
+    assert not any(folder.iterdir())
+
+
+def test_photos_pass_when_they_show_a_face(images_dir, tmp_path):
+    folder = tmp_path / "uploads"
+    checked = check_upload("portrait.jpg", (images_dir / "single_face.jpg").read_bytes(), folder, 10**9)
+    assert checked.info.declared_frames == 1
+    checked.path.unlink()
+    with pytest.raises(NoFaceError):
+        check_upload("mountain.jpg", (images_dir / "free-mountain-vector-01.jpg").read_bytes(), folder, 10**9)
     assert not any(folder.iterdir())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+import pandas as pd
 import pytest
 
 from mescreen.app import timeline
@@ -20,33 +21,64 @@ def _view(i: int, day: date, negative: float | None, shares: dict[str, float], s
     )
 
 
+def _shares(**given: float) -> dict[str, float]:
+    return {e: given.get(e, 0.0) for e in ("neutral", "happiness", "surprise", "sadness", "anger", "disgust",
+                                          "fear", "contempt")}
+
+
 VIEWS = [
-    _view(2, date(2026, 2, 1), 0.4, {"sadness": 0.5, "disgust": 0.5}),
-    _view(1, date(2026, 1, 1), 0.2, {"sadness": 1.0}),
-    _view(3, date(2026, 3, 1), 0.9, {"disgust": 1.0}),
+    _view(2, date(2026, 2, 1), 0.4, _shares(sadness=0.5, disgust=0.5)),
+    _view(1, date(2026, 1, 1), 0.2, _shares(sadness=1.0)),
+    _view(3, date(2026, 3, 1), 0.9, _shares(disgust=1.0)),
+    _view(5, date(2026, 3, 15), 0.5, {}),  # no labelled episode: shares unknown
+    _view(6, date(2026, 3, 20), 0.3, _shares(sadness=0.25, disgust=0.75)),
     _view(4, date(2026, 4, 1), None, {}, status="failed"),
 ]
 
 
-def test_change_is_from_the_mean_of_the_first_sessions():
+def test_change_is_from_the_mean_of_all_earlier_sessions_once_there_are_enough():
     frame = timeline.indicator_frame(VIEWS, {"negative_share": "Negative share"})
-    assert frame["session"].tolist() == [1, 2, 3]  # by date; the failed session is left out
+    assert frame["session"].tolist() == [1, 2, 3, 5, 6]  # by date; the failed session is left out
     assert frame["metric"].unique().tolist() == ["Negative share"]
-    assert frame["change"].tolist() == pytest.approx([-0.1, 0.1, 0.6])
+    change = frame["change"].tolist()
+    assert all(pd.isna(c) for c in change[:3])  # fewer than 3 earlier sessions: not shown
+    assert change[3:] == pytest.approx([0.5 - 0.5, 0.3 - 0.5])
 
 
-def test_absent_emotions_count_as_zero_share():
+def test_a_session_without_labelled_episodes_is_a_gap_not_zero():
     frame = timeline.emotion_share_frame(VIEWS)
     sadness = frame[frame["metric"] == "sadness"]
-    assert sadness["value"].tolist() == [1.0, 0.5, 0.0]
-    assert sadness["change"].tolist() == pytest.approx([0.25, -0.25, -0.75])
+    values = sadness["value"].tolist()
+    assert values[:3] == [1.0, 0.5, 0.0] and pd.isna(values[3]) and values[4] == 0.25
+    assert sadness["change"].tolist()[4] == pytest.approx(0.25 - 0.5)
 
 
 def test_sessions_table_names_raised_indicators():
     table = timeline.sessions_table(VIEWS, {"negative_share": "Negative share"})
     assert table.loc[table["session"] == 3, "raised indicators"].item() == "Negative share"
-    assert len(table) == 4
+    assert len(table) == 6
 
 
 def test_no_sessions_gives_empty_frames():
     assert timeline.indicator_frame([]).empty and timeline.emotion_share_frame([]).empty
+
+
+def test_session_numbers_count_per_patient_in_recording_order():
+    assert timeline.session_numbers(VIEWS) == {1: 1, 2: 2, 3: 3, 5: 4, 6: 5, 4: 6}
+    frame = timeline.indicator_frame(VIEWS)
+    assert frame["number"].tolist() == [1, 2, 3, 4, 5]
+    assert timeline.sessions_table(VIEWS)["session"].tolist() == [2, 1, 3, 4, 5, 6]
+
+
+def test_change_names_its_baseline():
+    frame = timeline.indicator_frame(VIEWS)
+    row = frame[frame["session"] == 6].iloc[0]
+    assert row["baseline"] == pytest.approx(0.5) and row["earlier"] == 4
+    assert "earlier analysed sessions" in timeline.BASELINE_WORDS
+
+
+def test_two_sessions_side_by_side_keep_missing_values_missing():
+    first, second = VIEWS[1], VIEWS[3]  # session 1 (sadness 1.0) and session 5 (no labelled episodes)
+    table = timeline.compare(first, second, {"negative_share": "Negative share"}).set_index("figure")
+    assert table.loc["Negative share"].tolist() == ["0.2", "0.5", "+0.3"]
+    assert table.loc["share of episodes read as sadness"].tolist() == ["1", "-", "-"]

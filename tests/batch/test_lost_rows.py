@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mescreen.batch.runner import BatchReport, outcome_of
 from mescreen.batch.store import store_fingerprint
 from mescreen.batch.summary import format_summary
-from mescreen.batch.task import Outcome, VideoJob
+from mescreen.batch.job import Outcome, VideoJob
 from mescreen.store import repository
 from mescreen.store.engine import make_engine
 

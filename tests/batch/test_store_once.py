@@ -3,6 +3,7 @@ are kept with their reason, and a re-run updates a failed session instead of add
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mescreen.batch import store
-from mescreen.batch.task import VideoJob
+from mescreen.batch.job import VideoJob
 from mescreen.store import repository
 from mescreen.store.engine import make_engine
 from mescreen.store.models import RecordingSession
@@ -63,7 +64,7 @@ def test_interrupted_save_leaves_nothing(store_url: str, small_result: SessionRe
     except KeyboardInterrupt:
         pass
     assert _sessions(engine) == []
-    assert store.find_done(engine, "h1", {"pipeline": "test"}) is None
+    assert store.find_done(engine, "P01", "h1", {"pipeline": "test"}) is None
 
 
 def test_failures_are_kept_then_reused_by_a_rerun(store_url: str, small_result: SessionResult):
@@ -78,8 +79,20 @@ def test_failures_are_kept_then_reused_by_a_rerun(store_url: str, small_result: 
     assert store.save_result(engine, job, "h1", small_result) == (False, failed)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(RecordingSession)) == 2
-    assert store.find_done(engine, "h1", {"pipeline": "test"}) == failed
-    assert store.find_done(engine, "h1", {"pipeline": "other"}) is None
+    assert store.find_done(engine, "P01", "h1", {"pipeline": "test"}) == failed
+    assert store.find_done(engine, "P01", "h1", {"pipeline": "other"}) is None
+
+
+def test_same_file_for_another_patient_is_analysed_for_them(store_url: str, small_result: SessionResult):
+    engine, job = _setup(store_url)
+    with Session(engine) as session:
+        repository.create_patient(session, "P02", actor="test")
+    first = store.save_result(engine, job, "h1", small_result)
+    assert store.find_done(engine, "P02", "h1", {"pipeline": "test"}) is None
+    second = store.save_result(engine, dataclasses.replace(job, patient="P02"), "h1", small_result)
+    assert first[0] and second[0] and first[1] != second[1]
+    with Session(engine) as session:
+        assert [v.id for v in repository.patient_timeline(session, "P02", actor="test")] == [second[1]]
 
 
 def test_a_worker_on_another_store_refuses_to_write(store_url: str, monkeypatch):

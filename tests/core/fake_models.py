@@ -13,7 +13,7 @@ from typing import Collection, Sequence
 
 import numpy as np
 
-from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE
+from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FRAME_EMOTIONS
 from mescreen.core.pipeline import Models
 
 REFERENCE = Path(__file__).resolve().parents[2] / "models" / "me_clusters_reference.json"
@@ -30,7 +30,7 @@ class FakeAUStage:
     def reset(self) -> None:
         self.updates = 0
 
-    def update(self, crop: np.ndarray | None) -> np.ndarray:
+    def update(self, crop: np.ndarray | None, geometry: np.ndarray | None = None) -> np.ndarray:
         self.updates += 1
         if crop is None:
             return np.full(len(self.au_names), np.nan, np.float32)
@@ -61,9 +61,32 @@ class FakeMapper:
         return dict(zip(EMOTIONS_FINE, (weights / weights.sum()).tolist()))
 
 
+class FakeFrameEmotion:
+    """Per-frame emotion from the crop's brightness: a lower half brighter than the upper half
+    reads as happiness, else neutral (a deterministic function of the crop, never constant)."""
+
+    version = "fake-frame-emotion@0"
+    emotion_names = list(FRAME_EMOTIONS)
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        assert crops.ndim == 3 and crops.shape[1:] == (128, 128) and crops.dtype == np.uint8
+        self.calls.append(len(crops))
+        top = crops[:, :64].mean(axis=(1, 2)) / 255.0
+        bottom = crops[:, 64:].mean(axis=(1, 2)) / 255.0
+        logits = np.zeros((len(crops), len(FRAME_EMOTIONS)), np.float64)
+        logits[:, FRAME_EMOTIONS.index("neutral")] = 40.0 * top
+        logits[:, FRAME_EMOTIONS.index("happiness")] = 40.0 * bottom
+        raw = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 def fake_models() -> Models:
-    """Fakes for AU, emotion and mapper; the shipped reference clusters (a committed file)."""
+    """Fakes for AU, emotion, per-frame emotion and mapper; the shipped reference clusters (a
+    committed file)."""
     from mescreen.core.subdivision import ReferenceClusters
 
     return Models(au=FakeAUStage(), emotion=FakeEmotion(), mapper=FakeMapper(),
-                  clusters=ReferenceClusters.load(REFERENCE.parent))
+                  clusters=ReferenceClusters.load(REFERENCE.parent), frame_emotion=FakeFrameEmotion())

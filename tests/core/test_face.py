@@ -12,6 +12,7 @@ from mescreen.core.face import (
     CROP_SIZE, Detection, FaceGeometry, FaceTracker, Track, TrackBuilder, TrackParams, crop_face, crop_still,
     interpolate_track, iou, to_gray,
 )
+from mescreen.core.mesh_track import MeshTracker
 from mescreen.core.video import VideoReader
 
 
@@ -162,13 +163,17 @@ def _all_faces(image: np.ndarray) -> list[Detection]:
 
 
 @pytest.mark.realdata
+@pytest.mark.parametrize("stage", ["paper", "mesh"])
 @pytest.mark.parametrize(
     "name, face_first, face_last", [("single_face.mp4", True, True), ("face_noface.mov", True, False),
                                      ("noface_face.mov", False, True)],
 )
-def test_tracker_follows_faces_that_stay_leave_or_enter(videos_dir: Path, name: str, face_first: bool, face_last: bool) -> None:
+def test_tracker_follows_faces_that_stay_leave_or_enter(
+    videos_dir: Path, stage: str, name: str, face_first: bool, face_last: bool
+) -> None:
+    """Both face stages' trackers (Haar + templates, BlazeFace + mesh) on the same clips."""
     reader = VideoReader(videos_dir / name)
-    tracker = FaceTracker(detect_every=4, full_every=48)
+    tracker = FaceTracker(detect_every=4, full_every=48) if stage == "paper" else MeshTracker(every=4, full_every=48)
     n = 0
     for pos, frame in enumerate(reader.frames(decode=tracker.wants)):
         n += 1

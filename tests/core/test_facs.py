@@ -64,3 +64,50 @@ def test_non_au_words_are_reported_not_guessed():
 
 def test_au_vector_order():
     assert au_vector("4+7+L10", ["AU1", "AU4", "AU7", "AU10", "AU12"]) == [0, 1, 1, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("12L", AUCode(12, "L", "")),
+        ("4R", AUCode(4, "R", "")),
+        ("10R", AUCode(10, "R", "")),
+        ("12LA", AUCode(12, "L", "A")),
+        ("12AL", AUCode(12, "L", "A")),
+        ("AU12R", AUCode(12, "R", "")),
+        ("12B", AUCode(12, "", "B")),  # after the number B is an intensity, not "bottom"
+        ("B18", AUCode(18, "B", "")),  # before it, a side
+    ],
+)
+def test_side_letters_after_the_number(text, code):
+    assert parse_facs(text).codes == (code,)
+
+
+def test_two_different_sides_are_reported():
+    assert parse_facs("L12R").unparsed == ("L12R",)
+
+
+def test_ckplus_underscores_and_commas_separate_aus():
+    assert parse_facs("6_12_25").aus() == frozenset({6, 12, 25})
+    assert parse_facs("1, 2, 5").aus() == frozenset({1, 2, 5})
+
+
+def test_every_code_of_every_shared_coding_sheet_parses(data_dir):
+    """Each code string of the coding sheets, MEGC and CK+ parses; what is not an AU is one of
+    the descriptors the sheets use, reported rather than guessed."""
+    import pandas as pd
+
+    sheets = {
+        "au_sheets/casme2_coding_2019.csv": "Action Units", "au_sheets/casme2_coding_legacy.csv": "Action Units",
+        "au_sheets/samm_facs_codes_v2.csv": "Action Units", "megc2019/labels.csv": "action_units",
+        "ckplus48/labels.csv": "AU.combination",
+    }
+    leftovers = set()
+    for path, column in sheets.items():
+        for text in pd.read_csv(data_dir / path)[column]:
+            parsed = parse_facs(text)
+            leftovers |= set(parsed.unparsed)
+            if isinstance(text, str) and text.strip() not in ("", "?"):
+                assert parsed.codes, f"{path}: {text!r} gave no AU"
+    # "1.7" is a typo in three CK+ rows ("4_7_9_1.7", probably AU17): reported, not guessed.
+    assert leftovers <= {"?", "soft focus", "1.7"}

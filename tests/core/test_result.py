@@ -25,13 +25,15 @@ def _result() -> SessionResult:
         au_names=["AU4", "AU12"],
         au_prob=np.array([[0.1, 0.2], [0.3, 0.4], [np.nan, np.nan], [0.5, 0.6], [0.7, 0.8]], np.float32),
         emotion_names=["negative", "positive", "surprise"],
-        emotion_prob=np.full((n, 3), np.nan, np.float32),
+        emotion_prob=np.full((n, 3), np.nan, np.float32), au_thresholds=[0.45, 2.0],
+        head_pose=np.array([[1, 2, 3], [4, 5, 6], [np.nan] * 3, [0, 0, 0], [7, 8, 9]], np.float32),
     )
     episode = Episode(
         onset_frame=0, apex_frame=1, offset_frame=3, onset_s=0.0, apex_s=1 / 30, offset_s=0.1,
         kind="micro", score=4.2, au_prob={"AU4": 0.3, "AU12": 0.4}, active_aus=["AU4"],
         emotion3_prob={"negative": 0.7, "positive": 0.2, "surprise": 0.1}, emotion="disgust",
         emotion_prob={"disgust": 0.6, "anger": 0.4}, cluster="Disgust_ME2", cluster_aus=["AU4", "AU9"],
+        confidence=0.8, landmarks={"onset": [[0.1, 0.2]], "apex": [[0.11, 0.21]]},
     )
     clusters = SessionClusters(
         reference_version="ref@abc", counts={"Disgust_ME2": 1},
@@ -70,3 +72,25 @@ def test_equals_detects_a_changed_value():
 def test_micro_macro_boundary():
     assert Episode.kind_for(0.5) == "micro"
     assert Episode.kind_for(0.51) == "macro"
+
+
+def test_optional_arrays_and_thresholds_survive_the_round_trip_and_count():
+    result = _result()
+    back = SessionResult.from_json(result.to_json())
+    assert back.series.au_thresholds == [0.45, 2.0]
+    assert np.isnan(back.series.head_pose[2]).all() and back.series.eye_aperture is None
+    d = _result()
+    d.series.head_pose = None
+    assert not result.equals(d)
+
+
+def test_au_active_is_the_one_definition():
+    series = _result().series
+    active = series.au_active()
+    # AU4 at threshold 0.45: frames 3 and 4 (0.5, 0.7); frame 2 has no face; AU12 is not read.
+    assert active[:, 0].tolist() == [False, False, False, True, True]
+    assert not active[:, 1].any()
+    assert series.au_readable().tolist() == [True, False]
+    series.au_thresholds = []  # unknown: the documented default applies
+    assert series.thresholds().tolist() == [0.5, 0.5]
+    assert series.au_active()[:, 1].tolist() == [False, False, False, True, True]

@@ -12,9 +12,20 @@ from mescreen.core import INTENDED_USE
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters
-from mescreen.core.screening import load_config, screen
+from mescreen.core import screening
+from mescreen.core.screening import CONFIG_DIR
 
 FPS = 10.0
+V1 = CONFIG_DIR / "screening_v1.json"
+
+
+def load_config(path: Path | None = None) -> dict:
+    """The tests below pin screening v1's rules (tests/core/test_screening_v2.py covers v2)."""
+    return screening.load_config(path or V1)
+
+
+def screen(*args, **kwargs) -> Screening:
+    return screening.screen(*args, config=kwargs.pop("config", None) or load_config(), **kwargs)
 
 
 def make_series(seconds: float = 120.0, rates: dict[str, float] | None = None, face_share: float = 1.0,
@@ -147,14 +158,18 @@ def test_case_study_clusters_are_matched_by_emotion_and_au_combination():
 
 
 def test_longitudinal_change_against_earlier_sessions():
-    before = [screen(make_series(rates=CALM_RATES), episodes_of(CALM_EPISODES), SessionClusters()) for _ in range(2)]
+    before = [screen(make_series(rates=CALM_RATES), episodes_of(CALM_EPISODES), SessionClusters()) for _ in range(3)]
+    too_early = screen(make_series(rates=dict(CALM_RATES, AU4=0.4)),
+                       episodes_of({"disgust": 4, "sadness": 2, "happiness": 4}), SessionClusters(),
+                       previous=before[:2])
+    assert too_early.longitudinal == []  # fewer than 3 earlier sessions: no change is judged
     worse = screen(make_series(rates=dict(CALM_RATES, AU4=0.4)),
                    episodes_of({"disgust": 4, "sadness": 2, "happiness": 4}), SessionClusters(), previous=before)
     changes = {i.key: i for i in worse.longitudinal}
     assert changes["change_negative_share"].value == pytest.approx(0.2) and changes["change_negative_share"].raised
     assert changes["change_au_rate_AU4"].value == pytest.approx(0.35) and changes["change_au_rate_AU4"].raised
     assert not changes["change_au_rate_AU12"].raised
-    assert "over 2 earlier session(s)" in changes["change_negative_share"].evidence
+    assert "over 3 earlier session(s)" in changes["change_negative_share"].evidence
     # AU4 (0.5) + two longitudinal changes (2 x 0.5) = 1.5 -> watch; without history it stays none
     assert worse.level == "watch"
     alone = screen(make_series(rates=dict(CALM_RATES, AU4=0.4)),

@@ -76,7 +76,7 @@ def app_url(tmp_path):
     port = _free_port()
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "mescreen" / "app" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -102,6 +102,14 @@ def app_url(tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def _audited(tmp_path: Path, action: str) -> list[tuple[str, str | None, str]]:
+    from mescreen.store.audit import audit_entries
+    from mescreen.store.engine import open_store
+
+    with open_store(f"sqlite:///{tmp_path / 'e2e.db'}")() as session:
+        return [(a.actor, a.patient_code, a.outcome) for a in audit_entries(session, action=action)]
 
 
 def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
@@ -146,7 +154,7 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
             page.locator("input[type=file]").set_input_files(str(wrong))
             page.get_by_text("The patient consented").click()
             page.get_by_role("button", name="Analyse").click()
-            expect(page.get_by_text("not a video type mescreen accepts")).to_be_visible()
+            expect(page.get_by_text("not a file type mescreen accepts")).to_be_visible()
             shot("03a_wrong_type")
 
             page.locator("input[type=file]").set_input_files(str(videos_dir / "single_face.mp4"))
@@ -189,11 +197,28 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
                 text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                                       check=True).stdout
                 assert f"Patient {PATIENT}" in text and re.search(r"Page 1 of \d+", text)
+            assert _audited(tmp_path, "download_pdf") == [("admin", PATIENT, "ok")]  # issue 15, item 4
 
             page.get_by_role("link", name="Patient over time").click()
             expect(page.get_by_role("heading", name="Patient over time")).to_be_visible()
             page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4")
             shot("06_over_time", height=2200)
+
+            # Issue 15, item 2: a new sign-in of a user with a finished analysis (another tab or
+            # computer, or a reload) used to show a blank page (StreamlitPageNotFoundError).
+            second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            second.goto(app_url)
+            for attempt in ("new browser", "after reload"):
+                if attempt == "after reload":
+                    second.reload()  # a reload is a new browser session: signed out
+                expect(second.get_by_role("textbox", name="User name")).to_be_visible()
+                second.get_by_role("textbox", name="User name").fill(USER)
+                second.get_by_role("textbox", name="Password").fill(PASSWORD)
+                second.get_by_role("button", name="Sign in").click()
+                expect(second.get_by_role("heading", name="Patients")).to_be_visible()
+                expect(second.get_by_text("Your analyses")).to_be_visible()
+                assert "StreamlitPageNotFoundError" not in second.content(), attempt
+            second.screenshot(path=str(shots / "07_second_sign_in.png"))
         finally:
             shot("99_last")
             browser.close()

@@ -111,8 +111,11 @@ def test_timeline_and_previous_screenings_are_chronological(db: Session) -> None
     assert timeline[1].error == "no face found" and timeline[1].level is None
     assert timeline[2].level == "flag" and "negative_share" in timeline[2].indicators
     assert [s.level for s in repo.previous_screenings(db, "P")] == ["none", "flag"]
-    assert [s.level for s in repo.previous_screenings(db, "P", before_session_id=late)] == ["none"]
-    assert repo.previous_screenings(db, "P", before_session_id=early) == []
+    assert [s.level for s in repo.previous_screenings(db, "P", recorded_on=date(2026, 5, 1), session_id=late)] == ["none"]
+    assert repo.previous_screenings(db, "P", recorded_on=date(2026, 1, 1), session_id=early) == []
+    # A session not stored yet: everything recorded before or on its date counts.
+    assert len(repo.previous_screenings(db, "P", recorded_on=date(2026, 5, 1))) == 2
+    assert [i for i, _, _ in repo.later_sessions(db, early)] == [late]
 
 
 def test_queued_running_failed_and_completed(db: Session) -> None:
@@ -132,9 +135,11 @@ def test_queued_running_failed_and_completed(db: Session) -> None:
     view, result = repo.load_session(db, sid, actor=ACTOR)
     assert (view.status, view.error) == ("done", None) and result is not None and result.equals(analysed)
     assert _counts(db)["episodes"] == len(analysed.episodes)
-    assert repo.find_done_session(db, "hv", analysed.versions) == sid
-    assert repo.find_done_session(db, "hv", {**analysed.versions, "au": "other"}) is None
-    assert repo.find_done_session(db, "unknown", analysed.versions) is None
+    assert repo.find_done_session(db, "P", "hv", analysed.versions) == sid
+    assert repo.find_done_session(db, "P", "hv", {**analysed.versions, "au": "other"}) is None
+    assert repo.find_done_session(db, "P", "unknown", analysed.versions) is None
+    repo.create_patient(db, "OTHER", actor=ACTOR)
+    assert repo.find_done_session(db, "OTHER", "hv", analysed.versions) is None  # same file, other patient
 
 
 def test_find_session_matches_the_whole_row_and_is_not_audited(db: Session) -> None:
@@ -193,8 +198,34 @@ def test_delete_patient_erases_everything_and_the_kept_video(db: Session, tmp_pa
     with pytest.raises(UnknownPatientError):
         repo.get_patient(db, "GONE", actor=ACTOR)
     entry = repo.audit_entries(db, patient_code="GONE")[0]
-    assert (entry.action, entry.actor, entry.session_id, entry.detail) == ("delete_patient", "admin", None, "")
+    assert (entry.action, entry.actor, entry.session_id, entry.detail) == (
+        "delete_patient", "admin", None, "1 file(s) deleted")
     assert all("Secret" not in a.detail for a in repo.audit_entries(db))
+
+
+def test_delete_one_session_erases_it_and_its_video_only_and_is_audited(db: Session, tmp_path: Path) -> None:
+    repo.create_patient(db, "ONE", actor=ACTOR)
+    first = _save(db, "ONE", 1, on=date(2026, 1, 1))
+    second = _save(db, "ONE", 2, on=date(2026, 2, 1))
+    video = tmp_path / "first.mp4"
+    video.write_bytes(b"video")
+    repo.set_video_path(db, first, str(video))
+    assert repo.delete_session(db, first, actor="admin") == "ONE"
+    assert not video.exists()
+    assert [v.id for v in repo.patient_timeline(db, "ONE", actor=ACTOR)] == [second]
+    counts = _counts(db)
+    assert counts["sessions"] == 1 and counts["frame_series"] == 1
+    entry = next(e for e in repo.audit_entries(db, patient_code="ONE") if e.action == "delete_session")
+    assert (entry.actor, entry.session_id) == ("admin", first)
+
+
+def test_a_session_being_analysed_cannot_be_deleted(db: Session) -> None:
+    repo.create_patient(db, "BUSY", actor=ACTOR)
+    queued = repo.create_session(db, "BUSY", recorded_on=date(2026, 3, 1), uploader=ACTOR, file_name="c",
+                                 content_hash="hc")
+    with pytest.raises(StoreError, match="cancel its analysis"):
+        repo.delete_session(db, queued, actor=ACTOR)
+    assert len(repo.patient_timeline(db, "BUSY", actor=ACTOR)) == 1
 
 
 def test_export_import_export_is_identical(db: Session) -> None:

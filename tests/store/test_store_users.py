@@ -13,7 +13,7 @@ from mescreen.store.models import User
 
 def test_create_and_authenticate(db: Session) -> None:
     assert repo.count_users(db) == 0
-    created = repo.create_user(db, "alice", "correct horse", "admin")
+    created = repo.create_user(db, "alice", "correct horse", "admin", actor="root")
     assert (created.username, created.role, created.last_login_at) == ("alice", "admin", None)
     stored = db.scalar(select(User.password_hash))
     db.rollback()
@@ -26,29 +26,29 @@ def test_create_and_authenticate(db: Session) -> None:
 
 
 def test_bad_user_input_is_refused(db: Session) -> None:
-    repo.create_user(db, "bob", "long enough", "clinician")
+    repo.create_user(db, "bob", "long enough", "clinician", actor="root")
     with pytest.raises(DuplicateUserError):
-        repo.create_user(db, "bob", "another one", "clinician")
+        repo.create_user(db, "bob", "another one", "clinician", actor="root")
     with pytest.raises(InvalidValueError, match="too short"):
-        repo.create_user(db, "carol", "short", "clinician")
+        repo.create_user(db, "carol", "short", "clinician", actor="root")
     with pytest.raises(InvalidValueError, match="role"):
-        repo.create_user(db, "carol", "long enough", "superuser")
+        repo.create_user(db, "carol", "long enough", "superuser", actor="root")
     with pytest.raises(UnknownUserError):
-        repo.set_role(db, "nobody", "admin")
+        repo.set_role(db, "nobody", "admin", actor="root")
     assert [u.username for u in repo.list_users(db)] == ["bob"]
 
 
 def test_roles_passwords_and_deletion(db: Session) -> None:
-    repo.create_user(db, "root", "admin password", "admin")
-    repo.create_user(db, "doc", "doctor password", "clinician")
+    repo.create_user(db, "root", "admin password", "admin", actor="root")
+    repo.create_user(db, "doc", "doctor password", "clinician", actor="root")
     with pytest.raises(InvalidValueError, match="last administrator"):
-        repo.set_role(db, "root", "clinician")
+        repo.set_role(db, "root", "clinician", actor="root")
     with pytest.raises(InvalidValueError, match="last administrator"):
-        repo.delete_user(db, "root")
-    repo.set_role(db, "doc", "admin")
-    repo.set_role(db, "root", "clinician")
-    repo.set_password(db, "doc", "a new password")
+        repo.delete_user(db, "root", actor="root")
+    repo.set_role(db, "doc", "admin", actor="root")
+    repo.set_role(db, "root", "clinician", actor="root")
+    repo.set_password(db, "doc", "a new password", actor="root")
     assert repo.authenticate(db, "doc", "doctor password") is None
     assert repo.authenticate(db, "doc", "a new password").role == "admin"
-    repo.delete_user(db, "root")
+    repo.delete_user(db, "root", actor="root")
     assert [(u.username, u.role) for u in repo.list_users(db)] == [("doc", "admin")]

@@ -9,11 +9,11 @@ from datetime import date
 import streamlit as st
 
 from mescreen.core.errors import MescreenError
-from mescreen.core.peer_import import DEFAULT_FPS, TOOL_NAMES, analyze_peer, read_peer_csv
 from mescreen.app import ui
 from mescreen.app.auth import actor
-from mescreen.app.store import db
-from mescreen.store import repository
+from mescreen.app.store import sessions
+from mescreen.core.peer_import import DEFAULT_FPS, TOOL_NAMES, read_peer_csv
+from mescreen.service import PeerCsvSource, analyse_for_patient
 
 st.title("Import OpenFace or py-feat output")
 st.caption("For researchers who already ran OpenFace 2 (FeatureExtraction) or py-feat on a recording: "
@@ -37,19 +37,15 @@ if submitted:
     data = uploaded.getvalue()
     try:
         with st.spinner("Reading the file and analysing..."):
-            peer = read_peer_csv(data, name=uploaded.name, fps=fps)
-            with db() as session:
-                previous = repository.previous_screenings(session, code)
-            result = analyze_peer(peer, previous=previous)
-            with db() as session:
-                session_id = repository.save_session(
-                    session, code, result, recorded_on=recorded_on, uploader=actor(),
-                    file_name=uploaded.name, content_hash=hashlib.sha256(data).hexdigest(),
-                )
+            peer = read_peer_csv(data, name=uploaded.name, fps=fps)  # a malformed file stores nothing
+            stored = analyse_for_patient(
+                sessions(), code, PeerCsvSource(peer, hashlib.sha256(data).hexdigest()),
+                recorded_on=recorded_on, uploader=actor(),
+            )
     except MescreenError as exc:
         ui.error(exc)
     else:
-        st.session_state[ui.SESSION_KEY] = session_id
-        st.success(f"{uploaded.name}: {TOOL_NAMES[peer.tool]} file with {len(peer.series)} frames imported "
-                   f"as session {session_id}; {len(result.episodes)} episode(s) found.")
+        st.session_state[ui.SESSION_KEY] = stored.session_id
+        st.success(f"{ui.md(uploaded.name)}: {TOOL_NAMES[peer.tool]} file with {len(peer.series)} frames imported "
+                   f"as session {stored.session_id}; {len(stored.result.episodes)} episode(s) found.")
         st.page_link("pages/session.py", label="Open the session", icon=":material/monitoring:")

@@ -1,13 +1,12 @@
-"""Patient over time: indicators and emotion shares across sessions, and change from the
-patient's own first sessions."""
+"""Patient over time: indicators and emotion shares across sessions, change from the patient's own
+baseline, two sessions side by side, and the patient-level PDF report."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from mescreen.core.screening import load_config
-from mescreen.app import charts, timeline, ui
+from mescreen.app import charts, exports, summary, timeline, ui
 from mescreen.app.auth import actor
 from mescreen.app.store import db
 from mescreen.store import repository
@@ -21,15 +20,17 @@ with db() as session:
     views = repository.patient_timeline(session, code, actor=actor())
 finished = timeline.done(views)
 if not finished:
-    st.info(f"Patient {code} has no analysed sessions yet.")
+    st.info(f"Patient {ui.md(code)} has no analysed sessions yet.")
     st.stop()
 
 ui.intended_use()
-st.caption(f"{len(finished)} analysed session(s). Change is measured from the mean of the patient's "
-           f"first {timeline.BASELINE_SESSIONS} analysed sessions, so each patient is compared with "
-           "themselves.")
-if len(finished) < 2:
-    st.info("A second analysed session is needed before change over time can be shown.")
+st.caption(f"{len(finished)} analysed session(s), numbered 1, 2, 3 ... in recording order. A session "
+           "without a value is a gap in the line, never a zero.")
+st.markdown(f"**Baseline:** each session's change is measured from {timeline.BASELINE_WORDS}, so the patient "
+            "is compared with themselves, not with a population norm.")
+if len(finished) <= timeline.MIN_EARLIER_SESSIONS:
+    st.info(f"No change is shown yet: change needs a session with at least {timeline.MIN_EARLIER_SESSIONS} "
+            f"analysed sessions before it ({len(finished)} analysed so far).")
 
 
 def trend_pair(frame: pd.DataFrame, title: str, change_title: str, key: str) -> None:
@@ -41,16 +42,41 @@ def trend_pair(frame: pd.DataFrame, title: str, change_title: str, key: str) -> 
         st.plotly_chart(charts.trend(frame, change_title, change=True), key=f"{key}_change")
 
 
-rules = {r["key"]: r["label"] for r in load_config()["rules"]}
+rules = summary.rule_labels()
 shown = st.multiselect("Indicators", list(rules.values()), default=list(rules.values())[:4],
                        key="trend_indicators")
 indicators = timeline.indicator_frame(finished, rules)
 # `shown` only offers rule labels, so this also drops indicators the rules no longer name.
 indicators = indicators[indicators["metric"].isin(shown)]
-trend_pair(indicators, "Screening indicators per session", "Indicators: change from first sessions",
-           "trend_ind")
-trend_pair(timeline.emotion_share_frame(finished), "Emotion share of micro-expressions per session",
-           "Emotion shares: change from first sessions", "trend_em")
+trend_pair(indicators, "Screening indicators per session", "Indicators: change from the baseline", "trend_ind")
+trend_pair(timeline.emotion_share_frame(finished), "Emotion share of expression episodes per session",
+           "Emotion shares: change from the baseline", "trend_em")
 
 st.subheader("Sessions")
-st.dataframe(timeline.sessions_table(views, rules), hide_index=True, width="stretch")
+st.dataframe(timeline.sessions_table(views, rules), hide_index=True, width="stretch")  # plain text: file names
+
+st.subheader("Compare two sessions")
+numbers = timeline.session_numbers(views)
+if len(finished) < 2:
+    st.caption("Two analysed sessions are needed for a comparison.")
+else:
+    ids = [v.id for v in finished]
+    by_id = {v.id: v for v in finished}
+
+    def name(i: int) -> str:
+        return f"Session {numbers[i]} - recorded {by_id[i].recorded_on}"
+
+    left, right = st.columns(2)
+    first = left.selectbox("First session", ids, index=len(ids) - 2, format_func=name, key="compare_first")
+    second = right.selectbox("Second session", ids, index=len(ids) - 1, format_func=name, key="compare_second")
+    st.table(timeline.compare(by_id[first], by_id[second], rules), hide_index=True)
+    with db() as session:
+        pair = [repository.load_session(session, i, actor=actor())[1] for i in (first, second)]
+    for column, i, result in zip((left, right), (first, second), pair):
+        if result is not None:
+            column.plotly_chart(charts.emotion_distribution(result), key=f"compare_chart_{i}_{column is left}")
+
+st.subheader("Patient report")
+st.download_button("PDF report of all sessions", lambda: exports.patient_pdf_bytes(views, code, actor()),
+                   file_name=f"{exports.patient_file_stem(code)}.pdf", mime="application/pdf",
+                   key="download_patient_pdf", on_click="ignore", type="primary")

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from mescreen.core.errors import MescreenError
-from mescreen.app import ui
+from mescreen.app import exports, ui
 from mescreen.app.auth import actor
-from mescreen.app.store import db
+from mescreen.app.store import db, sessions
 from mescreen.store import repository
 
 st.title("Patients")
@@ -20,15 +20,17 @@ with db() as session:
     patients = repository.list_patients(session, search, actor=actor())
 
 if patients:
-    st.dataframe(
-        pd.DataFrame([{
-            "code": p.code, "name": p.display_name or "", "sessions": p.n_sessions,
-            "last recorded": p.last_recorded_on.isoformat() if p.last_recorded_on else "-", "last screening level": p.last_level or "-",
-        } for p in patients]),
-        hide_index=True, width="stretch",
+    st.dataframe(pd.DataFrame(exports.patient_rows(patients), columns=list(exports.PATIENT_COLUMNS)),
+                 hide_index=True, width="stretch")
+    # The table's own CSV button is switched off (client.disableDataExport): it cannot be audited.
+    st.download_button(
+        "Download this table (CSV)",
+        exports.audited(sessions(), lambda: exports.patients_csv(patients), actor=actor(),
+                        action="download_patients_csv"),
+        file_name="mescreen_patients.csv", mime="text/csv", key="download_patients", on_click="ignore",
     )
 elif search:
-    st.info(f"No patient matches “{search}”.")
+    st.info(f"No patient matches “{ui.md(search)}”.")
 else:
     st.info("No patients yet: create the first one below.")
 

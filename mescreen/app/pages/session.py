@@ -5,12 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from mescreen.core.errors import MescreenError
-from mescreen.app import charts, exports, summary, ui
+from mescreen.app import charts, evidence, exports, summary, ui
 from mescreen.app.auth import actor
-from mescreen.app.store import db
+from mescreen import service
+from mescreen.app.store import db, sessions
+from mescreen.app.timeline import session_numbers
 from mescreen.store import repository
 
 st.title("Session")
+ui.show_flash()
 ui.follow_session_link()
 code = ui.choose_patient()
 if code is None:
@@ -19,9 +22,10 @@ if code is None:
 with db() as session:
     timeline = repository.patient_timeline(session, code, actor=actor())
 if not timeline:
-    st.info(f"Patient {code} has no recordings yet. Upload one on **Upload & analyse**.")
+    st.info(f"Patient {ui.md(code)} has no recordings yet. Upload one on **Upload & analyse**.")
     st.stop()
 
+numbers = session_numbers(timeline)
 views = {v.id: v for v in reversed(timeline)}  # newest first
 wanted = st.session_state.get(ui.SESSION_KEY)
 if wanted not in views:
@@ -29,7 +33,8 @@ if wanted not in views:
 ids = list(views)
 chosen = st.selectbox(
     "Recording", ids, index=ids.index(wanted), key=f"session_picker_{code}",
-    format_func=lambda i: f"Session {i} - recorded {views[i].recorded_on} - {views[i].status} - {views[i].file_name}",
+    format_func=lambda i: f"Session {numbers[i]} - recorded {views[i].recorded_on} - {views[i].status} - "
+                          f"{views[i].file_name}",
 )
 st.session_state[ui.SESSION_KEY] = chosen
 
@@ -42,7 +47,7 @@ except MescreenError as exc:
 
 if result is None:
     if view.status == "failed":
-        st.error(f"This analysis did not finish: {view.error}", icon=":material/error:")
+        st.error(f"This analysis did not finish: {ui.md(view.error)}", icon=":material/error:")
     else:
         st.info(f"This recording is {view.status}; its results appear here when the analysis is done.")
         if st.button("Refresh"):
@@ -62,7 +67,7 @@ cols[1].metric("Face found in", f"{100 * summary.face_found_share(result):.0f}%"
 cols[2].metric("Episodes", len(result.episodes))
 cols[3].metric("Micro-expressions", sum(e.kind == "micro" for e in result.episodes))
 for warning in result.warnings:
-    st.warning(warning)
+    st.warning(ui.md(warning))
 
 figures = charts.session_figures(result)
 
@@ -79,13 +84,37 @@ def chart_pair(left_name: str, right_name: str) -> None:
         chart(right_name)
 
 
+def evidence_section(result, video_path: str | None) -> None:
+    """Per episode, the face-mesh landmarks at onset and apex (features, not the face); the real
+    apex frame beside it only when the video was kept."""
+    pictures = [(n, e, charts.episode_evidence(e, n)) for n, e in enumerate(result.episodes, start=1)]
+    pictures = [(n, e, fig) for n, e, fig in pictures if fig is not None]
+    st.subheader("What the face did")
+    if not pictures:
+        st.caption("No episode has face-mesh landmarks (analysed with the Haar face stage, or before "
+                   "landmarks were stored).")
+        return
+    st.caption("Face-mesh landmarks at onset and apex (stored features, not the face). Coloured: the regions "
+               "that moved; grey: still. Black lines on the apex show each point's movement, enlarged "
+               f"{charts.ARROW_GAIN} times.")
+    for number, episode, fig in pictures:
+        with st.expander(f"Episode {number}: {summary.emotion_text(episode)} at {episode.apex_s:.2f} s",
+                         expanded=number == pictures[0][0]):
+            left, right = st.columns([3, 1]) if video_path else (st.container(), None)
+            with left:
+                st.plotly_chart(fig, key=f"evidence_{number}", config={"displaylogo": False})
+            if right is not None:
+                frame = ui.video_frame(video_path, episode.apex_frame)
+                if frame is not None:
+                    right.image(frame, caption=f"apex frame {episode.apex_frame} (kept video)")
+            found = evidence.episode_evidence(episode)
+            st.caption(found.caption() if found else "")
+
+
 st.header("Screening indicators")
 chart("indicators")
-st.dataframe(summary.indicators_table(result), hide_index=True, width="stretch", column_config={
-    "indicator": st.column_config.TextColumn(width="medium"),
-    "evidence": st.column_config.TextColumn(width="large"),
-    "reference": st.column_config.TextColumn(width="large"),
-})
+tables = summary.indicator_tables(result)
+ui.indicator_tables(tables)
 
 st.header("Emotions")
 chart_pair("emotion_distribution", "emotion_over_time")
@@ -97,13 +126,16 @@ st.header("Micro- and macro-expression episodes")
 chart("episode_timeline")
 episodes = summary.episodes_table(result)
 if not episodes.empty:
-    st.dataframe(episodes, hide_index=True, width="stretch")
+    st.caption("Confidence is how sure the emotion reading is (0 to 1); an uncertain reading counts as "
+               "undetermined. AU names are explained on the **AU glossary** page.")
+    st.table(episodes, hide_index=True)
+    evidence_section(result, view.video_path)
 
 st.header("ME clusters")
 chart_pair("cluster_distribution", "silhouette")
 clusters = summary.cluster_table(result)
 if not clusters.empty:
-    st.dataframe(clusters, hide_index=True, width="stretch")
+    st.table(clusters.drop(columns="AU codes"), hide_index=True)
 if result.clusters.note:
     st.caption(result.clusters.note)
 
@@ -111,17 +143,44 @@ st.header("Face quality")
 chart("face_quality")
 
 with st.expander("Recording details and model versions"):
-    st.table({"item": list(facts), "value": list(facts.values())})
-    st.table({"component": list(result.versions), "version": list(result.versions.values())})
+    # Data frames, not st.table: their cells are plain text (facts include the file name).
+    st.dataframe({"item": list(facts), "value": [str(v) for v in facts.values()]}, hide_index=True)
+    st.dataframe({"component": list(result.versions), "version": list(result.versions.values())},
+                 hide_index=True)
 
 st.header("Export")
 stem = exports.file_stem(view)
 user = actor()
+
+
+def audited(make, action: str):
+    """Built, and audited, when clicked."""
+    return exports.audited(sessions(), make, actor=user, action=action, patient_code=view.patient_code,
+                           session_id=view.id)
+
+
 c1, c2, c3 = st.columns(3)
-c1.download_button("PDF report", lambda: exports.pdf_bytes(view, result, user), file_name=f"{stem}.pdf",
-                   mime="application/pdf", type="primary", key="download_pdf", on_click="ignore")
-c2.download_button("Per-frame CSV (OpenFace columns)", lambda: exports.csv_bytes(result),
+c1.download_button("PDF report", audited(lambda: exports.pdf_bytes(view, result, user, numbers[view.id]), "download_pdf"),
+                   file_name=f"{stem}.pdf", mime="application/pdf", type="primary", key="download_pdf",
+                   on_click="ignore")
+c2.download_button("Per-frame CSV (OpenFace columns)", audited(lambda: exports.csv_bytes(result), "download_csv"),
                    file_name=f"{stem}.csv", mime="text/csv", key="download_csv", on_click="ignore")
-c3.download_button("Full result (JSON)", lambda: exports.json_bytes(result), file_name=f"{stem}.json",
-                   mime="application/json", key="download_json", on_click="ignore")
+c3.download_button("Full result (JSON)", audited(lambda: exports.json_bytes(result), "download_json"),
+                   file_name=f"{stem}.json", mime="application/json", key="download_json", on_click="ignore")
 ui.intended_use()
+
+st.divider()
+with st.expander(f"Delete session {numbers[view.id]} only"):
+    st.warning(f"This erases session {numbers[view.id]} (recorded {view.recorded_on}): its results and any kept "
+               "video. The patient's other sessions stay; their change over time is recomputed without it. "
+               "It cannot be undone.")
+    typed = st.text_input(f"Type {numbers[view.id]} to confirm", key=f"delete_session_confirm_{view.id}")
+    if st.button("Delete this session", key="delete_session_button", disabled=typed.strip() != str(numbers[view.id])):
+        try:
+            service.delete_session(sessions(), view.id, actor=user)
+        except MescreenError as exc:
+            ui.error(exc)
+        else:
+            st.session_state.pop(ui.SESSION_KEY, None)
+            ui.flash(f"Session {numbers[view.id]} of patient {view.patient_code} was deleted.")
+            st.rerun()

@@ -1,4 +1,9 @@
-"""Upload & analyse: a recording is checked, registered, and analysed in the background."""
+"""Upload & analyse: a recording is checked, registered, and analysed in the background.
+
+The form keeps the chosen file and date when it is refused (e.g. the consent box was not ticked);
+it is cleared only once a recording has been handed to the analysis. A recording already analysed
+for this patient (same content) is analysed again only after the user says so.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,13 @@ from mescreen.app import ui
 from mescreen.app.auth import actor
 from mescreen.app.progress_panel import jobs_panel
 from mescreen.app.settings import load_settings
-from mescreen.app.upload_check import ACCEPTED_EXTENSIONS, check_upload
+from mescreen.app.store import db
+from mescreen.app.timeline import session_numbers
+from mescreen.app.upload_check import ACCEPTED_EXTENSIONS, CheckedUpload, check_upload
+from mescreen.store import repository
+
+FORM_KEY = "upload_form_round"  # bumped after a submission: new widget keys empty the form
+PENDING_KEY = "upload_pending"  # (patient, checked upload, date) waiting for "analyse again?"
 
 st.title("Upload & analyse")
 try:
@@ -23,15 +34,36 @@ code = ui.choose_patient()
 if code is None:
     st.stop()
 
-with st.form("upload", clear_on_submit=True):
+
+def submit(checked: CheckedUpload, recorded_on: date) -> None:
+    """Hand a checked upload to the analysis; the form is emptied for the next one."""
+    try:
+        ui.registry().submit(
+            patient_code=code, upload=checked.path, file_name=checked.file_name,
+            content_hash=checked.content_hash, recorded_on=recorded_on, uploader=actor(),
+            keep_video_in=settings.video_dir if settings.keep_videos else None,
+        )
+    except MescreenError as exc:
+        checked.path.unlink(missing_ok=True)
+        ui.error(exc)
+        return
+    st.session_state[FORM_KEY] = st.session_state.get(FORM_KEY, 0) + 1
+    ui.flash(f"{checked.file_name} ({checked.info.duration_s:.1f} s) is being analysed. You can keep working on "
+             "other pages; the result appears here and under Session when done.")
+    st.rerun()
+
+
+ui.show_flash()
+round_ = st.session_state.get(FORM_KEY, 0)
+with st.form("upload"):
     uploaded = st.file_uploader(
-        f"Interview recording ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
+        f"Interview recording or photo ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
         f"up to {settings.max_upload_mb} MB)",
-        max_upload_size=settings.max_upload_mb, key="recording",
+        max_upload_size=settings.max_upload_mb, key=f"recording_{round_}",
     )
     recorded_on = st.date_input("Recording date", value=date.today(), max_value=date.today(),
-                                key="recorded_on")
-    consent = st.checkbox("The patient consented to this recording being analysed.", key="consent")
+                                key=f"recorded_on_{round_}")
+    consent = st.checkbox("The patient consented to this recording being analysed.", key=f"consent_{round_}")
     submitted = st.form_submit_button("Analyse", type="primary")
 
 st.caption(
@@ -43,7 +75,8 @@ if submitted:
     if uploaded is None:
         st.error("Choose a recording to upload first.")
     elif not consent:
-        st.error("Confirm the patient's consent before the recording is analysed.")
+        st.error("Confirm the patient's consent before the recording is analysed. The chosen file and date "
+                 "are kept.")
     else:
         try:
             with st.spinner("Checking the recording..."):
@@ -52,19 +85,32 @@ if submitted:
         except MescreenError as exc:
             ui.error(exc)
         else:
-            try:
-                ui.registry().submit(
-                    patient_code=code, upload=checked.path, file_name=checked.file_name,
-                    content_hash=checked.content_hash, recorded_on=recorded_on, uploader=actor(),
-                    keep_video_in=settings.video_dir if settings.keep_videos else None,
-                )
-            except MescreenError as exc:
-                checked.path.unlink(missing_ok=True)
-                ui.error(exc)
+            with db() as session:
+                views = repository.patient_timeline(session, code, actor=actor())
+            if any(v.content_hash == checked.content_hash and v.status == "done" for v in views):
+                st.session_state[PENDING_KEY] = (code, checked, recorded_on)
             else:
-                st.success(f"{checked.file_name} ({checked.info.duration_s:.1f} s) is being analysed. "
-                           "You can keep working on other pages; the result appears here and under "
-                           "Session when done.")
+                submit(checked, recorded_on)
+
+pending = st.session_state.get(PENDING_KEY)
+if pending is not None and pending[0] == code:
+    _, checked, pending_date = pending
+    with db() as session:
+        views = repository.patient_timeline(session, code, actor=actor())
+    numbers = session_numbers(views)
+    earlier = [v for v in views if v.content_hash == checked.content_hash and v.status == "done"]
+    st.warning(
+        f"{ui.md(checked.file_name)} was already analysed for patient {ui.md(code)}: "
+        + ", ".join(f"session {numbers[v.id]} (recorded {v.recorded_on})" for v in earlier)
+        + ". Analyse it again as a new session?", icon=":material/content_copy:")
+    again, cancel = st.columns(2)
+    if again.button("Analyse again", key="upload_again", type="primary"):
+        st.session_state.pop(PENDING_KEY, None)
+        submit(checked, pending_date)
+    if cancel.button("Do not analyse", key="upload_cancel"):
+        st.session_state.pop(PENDING_KEY, None)
+        checked.path.unlink(missing_ok=True)
+        st.rerun()
 
 st.subheader("Analyses")
 jobs_panel(code)

@@ -45,7 +45,7 @@ with st.form("add_user", clear_on_submit=True):
     role = st.selectbox("Role", ROLES)
     add = st.form_submit_button("Add account", type="primary")
 if add:
-    attempt(lambda s: repository.create_user(s, name, password, role), f"Account {name} created.")
+    attempt(lambda s: repository.create_user(s, name, password, role, actor=actor()), f"Account {name} created.")
 
 names = [u.username for u in users]
 st.subheader("Change an account")
@@ -54,14 +54,15 @@ c1, c2, c3 = st.columns(3)
 with c1:
     new_role = st.selectbox("New role", ROLES, key="user_role")
     if st.button("Set role", key="user_set_role"):
-        attempt(lambda s: repository.set_role(s, target, new_role), f"{target} is now {new_role}.")
+        attempt(lambda s: repository.set_role(s, target, new_role, actor=actor()), f"{target} is now {new_role}.")
 with c2:
     new_password = st.text_input("New password", type="password", key="user_password")
     if st.button("Set password", key="user_set_password"):
-        attempt(lambda s: repository.set_password(s, target, new_password), f"Password of {target} changed.")
+        attempt(lambda s: repository.set_password(s, target, new_password, actor=actor()),
+                f"Password of {target} changed.")
 with c3:
     st.write("")
     if target == actor():
         st.caption("You cannot remove your own account while signed in.")
     elif st.button("Remove account", key="user_delete"):
-        attempt(lambda s: repository.delete_user(s, target), f"Account {target} removed.")
+        attempt(lambda s: repository.delete_user(s, target, actor=actor()), f"Account {target} removed.")

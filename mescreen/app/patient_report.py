@@ -1,0 +1,139 @@
+"""The patient-level PDF report: every session of one patient, with the trends over time.
+
+Built from the same tables as the Patient over time page (mescreen/app/timeline.py) and with the
+session report's building blocks (mescreen/app/report_pdf.py), so page layout, fonts, colours,
+page numbers and the intended-use statement on every page are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, Line
+from reportlab.graphics.widgets.markers import makeMarker
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Spacer
+
+from mescreen.core import INTENDED_USE
+from mescreen.app import timeline
+from mescreen.app.au_words import in_words
+from mescreen.app.palette import EMOTION_COLOURS, emotion_colour
+from mescreen.app.report_pdf import (
+    CHART_W, FONT, _build, _caption, _legend, _no_data, _p, _runs, _styles, _table,
+)
+from mescreen.store.repository import SessionView
+
+#: Colours for indicator lines (emotions keep their own colours).
+_SERIES_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C6D1F", "#7F3C8D"]
+
+
+@dataclass
+class PatientReportContext:
+    patient_code: str
+    generated_by: str = ""
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def trend_drawing(frame: pd.DataFrame, title: str, *, change: bool = False) -> Drawing:
+    """Each metric per session number (x), gaps where a session has no value; for `change`, the
+    change from the named baseline with a zero line."""
+    column = "change" if change else "value"
+    if frame.empty or frame[column].isna().all():
+        message = (f"No change yet: it needs at least {timeline.MIN_EARLIER_SESSIONS} earlier analysed sessions."
+                   if change else "No analysed session has a value.")
+        return _no_data(title, message)
+    n_metrics = frame["metric"].nunique()
+    legend_h = 10 * n_metrics + 6
+    d = Drawing(CHART_W, 175 + legend_h)
+    _caption(d, title)
+    plot = LinePlot()
+    plot.x, plot.y, plot.width, plot.height = 40, 25 + legend_h, CHART_W - 60, 130
+    data, line_colours, legend = [], [], []
+    for k, (metric, rows) in enumerate(frame.groupby("metric", sort=False)):
+        rows = rows.sort_values("number")
+        name = str(metric)
+        colour = emotion_colour(name) if name in EMOTION_COLOURS else _SERIES_COLOURS[k % len(_SERIES_COLOURS)]
+        for run in _runs(rows["number"].to_numpy(float), rows[column].to_numpy(float)):
+            data.append(run)
+            line_colours.append(colour)
+        legend.append((colors.HexColor(colour), name))
+    plot.data = data
+    for i, colour in enumerate(line_colours):
+        plot.lines[i].strokeColor = colors.HexColor(colour)
+        plot.lines[i].strokeWidth = 1.8
+        plot.lines[i].symbol = makeMarker("FilledCircle", size=4, fillColor=colors.HexColor(colour))
+    numbers = frame["number"].astype(int)
+    plot.xValueAxis.valueMin = float(numbers.min()) - 0.2
+    plot.xValueAxis.valueMax = float(numbers.max()) + 0.2
+    plot.xValueAxis.valueSteps = sorted(set(numbers.tolist()))
+    plot.xValueAxis.labelTextFormat = "%d"
+    plot.xValueAxis.labels.fontName = FONT
+    plot.yValueAxis.labels.fontName = FONT
+    values = frame[column].to_numpy(float)
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    plot.yValueAxis.valueMin = min(low, 0.0)
+    plot.yValueAxis.valueMax = max(high, 0.0) + 0.05 * max(high - low, 0.1)
+    d.add(plot)
+    if change:
+        span = plot.yValueAxis.valueMax - plot.yValueAxis.valueMin
+        y0 = plot.y + plot.height * (0 - plot.yValueAxis.valueMin) / span
+        d.add(Line(plot.x, y0, plot.x + plot.width, y0, strokeColor=colors.HexColor("#444444"), strokeWidth=0.6,
+                   strokeDashArray=[2, 2]))
+    key = _legend(legend, 40, legend_h)
+    key.alignment = "left"
+    d.add(key)
+    return d
+
+
+def build_patient_report(views: Sequence[SessionView], context: PatientReportContext,
+                         labels: dict[str, str]) -> bytes:
+    """All sessions of one patient and their trends, as PDF bytes."""
+    st = _styles()
+    numbers = timeline.session_numbers(views)
+    finished = timeline.done(views)
+    story: list = [
+        _p("mescreen patient report", st["title"]),
+        _p(f"Patient {context.patient_code}: {len(views)} session(s), {len(finished)} analysed. "
+           f"Generated {context.generated_at} by {context.generated_by or '-'}.", st["body"]),
+        _p(INTENDED_USE, st["box"]),
+        _p("Sessions", st["h2"]),
+    ]
+    table = timeline.sessions_table(views, labels)
+    rows = [["session", "recorded on", "status", "screening level", "raised indicators", "episodes"]]
+    rows += [[r["session"], str(r["recorded on"]), r["status"], r["screening level"],
+              in_words(r["raised indicators"]), r["episodes"]] for _, r in table.iterrows()]
+    story.append(_table(rows, [16 * mm, 24 * mm, 18 * mm, 24 * mm, CHART_W - 100 * mm, 18 * mm], st["small"]))
+    pipelines = sorted({v.versions.get("pipeline", "-") for v in finished})
+    story.append(_p(f"Analysis pipeline version(s) of these sessions: {', '.join(pipelines) or '-'}. Values "
+                    "from different versions may not be comparable.", st["small"]))
+
+    story.append(_p("Trends over time", st["h2"]))
+    story.append(_p(f"The x axis is the patient's session number (1 is the earliest recording). A session without "
+                    f"a value is a gap, never a zero. Change is measured from {timeline.BASELINE_WORDS}.",
+                    st["body"]))
+    indicators = timeline.indicator_frame(finished, labels)
+    indicators = indicators[indicators["metric"].isin(list(labels.values()))].copy()
+    indicators["metric"] = [in_words(m) for m in indicators["metric"]]
+    shares = timeline.emotion_share_frame(finished)
+    drawings = [
+        trend_drawing(shares, "Emotion share of the episodes per session"),
+        trend_drawing(shares, "Emotion shares: change from the baseline", change=True),
+    ]
+    for start in range(0, len(labels), 4):
+        group = list(labels.values())[start:start + 4]
+        part = indicators[indicators["metric"].isin([in_words(g) for g in group])]
+        if not part.empty:
+            drawings.append(trend_drawing(part, f"Screening indicators per session ({start // 4 + 1})"))
+            drawings.append(trend_drawing(part, f"Screening indicators: change from the baseline ({start // 4 + 1})",
+                                          change=True))
+    for drawing in drawings:
+        story.append(KeepTogether([drawing, Spacer(1, 8)]))
+    return _build(story, f"mescreen patient report - patient {context.patient_code}",
+                  f"mescreen patient report {context.patient_code}")
