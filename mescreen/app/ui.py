@@ -134,7 +134,7 @@ def choose_patient(label: str = "Patient") -> str | None:
 
 def session_link(patient_code: str, session_id: int, label: str) -> None:
     """A link to one session's results (read back by `follow_session_link` on the Session page)."""
-    st.page_link("pages/session.py", label=md(label), icon=":material/monitoring:",
+    st.page_link("screens/session.py", label=md(label), icon=":material/monitoring:",
                  query_params={"patient": patient_code, "session": str(session_id)})
 
 

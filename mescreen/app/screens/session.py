@@ -6,6 +6,7 @@ import streamlit as st
 
 from mescreen.core.errors import MescreenError
 from mescreen.app import charts, evidence, exports, summary, ui
+from mescreen.app.au_words import in_words
 from mescreen.app.auth import actor
 from mescreen import service
 from mescreen.app.store import db, sessions
@@ -58,7 +59,7 @@ ui.intended_use()
 ui.level_badge(result.screening.level)
 if result.screening.reasons:
     st.markdown("**Why this level**")
-    st.markdown("\n".join(f"- {r}" for r in result.screening.reasons))
+    st.markdown("\n".join(f"- {ui.md(in_words(r))}" for r in result.screening.reasons))
 
 facts = dict(summary.session_facts(result))
 cols = st.columns(4)
