@@ -307,3 +307,25 @@ def test_a_deep_link_opened_signed_out_is_followed_after_sign_in(store):
     picker = at.selectbox(key="session_picker_P-8")
     assert picker.value == first  # the linked (older) session, not the newest
     assert picker.format_func(picker.value).startswith("Session 1 - recorded 2026-09-01")
+
+
+def test_notes_on_a_session_and_its_patient_are_saved_and_audited(store):
+    with store() as s:
+        repository.create_patient(s, "P-6", actor="ada")
+        sid = repository.save_session(s, "P-6", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
+                                      file_name="a.mp4", content_hash="6" * 64)
+    at = _signed_in("screens/session.py")
+    session_box = next(t for t in at.text_area if t.label == "Note on session 1")
+    patient_box = next(t for t in at.text_area if t.label.startswith("Note on patient P-6"))
+    session_box.input("Tearful when discussing work.")
+    at.button(key="FormSubmitter:session_note_%d-Save session note" % sid).click().run()
+    assert "The note on session 1 was saved." in _texts(at)
+    patient_box = next(t for t in at.text_area if t.label.startswith("Note on patient P-6"))
+    patient_box.input("Follow up in 4 weeks.")
+    at.button(key="FormSubmitter:patient_note_P-6-Save patient note").click().run()
+    assert not at.exception, at.exception
+    with store() as s:
+        assert repository.patient_timeline(s, "P-6", actor="t")[0].notes == "Tearful when discussing work."
+        assert repository.get_patient(s, "P-6", actor="t").notes == "Follow up in 4 weeks."
+        actions = [e.action for e in repository.audit_entries(s, patient_code="P-6")]
+    assert "edit_session_note" in actions and "update_patient" in actions

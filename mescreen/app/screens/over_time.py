@@ -78,7 +78,9 @@ else:
 
 st.subheader("Patient report")
 user = actor()
-report = exports.audited(sessions(), lambda: exports.patient_pdf_bytes(views, code, user), actor=user,
+with db() as session:
+    note = repository.get_patient(session, code, actor=user).notes or ""
+report = exports.audited(sessions(), lambda: exports.patient_pdf_bytes(views, code, user, note), actor=user,
                          action="download_patient_pdf", patient_code=code)
 st.download_button("PDF report of all sessions", report,
                    file_name=f"{exports.patient_file_stem(code)}.pdf", mime="application/pdf",
