@@ -274,9 +274,11 @@ def test_staying_signed_in_plain_words_evidence_over_time_and_patient_report(app
             _sign_in(page, f"{app_url}/session?patient={code}&session={ids[0]}")
             expect(page.get_by_role("combobox", name="Recording")).to_have_value(re.compile("^Session 1 - recorded 2026-03-01"))
             page.wait_for_timeout(1000)
-            page.reload()  # a reload keeps the user signed in
+            page.reload()  # a reload keeps the user signed in, on the same session
             expect(page.get_by_role("button", name="Sign out")).to_be_visible()
             expect(page.get_by_role("textbox", name="User name")).to_have_count(0)
+            expect(page.get_by_role("combobox", name="Recording")).to_have_value(
+                re.compile("^Session 1 - recorded 2026-03-01"))
 
             # Plain words and evidence on the session page.
             expect(page.get_by_role("heading", name="Screening indicators")).to_be_visible()
@@ -292,6 +294,10 @@ def test_staying_signed_in_plain_words_evidence_over_time_and_patient_report(app
                                       ".flatMap(t => t.y || [])")
             assert "AU12 lip corner puller" in heat_rows
             shot(page, "11_session_plain_words", height=7500)
+
+            page.get_by_label("Note on session 1").fill("Tearful when discussing work.")
+            page.get_by_role("button", name="Save session note").click()
+            expect(page.get_by_text("The note on session 1 was saved.")).to_be_visible()
 
             page.get_by_role("link", name="AU glossary").click()
             expect(page.get_by_text("The lip corners are pulled up and back").first).to_be_visible()
@@ -314,6 +320,7 @@ def test_staying_signed_in_plain_words_evidence_over_time_and_patient_report(app
                 text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                                       check=True).stdout
                 assert f"Patient {code}: 3 session(s), 3 analysed" in text and "Trends over time" in text
+                assert "Session 1: Tearful when discussing work." in text
             assert _audited(tmp_path, "download_patient_pdf") == [("admin", code, "ok")]
 
             # Signing out ends it: a reload then asks for the password again.

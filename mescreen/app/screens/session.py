@@ -38,6 +38,7 @@ chosen = st.selectbox(
                           f"{views[i].file_name}",
 )
 st.session_state[ui.SESSION_KEY] = chosen
+ui.show_session_in_address(code, chosen)
 
 try:
     with db() as session:
