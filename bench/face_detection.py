@@ -97,8 +97,10 @@ def main() -> None:
                 if video.stem != "no_face":
                     totals["mesh"].append(mesh_share)
                     totals["paper"].append(haar_share)
-                print(f"| {video.name} | {name} | {mesh_share:.0%} | {haar_share:.0%} | {mesh_ms:.2f} | {haar_ms:.2f} |")
-    print(f"\nmean over the clips with a face: mesh {np.mean(totals['mesh']):.0%}, Haar {np.mean(totals['paper']):.0%}")
+                print(f"| {video.name} | {name} | {mesh_share:.0%} | {haar_share:.0%} | {mesh_ms:.2f} | "
+                      f"{haar_ms:.2f} |")
+    mesh, haar = np.mean(totals["mesh"]), np.mean(totals["paper"])
+    print(f"\nmean over the clips with a face: mesh {mesh:.0%}, Haar {haar:.0%}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ CI=true, where a missing data folder is a failure (CI must test against the real
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +40,23 @@ def videos_dir(data_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def images_dir(data_dir: Path) -> Path:
     return data_dir / "images"
+
+
+@contextmanager
+def sqlite_store(folder: Path, name: str = "store.db", patients: tuple[str, ...] = ("P-1",)) -> Iterator[tuple[str, Any]]:
+    """A migrated SQLite store under `folder` with the given patients: (URL, session factory)."""
+    from mescreen.store import repository
+    from mescreen.store.engine import make_engine, session_factory, upgrade
+
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / name}"
+    upgrade(url)
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    with factory() as session:
+        for code in patients:
+            repository.create_patient(session, code, actor="dr")
+    try:
+        yield url, factory
+    finally:
+        engine.dispose()

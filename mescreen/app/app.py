@@ -35,7 +35,7 @@ def _store_ready() -> bool:
         sessions()
     except MescreenError as exc:
         st.title("mescreen")
-        st.error(f"The dashboard cannot open its database: {exc}", icon=":material/database:")
+        st.error(f"The dashboard cannot open its database: {ui.md(exc)}", icon=":material/database:")
         st.markdown("Run `mescreen db upgrade` (or `make run`, which does it), then reload this page.")
         return False
     return True

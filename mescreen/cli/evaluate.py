@@ -7,7 +7,8 @@ import argparse
 from mescreen.cli.targets import add_target_commands
 
 #: target name -> module in mescreen/cli/ exposing add_arguments(parser) and run(args) -> int
-TARGETS = {"emotion": "mescreen.cli.evaluate_emotion", "mapping": "mescreen.cli.evaluate_mapping"}
+TARGETS = {"emotion": "mescreen.cli.evaluate_emotion", "mapping": "mescreen.cli.evaluate_mapping",
+           "frame-emotion": "mescreen.cli.evaluate_frame_emotion"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,4 +1,4 @@
-"""Train the AU detector (CK+48 + MEGC2019 apex crops) and the AU->emotion mapping; ship both to models/."""
+"""Train the AU detector (CK+48 + MEGC2019 apex crops + FER+ faces with prototype AU labels) and the AU->emotion mapping; ship both to models/."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="augmented copies per image: the mirror plus COPIES-1 jittered ones (default 2)")
     parser.add_argument("--components", type=int, default=400, help="PCA components (default 400)")
     parser.add_argument("--C", type=float, default=0.0005, help="inverse L2 strength per AU (default 0.0005)")
+    parser.add_argument("--weak-per-class", type=int, default=600,
+                        help="FER+ faces per emotion with prototype AU labels added to training (0: none; default 600)")
+    parser.add_argument("--weak-weight", type=float, default=0.5,
+                        help="training weight of each FER+ face relative to a coded image (default 0.5)")
     parser.add_argument("--no-eval", action="store_true", help="skip the grouped-fold evaluation (faster; card gets no figures)")
     parser.add_argument("--limit-subjects", type=int, default=None,
                         help="use the first K subjects of each dataset only (smoke tests; never for a shipped model)")
@@ -24,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this run (written into the model JSON and card)."""
     parts = [f"mescreen train au --seed {args.seed} --folds {args.folds} --copies {args.copies} "
-             f"--components {args.components} --C {args.C}"]
+             f"--components {args.components} --C {args.C} --weak-per-class {args.weak_per_class} "
+             f"--weak-weight {args.weak_weight}"]
     if args.only:
         parts.append(f"--only {args.only}")
     if args.no_eval:
@@ -48,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     if args.only in (None, "detector"):
         path = train_and_report(
             root, out, seed=args.seed, folds=args.folds, copies=args.copies, n_components=args.components,
-            C=args.C, evaluate=not args.no_eval, limit_subjects=args.limit_subjects, command=cmd, log=print,
+            C=args.C, weak_per_class=args.weak_per_class, weak_weight=args.weak_weight, evaluate=not args.no_eval,
+            limit_subjects=args.limit_subjects, command=cmd, log=print,
         )
         print(f"wrote {path} ({time.time() - start:.0f} s)")
     if args.only in (None, "mapping"):

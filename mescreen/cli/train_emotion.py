@@ -14,6 +14,9 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     c = SHIPPED.config
     parser.add_argument("--input", choices=["flow", "apex"], default=SHIPPED.input_kind,
                         help=f"network input: onset->apex flow image or apex face crop (default {SHIPPED.input_kind})")
+    parser.add_argument("--arch", choices=list(ARCHITECTURES), default=_arch_name(c.architecture),
+                        help="network: paper (Table 3 of Sharma et al.), plain (Table 4's plain CNN) or ststnet "
+                             f"(Liong et al., FG 2019) (default {_arch_name(c.architecture)})")
     parser.add_argument("--size", type=int, default=SHIPPED.size, help=f"input side in pixels (default {SHIPPED.size})")
     parser.add_argument("--epochs", type=int, default=c.epochs, help=f"default {c.epochs}")
     parser.add_argument("--batch-size", type=int, default=c.batch_size, help=f"default {c.batch_size}")
@@ -29,8 +32,30 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"cosine learning-rate decay over the epochs (default {c.lr_decay})")
     parser.add_argument("--shift", type=int, default=c.shift,
                         help=f"random translation of training images by up to N pixels (default {c.shift})")
+    parser.add_argument("--rotate", type=float, default=c.rotate,
+                        help=f"random rotation of training images by up to N degrees (default {c.rotate})")
+    parser.add_argument("--zoom", type=float, default=c.zoom,
+                        help=f"random scaling of training images by 1 +- this fraction (default {c.zoom})")
+    parser.add_argument("--magnitude", type=float, default=c.magnitude,
+                        help=f"random flow-magnitude scaling by 1 +- this fraction (default {c.magnitude})")
+    parser.add_argument("--mixup", type=float, default=c.mixup,
+                        help=f"mixup of training pairs with Beta(alpha, alpha), 0 = off (default {c.mixup})")
+    parser.add_argument("--dropout", type=float, default=c.dropout,
+                        help=f"dropout before the paper network's dense layer (default {c.dropout})")
+    parser.add_argument("--regions", action=argparse.BooleanOptionalAction, default=c.regions,
+                        help=f"keep only the brow/eye and mouth regions of the input (default {c.regions})")
+    parser.add_argument("--au-weight", type=float, default=c.au_weight,
+                        help=f"weight of the auxiliary AU-detection loss on the coded AUs, 0 = off (default {c.au_weight})")
     parser.add_argument("--seed", type=int, default=c.seed, help=f"random seed (default {c.seed})")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (default 1)")
+
+
+#: --arch names -> EmotionCNNConfig.architecture ("table3" is the paper's network, as saved models name it).
+ARCHITECTURES = {"paper": "table3", "plain": "plain", "ststnet": "ststnet"}
+
+
+def _arch_name(architecture: str) -> str:
+    return next(name for name, value in ARCHITECTURES.items() if value == architecture)
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
@@ -43,7 +68,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
     return replace(SHIPPED.config, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                    learning_rate=args.learning_rate, bn_momentum=args.bn_momentum, n_members=args.members,
                    flip=flip, tta=args.tta and flip != "none", lr_decay=args.lr_decay, shift=args.shift,
-                   seed=args.seed)
+                   architecture=ARCHITECTURES[args.arch], rotate=args.rotate, zoom=args.zoom,
+                   magnitude=args.magnitude, mixup=args.mixup, dropout=args.dropout, regions=args.regions,
+                   au_weight=args.au_weight, seed=args.seed)
 
 
 def load_data(args: argparse.Namespace) -> Any:
@@ -66,6 +93,9 @@ def command_line(args: argparse.Namespace, verb: str) -> str:
              f"--bn-momentum {args.bn_momentum} --members {args.members} --seed {args.seed}",
              "--tta" if args.tta else "--no-tta", "--lr-decay" if args.lr_decay else "--no-lr-decay",
              f"--shift {args.shift}"]
+    parts.append(f"--arch {args.arch} --rotate {args.rotate} --zoom {args.zoom} --magnitude {args.magnitude} "
+                 f"--mixup {args.mixup} --dropout {args.dropout} {'--regions' if args.regions else '--no-regions'} "
+                 f"--au-weight {args.au_weight}")
     if args.no_flip:
         parts.append("--no-flip")
     return " ".join(parts)
@@ -85,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mescreen.core import datapaths
     from mescreen.core.emotion import MODEL_STEM
-    from mescreen.training.emotion import EmotionCNN, make_inputs
+    from mescreen.training.emotion import EmotionCNN, fit_params_for, make_inputs
 
     data = load_data(args)
     if args.limit:
@@ -93,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     X = make_inputs(data, args.input, args.size)
     start = time.perf_counter()
-    model = EmotionCNN(config).fit(X, data.label3)
+    model = EmotionCNN(config).fit(X, data.label3, **fit_params_for(config, data))
     seconds = time.perf_counter() - start
     command = command_line(args, "train") + (f" --limit {args.limit}" if args.limit else "")
     out_dir = args.out or datapaths.models_dir()

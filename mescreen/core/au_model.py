@@ -20,7 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.preprocessing import StandardScaler
@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES
 
-FORMAT = "mescreen-au-detector/2"
+FORMAT = "mescreen-au-detector/3"
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,13 @@ class AUDetector:
     Parameters: `au_names` the AUs (columns of Y), `hog` the feature layout, `n_components` PCA
     size, `C` the inverse L2 strength of each logistic regression, `threshold_folds` the folds of
     the out-of-fold predictions used to choose each AU's threshold (grouped by subject when
-    `groups` is given to fit), `random_state` for PCA.
+    `groups` is given to fit), `resting_quantile` the quantile of the out-of-fold probabilities on
+    frames without an AU that is stored as its population resting level (the runtime maps each
+    person's same low quantile onto it, mescreen/core/au.py), `random_state` for PCA.
+
+    Labels Y are 1 (present), 0 (absent) or -1 (unknown: the row does not teach that AU, e.g. an
+    AU that often accompanies a weakly labelled face's emotion); `sample_weight` down-weights
+    weakly labelled rows.
     """
 
     def __init__(
@@ -130,6 +136,7 @@ class AUDetector:
         n_components: int = 400,
         C: float = 0.0005,
         threshold_folds: int = 4,
+        resting_quantile: float = 0.1,
         random_state: int = 0,
     ) -> None:
         self.au_names = list(au_names or AU_NAMES)
@@ -137,6 +144,7 @@ class AUDetector:
         self.n_components = n_components
         self.C = C
         self.threshold_folds = threshold_folds
+        self.resting_quantile = resting_quantile
         self.random_state = random_state
         self.metadata: dict[str, Any] = {}
 
@@ -145,9 +153,12 @@ class AUDetector:
         return hog_features(crops, self.hog)
 
     # -- training ---------------------------------------------------------------------------
-    def fit(self, crops: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None) -> "AUDetector":
-        """Fit on crops (n, s, s) and a binary label matrix Y (n, n_au)."""
-        return self.fit_features(self.features(crops), Y, groups)
+    def fit(
+        self, crops: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> "AUDetector":
+        """Fit on crops (n, s, s) and a label matrix Y (n, n_au) of 1 / 0 / -1 (unknown)."""
+        return self.fit_features(self.features(crops), Y, groups, sample_weight=sample_weight)
 
     def fit_features(
         self,
@@ -155,65 +166,75 @@ class AUDetector:
         Y: np.ndarray,
         groups: np.ndarray | None = None,
         threshold_mask: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> "AUDetector":
         """Fit on precomputed features; thresholds come from out-of-fold probabilities.
 
         `threshold_mask` selects the rows whose out-of-fold probabilities choose the thresholds
-        and the neutral levels (e.g. the original images, not their augmented copies).
+        and the resting levels (e.g. the coded original images, not their augmented copies nor
+        weakly labelled faces).
         """
         Y = np.asarray(Y, dtype=np.int8)
         if Y.ndim != 2 or Y.shape[1] != len(self.au_names) or Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must be (n, {len(self.au_names)}), got {Y.shape} for {X.shape[0]} crops")
         mask = np.ones(len(Y), bool) if threshold_mask is None else np.asarray(threshold_mask, bool)
-        oof = self.out_of_fold_proba(X, Y, groups)
-        self.thresholds_ = np.array(
-            [best_f1_threshold(Y[mask, j], oof[mask, j]) if reliable(Y[mask, j], oof[mask, j]) else NEVER_ACTIVE
-             for j in range(Y.shape[1])],
-            np.float32,
-        )
-        # Population "resting" level of each AU: the median out-of-fold probability over frames
-        # coded without it. The runtime shifts each person's own median onto this level.
-        self.neutral_level_ = np.array(
-            [np.median(oof[mask & (Y[:, j] == 0), j]) if np.any(mask & (Y[:, j] == 0)) else 0.0
-             for j in range(Y.shape[1])],
-            np.float32,
-        )
-        self._fit_linear(X, Y)
+        weight = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        # One label-free projection (standardisation + PCA) of all rows, shared by the inner folds:
+        # refitting it per fold costs most of the training time and uses no label.
+        scaler = StandardScaler().fit(X)
+        pca = PCA(
+            n_components=min(self.n_components, *X.shape), svd_solver="randomized", random_state=self.random_state,
+        ).fit(scaler.transform(X))
+        P = pca.transform(scaler.transform(X))
+        oof = self.out_of_fold_proba(P, Y, groups, weight)
+        thresholds, resting = [], []
+        for j in range(Y.shape[1]):
+            known = mask & (Y[:, j] >= 0)
+            y, p = Y[known, j], oof[known, j]
+            thresholds.append(best_f1_threshold(y, p) if reliable(y, p) else NEVER_ACTIVE)
+            # Population resting level: the low quantile of out-of-fold probabilities on frames
+            # coded without the AU. The runtime maps each person's same quantile onto it.
+            resting.append(np.quantile(p[y == 0], self.resting_quantile) if np.any(y == 0) else 0.0)
+        self.thresholds_ = np.array(thresholds, np.float32)
+        self.neutral_level_ = np.array(resting, np.float32)
+        coef, intercept = self._fit_heads(P, Y, weight)
+        self.weights_, self.bias_ = _fold_affine(scaler.mean_, scaler.scale_, pca, coef, intercept)
         return self
 
-    def out_of_fold_proba(self, X: np.ndarray, Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
-        """Probabilities for every row from a model that did not see its group (or fold)."""
+    def out_of_fold_proba(
+        self, P: np.ndarray, Y: np.ndarray, groups: np.ndarray | None, sample_weight: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Probabilities for every row of projected features P from heads that did not see its
+        group (or fold)."""
+        weight = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
         if groups is not None:
             splitter = GroupKFold(max(2, min(self.threshold_folds, np.unique(groups).size)))
         else:
             splitter = KFold(self.threshold_folds, shuffle=True, random_state=self.random_state)
         oof = np.zeros(Y.shape, np.float32)
-        for train, test in splitter.split(X, Y, groups):
-            part = AUDetector(self.au_names, self.hog, self.n_components, self.C, self.threshold_folds, self.random_state)
-            part._fit_linear(X[train], Y[train])
-            oof[test] = part.predict_proba_features(X[test])
+        for train, test in splitter.split(P, Y, groups):
+            coef, intercept = self._fit_heads(P[train], Y[train], weight[train])
+            oof[test] = _sigmoid(P[test] @ coef.T + intercept)
         return oof
 
-    def _fit_linear(self, X: np.ndarray, Y: np.ndarray) -> None:
-        scaler = StandardScaler().fit(X)
-        Z = scaler.transform(X)
-        pca = PCA(n_components=min(self.n_components, *Z.shape), random_state=self.random_state).fit(Z)
-        P = pca.transform(Z)
-        coef = np.zeros((Y.shape[1], P.shape[1]), np.float64)
-        intercept = np.zeros(Y.shape[1], np.float64)
+    def _fit_heads(self, P: np.ndarray, Y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One class-balanced, weighted logistic regression per AU on projected features (rows
+        with an unknown label, -1, are left out of that AU's model), all AUs in one optimisation."""
+        W = np.zeros(Y.shape, np.float64)
         for j in range(Y.shape[1]):
-            y = Y[:, j]
-            if y.min() == y.max():  # AU never (or always) present in this subset: constant output
-                intercept[j] = 10.0 if y[0] else -10.0
-                continue
-            lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(P, y)
-            coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
-        self.weights_, self.bias_ = _fold_affine(scaler.mean_, scaler.scale_, pca, coef, intercept)
+            known = (Y[:, j] >= 0) & (weight > 0)
+            if np.any(Y[known, j] == 1) and np.any(Y[known, j] == 0):
+                W[known, j] = weight[known] * balanced_weights(Y[known, j], weight[known])
+        coef, intercept = fit_logistic_heads(P, np.clip(Y, 0, 1), W, self.C)
+        for j in range(Y.shape[1]):  # AU never (or always) present here: constant output
+            y = Y[(Y[:, j] >= 0) & (weight > 0), j]
+            if y.size == 0 or y.min() == y.max():
+                coef[j], intercept[j] = 0.0, 10.0 if y.size and y[0] else -10.0
+        return coef, intercept
 
     # -- prediction -------------------------------------------------------------------------
     def predict_proba_features(self, X: np.ndarray) -> np.ndarray:
-        logits = np.asarray(X, np.float32) @ self.weights_ + self.bias_
-        return (1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))).astype(np.float32)
+        return _sigmoid(np.asarray(X, np.float32) @ self.weights_ + self.bias_)
 
     def predict_proba(self, crops: np.ndarray) -> np.ndarray:
         """(n, n_au) probability that each AU is active, un-normalised (no person baseline)."""
@@ -244,6 +265,7 @@ class AUDetector:
             "n_components": self.n_components,
             "C": self.C,
             "threshold_folds": self.threshold_folds,
+            "resting_quantile": self.resting_quantile,
             "random_state": self.random_state,
             "metadata": self.metadata,
         }
@@ -258,13 +280,55 @@ class AUDetector:
             raise ValueError(f"{path.name}: not an AU detector file (format {meta.get('format')!r})")
         det = cls(
             meta["au_names"], HOGParams(**meta["hog"]), meta["n_components"], meta["C"],
-            meta["threshold_folds"], meta["random_state"],
+            meta["threshold_folds"], meta["resting_quantile"], meta["random_state"],
         )
         det.metadata = meta.get("metadata", {})
         with np.load(path, allow_pickle=False) as arrays:
             for name in cls._ARRAYS:
                 setattr(det, name, arrays[name.rstrip("_")].astype(np.float32))
         return det
+
+
+def fit_logistic_heads(
+    P: np.ndarray, Y: np.ndarray, W: np.ndarray, C: float, max_iter: int = 500,
+) -> tuple[np.ndarray, np.ndarray]:
+    """L2-regularised logistic regressions, one per column of Y (n, k) with row weights W (n, k),
+    fitted together by L-BFGS: minimises sum_ij W_ij logloss(Y_ij, P_i . coef_j + b_j) +
+    |coef_j|^2 / (2C), scikit-learn's LogisticRegression objective (lbfgs, L2, sample_weight)
+    scaled by 1/C. Why not one LogisticRegression per AU: one matrix product serves all AUs, which
+    makes training several times faster. Returns coef (k, d) and intercept (k,)."""
+    n, d = P.shape
+    k = Y.shape[1]
+    P64 = np.asarray(P, np.float64)
+    Yf = np.asarray(Y, np.float64)
+
+    def loss_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        coef = theta[: d * k].reshape(d, k)
+        b = theta[d * k:]
+        z = P64 @ coef + b
+        # logloss = log(1 + exp(z)) - y z, computed stably
+        loss = float(np.sum(W * (np.logaddexp(0.0, z) - Yf * z)) + np.sum(coef * coef) / (2 * C))
+        r = W * (1.0 / (1.0 + np.exp(-z)) - Yf)
+        grad = np.concatenate([(P64.T @ r + coef / C).ravel(), r.sum(axis=0)])
+        return loss, grad
+
+    result = minimize(loss_and_grad, np.zeros(d * k + k), jac=True, method="L-BFGS-B",
+                      options={"maxiter": max_iter, "gtol": 1e-6})
+    theta = result.x
+    return theta[: d * k].reshape(d, k).T.copy(), theta[d * k:].copy()
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))).astype(np.float32)
+
+
+def balanced_weights(y: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Per-row factors that give both classes the same total weight (scikit-learn's "balanced",
+    computed on the weighted counts so that down-weighted rows do not tilt the balance)."""
+    positive = float(weight[y == 1].sum())
+    negative = float(weight[y == 0].sum())
+    total = positive + negative
+    return np.where(y == 1, total / (2 * positive), total / (2 * negative))
 
 
 def _fold_affine(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from mescreen.core.datapaths import model_version, models_dir as default_models_
 from mescreen.core.errors import InputError, ModelMissingError
 from mescreen.core.flow import flow_image_batch, resize_square
 from mescreen.core.labels import EMOTIONS_3
+
+if TYPE_CHECKING:  # TensorFlow is imported only when the model is loaded
+    from mescreen.core.emotion_model import EmotionNetwork
 
 #: File stem of the shipped model in models/: emotion_cnn.json + emotion_cnn.weights.npz.
 MODEL_STEM = "emotion_cnn"
@@ -63,7 +66,7 @@ def _check_crop(crop: np.ndarray, name: str) -> np.ndarray:
 class EmotionClassifier:
     """Loads models/emotion_cnn.* and returns negative / positive / surprise probabilities."""
 
-    def __init__(self, estimator: Any, input_kind: str, input_size: int, version: str) -> None:
+    def __init__(self, estimator: EmotionNetwork, input_kind: str, input_size: int, version: str) -> None:
         self.estimator = estimator
         self.input_kind = input_kind
         self.input_size = input_size
@@ -74,7 +77,7 @@ class EmotionClassifier:
     @classmethod
     def load(cls, models_dir: Path | None = None) -> EmotionClassifier:
         """The shipped model; ModelMissingError names the command that rebuilds it."""
-        from mescreen.training.emotion import CONFIG_SUFFIX, WEIGHTS_SUFFIX, EmotionCNN
+        from mescreen.core.emotion_model import CONFIG_SUFFIX, WEIGHTS_SUFFIX, EmotionNetwork
 
         stem = (models_dir or default_models_dir()) / MODEL_STEM
         config = stem.with_name(stem.name + CONFIG_SUFFIX)
@@ -84,7 +87,7 @@ class EmotionClassifier:
                 f"The emotion model ({weights.name}) is missing from {stem.parent.name}/. "
                 "Rebuild it with `mescreen train emotion` (needs the research data, MESCREEN_DATA)."
             )
-        estimator, meta = EmotionCNN.load(stem)
+        estimator, meta = EmotionNetwork.load(stem)
         if sorted(meta["classes"]) != sorted(EMOTIONS_3):
             raise ModelMissingError(
                 f"The emotion model's classes {meta['classes']} are not {EMOTIONS_3}; rebuild it with `mescreen train emotion`."
@@ -108,9 +111,14 @@ class EmotionClassifier:
         """Probabilities per (onset crop, apex crop) pair, in one batched TF call."""
         if len(pairs) == 0:
             return []
-        images = self._network_images(pairs)
+        proba = self.predict_images(self._network_images(pairs))
+        return [dict(zip(self.labels, map(float, row))) for row in proba]
+
+    def predict_images(self, images: np.ndarray) -> np.ndarray:
+        """(N, 3) probabilities in `labels` order for images already in the training format (flow
+        images or framed apex crops): the step shared by the pipeline and external evaluation."""
         proba = self.estimator.predict_proba(network_input(self.input_kind, images, self.input_size))
-        return [{label: float(row[j]) for label, j in zip(self.labels, self._order)} for row in proba]
+        return np.asarray(proba)[:, self._order]
 
     def predict(self, onset_crop: np.ndarray, apex_crop: np.ndarray) -> dict[str, float]:
         """Probabilities of negative / positive / surprise for one micro-expression."""

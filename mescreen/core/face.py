@@ -22,6 +22,8 @@ match score for tracked frames).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -495,30 +497,20 @@ def _shrunk_window(image: np.ndarray, box: Sequence[float], scale: float, grow: 
     return _resize(to_gray(image[y0:y1, x0:x1]), scale), x0, y0
 
 
-class FaceTracker:
-    """Schedules detection over a frame stream.
+class ScheduledTracker(ABC):
+    """Full-frame searches and cheap follows over a frame stream, linked into tracks.
 
-    A full-frame Haar search runs every `full_every` frames, and on every detection frame while
-    no face is being followed or a followed face was lost (so a face that enters or comes back
-    is found within `detect_every` frames).
-    Between full searches each followed face is tracked every `detect_every` frames by
-    normalised template matching of its last Haar patch, shrunk to `FOLLOW_FACE_SIDE` pixels,
-    in a window around its last position: well under a millisecond, against tens of
-    milliseconds for Haar. A match score below `FOLLOW_MIN_SCORE` ends the track (the face left
-    or turned away). Frames in between are placed later by `interpolate_track`.
+    A search runs every `full_every` frames, and on every `detect_every`-th frame while no face is
+    followed or a followed face was lost; otherwise each live track is followed (`_follow`).
+    Subclasses say how to search (`_search_and_add`) and follow.
     """
 
-    def __init__(
-        self, detector: FaceDetector | None = None, params: TrackParams | None = None,
-        detect_every: int = 4, full_every: int = 48,
-    ) -> None:
-        self.detector = detector or FaceDetector()
+    def __init__(self, params: TrackParams | None, detect_every: int, full_every: int) -> None:
         self.builder = TrackBuilder(params)
         self.detect_every = max(1, detect_every)
         self.full_every = max(self.detect_every, full_every)
         self.most_faces = 0  # most faces found by one full-frame search
         self.frame_size = (0, 0)
-        self._templates: dict[int, _Template] = {}
 
     def wants(self, position: int) -> bool:
         """Whether the frame at this position needs its pixels."""
@@ -534,6 +526,42 @@ class FaceTracker:
                     self.builder.extend(track, position, det)  # type: ignore[arg-type]
                 return
         # a full search: scheduled, nothing followed, or a followed face was lost
+        self._search_and_add(position, image)
+
+    def patient(self) -> Track | None:
+        return self.builder.patient(self.frame_size)
+
+    @abstractmethod
+    def _follow(self, track: Track, image: np.ndarray) -> Detection | None:
+        """The track's face in this frame, or None when it was lost."""
+
+    @abstractmethod
+    def _search_and_add(self, position: int, image: np.ndarray) -> None:
+        """A full search of the frame; its faces extend or start tracks."""
+
+
+class FaceTracker(ScheduledTracker):
+    """Schedules Haar detection over a frame stream.
+
+    A full-frame Haar search runs every `full_every` frames, and on every detection frame while
+    no face is being followed or a followed face was lost (so a face that enters or comes back
+    is found within `detect_every` frames).
+    Between full searches each followed face is tracked every `detect_every` frames by
+    normalised template matching of its last Haar patch, shrunk to `FOLLOW_FACE_SIDE` pixels,
+    in a window around its last position: well under a millisecond, against tens of
+    milliseconds for Haar. A match score below `FOLLOW_MIN_SCORE` ends the track (the face left
+    or turned away). Frames in between are placed later by `interpolate_track`.
+    """
+
+    def __init__(
+        self, detector: FaceDetector | None = None, params: TrackParams | None = None,
+        detect_every: int = 4, full_every: int = 48,
+    ) -> None:
+        super().__init__(params, detect_every, full_every)
+        self.detector = detector or FaceDetector()
+        self._templates: dict[int, _Template] = {}
+
+    def _search_and_add(self, position: int, image: np.ndarray) -> None:
         found = self.detector.detect(to_gray(image))
         self.most_faces = max(self.most_faces, len(found))
         self.builder.add(position, found)
@@ -569,5 +597,3 @@ class FaceTracker:
         box = (ax + dx, ay + dy, aw, ah)
         return Detection(box, anchor.confidence * float(best), anchor.angle, anchor.eyes_found)
 
-    def patient(self) -> Track | None:
-        return self.builder.patient(self.frame_size)

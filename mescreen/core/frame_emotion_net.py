@@ -1,12 +1,14 @@
 """Network builders of the per-frame emotion model (48x48x1 input, 8 FER+ classes).
 
 Two candidates, both cheap enough to run on every analysed frame on one CPU core:
-- "table3": the paper's Table 3 network (mescreen.core.emotion_net), 48x48x1 input.
-- "sepnet": a mini-Xception (Arriaga et al., 2017 style): a 3x3 stem, three residual blocks of
+- "table3": the paper's Table 3 network (mescreen.core.emotion_net), 48x48x1 input;
+  "table3-wide": the same layers with twice the filters (32, 32, 64; ~4x the multiply-adds).
+- "sepnet": a mini-Xception (Arriaga et al., 2017 style): a stride-2 3x3 stem, three residual blocks of
   two depthwise-separable convolutions (32, 64, 128 filters) each ending in a stride-2 max
   pool with a strided 1x1 shortcut, global average pooling, dropout and a softmax. About 4 M
-  multiply-adds per face; twice these widths trained at 220 s per epoch on the shared 2 cores,
-  too slow for the ~25 minute training budget.
+  multiply-adds per face. Why this small: depthwise convolutions train slowly on CPU (twice these
+  widths behind a full-resolution stem cost 220 s per FER+ epoch on the shared 2 cores, too slow
+  for the ~25 minute training budget; this one costs ~35 s of CPU per epoch for the network).
 
 The runtime rebuilds the network from its name and loads the weights from plain npz arrays.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 from mescreen.core.emotion_net import build_emotion_net
 
-ARCHITECTURES = ("table3", "sepnet")
+ARCHITECTURES = ("table3", "table3-wide", "sepnet")
 #: Filters of the sepnet's residual blocks.
 SEPNET_FILTERS: tuple[int, ...] = (32, 64, 128)
 
@@ -36,9 +38,8 @@ def build_sepnet(
         return keras.initializers.HeNormal(seed=next(seeds))
 
     inputs = keras.Input(shape=input_shape)
-    x = layers.Conv2D(32, 3, padding="same", use_bias=False, kernel_initializer=init())(inputs)
+    x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, kernel_initializer=init())(inputs)
     x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = layers.MaxPooling2D(2)(x)
     for filters in SEPNET_FILTERS:
         shortcut = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False, kernel_initializer=init())(x)
         shortcut = layers.BatchNormalization()(shortcut)
@@ -61,8 +62,9 @@ def build_sepnet(
 def build_frame_net(architecture: str, input_size: int, n_classes: int, *, seed: int = 0) -> Any:
     """The named candidate for a (input_size, input_size, 1) standardised gray input."""
     shape = (input_size, input_size, 1)
-    if architecture == "table3":
-        return build_emotion_net(shape, n_classes, seed=seed, name="table3")
+    if architecture in ("table3", "table3-wide"):
+        width = 2 if architecture == "table3-wide" else 1
+        return build_emotion_net(shape, n_classes, width=width, seed=seed, name=architecture)
     if architecture == "sepnet":
         return build_sepnet(shape, n_classes, seed=seed)
     raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")

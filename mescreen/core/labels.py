@@ -16,7 +16,7 @@ AU_DESCRIPTIONS: dict[str, str] = {
     "AU10": "upper lip raiser", "AU12": "lip corner puller", "AU14": "dimpler",
     "AU15": "lip corner depressor", "AU16": "lower lip depressor", "AU17": "chin raiser",
     "AU20": "lip stretcher", "AU23": "lip tightener", "AU24": "lip pressor", "AU25": "lips part",
-    "AU26": "jaw drop", "AU27": "mouth stretch",
+    "AU26": "jaw drop", "AU27": "mouth stretch", "AU43": "eyes closed",
 }
 
 #: The MEGC2019 composite classes the emotion CNN is trained on (label3).

@@ -12,6 +12,9 @@ followed:
 - On the observed frames in between (every `every`-th frame) each followed face's mesh runs on
   the region given by its previous landmarks; a face-presence score under `min_score` ends the
   follow and asks for a search.
+- Every accepted mesh is followed by the eye-contour model on both eyes (eye aperture). The cost
+  is per followed face: every face in the picture is measured, because the patient is chosen
+  only after the whole video has been seen.
 
 Each observation is a `MeshDetection`: the landmarks' bounding box (for linking tracks), the
 crop geometry of the landmark alignment, and the per-frame measures (`MEASURES`). The landmarks
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mescreen.core.face import CROP_MARGIN, Detection, FaceGeometry, Track, TrackBuilder, TrackParams
+from mescreen.core.face import CROP_MARGIN, Detection, FaceGeometry, ScheduledTracker, Track, TrackParams
 from mescreen.core.mesh import (
     BlazeFaceDetector, EyeContours, FaceMesh, MeshResult, Roi, alignment_geometry, head_pose,
     mouth_aperture, roi_from_detection, roi_from_landmarks,
@@ -72,7 +75,7 @@ def roi_from_geometry(geometry: FaceGeometry) -> Roi:
     return Roi(geometry.cx, geometry.cy, geometry.side * CROP_MARGIN * 1.3, geometry.angle)
 
 
-class MeshTracker:
+class MeshTracker(ScheduledTracker):
     """Schedules BlazeFace searches and mesh follows over a frame stream (see the module doc)."""
 
     def __init__(
@@ -80,30 +83,14 @@ class MeshTracker:
         detector: BlazeFaceDetector | None = None, mesh: FaceMesh | None = None,
         min_score: float = MIN_MESH_SCORE,
     ) -> None:
+        super().__init__(params, every, full_every)
         self.detector = detector or BlazeFaceDetector()
         self.mesh = mesh or FaceMesh()
         self.eyes = EyeContours()
-        self.builder = TrackBuilder(params)
-        self.detect_every = max(1, every)
-        self.full_every = max(self.detect_every, full_every)
         self.min_score = min_score
-        self.most_faces = 0
-        self.frame_size = (0, 0)
         self._next_roi: dict[int, Roi] = {}  # per followed track: where its mesh runs next
 
-    def wants(self, position: int) -> bool:
-        """Whether the frame at this position needs its pixels."""
-        return position % self.detect_every == 0
-
-    def observe(self, position: int, image: np.ndarray) -> None:
-        self.frame_size = (image.shape[1], image.shape[0])
-        live = self.builder.live(position)
-        if live and position % self.full_every != 0:
-            follows = [(track, self._follow(track, image)) for track in live]
-            if all(det is not None for _, det in follows):
-                for track, det in follows:
-                    self.builder.extend(track, position, det)  # type: ignore[arg-type]
-                return
+    def _search_and_add(self, position: int, image: np.ndarray) -> None:
         found = self.search(image)
         self.most_faces = max(self.most_faces, len(found))
         self.builder.add(position, [det for det, _ in found])
@@ -139,5 +126,3 @@ class MeshTracker:
         self._next_roi[id(track)] = roi_from_landmarks(result.points)
         return measure(result, self.eyes.aperture(image, result.points), track.last.confidence)
 
-    def patient(self) -> Track | None:
-        return self.builder.patient(self.frame_size)

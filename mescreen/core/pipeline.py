@@ -240,7 +240,8 @@ def _au_pass(
             out.size[pos] = place.geometry.side
             out.blur[pos] = blur
             out.measures[pos] = faces.placements.measures[pos]
-            out.au[pos] = models.au.update(crop)
+            geometry = out.measures[pos] if out.measures.shape[1] else None
+            out.au[pos] = models.au.update(crop, geometry)
             out.features[pos] = appearance_feature(crop)
             batch.add(pos, crop)
         if pos % _REPORT_EVERY == 0:

@@ -13,25 +13,14 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from mescreen.core.emotion_net import blocks_for_layers
 from mescreen.training.emotion import EmotionCNN, EmotionCNNConfig, EmotionEvaluation, evaluate
 from mescreen.training.megc import MegcSet
-
-
-def _flatten(X: np.ndarray) -> np.ndarray:
-    return X.reshape(len(X), -1)
-
-
-def _pixels(estimator: Any) -> Any:
-    """A classical classifier on standardised raw pixels (the images flattened)."""
-    return make_pipeline(FunctionTransformer(_flatten), StandardScaler(), clone(estimator))
+from mescreen.training.protocols import pixel_classifier
 
 
 @dataclass(frozen=True)
@@ -51,11 +40,11 @@ def variants(base: EmotionCNNConfig, seed: int = 0) -> list[Variant]:
 
     out = [
         Variant("4 baselines", "SVM (RBF, raw pixels)",
-                partial(_pixels, SVC(class_weight="balanced", probability=True, random_state=seed)), "svm"),
+                partial(pixel_classifier, SVC(class_weight="balanced", probability=True, random_state=seed)), "svm"),
         Variant("4 baselines", "decision tree (raw pixels)",
-                partial(_pixels, DecisionTreeClassifier(class_weight="balanced", random_state=seed)), "tree"),
+                partial(pixel_classifier, DecisionTreeClassifier(class_weight="balanced", random_state=seed)), "tree"),
         Variant("4 baselines", "MLP (raw pixels, 128 hidden)",
-                partial(_pixels, MLPClassifier((128,), max_iter=500, random_state=seed)), "mlp"),
+                partial(pixel_classifier, MLPClassifier((128,), max_iter=500, random_state=seed)), "mlp"),
         cnn("4 baselines", "plain CNN (2 conv + pool, dense)", architecture="plain"),
         cnn("4 baselines", "proposed (Table 3 network)"),
     ]

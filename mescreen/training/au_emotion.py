@@ -25,8 +25,9 @@ import pandas as pd
 
 from mescreen.core import datapaths
 from mescreen.core.au_emotion import MODEL_FILE, AUEmotionMapper, PrototypeRules
+from mescreen.core.errors import InputError
 from mescreen.core.facs import parse_facs
-from mescreen.core.labels import EMOTIONS_FINE
+from mescreen.core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
 from mescreen.training.ckplus import read_ckplus_labels
 from mescreen.training.metrics import classification_report
 
@@ -215,3 +216,72 @@ def mapping_card(mapper: AUEmotionMapper, version: str, evaluation: dict[str, An
         "",
     ])
 
+
+
+def score_sheet(mapper: AUEmotionMapper, sheet: pd.DataFrame, au_column: str, emotion_column: str) -> dict[str, Any]:
+    """The mapping's figures on any coding sheet, and every row it could not use, with the reason.
+
+    AU strings are parsed by mescreen.core.facs; a row with no readable AU is skipped and listed,
+    a row read only in part is scored on the AUs that were read and listed too. Emotions are
+    matched case-insensitively to EMOTIONS_FINE; others (e.g. "others", "repression") are counted
+    per label and skipped. Scored on the fine emotions and on the composite classes (FINE_TO_3).
+    """
+    missing = [c for c in (au_column, emotion_column) if c not in sheet.columns]
+    if missing:
+        raise InputError(f"column(s) {missing} not in the sheet; its columns are {list(sheet.columns)}")
+    used, au_sets, emotions, unread, partial, outside = [], [], [], [], [], {}
+    for i, (code, emotion) in enumerate(zip(sheet[au_column], sheet[emotion_column])):
+        row = i + 2  # the line in the CSV file (line 1 is the header)
+        parsed = parse_facs(code)
+        label = str(emotion).strip().lower() if isinstance(emotion, str) else ""
+        if not parsed.aus():
+            unread.append((row, "" if code is None or code != code else str(code)))
+            continue
+        if label not in EMOTIONS_FINE:
+            outside[label or "(empty)"] = outside.get(label or "(empty)", 0) + 1
+            continue
+        if parsed.unparsed:
+            partial.append((row, str(code), ", ".join(parsed.unparsed)))
+        used.append(row)
+        au_sets.append(parsed.aus())
+        emotions.append(label)
+    predicted = mapper.predict(au_sets) if au_sets else []
+    out: dict[str, Any] = {"rows": len(sheet), "scored": len(used), "unread": unread, "partial": partial,
+                           "outside": outside}
+    if au_sets:
+        out["fine"] = _score(pd.Series(emotions), predicted)
+        composite = classification_report(np.array([FINE_TO_3[e] for e in emotions]),
+                                          np.array([FINE_TO_3[p] for p in predicted]), list(EMOTIONS_3))
+        out["composite"] = {"n": composite.n, "uf1": composite.uf1, "uar": composite.uar,
+                            "accuracy": composite.accuracy, "confusion": composite.confusion}
+    return out
+
+
+def sheet_markdown(score: dict[str, Any], mapper: AUEmotionMapper, sheet_name: str) -> str:
+    """What `mescreen evaluate mapping --sheet` prints."""
+    lines = [f"Shipped AU-to-emotion mapping `{mapper.version}` on {sheet_name}: {score['rows']} rows, "
+             f"{score['scored']} scored.",
+             f"The shipped mapping was fitted on {mapper.metadata.get('data', 'unknown data')}: rows from "
+             "those sheets are training data, not an unseen test.", ""]
+    if "fine" in score:
+        lines += ["| classes | n | UF1 | UAR | accuracy |", "|---|---|---|---|---|"]
+        for name, key, labels in (("fine emotions", "fine", EMOTIONS_FINE),
+                                  ("composite (negative / positive / surprise)", "composite", EMOTIONS_3)):
+            r = score[key]
+            lines.append(f"| {name} | {r['n']} | {r['uf1']:.3f} | {r['uar']:.3f} | {r['accuracy']:.3f} |")
+        lines += ["", "Confusion, fine emotions (rows: coded, columns: mapped; " + ", ".join(EMOTIONS_FINE) + "):", ""]
+        lines += ["| coded \\ mapped | " + " | ".join(EMOTIONS_FINE) + " |", "|---" * (len(EMOTIONS_FINE) + 1) + "|"]
+        lines += [f"| {e} | " + " | ".join(map(str, row)) + " |" for e, row in zip(EMOTIONS_FINE, score["fine"]["confusion"])]
+        lines.append("")
+    else:
+        lines += ["No row could be scored.", ""]
+    if score["outside"]:
+        lines.append("Skipped, emotion outside the mapping's classes: " + ", ".join(
+            f"{label} {n}" for label, n in sorted(score["outside"].items())) + ".")
+    lines.append(f"Rows whose AU code could not be read ({len(score['unread'])}), skipped:" +
+                 ("" if score["unread"] else " none."))
+    lines += [f"- line {row}: {code!r}" for row, code in score["unread"]]
+    lines.append(f"Rows read in part ({len(score['partial'])}), scored on the AUs read:" +
+                 ("" if score["partial"] else " none."))
+    lines += [f"- line {row}: {code!r} (not read: {rest})" for row, code, rest in score["partial"]]
+    return "\n".join(lines)

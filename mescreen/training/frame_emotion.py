@@ -34,8 +34,8 @@ from mescreen.training.metrics import classification_report
 class FrameEmotionConfig:
     """Every choice that changes the trained model (recorded in the model's JSON)."""
 
-    architecture: str = "sepnet"
-    epochs: int = 20
+    architecture: str = "table3"
+    epochs: int = 24
     batch_size: int = 128
     learning_rate: float = 2e-3
     weight_power: float = 0.5  # 0: unweighted, 1: full inverse frequency

@@ -37,12 +37,14 @@ def _predict_proba(estimator: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     return {"": np.asarray(estimator.predict_proba(X))}
 
 
-def _fit_fold(
+def fit_fold(
     make_estimator: EstimatorFactory, views: Views, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
+    fit_params: dict[str, np.ndarray] | None = None,
 ) -> tuple[list[str], dict[str, np.ndarray]]:
-    """Fit one fold's estimator; its classes and named test probabilities (runs in a worker too)."""
+    """Fit one fold's estimator; its classes and named test probabilities (runs in a worker too;
+    also the one fit of a train-on-one-set, test-on-another protocol)."""
     estimator = make_estimator()
-    estimator.fit(X_train, y_train)
+    estimator.fit(X_train, y_train, **(fit_params or {}))
     return [str(c) for c in estimator.classes_], views(estimator, X_test)
 
 
@@ -58,6 +60,7 @@ def out_of_fold_views(
     on_fold: Callable[[int, int], None] | None = None,
     n_jobs: int = 1,
     worker_init: Callable[[], None] | None = None,
+    fit_params: dict[str, np.ndarray] | None = None,
 ) -> dict[str, OutOfFold]:
     """Like `out_of_fold`, with several predictions per fitted model (e.g. with and without
     test-time augmentation), so comparing them costs no extra training.
@@ -65,12 +68,17 @@ def out_of_fold_views(
     `n_jobs` > 1 fits folds in that many fresh ("spawn") processes, each first running
     `worker_init` (e.g. to pin its thread count); the estimator factory and `views` must then be
     picklable (module-level functions, functools.partial). Results do not depend on `n_jobs`.
+    `fit_params`: per-sample arrays passed to `fit` by name, each sliced to the fold's training rows
+    (e.g. auxiliary targets), as scikit-learn's cross_validate(params=...) does.
     """
     y = np.asarray(y)
     groups = np.asarray(groups)
     splitter = LeaveOneGroupOut() if n_folds is None else GroupKFold(n_splits=n_folds)
     splits = list(splitter.split(X, y, groups))
     probas: dict[str, np.ndarray] = {}
+
+    def params(train: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: np.asarray(values)[train] for name, values in (fit_params or {}).items()}
 
     def collect(test: np.ndarray, fold_classes: list[str], fold_views: dict[str, np.ndarray]) -> None:
         for name, fold_proba in fold_views.items():
@@ -82,11 +90,11 @@ def out_of_fold_views(
         """(test indices, fitted fold's result), in order, or as the workers finish them."""
         if n_jobs <= 1:
             for train, test in splits:
-                yield test, _fit_fold(make_estimator, views, X[train], y[train], X[test])
+                yield test, fit_fold(make_estimator, views, X[train], y[train], X[test], params(train))
             return
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=worker_init) as pool:
-            futures = {pool.submit(_fit_fold, make_estimator, views, X[train], y[train], X[test]): test
+            futures = {pool.submit(fit_fold, make_estimator, views, X[train], y[train], X[test], params(train)): test
                        for train, test in splits}
             for future in as_completed(futures):
                 yield futures[future], future.result()

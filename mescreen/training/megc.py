@@ -50,8 +50,18 @@ _ARRAY_FIELDS = ("sample", "dataset", "subject", "label3", "emotion", "action_un
 
 def load_megc(root: Path | None = None) -> MegcSet:
     """The label table of megc2019/ (images are read on demand by `flow_images`/`apex_images`)."""
-    folder = (root or require_data_root()) / "megc2019"
-    table = pd.read_csv(folder / "labels.csv", dtype={"action_units": str})
+    return load_megc_folder((root or require_data_root()) / "megc2019")
+
+
+def load_megc_folder(folder: Path) -> MegcSet:
+    """Any folder laid out like megc2019/: labels.csv with its columns, images under it.
+
+    An image column may be empty or absent where a folder has only flow or only apex images.
+    """
+    table = pd.read_csv(folder / "labels.csv", dtype={"action_units": str, "subject": str})
+    for column in ("flow", "apex_image"):
+        if column not in table:
+            table[column] = ""
     return MegcSet(
         root=folder,
         sample=table["sample"].to_numpy(str),
@@ -60,8 +70,8 @@ def load_megc(root: Path | None = None) -> MegcSet:
         label3=table["label3"].to_numpy(str),
         emotion=table["emotion"].to_numpy(str),
         action_units=table["action_units"].fillna("").to_numpy(str),
-        flow_path=np.array([str(folder / p) for p in table["flow"]]),
-        apex_path=np.array([str(folder / p) for p in table["apex_image"]]),
+        flow_path=np.array([str(folder / p) if isinstance(p, str) and p else "" for p in table["flow"]]),
+        apex_path=np.array([str(folder / p) if isinstance(p, str) and p else "" for p in table["apex_image"]]),
     )
 
 

@@ -26,6 +26,12 @@ class ClassificationReport:
     macro_f1: float
     confusion: list[list[int]]  # rows: true label, columns: predicted, in `labels` order
 
+    @property
+    def recall_per_class(self) -> dict[str, float]:
+        """Recall of each label (NaN for a label with no true samples)."""
+        return {lab: (row[i] / sum(row) if sum(row) else float("nan"))
+                for i, (lab, row) in enumerate(zip(self.labels, self.confusion))}
+
     def row(self) -> str:
         """One Markdown table row: n, UF1, UAR, accuracy, macro P/R/F1."""
         return (

@@ -107,7 +107,7 @@ def _bad_upload(at: AppTest, name: str, content: bytes) -> str:
 
 
 @pytest.mark.parametrize("name, content, message", [
-    ("notes.txt", b"hello", "not a video type mescreen accepts"),
+    ("notes.txt", b"hello", "not a file type mescreen accepts"),
     ("empty.mp4", b"", "the file is empty"),
     ("broken.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500, "could not be decoded"),
     ("random.webm", b"this is not a video at all" * 20, "not a video or image mescreen can read"),

@@ -15,7 +15,7 @@ import pytest
 
 from mescreen.app.recovery import recover_after_restart
 from mescreen.store import repository
-from mescreen.store.engine import make_engine, session_factory, upgrade
+from tests.conftest import sqlite_store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,14 +57,8 @@ if __name__ == "__main__":
 
 @pytest.fixture
 def store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    factory = session_factory(engine)
-    with factory() as s:
-        repository.create_patient(s, "P-1", actor="dr")
-    yield url, factory
-    engine.dispose()
+    with sqlite_store(tmp_path) as opened:
+        yield opened
 
 
 def _start(script: str, tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:

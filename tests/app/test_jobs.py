@@ -14,21 +14,15 @@ import pytest
 from mescreen.core.errors import NoFaceError
 from mescreen.core.progress import Progress, report
 from mescreen.store import repository
-from mescreen.store.engine import make_engine, session_factory, upgrade
 from mescreen.app.jobs import JobRegistry
 from tests.app.conftest import make_result
+from tests.conftest import sqlite_store
 
 
 @pytest.fixture
 def sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    factory = session_factory(engine)
-    with factory() as s:
-        repository.create_patient(s, "P-1", actor="dr")
-    yield factory
-    engine.dispose()
+    with sqlite_store(tmp_path) as (_, factory):
+        yield factory
 
 
 def _upload(tmp_path: Path) -> Path:

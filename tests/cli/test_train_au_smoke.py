@@ -35,7 +35,8 @@ def test_tiny_subset_trains_both_artefacts_and_they_load(data_dir: Path, tmp_pat
     assert (tmp_path / "cards" / "au_detector.md").is_file()
     stage = AUStage.load(tmp_path)
     out = stage.update(np.full((128, 128), 128, np.uint8))
-    assert out.shape == (len(AU_NAMES),) and np.isfinite(out).all()
+    assert out.shape == (len(AU_NAMES) + 1,) and np.isfinite(out[:-1]).all()  # AU43 needs geometry
+    assert "--weak-per-class" in meta["metadata"]["command"] and meta["metadata"]["data"]["weak"]["faces"]
     mapper = AUEmotionMapper.load(tmp_path)
     assert sum(mapper.predict_proba({"AU12"}).values()) == pytest.approx(1.0)
     assert (tmp_path / "cards" / "au_emotion.md").is_file()

@@ -62,6 +62,27 @@ def test_an_unlearnable_au_is_never_called_active() -> None:
     assert det.predict(crops)[:, 2].sum() == 0
 
 
+def test_unknown_labels_and_zero_weights_teach_nothing() -> None:
+    """Rows whose AU1 label is wrong stop hurting once marked unknown (-1) or weighted 0."""
+    crops, Y, groups = synthetic(144, 8)
+    wrong = np.arange(len(Y)) < 60
+    flipped = Y.copy()
+    flipped[wrong, 0] = 1 - flipped[wrong, 0]
+    unknown = flipped.copy()
+    unknown[wrong, 0] = -1
+    weights = np.where(wrong, 0.0, 1.0)
+    test_crops, test_Y, _ = synthetic(60, 9)
+
+    def f1(det: AUDetector) -> float:
+        return f1_score(test_Y[:, 0], det.predict_proba(test_crops)[:, 0] >= 0.5)
+
+    noisy = AUDetector(NAMES, n_components=30, C=0.1).fit(crops, flipped, groups)
+    masked = AUDetector(NAMES, n_components=30, C=0.1).fit(crops, unknown, groups)
+    weighted = AUDetector(NAMES, n_components=30, C=0.1).fit(crops, flipped, groups, sample_weight=weights)
+    assert f1(masked) > 0.9 and f1(weighted) > 0.9
+    assert f1(noisy) < min(f1(masked), f1(weighted))
+
+
 def test_save_load_round_trip_is_exact_and_pickle_free(fitted: AUDetector, tmp_path: Path) -> None:
     fitted.metadata = {"command": "test"}
     path = tmp_path / "det.npz"
@@ -72,6 +93,7 @@ def test_save_load_round_trip_is_exact_and_pickle_free(fitted: AUDetector, tmp_p
     crops, _, _ = synthetic(10, 2)
     np.testing.assert_allclose(loaded.predict_proba(crops), fitted.predict_proba(crops), atol=1e-6)
     assert loaded.au_names == NAMES and loaded.metadata == {"command": "test"}
+    assert loaded.resting_quantile == fitted.resting_quantile
 
 
 def test_load_rejects_a_foreign_file(tmp_path: Path) -> None:

@@ -68,3 +68,44 @@ def test_an_ensemble_reports_each_member_beside_the_average() -> None:
     views = model.proba_views(X)
     assert set(views) == {"plain", "mirrored", "member 0 plain", "member 0 mirrored", "member 1 plain", "member 1 mirrored"}
     assert np.allclose(views["plain"], (views["member 0 plain"] + views["member 1 plain"]) / 2, atol=1e-6)
+
+
+@pytest.mark.parametrize("change", [{"rotate": 10.0}, {"zoom": 0.1}, {"magnitude": 0.3}, {"mixup": 0.4}])
+def test_each_augmentation_is_reproducible_and_changes_training(change: dict) -> None:
+    X, y = _data()
+    plain = EmotionCNN(epochs=2, batch_size=8, seed=3).fit(X, y)
+    first = EmotionCNN(epochs=2, batch_size=8, seed=3, **change).fit(X, y)
+    again = EmotionCNN(epochs=2, batch_size=8, seed=3, **change).fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(first.model_.get_weights(), again.model_.get_weights()))
+    assert not np.allclose(plain.predict_proba(X), first.predict_proba(X))
+
+
+def test_ststnet_is_small_and_trains() -> None:
+    X, y = _data(size=28)
+    model = EmotionCNN(architecture="ststnet", epochs=1, batch_size=8).fit(X, y)
+    assert model.model_.count_params() < 5000
+    assert model.predict_proba(X).shape == (len(X), 3)
+
+
+def test_region_input_keeps_brows_eyes_and_mouth_only_and_commutes_with_mirroring() -> None:
+    from mescreen.core.emotion_model import region_input
+
+    X = np.random.default_rng(2).random((3, 28, 28, 3), dtype=np.float32)
+    out = region_input(X)
+    assert np.array_equal(out[:, 5, 10], X[:, 5, 10]) and np.array_equal(out[:, 20, 14], X[:, 20, 14])
+    assert np.allclose(out[:, 14, 14], np.median(X.reshape(3, -1, 3), axis=1))  # nose: no movement
+    mirror = lambda a: augment(a, np.zeros(len(a), int), "flow")[0][len(a):]  # noqa: E731
+    assert np.allclose(region_input(mirror(X)), mirror(out), atol=1e-6)
+
+
+def test_auxiliary_au_loss_needs_the_aus_and_ships_the_emotion_output_only(tmp_path: Path) -> None:
+    X, y = _data()
+    au = np.random.default_rng(4).integers(0, 2, (len(X), 5)).astype(np.float32)
+    with pytest.raises(ValueError, match="au_weight"):
+        EmotionCNN(epochs=1, batch_size=8, au_weight=0.5).fit(X, y)
+    plain = EmotionCNN(epochs=2, batch_size=8, flip="flow").fit(X, y)
+    multi = EmotionCNN(epochs=2, batch_size=8, flip="flow", au_weight=0.5).fit(X, y, au=au)
+    assert not np.allclose(plain.predict_proba(X), multi.predict_proba(X))
+    multi.save(tmp_path / "m")
+    loaded, _ = EmotionCNN.load(tmp_path / "m")
+    assert np.allclose(loaded.predict_proba(X), multi.predict_proba(X), atol=1e-6)

@@ -31,3 +31,19 @@ def test_prepared_faces_keep_their_size_and_gain_local_contrast() -> None:
     prepared = prepare_faces(ramp)
     assert prepared.shape == (1, 48, 48) and prepared.dtype == np.uint8
     assert prepared.std() > ramp.std()  # CLAHE stretches the flat ramp
+
+
+def test_pixel_baseline_puts_its_probabilities_in_the_columns_of_its_classes() -> None:
+    from mescreen.training.frame_emotion_eval import PixelBaseline, report
+
+    rng = np.random.default_rng(0)
+    dark = rng.integers(0, 256, (20, 48, 48), dtype=np.uint8)
+    dark[:, :24] //= 4  # upper half dark: class 3 (sadness); lower half dark: class 0 (neutral)
+    light = rng.integers(0, 256, (20, 48, 48), dtype=np.uint8)
+    light[:, 24:] //= 4
+    faces = np.concatenate([dark, light])
+    y = np.array([3] * 20 + [0] * 20)
+    proba = PixelBaseline(C=1.0).fit(faces, y).predict_proba(faces)
+    assert proba.shape == (40, 8)
+    assert np.allclose(proba[:, [1, 2, 4, 5, 6, 7]], 0.0)
+    assert report(np.array(["sadness"] * 20 + ["neutral"] * 20), proba).accuracy == 1.0

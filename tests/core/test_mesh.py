@@ -14,7 +14,7 @@ import pytest
 
 from mescreen.core import mesh
 from mescreen.core.errors import ModelMissingError
-from mescreen.core.face import CROP_SIZE
+from mescreen.core.face import CROP_SIZE, FaceDetector, FaceGeometry, to_gray
 from mescreen.core.mesh import (
     ALIGN_POINTS, ALIGN_TARGETS, DETECTORS, BlazeFaceDetector, FaceMesh, MeshResult, alignment_geometry,
     crop_landmarks, EyeContours, head_pose, mouth_aperture, roi_from_detection, roi_from_landmarks, similarity,
@@ -175,3 +175,13 @@ def test_eyes_and_mouth_in_the_crying_neutral_and_laughing_segments(videos_dir: 
     assert [len(v) for v in mouth.values()] == [2, 2, 2]
     assert max(eyes["shut"]) < 0.12 and min(eyes["neutral"]) > 0.25
     assert min(mouth["laugh"]) > max(mouth["neutral"]) + 0.05
+
+
+def test_landmark_crop_frames_the_face_like_the_haar_crop(images_dir: Path) -> None:
+    """The models were trained on Haar crops: same centre, similar size, both level-ish."""
+    image = _image(images_dir, "single_face.jpg")
+    haar = FaceGeometry.from_detection(FaceDetector().detect(to_gray(image))[0])
+    mesh_geometry = alignment_geometry(_landmarks(image, _blaze().detect(image)[0]).points)
+    assert math.hypot(mesh_geometry.cx - haar.cx, mesh_geometry.cy - haar.cy) < 0.05 * haar.side
+    assert 0.8 < mesh_geometry.side / haar.side < 1.2
+    assert abs(mesh_geometry.angle) < 5 and abs(haar.angle) < 8

@@ -154,7 +154,7 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
             page.locator("input[type=file]").set_input_files(str(wrong))
             page.get_by_text("The patient consented").click()
             page.get_by_role("button", name="Analyse").click()
-            expect(page.get_by_text("not a video type mescreen accepts")).to_be_visible()
+            expect(page.get_by_text("not a file type mescreen accepts")).to_be_visible()
             shot("03a_wrong_type")
 
             page.locator("input[type=file]").set_input_files(str(videos_dir / "single_face.mp4"))

@@ -1,0 +1,41 @@
+"""Streaming neutral baseline: a low quantile in fixed memory, with slow forgetting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mescreen.core.baseline import NeutralBaseline
+
+
+def test_matches_the_exact_quantile_to_a_histogram_cell() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.beta(2, 5, (3000, 3)).astype(np.float32)
+    base = NeutralBaseline(3, quantile=0.1, half_life=1e9)
+    for row in values:
+        base.add(row)
+    np.testing.assert_allclose(base.value(), np.quantile(values, 0.1, axis=0), atol=1.0 / base.bins)
+
+
+def test_expression_held_nine_times_longer_than_rest_is_still_not_the_baseline() -> None:
+    base = NeutralBaseline(1, quantile=0.1, half_life=1e9)
+    for _ in range(110):
+        base.add(np.array([0.2]))
+    for _ in range(900):
+        base.add(np.array([0.9]))
+    assert base.value()[0] == pytest.approx(0.2, abs=0.005)
+
+
+def test_nan_is_skipped_per_value_and_empty_is_nan() -> None:
+    base = NeutralBaseline(2)
+    assert np.isnan(base.value()).all()
+    base.add(np.array([0.4, np.nan]))
+    value = base.value()
+    assert value[0] == pytest.approx(0.4, abs=0.005) and np.isnan(value[1])
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError):
+        NeutralBaseline(2, quantile=1.0)
+    with pytest.raises(ValueError):
+        NeutralBaseline(2, half_life=0)
