@@ -159,7 +159,8 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
 
             page.locator("input[type=file]").set_input_files(str(videos_dir / "single_face.mp4"))
             expect(page.get_by_text("single_face.mp4")).to_be_visible()
-            page.get_by_text("The patient consented").click()
+            # A refused form keeps what was entered (issue 16): the consent box is still ticked.
+            expect(page.get_by_role("checkbox", name="The patient consented")).to_be_checked()
             page.get_by_role("button", name="Analyse").click()
             expect(page.get_by_text("is being analysed")).to_be_visible(timeout=60_000)
             shot("03_upload_started")
