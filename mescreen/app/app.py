@@ -1,7 +1,9 @@
 """mescreen dashboard entry point (`streamlit run mescreen/app/app.py`, or `make run`).
 
 Nothing is shown signed out except the sign-in form; the app refuses to start on a database that
-has not been migrated, with the command that fixes it. Pages live in mescreen/app/pages/.
+has not been migrated, with the command that fixes it. Pages live in mescreen/app/screens/ (not
+`pages/`: Streamlit would serve a `pages/` folder by URL without running this script, so a link
+such as /session?patient=... would bypass sign-in and the navigation).
 """
 
 from __future__ import annotations
@@ -65,6 +67,14 @@ def _sign_in_page() -> None:
                 st.rerun()
 
 
+def _signed_out_pages() -> list[st.Page]:
+    """The sign-in form, also under every page's address: a link to a page opened signed out shows
+    the form (keeping its ?patient=&session=) rather than "page not found"."""
+    names = sorted(p.stem for p in (HERE / "screens").glob("*.py"))
+    return [st.Page(_sign_in_page, title="Sign in", icon=":material/login:", default=True)] + [
+        st.Page(_sign_in_page, title="Sign in", url_path=name) for name in names]
+
+
 def _sidebar(user: repository.UserView) -> None:
     with st.sidebar:
         st.markdown(f"Signed in as **{ui.md(user.username)}** ({user.role})")
@@ -78,29 +88,30 @@ def main() -> None:
     if not _store_ready():
         st.stop()
     user = auth.refresh()
-    auth.write_cookie()
     if user is None:
+        auth.write_cookie()
         if "patient" in st.query_params:  # a deep link opened signed out: followed after sign-in
             st.session_state[_DEEP_LINK] = st.query_params.to_dict()
-        st.navigation([st.Page(_sign_in_page, title="Sign in", icon=":material/login:")]).run()
+        st.navigation(_signed_out_pages(), position="hidden").run()
         return
-    session_page = st.Page(HERE / "pages" / "session.py", title="Session", icon=":material/monitoring:")
+    session_page = st.Page(HERE / "screens" / "session.py", title="Session", icon=":material/monitoring:")
     pages = [
-        st.Page(HERE / "pages" / "patients.py", title="Patients", icon=":material/group:", default=True),
-        st.Page(HERE / "pages" / "upload.py", title="Upload & analyse", icon=":material/upload:"),
+        st.Page(HERE / "screens" / "patients.py", title="Patients", icon=":material/group:", default=True),
+        st.Page(HERE / "screens" / "upload.py", title="Upload & analyse", icon=":material/upload:"),
         session_page,
-        st.Page(HERE / "pages" / "over_time.py", title="Patient over time", icon=":material/timeline:"),
-        st.Page(HERE / "pages" / "import_csv.py", title="Import CSV", icon=":material/table_view:"),
-        st.Page(HERE / "pages" / "glossary.py", title="AU glossary", icon=":material/menu_book:"),
+        st.Page(HERE / "screens" / "over_time.py", title="Patient over time", icon=":material/timeline:"),
+        st.Page(HERE / "screens" / "import_csv.py", title="Import CSV", icon=":material/table_view:"),
+        st.Page(HERE / "screens" / "glossary.py", title="AU glossary", icon=":material/menu_book:"),
     ]
     if user.role == "admin":
-        pages.append(st.Page(HERE / "pages" / "users.py", title="Users", icon=":material/manage_accounts:"))
-        pages.append(st.Page(HERE / "pages" / "audit.py", title="Audit log", icon=":material/policy:"))
+        pages.append(st.Page(HERE / "screens" / "users.py", title="Users", icon=":material/manage_accounts:"))
+        pages.append(st.Page(HERE / "screens" / "audit.py", title="Audit log", icon=":material/policy:"))
     ui.registry()  # the first run of this server process cleans up after an interrupted one
     page = st.navigation(pages)  # before the sidebar: its links resolve against these pages
     link = st.session_state.pop(_DEEP_LINK, None)
     if link:
         st.switch_page(session_page, query_params=link)
+    auth.write_cookie()  # after any switch: a run cut short by it would drop the cookie script
     _sidebar(user)
     page.run()
 

@@ -10,7 +10,6 @@ A reload or a new tab stays signed in through the signed, expiring token of mesc
 from __future__ import annotations
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from mescreen.store import repository
 from mescreen.store.repository import UserView
@@ -37,7 +36,7 @@ def _from_cookie() -> tuple[str, int] | None:
 def write_cookie() -> None:
     """Store (or delete) the sign-in cookie when sign-in or sign-out asked for it."""
     if _COOKIE_OUT in st.session_state:
-        components.html(remember.cookie_script(st.session_state.pop(_COOKIE_OUT)), height=0)
+        st.html(remember.cookie_script(st.session_state.pop(_COOKIE_OUT)), unsafe_allow_javascript=True)
 
 
 def refresh() -> UserView | None:

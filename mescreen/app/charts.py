@@ -233,7 +233,8 @@ def indicator_values(result: SessionResult) -> go.Figure:
             hovertemplate="%{y}<br>value %{customdata[0]}, threshold %{customdata[1]}<extra></extra>",
         )
     fig.update_yaxes(categoryorder="array", categoryarray=labels)
-    fig.update_layout(margin=dict(l=330, r=20, t=50, b=40))
+    fig.update_layout(margin=dict(l=330, r=20, t=80, b=40),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
     fig.add_vline(x=1.0, line=dict(color="#222", width=2, dash="dash"))
     fig.update_yaxes(autorange="reversed")
     return fig

@@ -53,12 +53,13 @@ def audited(sessions: sessionmaker[Session], make: Callable[[], bytes], *, actor
     return build
 
 
-def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str, number: int | None = None) -> bytes:
+def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str, number: int | None = None,
+              patient_note: str = "") -> bytes:
     """The session report; `number` is the patient's own session number (the store id without it)."""
     context = ReportContext(
         patient_code=view.patient_code, session_id=view.id if number is None else number,
-        recorded_on=view.recorded_on.isoformat(),
-        uploaded_by=view.uploader, generated_by=generated_by,
+        recorded_on=view.recorded_on.isoformat(), uploaded_by=view.uploader, generated_by=generated_by,
+        session_note=view.notes or "", patient_note=patient_note,
     )
     return build_report(result, context)
 
@@ -72,9 +73,11 @@ def json_bytes(result: SessionResult) -> bytes:
     return result.to_json().encode("utf-8")
 
 
-def patient_pdf_bytes(views: Sequence[SessionView], patient_code: str, generated_by: str) -> bytes:
-    """The patient-level report: every session and the trends over time."""
-    return build_patient_report(views, PatientReportContext(patient_code, generated_by), rule_labels())
+def patient_pdf_bytes(views: Sequence[SessionView], patient_code: str, generated_by: str,
+                      patient_note: str = "") -> bytes:
+    """The patient-level report: every session, the notes and the trends over time."""
+    context = PatientReportContext(patient_code, generated_by, patient_note)
+    return build_patient_report(views, context, rule_labels())
 
 
 def patient_file_stem(patient_code: str) -> str:

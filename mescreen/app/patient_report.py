@@ -37,6 +37,7 @@ _SERIES_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4
 class PatientReportContext:
     patient_code: str
     generated_by: str = ""
+    patient_note: str = ""  # the clinician's note on the patient
     generated_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
@@ -113,6 +114,12 @@ def build_patient_report(views: Sequence[SessionView], context: PatientReportCon
     pipelines = sorted({v.versions.get("pipeline", "-") for v in finished})
     story.append(_p(f"Analysis pipeline version(s) of these sessions: {', '.join(pipelines) or '-'}. Values "
                     "from different versions may not be comparable.", st["small"]))
+
+    notes = [("Patient", context.patient_note)] + [(f"Session {numbers[v.id]}", v.notes or "") for v in views]
+    notes = [(who, text) for who, text in notes if text]
+    if notes:
+        story.append(_p("Clinician's notes", st["h2"]))
+        story += [_p(f"{who}: {text}", st["body"]) for who, text in notes]
 
     story.append(_p("Trends over time", st["h2"]))
     story.append(_p(f"The x axis is the patient's session number (1 is the earliest recording). A session without "

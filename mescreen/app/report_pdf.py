@@ -56,6 +56,8 @@ class ReportContext:
     recorded_on: str = ""
     uploaded_by: str = ""
     generated_by: str = ""
+    session_note: str = ""  # the clinician's note on this session
+    patient_note: str = ""  # the clinician's note on the patient
     generated_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
@@ -442,6 +444,15 @@ def indicator_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> l
     return out
 
 
+def notes_section(context: ReportContext, st: dict[str, ParagraphStyle]) -> list:
+    """The clinician's notes on this session and on the patient, as written."""
+    notes = [(f"Session {context.session_id}", context.session_note), ("Patient", context.patient_note)]
+    notes = [(who, text) for who, text in notes if text]
+    if not notes:
+        return []
+    return [_p("Clinician's notes", st["h2"])] + [_p(f"{who}: {text}", st["body"]) for who, text in notes]
+
+
 def evidence_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> list:
     """One evidence picture per episode with landmarks, with its sentence of what moved."""
     out: list = []
@@ -522,6 +533,7 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
         story.append(_p("No indicator was raised.", st["body"]))
     story.append(Spacer(1, 4))
     story += indicator_section(result, st)
+    story += notes_section(context, st)
     if result.warnings:
         story.append(_p("Analysis notes", st["h2"]))
         for w in result.warnings:

@@ -115,10 +115,10 @@ def episodes_table(result: SessionResult) -> pd.DataFrame:
         rows.append({
             "#": i,
             "kind": ep.kind,
-            "onset (s)": round(ep.onset_s, 2),
-            "apex (s)": round(ep.apex_s, 2),
-            "offset (s)": round(ep.offset_s, 2),
-            "duration (s)": round(ep.duration_s, 2),
+            "onset (s)": f"{ep.onset_s:.2f}",
+            "apex (s)": f"{ep.apex_s:.2f}",
+            "offset (s)": f"{ep.offset_s:.2f}",
+            "duration (s)": f"{ep.duration_s:.2f}",
             "emotion": emotion_text(ep),
             "confidence": confidence_text(ep),
             "active AUs": au_list(ep.active_aus),
@@ -168,11 +168,16 @@ SHARE_KINDS = {"emotion_share", "au_rate", "case_study", "emotion_time_share"}
 
 def known_rules() -> dict[str, dict[str, Any]]:
     """Every screening rule mescreen has had, by key (the default configuration's wording wins), so
-    a session screened with an earlier configuration reads in today's words too."""
+    a session screened with an earlier configuration reads in today's words too. Screening v1
+    called the share of face frames with an AU active its "frame rate"; it is shown as what it
+    is (the versioned file itself stays as it was, its hash names the rules a session used)."""
     rules: dict[str, dict[str, Any]] = {}
     for path in sorted(CONFIG_DIR.glob("screening_v*.json")):
         rules.update({r["key"]: r for r in load_config(path)["rules"]})
     rules.update({r["key"]: r for r in load_config()["rules"]})
+    for rule in rules.values():
+        if rule["kind"] == "au_rate":
+            rule["label"] = rule["label"].replace(") frame rate", "): share of frames")
     return rules
 
 

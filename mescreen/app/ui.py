@@ -25,6 +25,7 @@ from mescreen.store.engine import database_url
 
 PATIENT_KEY = "patient_code"
 SESSION_KEY = "session_id"
+_ADDRESS_KEY = "session_in_address"  # (patient, session) this browser's address names
 _FLASH_KEY = "flash_message"
 
 
@@ -134,18 +135,32 @@ def choose_patient(label: str = "Patient") -> str | None:
 
 def session_link(patient_code: str, session_id: int, label: str) -> None:
     """A link to one session's results (read back by `follow_session_link` on the Session page)."""
-    st.page_link("pages/session.py", label=md(label), icon=":material/monitoring:",
+    st.page_link("screens/session.py", label=md(label), icon=":material/monitoring:",
                  query_params={"patient": patient_code, "session": str(session_id)})
 
 
 def follow_session_link() -> None:
-    """Select the patient and session a link named, then drop them from the address so later
-    choices on the page are not overridden."""
+    """Select the patient and session a link names. The address then keeps naming the session
+    shown (`show_session_in_address`), so a reload returns to it; a link is followed only when it
+    differs from what this page last wrote, so a later choice on the page is not overridden."""
     params = st.query_params
-    if "patient" in params:
-        st.session_state[PATIENT_KEY] = params["patient"]
-        try:
-            st.session_state[SESSION_KEY] = int(params.get("session", ""))
-        except ValueError:
-            st.session_state.pop(SESSION_KEY, None)
-        st.query_params.clear()
+    if "patient" not in params:
+        return
+    named = (params["patient"], params.get("session", ""))
+    if named == st.session_state.get(_ADDRESS_KEY):
+        return
+    st.session_state[_ADDRESS_KEY] = named
+    st.session_state[PATIENT_KEY] = named[0]
+    try:
+        st.session_state[SESSION_KEY] = int(named[1])
+    except ValueError:
+        st.session_state.pop(SESSION_KEY, None)
+
+
+def show_session_in_address(patient_code: str, session_id: int) -> None:
+    """Put the shown session in the address (?patient=&session=): a reload, a bookmark or a copied
+    link opens the same session."""
+    named = (patient_code, str(session_id))
+    st.session_state[_ADDRESS_KEY] = named
+    if (st.query_params.get("patient"), st.query_params.get("session")) != named:
+        st.query_params.from_dict({"patient": named[0], "session": named[1]})

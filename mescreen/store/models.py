@@ -99,6 +99,7 @@ class RecordingSession(Base):
     video_path: Mapped[str | None] = mapped_column(Text)  # set only when the clinic keeps the video
     # The raw upload while it waits for or undergoes analysis: erasure and start-up clean-up delete it.
     upload_path: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)  # the clinician's note on this session
 
     # Filled when the analysis completes (status "done").
     pipeline_version: Mapped[str | None] = mapped_column(String(100))

@@ -108,6 +108,7 @@ class SessionView:
     summary: dict[str, Any]  # n_frames, duration_s, face_ratio, episode counts (see _summary)
     versions: dict[str, str]
     video_path: str | None
+    notes: str | None = None  # the clinician's note on this session
 
 
 # --- patients -----------------------------------------------------------------------------------
@@ -419,7 +420,7 @@ def _session_view(row: RecordingSession, patient_code: str) -> SessionView:
         created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at), level=row.level,
         indicators={i.key: i.value for i in screening}, raised=[i.key for i in screening if i.raised],
         emotion_shares=dict(summary.get("emotion_shares", {})), summary=summary,
-        versions=dict(row.versions or {}), video_path=row.video_path,
+        versions=dict(row.versions or {}), video_path=row.video_path, notes=row.notes,
     )
 
 
@@ -612,6 +613,16 @@ def find_session(
 # --- erasure, export, import --------------------------------------------------------------------
 
 
+def set_session_note(session: Session, session_id: int, text: str, *, actor: str) -> None:
+    """Replace the clinician's note on a session ("" clears it); audited with the note's length,
+    never its words (notes may name clinical details the audit log should not copy)."""
+    with transaction(session):
+        row = _recording(session, session_id)
+        row.notes = text.strip() or None
+        record(session, actor, "edit_session_note", patient_code=row.patient.code, session_id=session_id,
+               detail=f"{len(row.notes or '')} characters")
+
+
 def delete_patient(session: Session, code: str, *, actor: str) -> None:
     """Erase a patient with every session, series, episode and kept video file.
 
@@ -682,7 +693,7 @@ def export_patient(session: Session, code: str, *, actor: str) -> dict[str, Any]
                 "recorded_on": row.recorded_on.isoformat(), "uploader": row.uploader,
                 "file_name": row.file_name, "content_hash": row.content_hash, "status": row.status,
                 "error": row.error, "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
-                "result": result.to_dict() if result is not None else None,
+                "notes": row.notes, "result": result.to_dict() if result is not None else None,
             })
         record(session, actor, "export_patient", patient_code=code, detail=f"{len(sessions)} sessions")
         return {
@@ -728,7 +739,7 @@ def import_patient(session: Session, data: dict[str, Any], *, actor: str) -> str
                     raise ValueError(f"session of {s['recorded_on']}: status {s['status']!r} does not match its result")
                 if s.get("result") is not None:
                     _fill(session, row, SessionResult.from_dict(s["result"]))
-                row.status, row.error = s["status"], s.get("error")
+                row.status, row.error, row.notes = s["status"], s.get("error"), s.get("notes")
             session.flush()
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidValueError(f"the patient export is incomplete or damaged: {exc!r}") from exc

@@ -115,7 +115,7 @@ def _bad_upload(at: AppTest, name: str, content: bytes) -> str:
 def test_bad_upload_gives_a_message_and_changes_nothing(store, tmp_path, name, content, message):
     with store() as s:
         repository.create_patient(s, "P-1", actor="ada")
-    at = _signed_in("pages/upload.py")
+    at = _signed_in("screens/upload.py")
     errors = _bad_upload(at, name, content)
     assert message in errors and name in errors
     with store() as s:
@@ -127,7 +127,7 @@ def test_bad_upload_gives_a_message_and_changes_nothing(store, tmp_path, name, c
 def test_upload_without_consent_is_refused(store):
     with store() as s:
         repository.create_patient(s, "P-1", actor="ada")
-    at = _signed_in("pages/upload.py")
+    at = _signed_in("screens/upload.py")
     at.file_uploader(key="recording_0").upload("a.mp4", b"whatever")
     at.button(key="FormSubmitter:upload-Analyse").click().run()
     assert "consent" in "\n".join(e.value for e in at.error)
@@ -136,7 +136,7 @@ def test_upload_without_consent_is_refused(store):
 def test_no_face_upload_is_refused(store, videos_dir, tmp_path):
     with store() as s:
         repository.create_patient(s, "P-1", actor="ada")
-    at = _signed_in("pages/upload.py")
+    at = _signed_in("screens/upload.py")
     errors = _bad_upload(at, "no_face.mp4", (videos_dir / "no_face.mp4").read_bytes())
     assert "no face was found" in errors
     with store() as s:
@@ -148,7 +148,7 @@ def test_finished_session_shows_charts_indicators_and_exports(store):
         repository.create_patient(s, "P-7", actor="ada")
         session_id = repository.save_session(s, "P-7", make_result(), recorded_on=date(2026, 11, 20),
                                              uploader="ada", file_name="interview.mp4", content_hash="c" * 64)
-    at = _signed_in("pages/session.py")
+    at = _signed_in("screens/session.py")
     text = _texts(at)
     assert INTENDED_USE in text
     assert "Screening level: watch" in text
@@ -162,14 +162,14 @@ def test_finished_session_shows_charts_indicators_and_exports(store):
     assert len(downloads) == 3
     assert f"Session {session_id}" in at.selectbox(key="session_picker_P-7").format_func(session_id)
 
-    at.switch_page("pages/over_time.py").run()
+    at.switch_page("screens/over_time.py").run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 4
     assert "1 analysed session(s)" in _texts(at)
 
 
 def test_users_page_is_for_admins_only(store):
-    admin = _signed_in("pages/users.py")
+    admin = _signed_in("screens/users.py")
     assert "Add an account" in _texts(admin)
     with store() as s:
         repository.create_user(s, "bob", PASSWORD, "clinician", actor="setup")
@@ -179,7 +179,7 @@ def test_users_page_is_for_admins_only(store):
     at.button[0].click().run()
     assert "Signed in as **bob** (clinician)" in _texts(at)
     with pytest.raises(ValueError, match="users.py"):  # not even registered as a page for clinicians
-        at.switch_page("pages/users.py")
+        at.switch_page("screens/users.py")
 
 
 def _import(at: AppTest, name: str, content: bytes) -> AppTest:
@@ -192,7 +192,7 @@ def _import(at: AppTest, name: str, content: bytes) -> AppTest:
 def test_import_refuses_a_malformed_csv_and_changes_nothing(store):
     with store() as s:
         repository.create_patient(s, "P-1", actor="ada")
-    at = _import(_signed_in("pages/import_csv.py"), "bad.csv", b"a,b,c\n1,2,3\n")
+    at = _import(_signed_in("screens/import_csv.py"), "bad.csv", b"a,b,c\n1,2,3\n")
     assert "not an OpenFace 2 or py-feat per-frame CSV" in "\n".join(shown(e.value) for e in at.error)
     with store() as s:
         assert repository.patient_timeline(s, "P-1", actor="test") == []
@@ -202,7 +202,7 @@ def test_import_of_a_pyfeat_file_saves_a_session(store, data_dir):
     with store() as s:
         repository.create_patient(s, "P-1", actor="ada")
     content = (data_dir / "peer_outputs" / "Feat_Test.csv").read_bytes()
-    at = _import(_signed_in("pages/import_csv.py"), "Feat_Test.csv", content)
+    at = _import(_signed_in("screens/import_csv.py"), "Feat_Test.csv", content)
     assert "py-feat file with 1 frames imported" in "\n".join(e.value for e in at.success)
     with store() as s:
         (view,) = repository.patient_timeline(s, "P-1", actor="test")
@@ -218,19 +218,19 @@ def test_over_time_names_its_baseline_compares_two_sessions_and_offers_the_patie
         for day in (3, 1, 2, 4):  # stored out of recording order: numbers follow the recording dates
             repository.save_session(s, "P-9", make_result(), recorded_on=date(2026, 10, day), uploader="ada",
                                     file_name=f"day{day}.mp4", content_hash=str(day) * 64)
-    at = _signed_in("pages/over_time.py")
+    at = _signed_in("screens/over_time.py")
     text = _texts(at)
     assert "Baseline:" in text and "earlier analysed sessions" in text
     first, second = at.selectbox(key="compare_first"), at.selectbox(key="compare_second")
     assert first.format_func(first.value).startswith("Session 3 - recorded 2026-10-03")
     assert second.format_func(second.value).startswith("Session 4 - recorded 2026-10-04")
-    tables = [t.value for t in at.table]
-    assert any(list(t.columns) == ["figure", "first", "second", "second minus first"] for t in tables)
+    compare = next(t.value for t in at.table if "second minus first" in t.value.columns)
+    assert list(compare.columns) == ["figure", "first", "second", "second minus first"]
     assert any(b.proto.label == "PDF report of all sessions" for b in at.get("download_button"))
 
 
 def test_glossary_names_every_au_and_its_region(store):
-    at = _signed_in("pages/glossary.py")
+    at = _signed_in("screens/glossary.py")
     rows = at.table[0].value
     assert "lip corner puller" in rows.to_string() and "mouth" in rows.to_string()
     assert len(at.get("plotly_chart")) == 1
@@ -242,7 +242,7 @@ def test_one_session_is_deleted_after_typing_its_number(store):
         for day in (1, 2):
             repository.save_session(s, "P-3", make_result(), recorded_on=date(2026, 9, day), uploader="ada",
                                     file_name=f"d{day}.mp4", content_hash=str(day) * 64)
-    at = _signed_in("pages/session.py")
+    at = _signed_in("screens/session.py")
     shown = at.selectbox(key="session_picker_P-3")
     assert shown.format_func(shown.value).startswith("Session 2 - recorded 2026-09-02")  # newest first
     assert at.button(key="delete_session_button").disabled
@@ -258,7 +258,7 @@ def test_one_session_is_deleted_after_typing_its_number(store):
 def test_upload_refused_for_consent_keeps_the_file_and_date(store):
     with store() as s:
         repository.create_patient(s, "P-4", actor="ada")
-    at = _signed_in("pages/upload.py")
+    at = _signed_in("screens/upload.py")
     at.file_uploader(key="recording_0").upload("a.mp4", b"whatever")
     at.date_input(key="recorded_on_0").set_value(date(2026, 1, 2))
     at.button(key="FormSubmitter:upload-Analyse").click().run()
@@ -276,12 +276,12 @@ def test_a_recording_already_analysed_for_the_patient_asks_before_analysing_agai
         repository.create_patient(s, "P-5", actor="ada")
         repository.save_session(s, "P-5", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
                                 file_name="single_face.mp4", content_hash=hashlib.sha256(data).hexdigest())
-    at = _signed_in("pages/upload.py")
+    at = _signed_in("screens/upload.py")
     at.file_uploader(key="recording_0").upload("single_face.mp4", data)
     at.checkbox(key="consent_0").check()
     at.button(key="FormSubmitter:upload-Analyse").click().run()
     assert not at.exception, at.exception
-    warning = "\n".join(w.value for w in at.warning).replace("\\", "")  # user text is Markdown-escaped
+    warning = "\n".join(shown(w.value) for w in at.warning)
     assert "already analysed for patient P-5: session 1 (recorded 2026-09-01)" in warning
     at.button(key="upload_cancel").click().run()
     with store() as s:
@@ -307,3 +307,25 @@ def test_a_deep_link_opened_signed_out_is_followed_after_sign_in(store):
     picker = at.selectbox(key="session_picker_P-8")
     assert picker.value == first  # the linked (older) session, not the newest
     assert picker.format_func(picker.value).startswith("Session 1 - recorded 2026-09-01")
+
+
+def test_notes_on_a_session_and_its_patient_are_saved_and_audited(store):
+    with store() as s:
+        repository.create_patient(s, "P-6", actor="ada")
+        sid = repository.save_session(s, "P-6", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
+                                      file_name="a.mp4", content_hash="6" * 64)
+    at = _signed_in("screens/session.py")
+    session_box = next(t for t in at.text_area if t.label == "Note on session 1")
+    patient_box = next(t for t in at.text_area if t.label.startswith("Note on patient P-6"))
+    session_box.input("Tearful when discussing work.")
+    at.button(key="FormSubmitter:session_note_%d-Save session note" % sid).click().run()
+    assert "The note on session 1 was saved." in _texts(at)
+    patient_box = next(t for t in at.text_area if t.label.startswith("Note on patient P-6"))
+    patient_box.input("Follow up in 4 weeks.")
+    at.button(key="FormSubmitter:patient_note_P-6-Save patient note").click().run()
+    assert not at.exception, at.exception
+    with store() as s:
+        assert repository.patient_timeline(s, "P-6", actor="t")[0].notes == "Tearful when discussing work."
+        assert repository.get_patient(s, "P-6", actor="t").notes == "Follow up in 4 weeks."
+        actions = [e.action for e in repository.audit_entries(s, patient_code="P-6")]
+    assert "edit_session_note" in actions and "update_patient" in actions

@@ -30,7 +30,7 @@ def _sign_in(name: str = "ada", password: str = PASSWORD) -> AppTest:
 
 def _click(at: AppTest) -> AppTest:
     """The user's next click. A live server runs app.py (which then runs the page) on every click;
-    AppTest, once a page of the pages/ folder is shown, reruns only that page file, so the test
+    AppTest, once a page of the screens/ folder is shown, reruns only that page file, so the test
     clears the page it remembers (AppTest has no public way to do so) and app.py runs first."""
     at._page_hash = at._finished_page_script_hash = ""
     at.run()
@@ -46,7 +46,7 @@ def _second_admin(store) -> None:
 def test_demoted_admin_loses_the_users_page_at_the_next_click(store):
     _second_admin(store)
     at = _sign_in()
-    at.switch_page("pages/users.py").run()
+    at.switch_page("screens/users.py").run()
     assert "Add an account" in _texts(at)
     with store() as s:
         repository.set_role(s, "ada", "clinician", actor="root")
@@ -54,7 +54,7 @@ def test_demoted_admin_loses_the_users_page_at_the_next_click(store):
     assert "Add an account" not in _texts(at)
     assert "Signed in as **ada** (clinician)" in _texts(at)
     with pytest.raises(ValueError, match="users.py"):
-        at.switch_page("pages/users.py")
+        at.switch_page("screens/users.py")
 
 
 def test_deleted_user_is_signed_out_at_the_next_click(store):
@@ -104,9 +104,9 @@ def test_audit_page_is_for_admins_and_lists_sign_ins(store):
     failed.button[0].click().run()
     clinician = _sign_in("bob")
     with pytest.raises(ValueError, match="audit.py"):
-        clinician.switch_page("pages/audit.py")
+        clinician.switch_page("screens/audit.py")
     at = _sign_in()
-    at.switch_page("pages/audit.py").run()
+    at.switch_page("screens/audit.py").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     rows = set(zip(table["who"], table["what"], table["outcome"]))
@@ -145,7 +145,7 @@ def test_user_text_is_shown_literally(store):
     assert any("no such patient" in m for m in markdown)
     assert not any("[x](https://evil" in m for m in markdown)  # escaped: \[x\]\(https\:...
     at.text_input(key="patient_search").input("").run()
-    at.switch_page("pages/over_time.py").run()
+    at.switch_page("screens/over_time.py").run()
     texts = [str(e.value) for e in at.info]
     assert any("evil" in t for t in texts) and not any("](https://evil" in t for t in texts)
 
@@ -159,6 +159,6 @@ def test_no_html_from_stored_text(store):
         repository.save_session(s, "P-1", result, recorded_on=date(2026, 11, 20), uploader="ada",
                                 file_name="a.mp4", content_hash="c" * 64)
     at = _sign_in()
-    at.switch_page("pages/session.py").run()
+    at.switch_page("screens/session.py").run()
     assert not at.exception, at.exception
     assert not any("<b>x" in str(e.value) for e in at.markdown)

@@ -85,12 +85,14 @@ def _filled_to(png: Path) -> float:
 
 def test_report_words_versions_evidence_and_full_pages(result, tmp_path):
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(build_report(result, ReportContext("P-0042", session_id=7)))
+    pdf.write_bytes(build_report(result, ReportContext("P-0042", session_id=7, session_note="Tired today.",
+                                                       patient_note="Second opinion requested.")))
     pages = _pages_text(pdf)
     everything = _squash(" ".join(pages))
     for expected in ("AU4 brow lowerer", "AU9 nose wrinkler", "Judged against a threshold", "threshold",
                      "What the face did", "Episode 1 (disgust", "nose: moved", "mescreen software",
-                     "analysis pipeline (method version)", "confidence"):
+                     "analysis pipeline (method version)", "confidence", "Clinician's notes",
+                     "Session 7: Tired today.", "Patient: Second opinion requested."):
         assert expected in everything, expected
     assert "threshol d" not in everything and "raise d" not in everything  # no header word broken
     assert everything.count("Component Version") == 1  # one versions table
@@ -111,9 +113,10 @@ def test_patient_report_covers_every_session_with_trends_and_the_baseline(tmp_pa
         id=10 + i, patient_code="P-0042", recorded_on=date(2026, 1 + i, 1), uploader="ada", file_name="f.mp4",
         content_hash="0", status="done", error=None, created_at=now, updated_at=now, level="none",
         indicators={"au_rate_AU4": 0.1 * i}, raised=[], emotion_shares={"sadness": 0.2 * i} if i != 1 else {},
-        summary={"n_episodes": 3}, versions={"pipeline": "2.0.0"}, video_path=None) for i in range(5)]
+        summary={"n_episodes": 3}, versions={"pipeline": "2.0.0"}, video_path=None,
+        notes="Calmer." if i == 4 else None) for i in range(5)]
     pdf = tmp_path / "patient.pdf"
-    pdf.write_bytes(build_patient_report(views, PatientReportContext("P-0042", "ada"),
+    pdf.write_bytes(build_patient_report(views, PatientReportContext("P-0042", "ada", "Referred by GP."),
                                          {"au_rate_AU4": "Brow lowering (AU4): share of frames"}))
     pages = _pages_text(pdf)
     everything = _squash(" ".join(pages))
@@ -121,7 +124,8 @@ def test_patient_report_covers_every_session_with_trends_and_the_baseline(tmp_pa
         assert f"Page {i} of {len(pages)}" in _squash(page)
         assert _squash(INTENDED_USE)[:80] in _squash(page)
     for expected in ("5 session(s), 5 analysed", "2026-05-01", "AU4 brow lowerer", "change from the baseline",
-                     _squash(timeline.BASELINE_WORDS)[:60], "2.0.0"):
+                     _squash(timeline.BASELINE_WORDS)[:60], "2.0.0", "Patient: Referred by GP.",
+                     "Session 5: Calmer."):
         assert expected in everything, expected
 
 

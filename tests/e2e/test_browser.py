@@ -70,7 +70,7 @@ def app_url(tmp_path):
     _require_browser()
     env = {**os.environ, "MESCREEN_DB_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
            "MESCREEN_UPLOAD_DIR": str(tmp_path / "uploads"), "MESCREEN_KEEP_VIDEOS": "false",
-           "PYTHONUNBUFFERED": "1"}
+           "MESCREEN_SECRET_FILE": str(tmp_path / "secret_key"), "PYTHONUNBUFFERED": "1"}
     _mescreen(env, "db", "upgrade")
     _mescreen(env, "user", "add", USER, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
     port = _free_port()
@@ -159,7 +159,8 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
 
             page.locator("input[type=file]").set_input_files(str(videos_dir / "single_face.mp4"))
             expect(page.get_by_text("single_face.mp4")).to_be_visible()
-            page.get_by_text("The patient consented").click()
+            # A refused form keeps what was entered (issue 16): the consent box is still ticked.
+            expect(page.get_by_role("checkbox", name="The patient consented")).to_be_checked()
             page.get_by_role("button", name="Analyse").click()
             expect(page.get_by_text("is being analysed")).to_be_visible(timeout=60_000)
             shot("03_upload_started")
@@ -206,19 +207,130 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
 
             # Issue 15, item 2: a new sign-in of a user with a finished analysis (another tab or
             # computer, or a reload) used to show a blank page (StreamlitPageNotFoundError).
+            # Issue 16: a reload keeps the user signed in (the sign-in cookie).
             second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             second.goto(app_url)
+            expect(second.get_by_role("textbox", name="User name")).to_be_visible()
+            second.get_by_role("textbox", name="User name").fill(USER)
+            second.get_by_role("textbox", name="Password").fill(PASSWORD)
+            second.get_by_role("button", name="Sign in").click()
             for attempt in ("new browser", "after reload"):
-                if attempt == "after reload":
-                    second.reload()  # a reload is a new browser session: signed out
-                expect(second.get_by_role("textbox", name="User name")).to_be_visible()
-                second.get_by_role("textbox", name="User name").fill(USER)
-                second.get_by_role("textbox", name="Password").fill(PASSWORD)
-                second.get_by_role("button", name="Sign in").click()
                 expect(second.get_by_role("heading", name="Patients")).to_be_visible()
                 expect(second.get_by_text("Your analyses")).to_be_visible()
                 assert "StreamlitPageNotFoundError" not in second.content(), attempt
+                second.wait_for_timeout(1000)  # the cookie script has run
+                second.reload()
             second.screenshot(path=str(shots / "07_second_sign_in.png"))
         finally:
             shot("99_last")
+            browser.close()
+
+
+def _seed_three_sessions(tmp_path: Path, code: str) -> list[int]:
+    """Three analysed sessions of one patient, straight into the store (the analysis itself is the
+    first test's subject): the over-time page, the comparison and the patient report need them."""
+    from datetime import date
+
+    from mescreen.store import repository
+    from mescreen.store.engine import open_store
+    from tests.app.conftest import make_result
+
+    with open_store(f"sqlite:///{tmp_path / 'e2e.db'}")() as session:
+        repository.create_patient(session, code, actor=USER)
+        return [repository.save_session(session, code, make_result(), recorded_on=date(2026, m, 1), uploader=USER,
+                                        file_name=f"visit{m}.mp4", content_hash=f"{m}" * 64) for m in (3, 6, 9)]
+
+
+def _sign_in(page, url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    expect(page.get_by_role("textbox", name="User name")).to_be_visible()
+    page.get_by_role("textbox", name="User name").fill(USER)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_staying_signed_in_plain_words_evidence_over_time_and_patient_report(app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    code = "P-E2E-03"
+    ids = _seed_three_sessions(tmp_path, code)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(30_000)
+        expect.set_options(timeout=30_000)
+
+        def shot(target, name: str, height: int = 1000) -> None:
+            target.set_viewport_size({"width": 1400, "height": height})
+            target.wait_for_timeout(1500)
+            target.screenshot(path=str(shots / f"{name}.png"))
+            target.set_viewport_size({"width": 1400, "height": 1000})
+
+        try:
+            # A deep link opened signed out leads, after sign-in, to the session it names.
+            _sign_in(page, f"{app_url}/session?patient={code}&session={ids[0]}")
+            expect(page.get_by_role("combobox", name="Recording")).to_have_value(re.compile("^Session 1 - recorded 2026-03-01"))
+            page.wait_for_timeout(1000)
+            page.reload()  # a reload keeps the user signed in, on the same session
+            expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+            expect(page.get_by_role("textbox", name="User name")).to_have_count(0)
+            expect(page.get_by_role("combobox", name="Recording")).to_have_value(
+                re.compile("^Session 1 - recorded 2026-03-01"))
+
+            # Plain words and evidence on the session page.
+            expect(page.get_by_role("heading", name="Screening indicators")).to_be_visible()
+            expect(page.get_by_text("Judged against a threshold").first).to_be_visible()
+            expect(page.get_by_text("AU4 brow lowerer, AU9 nose wrinkler, AU10 upper lip raiser").first).to_be_visible()
+            expect(page.get_by_role("heading", name="What the face did")).to_be_visible()
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 9", timeout=60_000)
+            titles = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                                   ".map(g => String((g.layout && g.layout.title && g.layout.title.text) || ''))")
+            assert any("what the face did" in t for t in titles), titles
+            heat_rows = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                                      ".flatMap(g => (g.data || []).filter(t => t.type === 'heatmap'))"
+                                      ".flatMap(t => t.y || [])")
+            assert "AU12 lip corner puller" in heat_rows
+            shot(page, "11_session_plain_words", height=7500)
+
+            page.get_by_label("Note on session 1").fill("Tearful when discussing work.")
+            page.get_by_role("button", name="Save session note").click()
+            expect(page.get_by_text("The note on session 1 was saved.")).to_be_visible()
+
+            page.get_by_role("link", name="AU glossary").click()
+            expect(page.get_by_text("The lip corners are pulled up and back").first).to_be_visible()
+            shot(page, "12_glossary", height=1800)
+
+            # Over time: baseline named, gaps, comparison, patient report.
+            page.get_by_role("link", name="Patient over time").click()
+            expect(page.get_by_role("heading", name="Patient over time")).to_be_visible()
+            expect(page.get_by_text("Baseline:").first).to_be_visible()
+            expect(page.get_by_role("heading", name="Compare two sessions")).to_be_visible()
+            expect(page.get_by_text("second minus first").first).to_be_visible()
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 6", timeout=60_000)
+            shot(page, "13_over_time_compare", height=3600)
+            with page.expect_download(timeout=60_000) as download_info:
+                page.get_by_role("button", name="PDF report of all sessions").click()
+            pdf = tmp_path / "patient.pdf"
+            download_info.value.save_as(pdf)
+            assert pdf.read_bytes().startswith(b"%PDF")
+            if shutil.which("pdftotext"):
+                text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                      check=True).stdout
+                assert f"Patient {code}: 3 session(s), 3 analysed" in text and "Trends over time" in text
+                assert "Session 1: Tearful when discussing work." in text
+            assert _audited(tmp_path, "download_patient_pdf") == [("admin", code, "ok")]
+
+            # Signing out ends it: a reload then asks for the password again.
+            page.get_by_role("button", name="Sign out").click()
+            expect(page.get_by_role("textbox", name="User name")).to_be_visible()
+            page.wait_for_timeout(1000)
+            page.reload()
+            expect(page.get_by_role("textbox", name="User name")).to_be_visible()
+            shot(page, "14_signed_out")
+        finally:
+            shot(page, "99_last")
             browser.close()

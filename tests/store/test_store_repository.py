@@ -219,6 +219,19 @@ def test_delete_one_session_erases_it_and_its_video_only_and_is_audited(db: Sess
     assert (entry.actor, entry.session_id) == ("admin", first)
 
 
+def test_session_notes_are_kept_exported_and_audited_without_their_words(db: Session) -> None:
+    repo.create_patient(db, "NOTE", actor=ACTOR)
+    sid = _save(db, "NOTE", 1, on=date(2026, 1, 1))
+    repo.set_session_note(db, sid, "  Low mood reported; slept badly.  ", actor="dr")
+    assert repo.patient_timeline(db, "NOTE", actor=ACTOR)[0].notes == "Low mood reported; slept badly."
+    entry = next(e for e in repo.audit_entries(db, patient_code="NOTE") if e.action == "edit_session_note")
+    assert (entry.actor, entry.session_id, entry.detail) == ("dr", sid, "31 characters")
+    exported = repo.export_patient(db, "NOTE", actor=ACTOR)
+    assert exported["sessions"][0]["notes"] == "Low mood reported; slept badly."
+    repo.set_session_note(db, sid, "", actor="dr")
+    assert repo.patient_timeline(db, "NOTE", actor=ACTOR)[0].notes is None
+
+
 def test_a_session_being_analysed_cannot_be_deleted(db: Session) -> None:
     repo.create_patient(db, "BUSY", actor=ACTOR)
     queued = repo.create_session(db, "BUSY", recorded_on=date(2026, 3, 1), uploader=ACTOR, file_name="c",

@@ -6,6 +6,7 @@ import streamlit as st
 
 from mescreen.core.errors import MescreenError
 from mescreen.app import charts, evidence, exports, summary, ui
+from mescreen.app.au_words import in_words
 from mescreen.app.auth import actor
 from mescreen import service
 from mescreen.app.store import db, sessions
@@ -37,6 +38,7 @@ chosen = st.selectbox(
                           f"{views[i].file_name}",
 )
 st.session_state[ui.SESSION_KEY] = chosen
+ui.show_session_in_address(code, chosen)
 
 try:
     with db() as session:
@@ -58,7 +60,7 @@ ui.intended_use()
 ui.level_badge(result.screening.level)
 if result.screening.reasons:
     st.markdown("**Why this level**")
-    st.markdown("\n".join(f"- {r}" for r in result.screening.reasons))
+    st.markdown("\n".join(f"- {ui.md(in_words(r))}" for r in result.screening.reasons))
 
 facts = dict(summary.session_facts(result))
 cols = st.columns(4)
@@ -148,6 +150,27 @@ with st.expander("Recording details and model versions"):
     st.dataframe({"component": list(result.versions), "version": list(result.versions.values())},
                  hide_index=True)
 
+st.header("Notes")
+with db() as session:
+    patient = repository.get_patient(session, code, actor=actor())
+note_left, note_right = st.columns(2)
+with note_left.form(f"session_note_{view.id}"):
+    session_note = st.text_area(f"Note on session {numbers[view.id]}", value=view.notes or "", height=130)
+    if st.form_submit_button("Save session note"):
+        with db() as session:
+            repository.set_session_note(session, view.id, session_note, actor=actor())
+        ui.flash(f"The note on session {numbers[view.id]} was saved.")
+        st.rerun()
+with note_right.form(f"patient_note_{code}"):
+    patient_note = st.text_area(f"Note on patient {code} (all sessions)", value=patient.notes or "", height=130)
+    if st.form_submit_button("Save patient note"):
+        with db() as session:
+            repository.update_patient(session, code, display_name=patient.display_name, notes=patient_note,
+                                      actor=actor())
+        ui.flash(f"The note on patient {code} was saved.")
+        st.rerun()
+st.caption("Notes appear in the PDF reports; every change is in the audit log.")
+
 st.header("Export")
 stem = exports.file_stem(view)
 user = actor()
@@ -160,7 +183,8 @@ def audited(make, action: str):
 
 
 c1, c2, c3 = st.columns(3)
-c1.download_button("PDF report", audited(lambda: exports.pdf_bytes(view, result, user, numbers[view.id]), "download_pdf"),
+c1.download_button("PDF report", audited(lambda: exports.pdf_bytes(view, result, user, numbers[view.id],
+                                                                   patient.notes or ""), "download_pdf"),
                    file_name=f"{stem}.pdf", mime="application/pdf", type="primary", key="download_pdf",
                    on_click="ignore")
 c2.download_button("Per-frame CSV (OpenFace columns)", audited(lambda: exports.csv_bytes(result), "download_csv"),

@@ -8,7 +8,7 @@ import streamlit as st
 
 from mescreen.app import charts, exports, summary, timeline, ui
 from mescreen.app.auth import actor
-from mescreen.app.store import db
+from mescreen.app.store import db, sessions
 from mescreen.store import repository
 
 st.title("Patient over time")
@@ -77,6 +77,11 @@ else:
             column.plotly_chart(charts.emotion_distribution(result), key=f"compare_chart_{i}_{column is left}")
 
 st.subheader("Patient report")
-st.download_button("PDF report of all sessions", lambda: exports.patient_pdf_bytes(views, code, actor()),
+user = actor()
+with db() as session:
+    note = repository.get_patient(session, code, actor=user).notes or ""
+report = exports.audited(sessions(), lambda: exports.patient_pdf_bytes(views, code, user, note), actor=user,
+                         action="download_patient_pdf", patient_code=code)
+st.download_button("PDF report of all sessions", report,
                    file_name=f"{exports.patient_file_stem(code)}.pdf", mime="application/pdf",
                    key="download_patient_pdf", on_click="ignore", type="primary")

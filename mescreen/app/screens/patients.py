@@ -45,14 +45,14 @@ with left:
         go_upload, go_session, go_time = st.columns(3)
         if go_upload.button("Upload a recording", key="open_upload"):
             st.session_state[ui.PATIENT_KEY] = code
-            st.switch_page("pages/upload.py")
+            st.switch_page("screens/upload.py")
         if go_session.button("Latest session", key="open_session"):
             st.session_state[ui.PATIENT_KEY] = code
             st.session_state.pop(ui.SESSION_KEY, None)
-            st.switch_page("pages/session.py")
+            st.switch_page("screens/session.py")
         if go_time.button("Over time", key="open_time"):
             st.session_state[ui.PATIENT_KEY] = code
-            st.switch_page("pages/over_time.py")
+            st.switch_page("screens/over_time.py")
 
 with right:
     st.subheader("New patient")

@@ -48,4 +48,4 @@ if submitted:
         st.session_state[ui.SESSION_KEY] = stored.session_id
         st.success(f"{ui.md(uploaded.name)}: {TOOL_NAMES[peer.tool]} file with {len(peer.series)} frames imported "
                    f"as session {stored.session_id}; {len(stored.result.episodes)} episode(s) found.")
-        st.page_link("pages/session.py", label="Open the session", icon=":material/monitoring:")
+        st.page_link("screens/session.py", label="Open the session", icon=":material/monitoring:")
