@@ -104,6 +104,15 @@ def app_url(tmp_path):
         log.close()
 
 
+def _wait_for_cookie(page, name: str, timeout_s: float = 30.0) -> None:
+    """Wait until the page's script has stored the sign-in cookie (slow on a loaded machine)."""
+    deadline = time.monotonic() + timeout_s
+    while not any(c["name"] == name for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the sign-in cookie {name} was never stored", pytrace=False)
+        page.wait_for_timeout(200)
+
+
 def _audited(tmp_path: Path, action: str) -> list[tuple[str, str | None, str]]:
     from mescreen.store.audit import audit_entries
     from mescreen.store.engine import open_store
@@ -218,7 +227,7 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
                 expect(second.get_by_role("heading", name="Patients")).to_be_visible()
                 expect(second.get_by_text("Your analyses")).to_be_visible()
                 assert "StreamlitPageNotFoundError" not in second.content(), attempt
-                second.wait_for_timeout(1000)  # the cookie script has run
+                _wait_for_cookie(second, "mescreen_signin")  # the page's cookie script has run
                 second.reload()
             second.screenshot(path=str(shots / "07_second_sign_in.png"))
         finally:
