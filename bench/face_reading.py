@@ -43,11 +43,11 @@ def emotion_check(video: Path, models_dir: Path | None) -> str:
     import tempfile
 
     from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video
-    from mescreen.training.emotion_reading import emotion_markdown, read_labelled
-    from mescreen.training.face_reading import VARIANTS, transformed_copy
+    from mescreen.training.emotion_reading import emotion_markdown
+    from mescreen.training.face_reading import VARIANTS, read_labels, transformed_copy
 
     models = Models.load(models_dir)
-    segments = read_labelled(video.with_suffix(".labels.csv"))
+    segments = read_labels(video.with_suffix(".labels.csv"))
     out = []
     with tempfile.TemporaryDirectory() as folder:
         for name, transform in VARIANTS.items():

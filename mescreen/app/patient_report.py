@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line
-from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer
@@ -25,7 +24,7 @@ from mescreen.app import timeline
 from mescreen.app.au_words import in_words
 from mescreen.app.palette import EMOTION_COLOURS, emotion_colour
 from mescreen.app.report_pdf import (
-    CHART_W, FONT, _build, _caption, _legend, _no_data, _p, _runs, _styles, _table,
+    CHART_W, FONT, _build, _caption, _legend, _no_data, _p, _styles, _table, plot_lines,
 )
 from mescreen.store.repository import SessionView
 
@@ -56,20 +55,13 @@ def trend_drawing(frame: pd.DataFrame, title: str, *, change: bool = False) -> D
     _caption(d, title)
     plot = LinePlot()
     plot.x, plot.y, plot.width, plot.height = 40, 25 + legend_h, CHART_W - 60, 130
-    data, line_colours, legend = [], [], []
+    series = []
     for k, (metric, rows) in enumerate(frame.groupby("metric", sort=False)):
         rows = rows.sort_values("number")
         name = str(metric)
         colour = emotion_colour(name) if name in EMOTION_COLOURS else _SERIES_COLOURS[k % len(_SERIES_COLOURS)]
-        for run in _runs(rows["number"].to_numpy(float), rows[column].to_numpy(float)):
-            data.append(run)
-            line_colours.append(colour)
-        legend.append((colors.HexColor(colour), name))
-    plot.data = data
-    for i, colour in enumerate(line_colours):
-        plot.lines[i].strokeColor = colors.HexColor(colour)
-        plot.lines[i].strokeWidth = 1.8
-        plot.lines[i].symbol = makeMarker("FilledCircle", size=4, fillColor=colors.HexColor(colour))
+        series.append((name, rows["number"].to_numpy(float), rows[column].to_numpy(float), colour))
+    legend = plot_lines(plot, series, width=1.8, markers=True)
     numbers = frame["number"].astype(int)
     plot.xValueAxis.valueMin = float(numbers.min()) - 0.2
     plot.xValueAxis.valueMax = float(numbers.max()) + 0.2

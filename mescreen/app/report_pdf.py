@@ -17,6 +17,7 @@ import numpy as np
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -158,22 +159,32 @@ def _runs(t: np.ndarray, v: np.ndarray) -> list[list[tuple[float, float]]]:
     return [r if len(r) > 1 else r * 2 for r in runs]
 
 
-def _line_chart(title: str, t: np.ndarray, columns: list[tuple[str, np.ndarray, str]], end_s: float,
-                y_max: float | None = 1.0) -> Drawing:
-    d = Drawing(CHART_W, 170)
-    _caption(d, title)
-    plot = LinePlot()
-    plot.x, plot.y, plot.width, plot.height = 40, 30, CHART_W - 150, 115
+def plot_lines(plot: LinePlot, series: list[tuple[str, np.ndarray, np.ndarray, str]], width: float,
+               markers: bool = False) -> list[tuple[colors.Color, str]]:
+    """Draw each named (x, y) series in its colour, broken where y is missing (`_runs`); returns
+    the legend's (colour, name) pairs."""
     data, line_colours, legend = [], [], []
-    for name, values, colour in columns:
-        for run in _runs(t, values):
+    for name, x, y, colour in series:
+        for run in _runs(x, y):
             data.append(run)
             line_colours.append(colour)
         legend.append((colors.HexColor(colour), name))
     plot.data = data
     for i, colour in enumerate(line_colours):
         plot.lines[i].strokeColor = colors.HexColor(colour)
-        plot.lines[i].strokeWidth = 2
+        plot.lines[i].strokeWidth = width
+        if markers:
+            plot.lines[i].symbol = makeMarker("FilledCircle", size=4, fillColor=colors.HexColor(colour))
+    return legend
+
+
+def _line_chart(title: str, t: np.ndarray, columns: list[tuple[str, np.ndarray, str]], end_s: float,
+                y_max: float | None = 1.0) -> Drawing:
+    d = Drawing(CHART_W, 170)
+    _caption(d, title)
+    plot = LinePlot()
+    plot.x, plot.y, plot.width, plot.height = 40, 30, CHART_W - 150, 115
+    legend = plot_lines(plot, [(name, t, values, colour) for name, values, colour in columns], width=2)
     _time_axis(plot, end_s)
     plot.yValueAxis.valueMin = 0
     if y_max is not None:

@@ -137,10 +137,12 @@ def emotion_time_counts(series: FrameSeries) -> tuple[dict[str, int], int]:
     return {name: int(np.count_nonzero(top == j)) for j, name in enumerate(series.emotion_names)}, read
 
 
-def au_events(series: FrameSeries, aus: Sequence[str]) -> int:
-    """Runs of consecutive frames with all of `aus` active, lasting at least MIN_EVENT_SECONDS."""
+def au_events(series: FrameSeries, aus: Sequence[str], active: np.ndarray | None = None) -> int:
+    """Runs of consecutive frames with all of `aus` active, lasting at least MIN_EVENT_SECONDS;
+    `active` is `series.au_active()` when the caller has it already."""
     cols = [series.au_names.index(a) for a in aus]
-    active = np.all(series.au_active()[:, cols], axis=1) if cols else np.zeros(len(series), bool)
+    active = series.au_active() if active is None else active
+    active = np.all(active[:, cols], axis=1) if cols else np.zeros(len(series), bool)
     step = frame_step_s(series)
     min_frames = max(1, int(round(MIN_EVENT_SECONDS / step))) if step > 0 else 1
     edges = np.diff(np.concatenate([[0], active.astype(np.int8), [0]]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import cached_property
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from mescreen.core import INTENDED_USE, datapaths
 from mescreen.core.errors import InputError
 from mescreen.core.figures import (
     MIN_EVENT_SECONDS, SHARE_KINDS, au_events, change_over_time, emotion_shares, emotion_time_counts,
-    face_minutes, has_frame_emotions, head_motion, labelled_episodes,
+    face_minutes, frame_step_s, has_frame_emotions, head_motion, labelled_episodes,
 )
 from mescreen.core.intervals import poisson_rate, wilson
 from mescreen.core.labels import au_label
@@ -120,16 +121,23 @@ def screen(
 
 
 class _Face:
-    """Frames with a face and readable AU probabilities."""
+    """Frames with a face and readable AU probabilities, and the per-frame figures several rules
+    read (each computed once per screening)."""
 
     def __init__(self, series: FrameSeries) -> None:
         probs = np.asarray(series.au_prob, dtype=float)
         rows_ok = np.isfinite(probs).all(axis=1) if probs.size else np.zeros(len(series), bool)
         self.mask = np.asarray(series.face_found, bool) & rows_ok
         self.frames = int(self.mask.sum())
-        times = np.asarray(series.time_s, dtype=float)
-        step = float(np.median(np.diff(times))) if times.size >= 2 else 0.0
-        self.seconds = self.frames * max(step, 0.0)
+        self.seconds = self.frames * max(frame_step_s(series), 0.0)
+        self.minutes = face_minutes(series)
+        self.active = series.au_active()
+        self.readable = series.au_readable()
+        self._series = series
+
+    @cached_property
+    def emotion_counts(self) -> tuple[dict[str, int], int]:
+        return emotion_time_counts(self._series)
 
 
 def _episode_summary(episodes: Sequence[Episode], labelled: Sequence[Episode], kinds: set[str]) -> str:
@@ -188,10 +196,10 @@ def _interview_indicator(rule: dict[str, Any], series: FrameSeries, episodes: Se
     """A screening v2 figure of the whole interview, with its 95% interval (Wilson for shares,
     exact Poisson for counts per minute); not judged (no value) when the evidence is thin."""
     kind = rule["kind"]
-    minutes = face_minutes(series)
+    minutes = face.minutes
     interval: tuple[float, float] | None = None
     if kind == "emotion_time_share":
-        counts, read = emotion_time_counts(series)
+        counts, read = face.emotion_counts
         hits = sum(counts.get(e, 0) for e in rule["emotions"])
         value = hits / read if read else None
         interval = wilson(hits, read)
@@ -207,12 +215,12 @@ def _interview_indicator(rule: dict[str, Any], series: FrameSeries, episodes: Se
     elif kind == "au_events_per_minute":
         aus = rule["aus"]
         missing = [a for a in aus if a not in series.au_names]
-        unread = [a for a in aus if a in series.au_names and not series.au_readable()[series.au_names.index(a)]]
+        unread = [a for a in aus if a in series.au_names and not face.readable[series.au_names.index(a)]]
         if missing or unread:
             value, evidence = None, (f"{', '.join(missing + unread)} not read: the AU detector used for this "
                                      "session cannot detect it reliably, so this rule is not judged.")
         else:
-            count = au_events(series, aus)
+            count = au_events(series, aus, face.active)
             value = count / minutes if minutes > 0 else None
             interval = poisson_rate(count, minutes)
             evidence = (f"{au_label(aus)} started {count} time(s) in {minutes:.1f} min of visible face "
@@ -242,13 +250,13 @@ def _au_rate(rule: dict[str, Any], series: FrameSeries, face: _Face,
     if missing:
         return None, f"{', '.join(missing)} not read by the AU detector used for this session."
     cols = [series.au_names.index(a) for a in aus]
-    unread = [a for a, ok in zip(aus, series.au_readable()[cols]) if not ok]
+    unread = [a for a, ok in zip(aus, face.readable[cols]) if not ok]
     if unread:
         return None, (f"{', '.join(unread)} not read: the AU detector used for this session cannot "
                       "detect it reliably, so this rule is not judged.")
     if face.frames == 0:
         return None, "No frame with a face."
-    active = int(np.all(series.au_active()[face.mask][:, cols], axis=1).sum())
+    active = int(np.all(face.active[face.mask][:, cols], axis=1).sum())
     in_episodes = sum(1 for e in labelled if set(aus) <= set(e.active_aus))
     rate = active / face.frames
     return round(rate, 4), (

@@ -1,5 +1,5 @@
 """Real-video check of the per-frame emotion trace and the expression episodes against by-eye
-segment labels (`<video>.labels.csv`: `clip, start_s, end_s, expression, ...`).
+segment labels (`<video>.labels.csv`, read by mescreen.training.face_reading.read_labels).
 
 For each labelled segment whose expression is an emotion: the share of face frames whose
 strongest per-frame emotion is that emotion, and the share read as any negative emotion (crying
@@ -10,35 +10,15 @@ the session's emotion shares (mescreen.core.figures). This is a check, never a t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 
 from mescreen.core.figures import emotion_shares, episode_emotion, top_frame_emotions
 from mescreen.core.labels import FRAME_EMOTIONS, NEGATIVE_EMOTIONS
 from mescreen.core.result import SessionResult
+from mescreen.training.face_reading import Segment
 
 
-@dataclass(frozen=True)
-class Labelled:
-    start_s: float
-    end_s: float
-    expression: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.expression} {self.start_s:.1f}-{self.end_s:.1f} s"
-
-
-def read_labelled(labels_csv: Path) -> list[Labelled]:
-    """Every segment of a labels file."""
-    table = pd.read_csv(labels_csv, keep_default_na=False)
-    return [Labelled(float(r.start_s), float(r.end_s), str(r.expression).strip().lower()) for r in table.itertuples()]
-
-
-def emotion_rows(result: SessionResult, segments: list[Labelled]) -> list[dict]:
+def emotion_rows(result: SessionResult, segments: list[Segment]) -> list[dict]:
     """One row per segment: frames, top-emotion match, negative share, overlapping episodes."""
     series = result.series
     top = top_frame_emotions(series)
@@ -61,16 +41,17 @@ def emotion_rows(result: SessionResult, segments: list[Labelled]) -> list[dict]:
     return rows
 
 
-def emotion_markdown(name: str, result: SessionResult, segments: list[Labelled]) -> str:
+def emotion_markdown(name: str, result: SessionResult, segments: list[Segment]) -> str:
     """The rows as a Markdown table, and the session's emotion shares."""
     fmt = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+    rows = emotion_rows(result, segments)
     lines = [f"**{name}: per-frame emotion and episodes**", "",
              "| segment | frames | top emotion = label | top emotion negative | episodes overlapping |",
              "|---|---|---|---|---|"]
-    for r in emotion_rows(result, segments):
+    for r in rows:
         lines.append(f"| {r['segment']} | {r['frames']} | {fmt(r.get('match'))} | {fmt(r.get('negative'))} | "
                      f"{'; '.join(r['episodes']) or 'none'} |")
-    neutral = [r for r in emotion_rows(result, segments) if r["expression"] == "neutral"]
+    neutral = [r for r in rows if r["expression"] == "neutral"]
     if neutral:
         lines += ["", "Episodes per minute in segments labelled neutral: "
                   + ", ".join(f"{r['segment']} {fmt(r['episodes_per_minute'])}" for r in neutral)]

@@ -41,15 +41,19 @@ class Segment:
         return f"{self.expression} {self.start_s:.1f}-{self.end_s:.1f} s"
 
 
+def read_labels(labels_csv: Path) -> list[Segment]:
+    """Every segment of a labels file (`aus` empty where it lists none)."""
+    table = pd.read_csv(labels_csv, dtype={"aus": str}, keep_default_na=False)
+    return [
+        Segment(float(row.start_s), float(row.end_s), str(row.expression).strip().lower(),
+                tuple(parse_facs(row.aus).au_names() if row.aus else ()))
+        for row in table.itertuples()
+    ]
+
+
 def read_segments(labels_csv: Path) -> list[Segment]:
     """Segments of a labels file that list at least one AU."""
-    table = pd.read_csv(labels_csv, dtype={"aus": str}, keep_default_na=False)
-    segments = []
-    for row in table.itertuples():
-        codes = parse_facs(row.aus).au_names() if row.aus else []
-        if codes:
-            segments.append(Segment(float(row.start_s), float(row.end_s), str(row.expression), tuple(codes)))
-    return segments
+    return [s for s in read_labels(labels_csv) if s.aus]
 
 
 def _rotate(image: np.ndarray, degrees: float = 15.0) -> np.ndarray:

@@ -8,7 +8,8 @@ import pytest
 from mescreen.core.labels import AU_NAMES, FRAME_EMOTIONS
 from mescreen.core.result import Episode, FrameSeries
 from mescreen.store.synthetic import synthetic_result
-from mescreen.training.emotion_reading import Labelled, emotion_markdown, emotion_rows
+from mescreen.training.emotion_reading import emotion_markdown, emotion_rows
+from mescreen.training.face_reading import Segment
 
 
 def _result():
@@ -29,7 +30,7 @@ def _result():
 
 
 def test_rows_count_matches_negatives_and_false_alarms():
-    segments = [Labelled(0.0, 14.9, "sadness"), Labelled(15.0, 19.9, "neutral")]
+    segments = [Segment(0.0, 14.9, "sadness", ()), Segment(15.0, 19.9, "neutral", ())]
     sad, neutral = emotion_rows(_result(), segments)
     assert sad["match"] == pytest.approx(100 / 150) and sad["negative"] == pytest.approx(1.0)
     assert sad["episodes"] == ["macro sadness 0.0-6.0 s"]

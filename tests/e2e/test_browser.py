@@ -104,6 +104,18 @@ def app_url(tmp_path):
         log.close()
 
 
+def _download_pdf(page, button: str, target: Path) -> str | None:
+    """Click a PDF download button, check the file is a PDF, and return its text (None when
+    pdftotext is not installed)."""
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name=button).click()
+    download_info.value.save_as(target)
+    assert target.read_bytes().startswith(b"%PDF")
+    if not shutil.which("pdftotext"):
+        return None
+    return subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
+
+
 def _wait_for_cookie(page, name: str, timeout_s: float = 30.0) -> None:
     """Wait until the page's script has stored the sign-in cookie (slow on a loaded machine)."""
     deadline = time.monotonic() + timeout_s
@@ -198,14 +210,8 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
                 assert any(expected in t for t in titles), f"chart {expected!r} missing: {titles}"
             shot("05_session", height=6500)
 
-            with page.expect_download(timeout=60_000) as download_info:
-                page.get_by_role("button", name="PDF report").click()
-            pdf = tmp_path / "report.pdf"
-            download_info.value.save_as(pdf)
-            assert pdf.read_bytes().startswith(b"%PDF")
-            if shutil.which("pdftotext"):
-                text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                                      check=True).stdout
+            text = _download_pdf(page, "PDF report", tmp_path / "report.pdf")
+            if text is not None:
                 assert f"Patient {PATIENT}" in text and re.search(r"Page 1 of \d+", text)
             assert _audited(tmp_path, "download_pdf") == [("admin", PATIENT, "ok")]  # issue 15, item 4
 
@@ -321,14 +327,8 @@ def test_staying_signed_in_plain_words_evidence_over_time_and_patient_report(app
             expect(page.get_by_text("second minus first").first).to_be_visible()
             page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 6", timeout=60_000)
             shot(page, "13_over_time_compare", height=3600)
-            with page.expect_download(timeout=60_000) as download_info:
-                page.get_by_role("button", name="PDF report of all sessions").click()
-            pdf = tmp_path / "patient.pdf"
-            download_info.value.save_as(pdf)
-            assert pdf.read_bytes().startswith(b"%PDF")
-            if shutil.which("pdftotext"):
-                text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                                      check=True).stdout
+            text = _download_pdf(page, "PDF report of all sessions", tmp_path / "patient.pdf")
+            if text is not None:
                 assert f"Patient {code}: 3 session(s), 3 analysed" in text and "Trends over time" in text
                 assert "Session 1: Tearful when discussing work." in text
             assert _audited(tmp_path, "download_patient_pdf") == [("admin", code, "ok")]
