@@ -16,8 +16,9 @@ from mescreen.core.errors import NoFaceError
 from mescreen.core.screening import screen
 from mescreen.service import VideoSource, analyse_for_patient, delete_session
 from mescreen.store import repository
-from mescreen.store.engine import ENV_VAR, make_engine, session_factory, upgrade
+from mescreen.store.engine import ENV_VAR
 from mescreen.store.synthetic import synthetic_result
+from tests.conftest import sqlite_store
 
 DATES = {1: date(2026, 1, 10), 2: date(2026, 3, 10), 3: date(2026, 6, 10), 4: date(2026, 8, 10)}
 
@@ -40,17 +41,6 @@ def _recordings(folder: Path) -> dict[int, Path]:
     return out
 
 
-def _store(tmp_path: Path, name: str):
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{tmp_path / name}"
-    upgrade(url)
-    engine = make_engine(url)
-    sessions = session_factory(engine)
-    with sessions() as s:
-        repository.create_patient(s, "P-1", actor="dr")
-    return url, engine, sessions
-
-
 def _longitudinal_by_date(sessions) -> dict[date, tuple]:
     with sessions() as s:
         views = repository.patient_timeline(s, "P-1", actor="test")
@@ -64,19 +54,20 @@ def _longitudinal_by_date(sessions) -> dict[date, tuple]:
     return out
 
 
-def _via_dashboard(tmp_path: Path, order) -> dict[date, tuple]:
-    _, engine, sessions = _store(tmp_path, "dashboard.db")
-    files = _recordings(tmp_path / "dash_uploads")
+def _submit_all(sessions, files: dict[int, Path], order) -> None:
+    """The recordings through the dashboard's job registry, one after the other."""
     registry = JobRegistry(sessions, _analyse)
     for k in order:
         job = registry.submit(patient_code="P-1", upload=files[k], file_name=files[k].name,
                               content_hash=f"{k:064x}", recorded_on=DATES[k], uploader="dr", keep_video_in=None)
         assert registry.wait(job.id, 30).status == "done"
     registry.shutdown()
-    try:
+
+
+def _via_dashboard(tmp_path: Path, order) -> dict[date, tuple]:
+    with sqlite_store(tmp_path, "dashboard.db") as (_, sessions):
+        _submit_all(sessions, _recordings(tmp_path / "dash_uploads"), order)
         return _longitudinal_by_date(sessions)
-    finally:
-        engine.dispose()
 
 
 class _Models:
@@ -85,20 +76,17 @@ class _Models:
 
 
 def _via_batch(tmp_path: Path, order, monkeypatch: pytest.MonkeyPatch) -> dict[date, tuple]:
-    url, engine, sessions = _store(tmp_path, "batch.db")
     files = _recordings(tmp_path / "batch_videos")
-    monkeypatch.setenv(ENV_VAR, url)
     monkeypatch.setattr(task, "_models", lambda: _Models())
     monkeypatch.setattr("mescreen.core.pipeline.analyze_video",
                         lambda path, options, progress=None, models=None: _analyse(Path(path), progress,
                                                                                   options.previous))
-    for row, k in enumerate(order):
-        job = VideoJob(row, str(files[k]), "P-1", DATES[k], "batch", store_fingerprint(url))
-        assert task.run_job(job).status == "done"
-    try:
+    with sqlite_store(tmp_path, "batch.db") as (url, sessions):
+        monkeypatch.setenv(ENV_VAR, url)
+        for row, k in enumerate(order):
+            job = VideoJob(row, str(files[k]), "P-1", DATES[k], "batch", store_fingerprint(url))
+            assert task.run_job(job).status == "done"
         return _longitudinal_by_date(sessions)
-    finally:
-        engine.dispose()
 
 
 def test_batch_and_dashboard_agree_in_any_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,52 +99,41 @@ def test_batch_and_dashboard_agree_in_any_order(tmp_path: Path, monkeypatch: pyt
 
 
 def test_failure_is_recorded_and_the_upload_deleted(tmp_path: Path) -> None:
-    _, engine, sessions = _store(tmp_path, "s.db")
     upload = tmp_path / "u.mp4"
     upload.write_text("1")
 
     def no_face(path, progress, previous):
         raise NoFaceError("no face was found")
 
-    with pytest.raises(NoFaceError):
-        analyse_for_patient(sessions, "P-1", VideoSource(upload), recorded_on=DATES[1], uploader="dr",
-                            analyse=no_face, delete_upload=True)
+    with sqlite_store(tmp_path, "s.db") as (_, sessions):
+        with pytest.raises(NoFaceError):
+            analyse_for_patient(sessions, "P-1", VideoSource(upload), recorded_on=DATES[1], uploader="dr",
+                                analyse=no_face, delete_upload=True)
+        with sessions() as s:
+            (view,) = repository.patient_timeline(s, "P-1", actor="test")
     assert not upload.exists()
-    with sessions() as s:
-        (view,) = repository.patient_timeline(s, "P-1", actor="test")
     assert view.status == "failed" and "no face" in view.error
-    engine.dispose()
 
 
 def test_kept_video_moves_and_its_path_is_recorded(tmp_path: Path) -> None:
-    _, engine, sessions = _store(tmp_path, "s.db")
     upload = tmp_path / "u.mp4"
     upload.write_text("2")
-    stored = analyse_for_patient(sessions, "P-1", VideoSource(upload), recorded_on=DATES[2], uploader="dr",
-                                 analyse=_analyse, delete_upload=True, keep_video_in=tmp_path / "kept")
-    with sessions() as s:
-        view, _ = repository.load_session(s, stored.session_id, actor="test")
+    with sqlite_store(tmp_path, "s.db") as (_, sessions):
+        stored = analyse_for_patient(sessions, "P-1", VideoSource(upload), recorded_on=DATES[2], uploader="dr",
+                                     analyse=_analyse, delete_upload=True, keep_video_in=tmp_path / "kept")
+        with sessions() as s:
+            view, _ = repository.load_session(s, stored.session_id, actor="test")
     assert not upload.exists() and Path(view.video_path).is_file() and stored.note == ""
-    engine.dispose()
 
 
 def test_deleting_a_session_rescreens_the_later_ones_as_if_it_had_never_been(tmp_path: Path) -> None:
-    _, engine, sessions = _store(tmp_path / "all", "dashboard.db")
-    files = _recordings(tmp_path / "uploads")
-    registry = JobRegistry(sessions, _analyse)
-    for k in (1, 2, 3, 4):
-        job = registry.submit(patient_code="P-1", upload=files[k], file_name=files[k].name,
-                              content_hash=f"{k:064x}", recorded_on=DATES[k], uploader="dr", keep_video_in=None)
-        assert registry.wait(job.id, 30).status == "done"
-    registry.shutdown()
-    assert _longitudinal_by_date(sessions)[DATES[4]][1]  # three earlier sessions: change is judged
-    with sessions() as s:
-        first = repository.patient_timeline(s, "P-1", actor="test")[0].id
-    try:
+    with sqlite_store(tmp_path / "all", "dashboard.db") as (_, sessions):
+        _submit_all(sessions, _recordings(tmp_path / "uploads"), (1, 2, 3, 4))
+        assert _longitudinal_by_date(sessions)[DATES[4]][1]  # three earlier sessions: change is judged
+        with sessions() as s:
+            first = repository.patient_timeline(s, "P-1", actor="test")[0].id
         assert delete_session(sessions, first, actor="dr")  # sessions 2-4 were re-screened
         after = _longitudinal_by_date(sessions)
-    finally:
-        engine.dispose()
     without_first = _via_dashboard(tmp_path / "without", (2, 3, 4))
     assert after == without_first
     assert after[DATES[4]][1] == []  # two earlier sessions left: no change shown
