@@ -7,17 +7,21 @@ the pseudonymous code and session ids remain.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mescreen.store.errors import StoreError
 from mescreen.store.models import AuditLog, utcnow
 from mescreen.store.transactions import transaction
 
 
-OUTCOMES = ("ok", "failed", "refused", "locked")
+OUTCOMES = ("ok", "failed", "refused", "locked", "denied")  # denied: another care team's patient
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,16 @@ def record_apart(session: Session, actor: str, action: str, **fields: object) ->
     is committed with it (a failed action's own transaction rolled back)."""
     with transaction(session):
         record(session, actor, action, **fields)  # type: ignore[arg-type]
+
+
+def audited_change(session: Session, actor: str, action: str, target: str, change: Callable[[], T]) -> T:
+    """Run `change` (one transaction that writes its own audit row); a refusal is audited too,
+    naming `target` (e.g. "account 'bob'")."""
+    try:
+        return change()
+    except StoreError as exc:
+        record_apart(session, actor, action, detail=f"{target}: {exc}", outcome="refused")
+        raise
 
 
 def as_utc(value: datetime) -> datetime:

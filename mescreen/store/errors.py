@@ -35,6 +35,14 @@ class UnknownUserError(StoreError):
     """No user has this name."""
 
 
+class UnknownTeamError(StoreError):
+    """No care team has this name, or the user may not use it."""
+
+
+class DuplicateTeamError(StoreError):
+    """A care team with this name already exists."""
+
+
 class SignInThrottledError(StoreError):
     """Too many failed sign-ins for a name or from a client; the message never says whether the
     account exists."""

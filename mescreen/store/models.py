@@ -11,6 +11,8 @@ Layout, and why:
 - `frame_arrays` holds the optional per-frame arrays (face geometry, ...) the same way, one row
   per array name, so a new measurement needs no new column.
 - `episodes` are rows: the dashboard lists and filters them.
+- `care_teams` and `team_members`: every patient belongs to one care team; a clinician sees the
+  patients of the teams they are a member of, an administrator sees all (mescreen/store/access.py).
 - `audit_log` has no foreign keys on purpose: it must outlive the patient it mentions, and keeps
   only the pseudonymous code and session id.
 The Alembic migrations in mescreen/store/migrations/ create exactly this schema (a test compares them).
@@ -66,6 +68,7 @@ class Patient(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
+    team_id: Mapped[int] = mapped_column(ForeignKey("care_teams.id"), index=True)  # who may see the patient
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -209,6 +212,25 @@ class FrameArray(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class CareTeam(Base):
+    """A group of clinicians who see the same patients (an administrator sees every team's)."""
+
+    __tablename__ = "care_teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TeamMember(Base):
+    """A user's membership of a care team (a clinician may be in several)."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("care_teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('clinician', 'admin')", name="role_known"),)
@@ -236,5 +258,5 @@ class AuditLog(Base):
     patient_code: Mapped[str | None] = mapped_column(String(64), index=True)
     session_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="")
-    outcome: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")  # ok/failed/refused/locked
+    outcome: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")  # ok/failed/refused/locked/denied
     client: Mapped[str | None] = mapped_column(String(64))  # browser address, for sign-ins

@@ -36,6 +36,7 @@ from mescreen.core.result import (
     to_plain,
 )
 from mescreen.store import models
+from mescreen.store.access import require_patient, require_session, visible_patients
 from mescreen.store.audit import AuditView, as_utc, audit_actions, audit_entries, record, record_apart
 from mescreen.store.errors import (
     DuplicatePatientError,
@@ -44,8 +45,17 @@ from mescreen.store.errors import (
     UnknownPatientError,
     UnknownSessionError,
 )
-from mescreen.store.models import EpisodeRow, FrameArray, FrameSeriesBlob, Patient, RecordingSession
+from mescreen.store.models import CareTeam, EpisodeRow, FrameArray, FrameSeriesBlob, Patient, RecordingSession
 from mescreen.store.series_codec import CODEC, decode_array, encode_array
+from mescreen.store.teams import (
+    TeamView,
+    create_team,
+    list_teams,
+    move_patient,
+    set_member,
+    team_for_new_patient,
+    teams_of,
+)
 from mescreen.store.transactions import transaction
 from mescreen.store.users import (
     UserView,
@@ -68,6 +78,7 @@ __all__ = [
     "delete_patient", "export_patient", "import_patient",
     "audit_entries", "create_user", "authenticate", "list_users", "count_users", "set_role",
     "set_password", "delete_user", "get_user", "audit_actions", "record_apart",
+    "TeamView", "create_team", "list_teams", "teams_of", "set_member", "move_patient",
 ]
 
 #: Identifies a patient export; bump the version if its layout changes.
@@ -85,6 +96,7 @@ class PatientView:
     n_sessions: int
     last_recorded_on: date | None
     last_level: str | None  # screening level of the latest completed session
+    team: str = ""  # the care team the patient belongs to
 
 
 @dataclass(frozen=True)
@@ -131,16 +143,20 @@ def _patient(session: Session, code: str) -> Patient:
 
 
 def create_patient(
-    session: Session, code: str, *, display_name: str | None = None, notes: str | None = None, actor: str
+    session: Session, code: str, *, display_name: str | None = None, notes: str | None = None, actor: str,
+    team: str | None = None,
 ) -> PatientView:
+    """A new patient in care team `team` (default: the only team `actor` may use; see
+    mescreen.store.teams.team_for_new_patient)."""
     code = _clean_code(code)
     duplicate = DuplicatePatientError(f"a patient with code {code!r} already exists")
     with transaction(session, conflict=duplicate):
         if session.scalar(select(Patient.id).where(Patient.code == code)) is not None:
             raise duplicate
-        patient = Patient(code=code, display_name=display_name or None, notes=notes or None)
+        care_team = team_for_new_patient(session, actor, team)
+        patient = Patient(code=code, display_name=display_name or None, notes=notes or None, team_id=care_team.id)
         session.add(patient)
-        record(session, actor, "create_patient", patient_code=code)
+        record(session, actor, "create_patient", patient_code=code, detail=f"care team {care_team.name!r}")
         session.flush()
         return _patient_views(session, [patient])[0]
 
@@ -150,7 +166,7 @@ def update_patient(
 ) -> PatientView:
     """Replace display name and notes (None or "" clears them)."""
     with transaction(session):
-        patient = _patient(session, code)
+        patient = require_patient(session, actor, code)
         patient.display_name = display_name or None
         patient.notes = notes or None
         record(session, actor, "update_patient", patient_code=code)
@@ -159,8 +175,9 @@ def update_patient(
 
 
 def list_patients(session: Session, search: str = "", *, actor: str) -> list[PatientView]:
-    """Patients whose code or display name contains `search` (case-insensitive), by code."""
-    query = select(Patient).order_by(Patient.code)
+    """The patients `actor` may see whose code or display name contains `search`
+    (case-insensitive), by code."""
+    query = visible_patients(session, actor).order_by(Patient.code)
     if search.strip():
         pattern = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
@@ -174,7 +191,7 @@ def list_patients(session: Session, search: str = "", *, actor: str) -> list[Pat
 
 def get_patient(session: Session, code: str, *, actor: str) -> PatientView:
     with transaction(session):
-        patient = _patient(session, code)
+        patient = require_patient(session, actor, code)
         record(session, actor, "read_patient", patient_code=code)
         return _patient_views(session, [patient])[0]
 
@@ -192,6 +209,8 @@ def _patient_views(session: Session, patients: list[Patient]) -> list[PatientVie
         )
         for patient_id, recorded_on, session_id, status, level in rows:
             stats[patient_id].append((recorded_on, session_id, status, level))
+    teams = dict(session.execute(select(CareTeam.id, CareTeam.name).where(
+        CareTeam.id.in_({p.team_id for p in patients}))).all()) if patients else {}
     views = []
     for p in patients:
         sessions = sorted(stats[p.id])
@@ -201,7 +220,7 @@ def _patient_views(session: Session, patients: list[Patient]) -> list[PatientVie
                 code=p.code, display_name=p.display_name, notes=p.notes,
                 created_at=as_utc(p.created_at), updated_at=as_utc(p.updated_at),
                 n_sessions=len(sessions), last_recorded_on=sessions[-1][0] if sessions else None,
-                last_level=done[-1][3] if done else None,
+                last_level=done[-1][3] if done else None, team=teams.get(p.team_id, ""),
             )
         )
     return views
@@ -225,7 +244,7 @@ def _new_session(
         raise InvalidValueError(f"unknown session status {status!r}: use one of {', '.join(models.SESSION_STATUSES)}")
     if not isinstance(recorded_on, date):
         raise InvalidValueError("recording date must be a date")
-    patient = _patient(session, patient_code)
+    patient = require_patient(session, uploader, patient_code)
     row = RecordingSession(
         patient=patient, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
         content_hash=content_hash, status=status, upload_path=upload_path,
@@ -501,12 +520,7 @@ def load_session(
 ) -> tuple[SessionView, SessionResult | None]:
     """One session with its series and episodes (result is None unless its status is done)."""
     with transaction(session):
-        row = session.scalar(
-            select(RecordingSession).where(RecordingSession.id == session_id)
-            .options(selectinload(RecordingSession.indicators), selectinload(RecordingSession.episodes))
-        )
-        if row is None:
-            raise UnknownSessionError(f"no analysed session with id {session_id}")
+        row = require_session(session, actor, session_id)
         code = row.patient.code
         record(session, actor, "read_session", patient_code=code, session_id=session_id)
         return _session_view(row, code), _result(session, row)
@@ -525,7 +539,7 @@ def _patient_sessions(session: Session, patient: Patient) -> list[RecordingSessi
 def patient_timeline(session: Session, code: str, *, actor: str) -> list[SessionView]:
     """All of a patient's sessions, oldest first, with levels and indicators (longitudinal view)."""
     with transaction(session):
-        patient = _patient(session, code)
+        patient = require_patient(session, actor, code)
         views = [_session_view(r, code) for r in _patient_sessions(session, patient)]
         record(session, actor, "read_timeline", patient_code=code)
         return views
@@ -617,7 +631,7 @@ def set_session_note(session: Session, session_id: int, text: str, *, actor: str
     """Replace the clinician's note on a session ("" clears it); audited with the note's length,
     never its words (notes may name clinical details the audit log should not copy)."""
     with transaction(session):
-        row = _recording(session, session_id)
+        row = require_session(session, actor, session_id)
         row.notes = text.strip() or None
         record(session, actor, "edit_session_note", patient_code=row.patient.code, session_id=session_id,
                detail=f"{len(row.notes or '')} characters")
@@ -630,7 +644,7 @@ def delete_patient(session: Session, code: str, *, actor: str) -> None:
     for analysis are removed after it has committed, so a failed erasure never leaves rows
     pointing at deleted files. The audit row keeps only the pseudonymous code."""
     with transaction(session):
-        patient = _patient(session, code)
+        patient = require_patient(session, actor, code)
         videos = [
             path for pair in session.execute(
                 select(RecordingSession.video_path, RecordingSession.upload_path)
@@ -648,7 +662,7 @@ def delete_session(session: Session, session_id: int, *, actor: str) -> str:
     sessions' change-over-time indicators compared with it; mescreen.service.delete_session
     re-screens them."""
     with transaction(session):
-        row = _recording(session, session_id)
+        row = require_session(session, actor, session_id)
         if row.status in ("queued", "running"):
             raise StoreError(f"session {session_id} is still {row.status}; cancel its analysis before deleting it.")
         code = row.patient.code
@@ -681,7 +695,7 @@ def export_patient(session: Session, code: str, *, actor: str) -> dict[str, Any]
 
     `import_patient` of it, then export again, gives the same dict."""
     with transaction(session):
-        patient = _patient(session, code)
+        patient = require_patient(session, actor, code)
         sessions = []
         for row in session.scalars(
             select(RecordingSession).where(RecordingSession.patient_id == patient.id)
@@ -706,8 +720,9 @@ def export_patient(session: Session, code: str, *, actor: str) -> dict[str, Any]
         }
 
 
-def import_patient(session: Session, data: dict[str, Any], *, actor: str) -> str:
-    """Recreate a patient from `export_patient` output (all or nothing); returns its code."""
+def import_patient(session: Session, data: dict[str, Any], *, actor: str, team: str | None = None) -> str:
+    """Recreate a patient from `export_patient` output (all or nothing) in care team `team`
+    (default as for `create_patient`); returns its code."""
     if not isinstance(data, dict) or any(data.get(k) != v for k, v in EXPORT_FORMAT.items()):
         raise InvalidValueError(
             f"not a mescreen patient export (expected format {EXPORT_FORMAT['format']!r} "
@@ -719,8 +734,9 @@ def import_patient(session: Session, data: dict[str, Any], *, actor: str) -> str
             code = _clean_code(p["code"])
             if session.scalar(select(Patient.id).where(Patient.code == code)) is not None:
                 raise DuplicatePatientError(f"a patient with code {code!r} already exists: not imported")
+            care_team = team_for_new_patient(session, actor, team)
             patient = Patient(
-                code=code, display_name=p.get("display_name"), notes=p.get("notes"),
+                code=code, display_name=p.get("display_name"), notes=p.get("notes"), team_id=care_team.id,
                 created_at=datetime.fromisoformat(p["created_at"]),
                 updated_at=datetime.fromisoformat(p["updated_at"]),
             )
@@ -743,5 +759,6 @@ def import_patient(session: Session, data: dict[str, Any], *, actor: str) -> str
             session.flush()
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidValueError(f"the patient export is incomplete or damaged: {exc!r}") from exc
-        record(session, actor, "import_patient", patient_code=code, detail=f"{len(data['sessions'])} sessions")
+        record(session, actor, "import_patient", patient_code=code,
+               detail=f"{len(data['sessions'])} sessions, care team {care_team.name!r}")
         return code

@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mescreen.store.audit import as_utc, record, record_apart
+from mescreen.store.audit import as_utc, audited_change, record
 from mescreen.store.errors import (
     DuplicateUserError,
     InvalidValueError,
     SignInThrottledError,
-    StoreError,
     UnknownUserError,
 )
 from mescreen.store.models import USER_ROLES, User, utcnow
 from mescreen.store.passwords import hash_password, needs_rehash, verify_password
 from mescreen.store.sign_in_throttle import SIGN_IN, wait_before_sign_in
+from mescreen.store.teams import join_teams
 from mescreen.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 8
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,15 +45,6 @@ class UserView:
 def _view(user: User) -> UserView:
     last = as_utc(user.last_login_at) if user.last_login_at is not None else None
     return UserView(user.username, user.role, as_utc(user.created_at), last, user.session_version or 0)
-
-
-def _audited(session: Session, actor: str, action: str, target: str, change: Callable[[], T]) -> T:
-    """Run `change` (one transaction that writes its own audit row); a refusal is audited too."""
-    try:
-        return change()
-    except StoreError as exc:
-        record_apart(session, actor, action, detail=f"account {target!r}: {exc}", outcome="refused")
-        raise
 
 
 def _check_role(role: str) -> None:
@@ -76,8 +65,11 @@ def _get(session: Session, username: str) -> User:
 
 
 def create_user(
-    session: Session, username: str, password: str, role: str = "clinician", *, actor: str
+    session: Session, username: str, password: str, role: str = "clinician", *, actor: str,
+    teams: Sequence[str] | None = None,
 ) -> UserView:
+    """A new account. A clinician joins `teams` (default: the only care team, when there is
+    exactly one); an administrator sees every team and joins none."""
     username = username.strip()
 
     def change() -> UserView:
@@ -91,11 +83,14 @@ def create_user(
                 raise duplicate
             user = User(username=username, password_hash=hash_password(password), role=role)
             session.add(user)
-            record(session, actor, "create_user", detail=f"account {username!r} as {role}")
+            session.flush()
+            joined = join_teams(session, user, teams) if role == "clinician" else []
+            record(session, actor, "create_user", detail=f"account {username!r} as {role}"
+                   + (f", care teams {', '.join(repr(n) for n in joined)}" if joined else ""))
             session.flush()
             return _view(user)
 
-    return _audited(session, actor, "create_user", username, change)
+    return audited_change(session, actor, "create_user", f"account {username!r}", change)
 
 
 def get_user(session: Session, username: str) -> UserView | None:
@@ -173,7 +168,7 @@ def set_role(session: Session, username: str, role: str, *, actor: str) -> None:
             user.role = role
             record(session, actor, "set_role", detail=f"account {username!r} to {role}")
 
-    _audited(session, actor, "set_role", username, change)
+    audited_change(session, actor, "set_role", f"account {username!r}", change)
 
 
 def set_password(session: Session, username: str, password: str, *, actor: str) -> None:
@@ -186,7 +181,7 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
             user.session_version = (user.session_version or 0) + 1
             record(session, actor, "set_password", detail=f"account {username!r}")
 
-    _audited(session, actor, "set_password", username, change)
+    audited_change(session, actor, "set_password", f"account {username!r}", change)
 
 
 def delete_user(session: Session, username: str, *, actor: str) -> None:
@@ -198,4 +193,4 @@ def delete_user(session: Session, username: str, *, actor: str) -> None:
             session.delete(user)
             record(session, actor, "delete_user", detail=f"account {username!r}")
 
-    _audited(session, actor, "delete_user", username, change)
+    audited_change(session, actor, "delete_user", f"account {username!r}", change)
