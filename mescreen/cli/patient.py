@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("code")
     add.add_argument("--name", default=None, help="optional display name (stored as given)")
     add.add_argument("--notes", default=None)
+    add.add_argument("--team", default=None, metavar="NAME",
+                     help="the patient's care team (default: the only team, when there is exactly one)")
     add.set_defaults(func=_add)
 
     listing = sub.add_parser("list", help="list patients (code, sessions, latest screening level)")
@@ -41,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     imp = sub.add_parser("import", help="read a patient exported with `mescreen patient export`")
     imp.add_argument("file", type=Path, metavar="FILE.json")
+    imp.add_argument("--team", default=None, metavar="NAME",
+                     help="the patient's care team (default: the only team, when there is exactly one)")
     imp.set_defaults(func=_import)
 
     delete = sub.add_parser("delete", help="erase a patient with every session and kept video")
@@ -65,8 +69,8 @@ def _add(args: argparse.Namespace) -> int:
 
     with _session(args) as session:
         patient = repository.create_patient(session, args.code, display_name=args.name, notes=args.notes,
-                                            actor=args.actor)
-    print(f"created patient {patient.code}")
+                                            actor=args.actor, team=args.team)
+    print(f"created patient {patient.code} in care team {patient.team!r}")
     return 0
 
 
@@ -79,7 +83,8 @@ def _list(args: argparse.Namespace) -> int:
         print("no patients" + (f" matching {args.search!r}" if args.search else " yet: add one with `mescreen patient add CODE`"))
     for p in patients:
         last = p.last_recorded_on.isoformat() if p.last_recorded_on else "-"
-        print(f"{p.code}\t{p.n_sessions} session(s)\tlast recorded {last}\tlevel {p.last_level or '-'}")
+        print(f"{p.code}\t{p.n_sessions} session(s)\tlast recorded {last}\tlevel {p.last_level or '-'}\t"
+              f"care team {p.team}")
     return 0
 
 
@@ -121,7 +126,7 @@ def _import(args: argparse.Namespace) -> int:
     if not isinstance(data, dict):
         raise InputError(f"{args.file} is not a mescreen patient export (expected a JSON object).")
     with _session(args) as session:
-        code = repository.import_patient(session, data, actor=args.actor)
+        code = repository.import_patient(session, data, actor=args.actor, team=args.team)
     print(f"imported patient {code}")
     return 0
 

@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("username")
     add.add_argument("--role", choices=ROLES, default="clinician")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--team", action="append", default=None, metavar="NAME",
+                     help="a clinician's care team (repeat for several; default: the only team, when there is "
+                          "exactly one)")
     add.set_defaults(func=_add)
 
     listing = sub.add_parser("list", help="list accounts and their roles")
@@ -78,8 +81,10 @@ def _add(args: argparse.Namespace) -> int:
 
     password = _read_password(args)
     with _session(args) as session:
-        user = repository.create_user(session, args.username, password, args.role, actor=_actor())
-    print(f"created {user.role} account {user.username!r}")
+        user = repository.create_user(session, args.username, password, args.role, actor=_actor(), teams=args.team)
+        teams = repository.teams_of(session, user.username)
+    print(f"created {user.role} account {user.username!r}"
+          + (f" in care team(s) {', '.join(teams)}" if teams else ""))
     return 0
 
 
