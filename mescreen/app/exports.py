@@ -84,12 +84,12 @@ def patient_file_stem(patient_code: str) -> str:
     return f"mescreen_{safe_name(patient_code)}_all_sessions"
 
 
-PATIENT_COLUMNS = ("code", "name", "sessions", "last recorded", "last screening level")
+PATIENT_COLUMNS = ("code", "name", "care team", "sessions", "last recorded", "last screening level")
 
 
 def patient_rows(patients: Sequence[PatientView]) -> list[tuple[object, ...]]:
     """The patients table as shown on screen and downloaded."""
-    return [(p.code, p.display_name or "", p.n_sessions,
+    return [(p.code, p.display_name or "", p.team, p.n_sessions,
              p.last_recorded_on.isoformat() if p.last_recorded_on else "-", p.last_level or "-")
             for p in patients]
 

@@ -22,6 +22,7 @@ from mescreen.app.store import db, sessions
 from mescreen.app.text import md
 from mescreen.store import repository
 from mescreen.store.engine import database_url
+from mescreen.store.errors import UnknownSessionError
 
 PATIENT_KEY = "patient_code"
 SESSION_KEY = "session_id"
@@ -142,7 +143,8 @@ def session_link(patient_code: str, session_id: int, label: str) -> None:
 def follow_session_link() -> None:
     """Select the patient and session a link names. The address then keeps naming the session
     shown (`show_session_in_address`), so a reload returns to it; a link is followed only when it
-    differs from what this page last wrote, so a later choice on the page is not overridden."""
+    differs from what this page last wrote, so a later choice on the page is not overridden. A link
+    to a patient or session this user may not see stops the page with "not found or not yours"."""
     params = st.query_params
     if "patient" not in params:
         return
@@ -150,11 +152,23 @@ def follow_session_link() -> None:
     if named == st.session_state.get(_ADDRESS_KEY):
         return
     st.session_state[_ADDRESS_KEY] = named
+    session_id = int(named[1]) if named[1].isdigit() else None
+    try:  # the store decides whether this user may see them (and audits a refusal)
+        with db() as session:
+            repository.get_patient(session, named[0], actor=actor())
+            if session_id is not None and repository.session_patient_code(session, session_id,
+                                                                          actor=actor()) != named[0]:
+                raise UnknownSessionError(f"Session {session_id} was not found among patient {named[0]!r}'s "
+                                          "sessions.")
+    except MescreenError as exc:
+        st.error(f"This link cannot be opened: {md(exc)} Choose a patient on the **Patients** page.",
+                 icon=":material/block:")
+        st.stop()
     st.session_state[PATIENT_KEY] = named[0]
-    try:
-        st.session_state[SESSION_KEY] = int(named[1])
-    except ValueError:
+    if session_id is None:
         st.session_state.pop(SESSION_KEY, None)
+    else:
+        st.session_state[SESSION_KEY] = session_id
 
 
 def show_session_in_address(patient_code: str, session_id: int) -> None:

@@ -55,6 +55,7 @@ from mescreen.store.teams import (
     set_member,
     team_for_new_patient,
     teams_of,
+    usable_teams,
 )
 from mescreen.store.transactions import transaction
 from mescreen.store.users import (
@@ -78,7 +79,8 @@ __all__ = [
     "delete_patient", "export_patient", "import_patient",
     "audit_entries", "create_user", "authenticate", "list_users", "count_users", "set_role",
     "set_password", "delete_user", "get_user", "audit_actions", "record_apart",
-    "TeamView", "create_team", "list_teams", "teams_of", "set_member", "move_patient",
+    "TeamView", "create_team", "list_teams", "teams_of", "set_member", "move_patient", "usable_teams",
+    "session_patient_code",
 ]
 
 #: Identifies a patient export; bump the version if its layout changes.
@@ -524,6 +526,14 @@ def load_session(
         code = row.patient.code
         record(session, actor, "read_session", patient_code=code, session_id=session_id)
         return _session_view(row, code), _result(session, row)
+
+
+def session_patient_code(session: Session, session_id: int, *, actor: str) -> str:
+    """The code of the patient a session belongs to, if `actor` may see it (a link names both;
+    the dashboard checks they agree before following it). Nothing is shown, so no audit row
+    unless refused."""
+    with transaction(session):
+        return require_session(session, actor, session_id).patient.code
 
 
 def _patient_sessions(session: Session, patient: Patient) -> list[RecordingSession]:

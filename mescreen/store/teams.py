@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mescreen.store.access import require_patient, scope_of
+from mescreen.store.access import Scope, require_patient, scope_of
 from mescreen.store.audit import audited_change, record
 from mescreen.store.errors import DuplicateTeamError, InvalidValueError, UnknownTeamError, UnknownUserError
 from mescreen.store.models import CareTeam, Patient, TeamMember, User
@@ -133,10 +133,7 @@ def team_for_new_patient(session: Session, actor: str, name: str | None) -> Care
         if not scope.allows(team.id):
             raise UnknownTeamError(f"you are not a member of care team {name!r}")
         return team
-    query = select(CareTeam).order_by(CareTeam.name)
-    if not scope.everything:
-        query = query.where(CareTeam.id.in_(scope.team_ids))
-    teams = list(session.scalars(query))
+    teams = _usable(session, scope)
     if len(teams) == 1:
         return teams[0]
     if not teams:
@@ -145,6 +142,19 @@ def team_for_new_patient(session: Session, actor: str, name: str | None) -> Care
             if scope.everything else
             "you are not in any care team yet: an administrator adds you to one on the Users page")
     raise InvalidValueError(f"choose the patient's care team: one of {_listed([t.name for t in teams])}")
+
+
+def _usable(session: Session, scope: Scope) -> list[CareTeam]:
+    query = select(CareTeam).order_by(CareTeam.name)
+    if not scope.everything:
+        query = query.where(CareTeam.id.in_(scope.team_ids))
+    return list(session.scalars(query))
+
+
+def usable_teams(session: Session, actor: str) -> list[str]:
+    """The teams `actor` may put a new patient in (every team for an administrator)."""
+    with transaction(session):
+        return [t.name for t in _usable(session, scope_of(session, actor))]
 
 
 def join_teams(session: Session, user: User, names: Sequence[str] | None) -> list[str]:

@@ -12,7 +12,8 @@ from mescreen.app.store import db, sessions
 from mescreen.store import repository
 
 st.title("Patients")
-st.caption("Patients are identified by a pseudonymous code; avoid names in codes and notes.")
+st.caption("Patients are identified by a pseudonymous code; avoid names in codes and notes. You see the "
+           "patients of your care teams (administrators see every team's).")
 ui.show_flash()
 
 search = st.text_input("Search by code or name", key="patient_search")
@@ -56,21 +57,28 @@ with left:
 
 with right:
     st.subheader("New patient")
+    with db() as session:
+        teams = repository.usable_teams(session, actor())
+    if not teams:
+        st.info("You are not in any care team yet, so you cannot create patients. An administrator adds you "
+                "to a team on the **Users** page.")
     with st.form("new_patient", clear_on_submit=True):
         new_code = st.text_input("Patient code", help="A pseudonymous identifier, e.g. P-0042")
         display_name = st.text_input("Display name (optional)")
         notes = st.text_area("Notes (optional)")
-        create = st.form_submit_button("Create patient", type="primary")
+        # One team: it is the patient's team. Several: the user chooses (only their own teams).
+        team = st.selectbox("Care team", teams, key="new_patient_team") if len(teams) > 1 else None
+        create = st.form_submit_button("Create patient", type="primary", disabled=not teams)
     if create:
         try:
             with db() as session:
                 created = repository.create_patient(session, new_code, display_name=display_name or None,
-                                                    notes=notes or None, actor=actor())
+                                                    notes=notes or None, actor=actor(), team=team)
         except MescreenError as exc:
             ui.error(exc)
         else:
             st.session_state[ui.PATIENT_KEY] = created.code
-            ui.flash(f"Patient {created.code} created.")
+            ui.flash(f"Patient {created.code} created in care team {created.team}.")
             st.rerun()
 
 if patients:
