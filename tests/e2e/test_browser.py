@@ -1,6 +1,9 @@
 """End to end in a real browser: start the dashboard on a free port with a fresh store, create the
 admin with the CLI, sign in, create a patient, upload a real interview video, wait for the
-results, check the charts, download the PDF. Screenshots of each step go to the test's tmp folder.
+results, check the charts, download the PDF; a reload and a second browser keep or restore the
+sign-in; three sessions of one patient give the over-time page, a comparison, a note and the
+patient report; a clinician of another care team cannot reach a patient until the admin moves it
+to their team. Screenshots of each step go to the test's tmp folder.
 
 Needs Chromium at /usr/bin/chromium (Debian's package; `.ci/run` installs it) and the Python
 `playwright` package; never `playwright install` (no network). Skips locally without Chromium,
@@ -165,7 +168,7 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
 
             page.get_by_role("textbox", name="Patient code").fill(PATIENT)
             page.get_by_role("button", name="Create patient").click()
-            expect(page.get_by_text(f"Patient {PATIENT} created.")).to_be_visible()
+            expect(page.get_by_text(f"Patient {PATIENT} created in care team Care team 1.")).to_be_visible()
             shot("02_patients")
 
             page.get_by_role("link", name="Upload & analyse").click()
@@ -256,13 +259,13 @@ def _seed_three_sessions(tmp_path: Path, code: str) -> list[int]:
                                         file_name=f"visit{m}.mp4", content_hash=f"{m}" * 64) for m in (3, 6, 9)]
 
 
-def _sign_in(page, url: str) -> None:
+def _sign_in(page, url: str, user: str = USER, password: str = PASSWORD) -> None:
     from playwright.sync_api import expect
 
     page.goto(url)
     expect(page.get_by_role("textbox", name="User name")).to_be_visible()
-    page.get_by_role("textbox", name="User name").fill(USER)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("textbox", name="User name").fill(user)
+    page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 
 
@@ -340,6 +343,81 @@ def test_staying_signed_in_plain_words_evidence_over_time_and_patient_report(app
             page.reload()
             expect(page.get_by_role("textbox", name="User name")).to_be_visible()
             shot(page, "14_signed_out")
+        finally:
+            shot(page, "99_last")
+            browser.close()
+
+
+def test_a_clinician_of_another_care_team_cannot_see_the_patient_until_the_admin_assigns_it(app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from mescreen.store import repository
+    from mescreen.store.engine import open_store
+
+    code, nurse, nurse_password = "P-E2E-04", "nurse", "nurse-password-456"
+    ids = _seed_three_sessions(tmp_path, code)  # in the only team, "Care team 1"
+    with open_store(f"sqlite:///{tmp_path / 'e2e.db'}")() as session:
+        repository.create_team(session, "Ward B", actor=USER)
+        repository.create_user(session, nurse, nurse_password, "clinician", actor=USER, teams=["Ward B"])
+    link = f"{app_url}/session?patient={code}&session={ids[0]}"
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        admin = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(30_000)
+        admin.set_default_timeout(30_000)
+        expect.set_options(timeout=30_000)
+
+        def shot(target, name: str, height: int = 1000) -> None:
+            target.set_viewport_size({"width": 1400, "height": height})
+            target.wait_for_timeout(1500)
+            target.screenshot(path=str(shots / f"{name}.png"))
+            target.set_viewport_size({"width": 1400, "height": 1000})
+
+        try:
+            # Not in the nurse's list ...
+            _sign_in(page, app_url, nurse, nurse_password)
+            expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+            expect(page.get_by_text("No patients yet")).to_be_visible()
+            assert code not in page.content()
+            shot(page, "21_other_team_list")
+            _wait_for_cookie(page, "mescreen_signin")  # opening the link below keeps the sign-in
+            # ... a link to one of its sessions is refused, and no report can be had of it.
+            page.goto(link)
+            expect(page.get_by_text("not found or is not one of your care team").first).to_be_visible()
+            expect(page.get_by_role("button", name="PDF report")).to_have_count(0)
+            expect(page.get_by_role("combobox", name="Recording")).to_have_count(0)
+            shot(page, "22_other_team_link_refused")
+            page.get_by_role("link", name="Patient over time").click()
+            expect(page.get_by_role("heading", name="Patient over time")).to_be_visible()
+            expect(page.get_by_text("There are no patients yet")).to_be_visible()
+            expect(page.get_by_role("button", name="PDF report of all sessions")).to_have_count(0)
+            assert _audited(tmp_path, "access_patient") == [(nurse, code, "denied")]
+
+            # The admin moves the patient to the nurse's team on the Users page.
+            _sign_in(admin, app_url)
+            expect(admin.get_by_role("heading", name="Patients")).to_be_visible()
+            admin.get_by_role("link", name="Users").click()
+            expect(admin.get_by_role("heading", name="Care teams")).to_be_visible()
+            admin.get_by_role("combobox", name="To care team").click()
+            admin.get_by_role("option", name="Ward B").click()
+            admin.get_by_role("button", name="Move patient").click()
+            expect(admin.get_by_text(f"Patient {code} moved from Care team 1 to Ward B.")).to_be_visible()
+            shot(admin, "23_admin_moved_patient", height=1800)
+            assert _audited(tmp_path, "move_patient") == [(USER, code, "ok")]
+
+            # Now the same link opens the session for the nurse, with its PDF report.
+            page.goto(link)
+            expect(page.get_by_role("combobox", name="Recording")).to_have_value(
+                re.compile("^Session 1 - recorded 2026-03-01"))
+            expect(page.get_by_role("heading", name="Screening indicators")).to_be_visible()
+            shot(page, "24_nurse_sees_patient")
+            text = _download_pdf(page, "PDF report", tmp_path / "nurse_report.pdf")
+            if text is not None:
+                assert f"Patient {code}" in text
+            assert _audited(tmp_path, "download_pdf") == [(nurse, code, "ok")]
         finally:
             shot(page, "99_last")
             browser.close()

@@ -113,8 +113,8 @@ with right:
         st.caption("No patients yet.")
     else:
         team_of = {p.code: p.team for p in patients}
-        code = st.selectbox("Patient", list(team_of), key="move_patient_code",
-                            format_func=lambda c: f"{c} (now in {team_of[c]})")
+        code = st.selectbox("Patient", list(team_of), key="move_patient_code")
+        st.caption(f"{ui.md(code)} is in care team {ui.md(team_of[code])}.")
         target = st.selectbox("To care team", team_names, key="move_patient_team")
         if st.button("Move patient", key="move_patient_button", disabled=target == team_of[code]):
             attempt(lambda s: repository.move_patient(s, code, target, actor=actor()),
