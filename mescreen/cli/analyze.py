@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--patient", metavar="CODE", help="store the session for this patient code")
     parser.add_argument("--create-patient", action="store_true",
                         help="with --patient: create the patient first if the code is new")
+    parser.add_argument("--team", metavar="NAME", default=None,
+                        help="with --create-patient: the new patient's care team (default: the only team)")
     parser.add_argument("--recorded-on", type=past_date, default=None, metavar="YYYY-MM-DD",
                         help="recording date stored with --patient (default: today)")
     parser.add_argument("--uploader", default=f"cli:{getpass.getuser()}",
@@ -148,7 +150,7 @@ def _patient_store(args: argparse.Namespace) -> Any:
                 raise UnknownPatientError(
                     f"no patient with code {args.patient!r}: add --create-patient to create it, or "
                     "`mescreen patient add CODE` first") from None
-            create_patient(session, args.patient, actor=args.uploader)
+            create_patient(session, args.patient, actor=args.uploader, team=args.team)
     return sessions
 
 

@@ -4,8 +4,9 @@ Every function takes an explicit SQLAlchemy `Session` first and is ONE transacti
 when it returns and rolls everything back when it raises (see mescreen/store/transactions.py), so a crash or
 error mid-save leaves no partial session and callers never call commit. Functions that read,
 export, import or erase a patient's data take `actor` (the signed-in user name) and write an
-AuditLog row in the same transaction. Results come back as frozen views or `SessionResult`s, never
-as ORM objects, so nothing lazy-loads after the transaction ended.
+AuditLog row in the same transaction; which patients and sessions `actor` may reach at all is
+decided by mescreen/store/access.py (care teams), checked first. Results come back as frozen
+views or `SessionResult`s, never as ORM objects, so nothing lazy-loads after the transaction ended.
 """
 
 from __future__ import annotations

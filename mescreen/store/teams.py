@@ -52,10 +52,17 @@ def _listed(names: Sequence[str]) -> str:
     return ", ".join(repr(n) for n in names) or "none"
 
 
+def _administrator(session: Session, actor: str) -> None:
+    """Teams are changed by administrators (or the command line), never by a clinician."""
+    if not scope_of(session, actor).everything:
+        raise InvalidValueError("only administrators change care teams")
+
+
 def create_team(session: Session, name: str, *, actor: str) -> TeamView:
     name = (name or "").strip()
 
     def change() -> TeamView:
+        _administrator(session, actor)
         if not name:
             raise InvalidValueError("care team name is empty")
         if len(name) > MAX_TEAM_NAME:
@@ -95,6 +102,7 @@ def set_member(session: Session, team: str, username: str, member: bool, *, acto
     before and after. Takes effect at the user's next click."""
     def change() -> None:
         with transaction(session):
+            _administrator(session, actor)
             found, user = _team(session, team), _user(session, username)
             before = _names(session, user)
             current = session.get(TeamMember, (found.id, user.id))
@@ -114,6 +122,7 @@ def move_patient(session: Session, code: str, team: str, *, actor: str) -> None:
     """Give a patient to another team (its sessions go with it); audited with both teams."""
     def change() -> None:
         with transaction(session):
+            _administrator(session, actor)
             patient = require_patient(session, actor, code)
             target = _team(session, team)
             before = session.get(CareTeam, patient.team_id)

@@ -130,7 +130,14 @@ def test_refused_team_changes_are_audited_and_change_nothing(two_teams: Session)
         repo.create_team(db, "Team B", actor="root")
     assert repo.list_patients(db, actor="ann")[0].team == FIRST
     assert [(r[0], r[2]) for r in _audit(db, "move_patient")] == [("root", "refused")]
-    assert [(r[0], r[2]) for r in _audit(db, "create_team")] == [("root", "ok"), ("root", "refused")]
+    for change in (lambda: repo.create_team(db, "Mine", actor="ann"),
+                   lambda: repo.set_member(db, "Team B", "ann", True, actor="ann"),
+                   lambda: repo.move_patient(db, "A-1", "Team B", actor="ann")):
+        with pytest.raises(InvalidValueError, match="only administrators change care teams"):
+            change()
+    assert repo.teams_of(db, "ann") == [FIRST] and repo.list_patients(db, actor="ann")[0].team == FIRST
+    assert [(r[0], r[2]) for r in _audit(db, "create_team")] == [("root", "ok"), ("root", "refused"),
+                                                                 ("ann", "refused")]
 
 
 def test_a_new_patients_team_is_chosen_when_there_is_a_choice(two_teams: Session) -> None:
