@@ -17,6 +17,7 @@ from mescreen.store.engine import (
 from mescreen.store.errors import DuplicateTeamError, InvalidValueError, UnknownPatientError, UnknownSessionError, UnknownTeamError
 from mescreen.store.models import AuditLog
 from mescreen.store.synthetic import synthetic_result
+from tests.store.test_store_migrations import _insert_old_session
 
 FIRST = "Care team 1"  # made by migration 0005
 PASSWORD = "long enough password"
@@ -171,6 +172,7 @@ def test_migration_keeps_every_patient_and_clinician_visible_and_downgrades(db_u
         for i, code in enumerate(("P1", "P2"), start=1):
             connection.execute(text("INSERT INTO patients (id, code, created_at, updated_at) VALUES (:i, :c, :n, :n)"),
                                {"i": i, "c": code, "n": now})
+        _insert_old_session(connection, 1, "au_detector.npz@unknown")  # of P1: must survive the rebuild
         for name, role in (("ann", "clinician"), ("root", "admin")):
             connection.execute(text("INSERT INTO users (username, password_hash, role, created_at) "
                                     "VALUES (:u, 'x', :r, :n)"), {"u": name, "r": role, "n": now})
@@ -180,6 +182,11 @@ def test_migration_keeps_every_patient_and_clinician_visible_and_downgrades(db_u
     with session_factory(engine)() as db:
         assert [(p.code, p.team) for p in repo.list_patients(db, actor="ann")] == [("P1", FIRST), ("P2", FIRST)]
         assert repo.teams_of(db, "ann") == [FIRST] and repo.teams_of(db, "root") == []
+        assert [v.id for v in repo.patient_timeline(db, "P1", actor="ann")] == [1]
+    if engine.dialect.name == "sqlite":  # ids stay never reused (migration 0003)
+        with engine.connect() as connection:
+            assert "AUTOINCREMENT" in connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'patients'")).scalar_one()
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             _sqlite_foreign_keys(connection, on=False)  # as mescreen.store.engine.upgrade does
