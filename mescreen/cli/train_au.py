@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="FER+ faces per emotion with prototype AU labels added to training (0: none; default 600)")
     parser.add_argument("--weak-weight", type=float, default=0.5,
                         help="training weight of each FER+ face relative to a coded image (default 0.5)")
+    parser.add_argument("--shape-gain", type=float, default=1.0,
+                        help="scale of the face-shape measures beside the HOG projection (0: appearance only; default 1)")
     parser.add_argument("--no-eval", action="store_true", help="skip the grouped-fold evaluation (faster; card gets no figures)")
     parser.add_argument("--limit-subjects", type=int, default=None,
                         help="use the first K subjects of each dataset only (smoke tests; never for a shipped model)")
@@ -29,7 +31,7 @@ def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this run (written into the model JSON and card)."""
     parts = [f"mescreen train au --seed {args.seed} --folds {args.folds} --copies {args.copies} "
              f"--components {args.components} --C {args.C} --weak-per-class {args.weak_per_class} "
-             f"--weak-weight {args.weak_weight}"]
+             f"--weak-weight {args.weak_weight} --shape-gain {args.shape_gain}"]
     if args.only:
         parts.append(f"--only {args.only}")
     if args.no_eval:
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if args.only in (None, "detector"):
         path = train_and_report(
             root, out, seed=args.seed, folds=args.folds, copies=args.copies, n_components=args.components,
-            C=args.C, weak_per_class=args.weak_per_class, weak_weight=args.weak_weight, evaluate=not args.no_eval,
+            C=args.C, weak_per_class=args.weak_per_class, weak_weight=args.weak_weight, shape_gain=args.shape_gain, evaluate=not args.no_eval,
             limit_subjects=args.limit_subjects, command=cmd, log=print,
         )
         print(f"wrote {path} ({time.time() - start:.0f} s)")

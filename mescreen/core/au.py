@@ -69,6 +69,11 @@ class AUStage:
         self.neutral_level: np.ndarray = np.asarray(detector.neutral_level_, np.float32)
         self.baseline = NeutralBaseline(len(detector.au_names), detector.resting_quantile, half_life)
         self.open_eyes = NeutralBaseline(1, 0.9, half_life)
+        unknown = [name for name in detector.shape_names if name not in MEASURES]
+        if unknown:
+            raise ModelMissingError(f"The AU model reads face-shape measures this version does not make: {unknown}. "
+                                    f"Rebuild it with `{REBUILD_COMMAND}`.")
+        self._shape_columns = [MEASURES.index(name) for name in detector.shape_names]
         self.reset()
 
     @classmethod
@@ -98,11 +103,13 @@ class AUStage:
         return self.detector.predict_proba(crops)
 
     def update(self, crop: np.ndarray | None, geometry: np.ndarray | None = None) -> np.ndarray:
-        """Person-normalised probabilities of one frame's crop (then AU43 from `geometry`, the
-        frame's measures in `MEASURES` order, NaN without it); all NaN (and no update) when None."""
+        """Person-normalised probabilities of one frame's crop and face-shape measures (then AU43),
+        both from `geometry`, the frame's measures in `MEASURES` order (without it: appearance
+        only, AU43 NaN); all NaN (and no update) when the crop is None."""
         if crop is None:
             return np.full(len(self.au_names), np.nan, np.float32)
-        raw = self.detector.predict_proba(crop)[0]
+        shape = np.asarray(geometry, np.float32)[self._shape_columns] if geometry is not None else None
+        raw = self.detector.predict_proba(crop, None if shape is None else shape[None])[0]
         self.baseline.add(raw)
         return np.r_[self.normalise(raw), self.eyes_closed(geometry)].astype(np.float32)
 

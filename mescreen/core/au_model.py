@@ -1,4 +1,4 @@
-"""Per-frame action-unit detector: HOG features and one linear model per AU.
+"""Per-frame action-unit detector: HOG appearance plus face-shape measures, one linear model per AU.
 
 Why this design: the pipeline must read AUs on every analysed frame at >= 150 frames/s on two
 CPU cores, so the per-frame cost has to stay near a millisecond. OpenFace (Baltrusaitis et al.,
@@ -8,6 +8,14 @@ PCA, and a class-balanced logistic regression per AU with its own decision thres
 out-of-fold predictions (never on the data it is scored on). All stages are linear up to the
 sigmoid, so prediction is one matrix product; the model is saved as plain `.npz` arrays plus a
 JSON sidecar (no pickle: loading a pickle from `models/` would execute code).
+
+Shape: with `shape_names` set, each row also carries the face-mesh measures of
+`mescreen.core.face_shape` (lip-corner lift, mouth width, brow heights, lid gap, ...), which read
+AUs from geometry rather than texture (OpenFace does the same with its landmark features). They
+are standardised and appended to the PCA projection of the HOG part (not projected: a handful of
+columns that PCA on 1,764 HOG columns would drown), scaled by `shape_gain`. A face without a mesh
+(the paper's Haar stage, a failed mesh) gets the training mean for each measure, so its reading
+falls back to appearance alone.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from sklearn.preprocessing import StandardScaler
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES
 
-FORMAT = "mescreen-au-detector/3"
+FORMAT = "mescreen-au-detector/4"
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,8 @@ class AUDetector:
 
     Labels Y are 1 (present), 0 (absent) or -1 (unknown: the row does not teach that AU, e.g. an
     AU that often accompanies a weakly labelled face's emotion); `sample_weight` down-weights
-    weakly labelled rows.
+    weakly labelled rows. `shape_names` are the face-shape measures appended to each row (empty:
+    appearance only) and `shape_gain` their scale after standardisation (see the module doc).
     """
 
     def __init__(
@@ -138,6 +147,8 @@ class AUDetector:
         threshold_folds: int = 4,
         resting_quantile: float = 0.1,
         random_state: int = 0,
+        shape_names: tuple[str, ...] = (),
+        shape_gain: float = 1.0,
     ) -> None:
         self.au_names = list(au_names or AU_NAMES)
         self.hog = hog
@@ -146,19 +157,34 @@ class AUDetector:
         self.threshold_folds = threshold_folds
         self.resting_quantile = resting_quantile
         self.random_state = random_state
+        self.shape_names = tuple(shape_names)
+        self.shape_gain = shape_gain
         self.metadata: dict[str, Any] = {}
 
     # -- features ---------------------------------------------------------------------------
-    def features(self, crops: np.ndarray) -> np.ndarray:
-        return hog_features(crops, self.hog)
+    def features(self, crops: np.ndarray, shape: np.ndarray | None = None) -> np.ndarray:
+        """(n, d + k) rows: HOG of the crops, then the k shape measures (NaN where not measured)."""
+        hog = hog_features(crops, self.hog)
+        k = len(self.shape_names)
+        if shape is None:
+            shape = np.full((len(hog), k), np.nan, np.float32)
+        shape = np.asarray(shape, np.float32).reshape(len(hog), -1)
+        if shape.shape[1] != k:
+            raise InputError(f"the AU detector reads {k} face-shape measures, got {shape.shape[1]}")
+        return np.concatenate([hog, shape], axis=1)
+
+    def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = len(self.shape_names)
+        return X[:, : X.shape[1] - k], X[:, X.shape[1] - k:]
 
     # -- training ---------------------------------------------------------------------------
     def fit(
         self, crops: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None,
-        sample_weight: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None, shape: np.ndarray | None = None,
     ) -> "AUDetector":
-        """Fit on crops (n, s, s) and a label matrix Y (n, n_au) of 1 / 0 / -1 (unknown)."""
-        return self.fit_features(self.features(crops), Y, groups, sample_weight=sample_weight)
+        """Fit on crops (n, s, s) (and their shape measures) and a label matrix Y (n, n_au) of
+        1 / 0 / -1 (unknown)."""
+        return self.fit_features(self.features(crops, shape), Y, groups, sample_weight=sample_weight)
 
     def fit_features(
         self,
@@ -179,13 +205,19 @@ class AUDetector:
             raise ValueError(f"Y must be (n, {len(self.au_names)}), got {Y.shape} for {X.shape[0]} crops")
         mask = np.ones(len(Y), bool) if threshold_mask is None else np.asarray(threshold_mask, bool)
         weight = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
-        # One label-free projection (standardisation + PCA) of all rows, shared by the inner folds:
-        # refitting it per fold costs most of the training time and uses no label.
-        scaler = StandardScaler().fit(X)
+        # One label-free projection (standardisation + PCA of the HOG part, standardised shape
+        # measures) of all rows, shared by the inner folds: refitting it per fold costs most of
+        # the training time and uses no label.
+        hog, shape = self._split(np.asarray(X, np.float32))
+        self.shape_mean_ = np.nan_to_num(np.nanmean(shape, axis=0), nan=0.0).astype(np.float32) if shape.size \
+            else np.zeros(shape.shape[1], np.float32)
+        shape = np.where(np.isfinite(shape), shape, self.shape_mean_)
+        scaler = StandardScaler().fit(hog)
         pca = PCA(
-            n_components=min(self.n_components, *X.shape), svd_solver="randomized", random_state=self.random_state,
-        ).fit(scaler.transform(X))
-        P = pca.transform(scaler.transform(X))
+            n_components=min(self.n_components, *hog.shape), svd_solver="randomized", random_state=self.random_state,
+        ).fit(scaler.transform(hog))
+        shape_scale = np.maximum(shape.std(axis=0), 1e-6) / self.shape_gain
+        P = np.concatenate([pca.transform(scaler.transform(hog)), (shape - self.shape_mean_) / shape_scale], axis=1)
         oof = self.out_of_fold_proba(P, Y, groups, weight)
         thresholds, resting = [], []
         for j in range(Y.shape[1]):
@@ -198,7 +230,11 @@ class AUDetector:
         self.thresholds_ = np.array(thresholds, np.float32)
         self.neutral_level_ = np.array(resting, np.float32)
         coef, intercept = self._fit_heads(P, Y, weight)
-        self.weights_, self.bias_ = _fold_affine(scaler.mean_, scaler.scale_, pca, coef, intercept)
+        n_pca = pca.components_.shape[0]
+        hog_w, hog_b = _fold_affine(scaler.mean_, scaler.scale_, pca, coef[:, :n_pca], intercept)
+        shape_coef = coef[:, n_pca:] / shape_scale  # (n_au, k): on raw measures
+        self.weights_ = np.concatenate([hog_w, shape_coef.T.astype(np.float32)])
+        self.bias_ = (hog_b - shape_coef @ self.shape_mean_).astype(np.float32)
         return self
 
     def out_of_fold_proba(
@@ -234,23 +270,26 @@ class AUDetector:
 
     # -- prediction -------------------------------------------------------------------------
     def predict_proba_features(self, X: np.ndarray) -> np.ndarray:
-        return _sigmoid(np.asarray(X, np.float32) @ self.weights_ + self.bias_)
+        """Probabilities of feature rows; missing shape measures (NaN) count as the training mean."""
+        hog, shape = self._split(np.asarray(X, np.float32))
+        shape = np.where(np.isfinite(shape), shape, self.shape_mean_)
+        return _sigmoid(np.concatenate([hog, shape], axis=1) @ self.weights_ + self.bias_)
 
-    def predict_proba(self, crops: np.ndarray) -> np.ndarray:
+    def predict_proba(self, crops: np.ndarray, shape: np.ndarray | None = None) -> np.ndarray:
         """(n, n_au) probability that each AU is active, un-normalised (no person baseline)."""
-        return self.predict_proba_features(self.features(crops))
+        return self.predict_proba_features(self.features(crops, shape))
 
     @property
     def reliable_(self) -> np.ndarray:
         """(n_au,) bool: AUs that can be called active (the others have threshold NEVER_ACTIVE)."""
         return self.thresholds_ <= 1.0
 
-    def predict(self, crops: np.ndarray) -> np.ndarray:
+    def predict(self, crops: np.ndarray, shape: np.ndarray | None = None) -> np.ndarray:
         """(n, n_au) 0/1 at each AU's out-of-fold threshold."""
-        return (self.predict_proba(crops) >= self.thresholds_).astype(np.int8)
+        return (self.predict_proba(crops, shape) >= self.thresholds_).astype(np.int8)
 
     # -- persistence ------------------------------------------------------------------------
-    _ARRAYS = ("weights_", "bias_", "thresholds_", "neutral_level_")
+    _ARRAYS = ("weights_", "bias_", "thresholds_", "neutral_level_", "shape_mean_")
 
     def save(self, path: Path) -> None:
         """Write `path` (.npz arrays) and `path` with suffix .json (settings, AU list, metadata)."""
@@ -267,6 +306,8 @@ class AUDetector:
             "threshold_folds": self.threshold_folds,
             "resting_quantile": self.resting_quantile,
             "random_state": self.random_state,
+            "shape_names": list(self.shape_names),
+            "shape_gain": self.shape_gain,
             "metadata": self.metadata,
         }
         path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -281,6 +322,7 @@ class AUDetector:
         det = cls(
             meta["au_names"], HOGParams(**meta["hog"]), meta["n_components"], meta["C"],
             meta["threshold_folds"], meta["resting_quantile"], meta["random_state"],
+            tuple(meta["shape_names"]), meta["shape_gain"],
         )
         det.metadata = meta.get("metadata", {})
         with np.load(path, allow_pickle=False) as arrays:

@@ -29,13 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from mescreen.core.face import CROP_MARGIN, Detection, FaceGeometry, ScheduledTracker, Track, TrackParams
+from mescreen.core.face_shape import SHAPE_FEATURES, face_shape
 from mescreen.core.mesh import (
     BlazeFaceDetector, EyeContours, FaceMesh, MeshResult, Roi, alignment_geometry, head_pose,
     mouth_aperture, roi_from_detection, roi_from_landmarks,
 )
 
-#: Per-frame measures, in `MeshDetection.row()` order after the crop geometry.
-MEASURES = ("yaw", "pitch", "roll", "eye_right", "eye_left", "mouth", "landmark_confidence")
+#: Per-frame measures, in `MeshDetection.row()` order after the crop geometry: head pose, eye
+#: and mouth aperture, the mesh's confidence, then the face-shape measures the AU detector reads
+#: (mescreen.core.face_shape).
+MEASURES = ("yaw", "pitch", "roll", "eye_right", "eye_left", "mouth", "landmark_confidence") + SHAPE_FEATURES
 
 #: Mesh face-presence score below which a followed face counts as lost.
 MIN_MESH_SCORE = 0.5
@@ -61,7 +64,7 @@ def measure(result: MeshResult, eyes: tuple[float, float], confidence: float) ->
     x0, y0 = points[:, :2].min(0)
     x1, y1 = points[:, :2].max(0)
     geometry = alignment_geometry(points)
-    measures = head_pose(points) + eyes + (mouth_aperture(points), result.score)
+    measures = head_pose(points) + eyes + (mouth_aperture(points), result.score) + face_shape(points)
     return MeshDetection(
         box=(float(x0), float(y0), float(x1 - x0), float(y1 - y0)), confidence=confidence,
         angle=geometry.angle, eyes_found=True, geometry=geometry,

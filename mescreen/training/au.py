@@ -32,14 +32,16 @@ from sklearn.model_selection import GroupKFold
 from mescreen.core.au import AUStage
 from mescreen.core.au_model import MIN_AUC, MIN_F1_GAIN, AUDetector, HOGParams, hog_features
 from mescreen.core.datapaths import model_version
-from mescreen.core.face import CROP_SIZE, crop_still
+from mescreen.core.face import CROP_SIZE
+from mescreen.core.face_shape import SHAPE_FEATURES
 from mescreen.core.facs import au_vector
 from mescreen.core.labels import AU_DESCRIPTIONS, AU_NAMES
 from mescreen.training.au_emotion import chain_evaluation, chain_markdown, load_coded_sets
 from mescreen.training.ckplus import load_ckplus
 from mescreen.training.face_reading import by_expression, check_video, labelled_videos, report_markdown
 from mescreen.training.ferplus_aus import PROTOTYPES, WeakFaces, load_weak_faces
-from mescreen.training.megc import apex_crops, load_megc, prepare_apex
+from mescreen.training.megc import apex_crops, load_megc
+from mescreen.training.still_faces import StillFaces
 
 
 @dataclass
@@ -47,27 +49,16 @@ class AUData:
     """Crops in the runtime format with their AU labels and subject groups."""
 
     crops: np.ndarray  # uint8 (n, 128, 128)
+    shape: np.ndarray  # float32 (n, k): face-shape measures, NaN where the mesh found no face
     Y: np.ndarray  # int8 (n, n_au)
     groups: np.ndarray  # str (n,): "ckplus:S010", "megc:casme2_sub01", ...
     source: np.ndarray  # str (n,): "ckplus" / "casme2" / "samm"
     emotion: np.ndarray  # str (n,): the dataset's emotion label (not always in EMOTIONS_FINE)
     au_names: list[str] = field(default_factory=lambda: list(AU_NAMES))
-    crop_counts: dict[str, int] = field(default_factory=dict)  # face_stage / fallback crops
+    crop_counts: dict[str, int] = field(default_factory=dict)  # mesh / haar / fallback crops
 
     def __len__(self) -> int:
         return int(self.Y.shape[0])
-
-
-def runtime_crop(image: np.ndarray, counter: dict[str, int] | None = None) -> np.ndarray:
-    """An image as the runtime hands it to the detector: the face stage's own `crop_still`.
-
-    When Haar finds no face in an already-tight dataset crop, the image is enlarged to
-    CROP_SIZE and CLAHE'd instead (counted in `counter["fallback"]`, reported in the card).
-    """
-    found = crop_still(image)
-    if counter is not None:
-        counter["face_stage" if found is not None else "fallback"] += 1
-    return found.crop if found is not None else prepare_apex(image)
 
 
 def load_au_data(root: Path, au_names: list[str] | None = None, limit_subjects: int | None = None) -> AUData:
@@ -81,17 +72,17 @@ def load_au_data(root: Path, au_names: list[str] | None = None, limit_subjects: 
     Y_megc = np.array(
         [au_vector(code, au_names, include_uncertain=False) for code in megc.action_units], np.int8
     ).reshape(-1, len(au_names))
-    counter = {"face_stage": 0, "fallback": 0}
-    crop = lambda image: runtime_crop(image, counter)  # noqa: E731
-    crops = np.concatenate([np.stack([crop(im) for im in ck.images]), apex_crops(megc, crop)])
+    faces = StillFaces()
+    crops = np.concatenate([np.stack([faces(im) for im in ck.images]), apex_crops(megc, faces)])
     return AUData(
         crops=crops,
+        shape=faces.take_shapes(),
         Y=np.concatenate([ck.au_matrix(au_names), Y_megc]),
         groups=np.concatenate([np.char.add("ckplus:", ck.subject), np.char.add("megc:", megc.subject)]),
         source=np.concatenate([np.full(len(ck), "ckplus"), megc.dataset]),
         emotion=np.concatenate([ck.emotion, megc.emotion]),
         au_names=au_names,
-        crop_counts=counter,
+        crop_counts=faces.counts,
     )
 
 
@@ -118,12 +109,12 @@ class Features:
     original: np.ndarray  # bool
     weight: np.ndarray  # per-row training weight
 
-    def with_weak(self, weak: WeakFaces, hog: HOGParams, weight: float, counter: dict[str, int]) -> "Features":
-        """These rows plus FER+ faces (made into runtime crops) at training weight `weight`."""
-        crops = np.stack([runtime_crop(im, counter) for im in weak.images])
+    def with_weak(self, weak: WeakFaces, hog: HOGParams, weight: float, faces: StillFaces) -> "Features":
+        """These rows plus FER+ faces (made into runtime crops and shapes) at training weight `weight`."""
+        crops = np.stack([faces(im) for im in weak.images])
         n = len(weak)
         return Features(
-            X=np.concatenate([self.X, hog_features(crops, hog)]),
+            X=np.concatenate([self.X, np.concatenate([hog_features(crops, hog), faces.take_shapes()], axis=1)]),
             Y=np.concatenate([self.Y, weak.Y]),
             groups=np.concatenate([self.groups, weak.groups]),
             source=np.concatenate([self.source, np.full(n, "ferplus")]),
@@ -149,8 +140,9 @@ def augmented_features(data: AUData, hog: HOGParams, seed: int, copies: int = 2)
     for k in range(copies - 1):
         source = data.crops if k % 2 == 0 else data.crops[:, :, ::-1]
         blocks.append(np.stack([jitter(c, rng) for c in source]))
-    X = np.concatenate([hog_features(np.ascontiguousarray(b), hog) for b in blocks])
     reps = len(blocks)
+    # Shape measures are means of both face sides, so mirrored and jittered copies keep them.
+    X = np.concatenate([np.concatenate([hog_features(np.ascontiguousarray(b), hog), data.shape], axis=1) for b in blocks])
     original = np.zeros(len(data) * reps, bool)
     original[: len(data)] = True
     return Features(
@@ -264,6 +256,7 @@ def train_and_report(
     C: float = 0.0005,
     weak_per_class: int = 600,
     weak_weight: float = 0.5,
+    shape_gain: float = 1.0,
     evaluate: bool = True,
     limit_subjects: int | None = None,
     command: str = "",
@@ -280,15 +273,16 @@ def train_and_report(
     data = load_au_data(root, limit_subjects=limit_subjects)
     log(f"{len(data)} images, {np.unique(data.groups).size} subjects; crops: {data.crop_counts}")
     feats = augmented_features(data, hog, seed, copies)
-    weak_crops = {"face_stage": 0, "fallback": 0}
+    weak_faces = StillFaces()
     weak_counts: dict[str, int] = {}
     if weak_per_class > 0 and weak_weight > 0:
         per_class = weak_per_class if limit_subjects is None else min(weak_per_class, 10 * limit_subjects)
         weak = load_weak_faces(root, data.au_names, per_class=per_class, seed=seed)
-        feats = feats.with_weak(weak, hog, weak_weight, weak_crops)
+        feats = feats.with_weak(weak, hog, weak_weight, weak_faces)
         weak_counts = {str(e): int((weak.emotion == e).sum()) for e in np.unique(weak.emotion)}
-        log(f"{len(weak)} FER+ faces with prototype AU labels: {weak_counts}; crops: {weak_crops}")
-    make = lambda: AUDetector(data.au_names, hog, n_components, C, random_state=seed)  # noqa: E731
+        log(f"{len(weak)} FER+ faces with prototype AU labels: {weak_counts}; crops: {weak_faces.counts}")
+    make = lambda: AUDetector(data.au_names, hog, n_components, C, random_state=seed,  # noqa: E731
+                              shape_names=SHAPE_FEATURES if shape_gain > 0 else (), shape_gain=shape_gain or 1.0)
     report: dict[str, Any] = {}
     if evaluate:
         report, pred = evaluate_grouped(feats, make, data.au_names, folds, lambda k, n: log(f"fold {k}/{n}"))
@@ -319,7 +313,7 @@ def train_and_report(
             "by_source": {str(s): int((data.source == s).sum()) for s in np.unique(data.source)},
             "crops": data.crop_counts,
             "augmentation": f"mirror + {copies - 1} jittered copies (rotation ±6°, scale 0.85-1.1, shift ±5%)",
-            "weak": {"per_class": weak_per_class, "weight": weak_weight, "faces": weak_counts, "crops": weak_crops},
+            "weak": {"per_class": weak_per_class, "weight": weak_weight, "faces": weak_counts, "crops": weak_faces.counts},
         },
         "evaluation": report,
         "framing": framing,
@@ -367,7 +361,11 @@ def detector_card(detector: AUDetector, version: str) -> str:
         f"Method (after OpenFace's appearance models, Baltrusaitis et al. FG 2015): HOG "
         f"({detector.hog.size}x{detector.hog.size} px, {detector.hog.cell}-px cells, {detector.hog.bins} bins) of the "
         f"128x128 face crop, standardisation, PCA ({detector.n_components} components), one class-balanced "
-        f"logistic regression per AU (C={detector.C}), folded into one affine map; with the person normalisation "
+        f"logistic regression per AU (C={detector.C}), folded into one affine map. Beside the HOG projection each row "
+        f"carries {len(detector.shape_names)} face-shape measures from the 468-point mesh "
+        f"({', '.join(detector.shape_names) or 'none'}; `mescreen/core/face_shape.py`: heights and distances in the "
+        "aligned crop's frame, each the mean of both face sides), standardised and scaled by "
+        f"{detector.shape_gain} (a face without a mesh gets the training mean, i.e. appearance alone). With the person normalisation "
         "0.73 ms per frame on one core of a heavily shared machine (`bench/au_stage.py --frames 500`). Trained on coded images (CK+, MEGC) "
         "and on FER+ in-the-wild faces with weak AU labels from their emotion's prototype (below). Decision thresholds maximise F1 on grouped out-of-fold predictions and are kept "
         "within [0.05, 0.95] so that no AU is 'always on'. An AU whose out-of-fold AUC is below "
@@ -389,8 +387,10 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "al., FG 2019. These datasets are released for non-commercial research under signed agreements; "
         "the weights are derived from them and inherit research-only use. No image is in the repository.",
         "",
-        f"Crops: every image went through the runtime face stage (`mescreen.core.face.crop_still`): {data['crops']} "
-        "(fallback = Haar found no face in the tight dataset crop; enlarged to 128 px + CLAHE instead). "
+        f"Crops: every image went through the runtime landmark face stage (`mescreen.training.still_faces`: BlazeFace "
+        f"and the mesh on the enlarged, bordered image; the mesh on the image itself when BlazeFace misses): "
+        f"{data['crops']} (haar = no mesh, the Haar stage's crop and no shape; fallback = no face found, the image "
+        "enlarged to 128 px + CLAHE). "
         f"Augmentation: {data['augmentation']}.",
         "",
         weak_section(data.get("weak") or {}),
@@ -430,7 +430,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
         if evaluation.get("coded_only"):
             parts += [
                 "## Do the FER+ faces help? (same folds, same scored images)",
-                "The baseline is the same per-AU logistic regression on the same HOG input, trained on the coded "
+                "The baseline is the same per-AU logistic regression on the same HOG and shape input, trained on the coded "
                 "images only (the previous detector's recipe). Both are scored on the held-out coded images only.",
                 "",
                 comparison_table(evaluation["coded_only"], evaluation),
@@ -602,7 +602,8 @@ def comparison_table(coded_only: dict[str, Any], shipped: dict[str, Any]) -> str
 
 
 def runtime_reference_crops(root: Path, every: int = 10) -> np.ndarray:
-    """Crops the face stage makes from the real-face test videos (videos/*.mp4), every k-th frame."""
+    """Crops the landmark face stage makes from the real-face test videos (videos/*.mp4), every k-th frame."""
+    faces = StillFaces()
     crops = []
     for path in sorted((Path(root) / "videos").glob("*.mp4")):
         capture = cv2.VideoCapture(str(path))
@@ -611,8 +612,11 @@ def runtime_reference_crops(root: Path, every: int = 10) -> np.ndarray:
             ok, frame = capture.read()
             if not ok:
                 break
-            if index % every == 0 and (face := crop_still(frame)) is not None:
-                crops.append(face.crop)
+            if index % every == 0:
+                found = faces.counts["mesh"]
+                crop = faces.crop_and_shape(frame)[0]
+                if faces.counts["mesh"] > found:
+                    crops.append(crop)
             index += 1
         capture.release()
     return np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE), np.uint8)

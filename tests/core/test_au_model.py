@@ -156,3 +156,28 @@ def test_shipped_model_reads_a_smile(images_dir: Path) -> None:
     assert face is not None
     active = dict(zip(det.au_names, det.predict(face.crop)[0]))
     assert active["AU12"] == 1
+
+
+def test_an_au_seen_only_in_the_face_shape_is_learned_and_a_missing_shape_falls_back(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+
+    def shape_only(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        crops = rng.integers(60, 120, (n, 64, 64)).astype(np.uint8)  # texture says nothing
+        Y = (rng.random((n, 1)) < 0.4).astype(np.int8)
+        shape = rng.normal(0.0, 0.01, (n, 2)).astype(np.float32)
+        shape[:, 0] += 0.05 * Y[:, 0]  # e.g. the lip corners lift
+        return crops, Y, shape
+
+    crops, Y, shape = shape_only(160)
+    det = AUDetector(["AU12"], n_components=20, C=0.1, shape_names=("corner_lift", "mouth_width"))
+    det.fit(crops, Y, np.arange(160) // 4, shape=shape)
+    crops, Y, shape = shape_only(80)
+    assert f1_score(Y[:, 0], det.predict(crops, shape)[:, 0]) > 0.9
+    without = det.predict_proba(crops)  # no mesh: appearance alone, no error, no NaN
+    assert np.isfinite(without).all() and abs(without.std()) < 0.1
+    det.save(tmp_path / "au.npz")
+    loaded = AUDetector.load(tmp_path / "au.npz")
+    assert loaded.shape_names == ("corner_lift", "mouth_width")
+    np.testing.assert_allclose(loaded.predict_proba(crops, shape), det.predict_proba(crops, shape), atol=1e-5)
+    with pytest.raises(InputError, match="2 face-shape measures"):
+        det.predict_proba(crops, shape[:, :1])
