@@ -10,9 +10,18 @@ from mescreen.app import ui
 from mescreen.app.text import md
 
 
+def waiting_text(before: int) -> str:
+    """A queued job's place in the queue, in words."""
+    if before == 0:
+        return "Starting"
+    return f"Waiting: {before} {'analysis' if before == 1 else 'analyses'} before this one"
+
+
 def _progress_text(job: Job) -> str:
     if job.status == "queued":
-        return "Waiting for the previous analysis to finish"
+        return waiting_text(ui.registry().analyses_before(job.id))
+    if job.stage == "loading":
+        return "Loading models (after a server start this takes about half a minute)"
     parts = [job.stage_label]
     if job.total and job.total > 1:  # one-step stages (spotting, screening) report 0 of 1
         parts.append(f"{job.done} of {job.total} frames")
@@ -28,7 +37,10 @@ def show_job(job: Job, *, key_prefix: str) -> None:
     title = f"**{md(job.file_name)}** for patient **{md(job.patient_code)}** (session {job.session_id})"
     if job.status in ("queued", "running"):
         st.markdown(title)
-        st.progress(job.fraction, text=_progress_text(job))
+        if job.status == "queued" or job.stage == "loading":  # words, not a bar that does not move
+            st.info(_progress_text(job), icon=":material/hourglass_top:")
+        else:
+            st.progress(job.fraction, text=_progress_text(job))
         if job.cancel_requested:
             st.caption("Cancelling...")
         elif st.button("Cancel analysis", key=f"{key_prefix}cancel_{job.id}"):
@@ -43,6 +55,18 @@ def show_job(job: Job, *, key_prefix: str) -> None:
         st.info(f"{title}: {md(job.error)}")
     else:
         st.error(f"{title}: the analysis failed. {md(job.error)}", icon=":material/error:")
+
+
+@st.fragment(run_every=1.0)
+def analysing_banner(key: str) -> None:
+    """The "being analysed" message of the job whose id is in session state under `key`, shown
+    until that job finishes, fails or is cancelled (the jobs panel then says which)."""
+    job = ui.registry().get(st.session_state.get(key, ""))
+    if job is None or job.finished:
+        st.session_state.pop(key, None)
+        return
+    st.info(f"{md(job.file_name)} is being analysed. You can keep working on other pages; the result "
+            "appears here and under Session when done.", icon=":material/hourglass_top:")
 
 
 @st.fragment(run_every=1.0)
@@ -73,4 +97,5 @@ def sidebar_jobs(username: str, shown: int = 3) -> None:
             if job.status == "done":
                 ui.session_link(job.patient_code, job.session_id, "Open")
         else:
-            st.progress(job.fraction, text=f"{label}: {job.stage_label if job.status == 'running' else 'queued'}")
+            state = job.stage_label if job.status == "running" else waiting_text(ui.registry().analyses_before(job.id))
+            st.progress(job.fraction, text=f"{label}: {state}")
