@@ -17,11 +17,20 @@ def waiting_text(before: int) -> str:
     return f"Waiting: {before} {'analysis' if before == 1 else 'analyses'} before this one"
 
 
+def _no_bar_yet(job: Job) -> bool:
+    """Waiting or loading models: words, not a bar that does not move."""
+    return job.status == "queued" or job.stage == "loading"
+
+
+def _state(job: Job) -> str:
+    return waiting_text(ui.registry().analyses_before(job.id)) if job.status == "queued" else job.stage_label
+
+
 def _progress_text(job: Job) -> str:
     if job.status == "queued":
-        return waiting_text(ui.registry().analyses_before(job.id))
+        return _state(job)
     if job.stage == "loading":
-        return "Loading models (after a server start this takes about half a minute)"
+        return "Loading models (once after a server start or restart)"
     parts = [job.stage_label]
     if job.total and job.total > 1:  # one-step stages (spotting, screening) report 0 of 1
         parts.append(f"{job.done} of {job.total} frames")
@@ -37,7 +46,7 @@ def show_job(job: Job, *, key_prefix: str) -> None:
     title = f"**{md(job.file_name)}** for patient **{md(job.patient_code)}** (session {job.session_id})"
     if job.status in ("queued", "running"):
         st.markdown(title)
-        if job.status == "queued" or job.stage == "loading":  # words, not a bar that does not move
+        if _no_bar_yet(job):
             st.info(_progress_text(job), icon=":material/hourglass_top:")
         else:
             st.progress(job.fraction, text=_progress_text(job))
@@ -96,6 +105,7 @@ def sidebar_jobs(username: str, shown: int = 3) -> None:
             st.caption(f"{label}: {words}")
             if job.status == "done":
                 ui.session_link(job.patient_code, job.session_id, "Open")
+        elif _no_bar_yet(job):
+            st.caption(f"{label}: {_state(job)}")
         else:
-            state = job.stage_label if job.status == "running" else waiting_text(ui.registry().analyses_before(job.id))
-            st.progress(job.fraction, text=f"{label}: {state}")
+            st.progress(job.fraction, text=f"{label}: {_state(job)}")
