@@ -17,7 +17,7 @@ Runs (the short shared clip $MESCREEN_DATA/videos/single_face.mp4, 72 frames):
 3. warm: `--runs` further analyses (default 5) through the same worker, printing the worker's
    resident memory (VmRSS) after each, to show whether it grows job after job.
 
-    MESCREEN_DATA=/path/to/data .venv/bin/python bench/analysis_start.py [--runs 5]
+    MESCREEN_DATA=/path/to/data .venv/bin/python bench/analysis_start.py [--runs 5] [--clip NAME]
 
 prints a Markdown section for bench/RESULTS.md.
 """
@@ -92,8 +92,9 @@ def _row(label: str, t: dict[str, float], rss: str = "-") -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="warm analyses after the cold start")
+    parser.add_argument("--clip", default=CLIP, help="a video in $MESCREEN_DATA/videos (default %(default)s)")
     args = parser.parse_args()
-    clip = require_data_root() / "videos" / CLIP
+    clip = require_data_root() / "videos" / args.clip
     rows = []
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,7 +117,7 @@ def main() -> None:
             rows.append(_row(f"warm worker, analysis {k + 2}", timing, f"{rss[-1]:.0f}"))
         warm.shutdown()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after. Clip: {CLIP} (72 frames, 2.4 s).")
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after. Clip: {clip.name}.")
     print()
     print("| run | first word s | first work s | whole analysis s | worker RSS MiB after |")
     print("|---|---|---|---|---|")
