@@ -23,9 +23,12 @@ import gc
 import multiprocessing as mp
 import os
 import queue
+import sys
 import threading
 import time
 import traceback
+import types
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -59,6 +62,23 @@ def exit_with_parent() -> None:
         os._exit(3)
 
     threading.Thread(target=watch, name="mescreen-parent-watch", daemon=True).start()
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _bare_main() -> Any:
+    """Streamlit runs app.py as the `__main__` module, and a spawned child first re-runs the
+    parent's `__main__` file: the worker would run the whole dashboard script (and open the store)
+    before loading its models. While a child starts, `__main__` is an empty module."""
+    with _MAIN_LOCK:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
 
 
 def load_models() -> Any:
@@ -144,7 +164,8 @@ class AnalysisWorker:
         self._ready = False
         self._process = self._context.Process(target=self._target, args=(self._inbox, self._out, self._cancel),
                                               name="mescreen-analysis", daemon=True)
-        self._process.start()
+        with _bare_main():
+            self._process.start()
 
     def stop(self) -> None:
         """Ask the process to finish, killing it if it does not within a few seconds."""

@@ -125,3 +125,21 @@ def test_real_video_progress_result_and_cancel(real_worker, videos_dir):
     assert {"faces", "aus", "screening"} <= set(seen.stages)
     with pytest.raises(Cancelled):
         real_worker.analyze(videos_dir / "single_face.mp4", lambda p: p.stage != "aus", [])
+
+
+def test_the_worker_does_not_rerun_the_servers_main_script(tmp_path, monkeypatch):
+    """Under `streamlit run`, `__main__` is app.py; a spawned child would re-run it first."""
+    import sys
+    import types
+
+    marker = tmp_path / "main-was-run"
+    script = tmp_path / "server_script.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    worker = AnalysisWorker(load=partial(slow_load, 0.1), run=fake_run)
+    monkeypatch.undo()
+    worker.analyze(Path("ok.mp4"), Seen(), [])
+    worker.stop()
+    assert not marker.exists()
