@@ -6,6 +6,7 @@ summary whose frames, duration and frame rate agree with the stored session."""
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -50,7 +51,7 @@ def test_upload_shows_loading_the_queue_position_and_clears_its_banner(registry,
     upload = tmp_path / "first.mp4"
     upload.write_bytes(b"raw")
     registry.submit(patient_code="P-1", upload=upload, file_name="first.mp4", content_hash="f" * 64,
-                    recorded_on=__import__("datetime").date(2026, 11, 1), uploader="ada", keep_video_in=None)
+                    recorded_on=date(2026, 11, 1), uploader="ada", keep_video_in=None)
     at = _signed_in("screens/upload.py")
     at.file_uploader(key="recording_0").upload("single_face.mp4", (videos_dir / "single_face.mp4").read_bytes())
     at.checkbox(key="consent_0").check()
