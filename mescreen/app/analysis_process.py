@@ -245,19 +245,20 @@ class AnalysisWorker:
 
     def _follow(self, progress: Callable[[Progress], bool]) -> SessionResult:
         cancelled_at: float | None = None
+        last = Progress("starting", 0, None)  # until the pipeline's first report
         while True:
             if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE_S:
                 self._restart()  # the analysis did not reach its next progress report in time
                 raise Cancelled("Analysis cancelled.")
             message = self._next()
-            if message is None:
-                continue
-            kind = message[0]
-            if kind == "progress":
-                if progress(Progress(message[1], message[2], message[3])) is False and cancelled_at is None:
+            if message is not None and message[0] == "progress":
+                last = Progress(message[1], message[2], message[3])
+            if message is None or message[0] == "progress":
+                # A quiet stage still hears a cancel: the callback is asked again every POLL_S.
+                if progress(last) is False and cancelled_at is None:
                     self._cancel.set()
                     cancelled_at = time.monotonic()
-            elif kind == "result":
+            elif message[0] == "result":
                 return message[1]
             else:
                 _raise(message[1], message[2])

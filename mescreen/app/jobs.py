@@ -38,6 +38,7 @@ JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
 STAGE_WORDS = {
     "loading": "Loading models",
+    "starting": "Starting",
     "reading": "Reading the video",
     "faces": "Finding the face",
     "face": "Finding the face",

@@ -4,6 +4,7 @@ replaced by a new warm one."""
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -143,3 +144,16 @@ def test_the_worker_does_not_rerun_the_servers_main_script(tmp_path, monkeypatch
     worker.analyze(Path("ok.mp4"), Seen(), [])
     worker.stop()
     assert not marker.exists()
+
+
+def test_cancel_reaches_a_stage_that_reports_nothing(worker, monkeypatch):
+    """The clinician cancels while the analysis is quiet (no progress message arrives): the
+    callback is asked again anyway, and the stuck process is replaced."""
+    monkeypatch.setattr(analysis_process, "CANCEL_GRACE_S", 1.0)
+    worker.analyze(Path("ok.mp4"), Seen(), [])  # loaded: the timing below is the analysis alone
+    cancel = threading.Timer(0.5, lambda: None)
+    cancel.start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        worker.analyze(Path("stuck.mp4"), lambda p: cancel.is_alive(), [])
+    assert time.monotonic() - started < 4  # not the minute the stuck analysis would take
