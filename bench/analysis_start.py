@@ -7,7 +7,7 @@ it. Two times per analysis, from submit:
 - first word: the first progress of any kind ("Loading models" counts: the clinician sees words,
   not an empty bar);
 - first work: the first progress of the pipeline itself (reading, faces, ...), i.e. the analysis
-  has started.
+  has started ("Loading models" and the worker's "Starting" do not count).
 
 Runs (the short shared clip $MESCREEN_DATA/videos/single_face.mp4, 72 frames):
 1. cold, as before the warm worker: `MESCREEN_WARM_WORKER=false` (a process per analysis that
@@ -65,7 +65,7 @@ def _one(registry: JobRegistry, clip: Path, folder: Path, k: int) -> dict[str, f
         now = time.monotonic() - started
         if stage and first_word is None:
             first_word = now
-        if stage and stage != "loading" and first_work is None:
+        if stage not in ("", "loading", "starting") and first_work is None:
             first_work = now
         time.sleep(0.005)
     if job.status != "done":
@@ -123,8 +123,8 @@ def main() -> None:
     print("|---|---|---|---|---|")
     print("\n".join(rows))
     print()
-    print(f"Worker RSS over the {args.runs} warm analyses: {rss[0]:.0f} -> {rss[-1]:.0f} MiB "
-          f"({rss[-1] - rss[0]:+.0f} MiB).")
+    print(f"Worker RSS over the {args.runs} warm analyses: {rss[0]:.1f} -> {rss[-1]:.1f} MiB "
+          f"({rss[-1] - rss[0]:+.1f} MiB).")
 
 
 if __name__ == "__main__":
