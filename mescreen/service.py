@@ -179,7 +179,7 @@ def _content_hash(source: Source) -> str:
 def _run(source: Source, previous: Sequence[Screening], analyse: Analyse | None,
          progress: ProgressCallback | None) -> SessionResult:
     if isinstance(source, PeerCsvSource):
-        return analyze_peer(source.peer, previous=previous)
+        return analyze_peer(source.peer, previous=previous, progress=progress)
     if analyse is not None:
         return analyse(source.path, progress or (lambda _p: True), previous)
     from mescreen.core.pipeline import AnalysisOptions, analyze_video

@@ -1,33 +1,53 @@
-"""Runs mescreen.core.pipeline in a child process and relays its progress, result and errors.
+"""Runs mescreen.core.pipeline in a warm worker process and relays its progress, result and errors.
 
 Why a process and not the job thread itself: Keras builds models by auto-naming layers from
 per-thread counters, and inside the Streamlit server those counters collide while page fragments
 rerun (the emotion model then fails to build with "The name conv2d is used 6 times"). A spawned
-process also keeps TensorFlow's memory out of the web server and returns it after each analysis.
+process also keeps TensorFlow's memory out of the web server.
 
-The child sends ("progress", stage, done, total), then ("result", SessionResult) or
-("error", kind, message); cancelling sets an Event that the child's progress callback reads.
+Why warm: loading the models takes 20-30 s on the server, so a process per analysis made every
+analysis wait that long on an empty bar. An `AnalysisWorker` is spawned when the dashboard starts,
+loads the models once, and then takes analyses one after another. While it is still loading, the
+job it was given reports the stage "loading" ("Loading models").
+
+Messages from the child: ("ready",) once the models are loaded (or ("error", kind, message) if
+they cannot be), then per analysis ("progress", stage, done, total)... and ("result",
+SessionResult) or ("error", kind, message). Cancelling sets an Event the child's progress
+callback reads; a child that does not stop within `CANCEL_GRACE_S` is killed and a new one
+started, as is a child that died mid-analysis.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import queue
+import sys
 import threading
+import time
 import traceback
+import types
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from mescreen.core import errors
-from mescreen.core.errors import MescreenError
+from mescreen.core.errors import Cancelled, MescreenError
 from mescreen.core.progress import Progress
 from mescreen.core.result import Screening, SessionResult
 
 #: How often the parent checks that the child is still alive while waiting for a message (s).
 POLL_S = 0.5
+#: How long a cancelled analysis may take to stop by itself before its process is killed (s).
+CANCEL_GRACE_S = 5.0
 _KNOWN_ERRORS = {cls.__name__: cls for cls in (errors.InputError, errors.NoFaceError,
                                                  errors.ModelMissingError, errors.Cancelled)}
+
+#: In the child: load(): models, and run(models, path, previous, progress) -> SessionResult.
+Load = Callable[[], Any]
+Run = Callable[[Any, str, Sequence[Screening], Callable[[Progress], bool]], SessionResult]
 
 
 def exit_with_parent() -> None:
@@ -44,22 +64,64 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, name="mescreen-parent-watch", daemon=True).start()
 
 
-def _child(path: str, previous: list[Screening], out: Any, cancel: Any) -> None:
-    """Entry point of the child process (module level, so spawn can import it)."""
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _bare_main() -> Any:
+    """Streamlit runs app.py as the `__main__` module, and a spawned child first re-runs the
+    parent's `__main__` file: the worker would run the whole dashboard script (and open the store)
+    before loading its models. While a child starts, `__main__` is an empty module."""
+    with _MAIN_LOCK:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
+
+
+def load_models() -> Any:
+    from mescreen.core.pipeline import Models
+
+    return Models.load()
+
+
+def run_pipeline(models: Any, path: str, previous: Sequence[Screening],
+                 progress: Callable[[Progress], bool]) -> SessionResult:
+    from mescreen.core.pipeline import AnalysisOptions, analyze_video
+
+    return analyze_video(path, AnalysisOptions(previous=tuple(previous)), progress, models=models)
+
+
+def _error_message(exc: BaseException) -> tuple[str, str, str]:
+    if isinstance(exc, MescreenError):
+        return ("error", type(exc).__name__, str(exc))
+    return ("error", "unexpected", traceback.format_exc())
+
+
+def _serve(load: Load, run: Run, inbox: Any, out: Any, cancel: Any) -> None:
+    """Entry point of the worker process (module level, so spawn can import it): load the
+    models once, then analyse each (path, previous) from `inbox` until it sends None."""
     exit_with_parent()
     try:
-        from mescreen.core.pipeline import AnalysisOptions, analyze_video
+        models = load()
+    except BaseException as exc:  # noqa: BLE001 - the parent must learn why, whatever it was
+        out.put(_error_message(exc))
+        return
+    out.put(("ready",))
 
-        def progress(p: Progress) -> bool:
-            out.put(("progress", p.stage, p.done, p.total))
-            return not cancel.is_set()
+    def progress(p: Progress) -> bool:
+        out.put(("progress", p.stage, p.done, p.total))
+        return not cancel.is_set()
 
-        result = analyze_video(path, AnalysisOptions(previous=tuple(previous)), progress)
-        out.put(("result", result))
-    except MescreenError as exc:
-        out.put(("error", type(exc).__name__, str(exc)))
-    except BaseException:  # noqa: BLE001 - the parent must learn why, whatever it was
-        out.put(("error", "unexpected", traceback.format_exc()))
+    while (job := inbox.get()) is not None:
+        path, previous = job
+        try:
+            out.put(("result", run(models, path, previous, progress)))
+        except BaseException as exc:  # noqa: BLE001 - the parent must learn why, whatever it was
+            out.put(_error_message(exc))
+        gc.collect()  # one analysis' frames and crops go before the next arrives
 
 
 class UnexpectedAnalysisError(RuntimeError):
@@ -67,41 +129,160 @@ class UnexpectedAnalysisError(RuntimeError):
     child's traceback for the server log."""
 
 
-def analyze_in_process(path: Path, progress: Callable[[Progress], bool],
-                       previous: Sequence[Screening]) -> SessionResult:
-    """analyze_video(path) in a fresh process; same contract as the pipeline (MescreenError
-    subclasses re-raised with their message, Cancelled when `progress` returns False)."""
-    context = mp.get_context("spawn")
-    out, cancel = context.Queue(), context.Event()
-    child = context.Process(target=_child, args=(str(path), list(previous), out, cancel),
-                            name="mescreen-analysis", daemon=True)
-    child.start()
-    try:
-        while True:
-            try:
-                message = out.get(timeout=POLL_S)
-            except queue.Empty:
-                if not child.is_alive():
-                    raise MescreenError(
-                        f"The analysis process stopped unexpectedly (exit code {child.exitcode}); "
-                        "the recording may be too large for this server's memory.") from None
+def _raise(name: str, text: str) -> None:
+    if name in _KNOWN_ERRORS:
+        raise _KNOWN_ERRORS[name](text)
+    if name == "unexpected":
+        raise UnexpectedAnalysisError(text)
+    raise MescreenError(text)
+
+
+class AnalysisWorker:
+    """One worker process, seen from the server. `analyze` has the pipeline's contract
+    (MescreenError subclasses re-raised with their message, Cancelled when `progress` returns
+    False) and is called by one thread at a time.
+
+    `warm=False` starts the process for each analysis and stops it after (the test suite's
+    dashboards; a server that must not keep the models in memory between analyses)."""
+
+    def __init__(self, *, warm: bool = True, load: Load = load_models, run: Run = run_pipeline) -> None:
+        self.warm = warm
+        self._target = partial(_serve, load, run)
+        self._context = mp.get_context("spawn")
+        self._process: Any = None
+        self._ready = False
+        if warm:
+            self.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> None:
+        """Spawn the process; it loads the models in the background (returns at once)."""
+        self._inbox, self._out, self._cancel = self._context.Queue(), self._context.Queue(), self._context.Event()
+        self._ready = False
+        self._process = self._context.Process(target=self._target, args=(self._inbox, self._out, self._cancel),
+                                              name="mescreen-analysis", daemon=True)
+        with _bare_main():
+            self._process.start()
+
+    def stop(self) -> None:
+        """Ask the process to finish, killing it if it does not within a few seconds."""
+        if self._process is None:
+            return
+        if self._process.is_alive() and self._ready:  # one still loading has nothing to finish
+            self._inbox.put(None)
+            self._process.join(timeout=5)
+        self._kill()
+
+    def analyze(self, path: Path, progress: Callable[[Progress], bool],
+                previous: Sequence[Screening]) -> SessionResult:
+        if not self._alive():
+            self.start()
+        try:
+            self._wait_until_ready(progress)
+            self._cancel.clear()
+            self._inbox.put((str(path), list(previous)))
+            return self._follow(progress)
+        finally:
+            if not self.warm:
+                self.stop()
+
+    # ------------------------------------------------------------------ internals
+
+    def _alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def _kill(self) -> None:
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._process.close()
+        self._process, self._ready = None, False
+        for q in (self._inbox, self._out):
+            q.close()
+            q.cancel_join_thread()
+
+    def _restart(self) -> None:
+        """A new warm process in place of a dead or stuck one (it loads in the background)."""
+        self._kill()
+        if self.warm:
+            self.start()
+
+    def _died(self) -> MescreenError:
+        code = self._process.exitcode if self._process is not None else None
+        self._restart()
+        return MescreenError(f"The analysis process stopped unexpectedly (exit code {code}); the recording "
+                             "may be too large for this server's memory. The analysis service was restarted.")
+
+    def _next(self, timeout_s: float = POLL_S) -> tuple | None:
+        """The child's next message, None after `timeout_s` without one; raises when the child died."""
+        try:
+            return self._out.get(timeout=timeout_s) if timeout_s > 0 else self._out.get_nowait()
+        except queue.Empty:
+            if not self._alive():
+                raise self._died() from None
+            return None
+
+    def _wait_until_ready(self, progress: Callable[[Progress], bool]) -> None:
+        """Report "loading" until the models are loaded; cancel and load errors end the wait."""
+        while not self._ready:
+            message = self._next(0)
+            if message is None:
+                if progress(Progress("loading", 0, None)) is False:
+                    raise Cancelled("Analysis cancelled while the models were loading.")
+                message = self._next()
+            if message is None:
                 continue
-            kind = message[0]
-            if kind == "progress":
-                if progress(Progress(message[1], message[2], message[3])) is False:
-                    cancel.set()
-            elif kind == "result":
+            if message[0] == "ready":
+                self._ready = True
+            else:
+                self._kill()  # the next analysis tries again, e.g. once the missing model is built
+                _raise(message[1], message[2])
+
+    def _follow(self, progress: Callable[[Progress], bool]) -> SessionResult:
+        cancelled_at: float | None = None
+        last = Progress("starting", 0, None)  # until the pipeline's first report
+        while True:
+            if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE_S:
+                self._restart()  # the analysis did not reach its next progress report in time
+                raise Cancelled("Analysis cancelled.")
+            message = self._next()
+            if message is not None and message[0] == "progress":
+                last = Progress(message[1], message[2], message[3])
+            if message is None or message[0] == "progress":
+                # A quiet stage still hears a cancel: the callback is asked again every POLL_S.
+                if progress(last) is False and cancelled_at is None:
+                    self._cancel.set()
+                    cancelled_at = time.monotonic()
+            elif message[0] == "result":
                 return message[1]
             else:
-                name, text = message[1], message[2]
-                if name in _KNOWN_ERRORS:
-                    raise _KNOWN_ERRORS[name](text)
-                if name == "unexpected":
-                    raise UnexpectedAnalysisError(text)
-                raise MescreenError(text)
-    finally:
-        child.join(timeout=10)
-        if child.is_alive():
-            child.kill()
-            child.join()
-        out.close()
+                _raise(message[1], message[2])
+
+
+class WorkerPool:
+    """`size` analysis workers shared by the job registry's threads (one thread per worker, so a
+    thread always finds one idle)."""
+
+    def __init__(self, size: int = 1, *, warm: bool = True, load: Load = load_models,
+                 run: Run = run_pipeline) -> None:
+        self.workers = [AnalysisWorker(warm=warm, load=load, run=run) for _ in range(size)]
+        self._idle: queue.Queue[AnalysisWorker] = queue.Queue()
+        for worker in self.workers:
+            self._idle.put(worker)
+
+    def analyze(self, path: Path, progress: Callable[[Progress], bool],
+                previous: Sequence[Screening]) -> SessionResult:
+        worker = self._idle.get()
+        try:
+            return worker.analyze(path, progress, previous)
+        finally:
+            self._idle.put(worker)
+
+    def shutdown(self) -> None:
+        for worker in self.workers:
+            worker.stop()

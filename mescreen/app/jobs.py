@@ -1,10 +1,11 @@
 """Background analyses that outlive the page which started them.
 
 A `JobRegistry` lives once per server process (the dashboard holds it in `st.cache_resource`);
-its worker thread runs the pipeline while the clinician moves between pages, and each page reads
-the job's state to draw a progress bar. Cancelling sets a flag the pipeline's progress callback
-returns, so the pipeline stops at its next report. Analyses run one at a time: the server has
-few cores, and queued jobs are shown as such.
+its worker threads hand recordings to warm analysis processes (mescreen.app.analysis_process) while
+the clinician moves between pages, and each page reads the job's state to draw a progress bar.
+Cancelling sets a flag the pipeline's progress callback returns, so the pipeline stops at its next
+report. Analyses run `workers` at a time (default one: the server has few cores); the others wait
+in submission order, and each knows how many analyses are before it.
 
 The store sees create_session (queued, at submission); the rest (running, the result or the
 failure with its reason, deleting or keeping the upload) is the analysis service's
@@ -25,10 +26,10 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from mescreen.app.analysis_process import analyze_in_process
+from mescreen.app.analysis_process import WorkerPool
 from mescreen.core.errors import Cancelled, MescreenError
 from mescreen.core.progress import Progress
-from mescreen.service import Analyse, VideoSource, analyse_for_patient
+from mescreen.service import Analyse, PeerCsvSource, Source, VideoSource, analyse_for_patient
 from mescreen.store import repository
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
 STAGE_WORDS = {
+    "loading": "Loading models",
+    "starting": "Starting",
     "reading": "Reading the video",
     "faces": "Finding the face",
     "face": "Finding the face",
@@ -103,27 +106,52 @@ class JobRegistry:
     """Queued and finished analyses of this server process, newest first."""
 
     def __init__(self, sessions: sessionmaker[Session], analyze: Analyse | None = None,
-                 workers: int = 1) -> None:
+                 workers: int = 1, warm: bool = True) -> None:
+        """`analyze` defaults to `workers` analysis processes, started now when `warm` so their
+        models are loaded before the first upload arrives."""
         self._sessions = sessions
-        self._analyze = analyze or analyze_in_process
+        self._workers = WorkerPool(workers, warm=warm) if analyze is None else None
+        self._analyze = analyze or self._workers.analyze
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mescreen-analysis")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
     def submit(self, *, patient_code: str, upload: Path, file_name: str, content_hash: str,
                recorded_on: date, uploader: str, keep_video_in: Path | None) -> Job:
-        """Register the session as queued and start (or queue) its analysis."""
+        """Register the session as queued and start (or queue) the analysis of a recording."""
+        return self._queue(patient_code, VideoSource(upload, file_name, content_hash), recorded_on, uploader,
+                           keep_video_in, upload_path=str(upload))
+
+    def submit_import(self, *, patient_code: str, source: PeerCsvSource, recorded_on: date,
+                      uploader: str) -> Job:
+        """Register the session as queued and start (or queue) the analysis of a peer tool's CSV."""
+        return self._queue(patient_code, source, recorded_on, uploader, None, upload_path=None)
+
+    def _queue(self, patient_code: str, source: Source, recorded_on: date, uploader: str,
+               keep_video_in: Path | None, upload_path: str | None) -> Job:
         with self._sessions() as session:
             session_id = repository.create_session(
                 session, patient_code, recorded_on=recorded_on, uploader=uploader,
-                file_name=file_name, content_hash=content_hash, status="queued", upload_path=str(upload),
+                file_name=source.name, content_hash=source.content_hash, status="queued",
+                upload_path=upload_path,
             )
-        job = Job(uuid.uuid4().hex, session_id, patient_code, file_name, uploader)
+        job = Job(uuid.uuid4().hex, session_id, patient_code, source.name, uploader)
         with self._lock:
             self._jobs[job.id] = job
-        source = VideoSource(upload, file_name, content_hash)
         self._pool.submit(self._work, job, source, recorded_on, keep_video_in)
         return job
+
+    def analyses_before(self, job_id: str) -> int:
+        """How many analyses run or wait ahead of a queued job (0 once it runs): every analysis of
+        this server, whoever submitted it, shares the workers in submission order."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.status != "queued":
+                return 0
+            return sum(1 for other in self._jobs.values()
+                       if other.status == "running"
+                       or (other.status == "queued" and not other.cancel_requested
+                           and other.submitted_at < job.submitted_at))
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
@@ -165,6 +193,8 @@ class JobRegistry:
         for job in self.jobs():
             self.cancel(job.id)
         self._pool.shutdown(wait=True)
+        if self._workers is not None:
+            self._workers.shutdown()
 
     # ------------------------------------------------------------------ worker
 
@@ -173,10 +203,10 @@ class JobRegistry:
             for key, value in values.items():
                 setattr(job, key, value)
 
-    def _work(self, job: Job, source: VideoSource, recorded_on: date, keep_video_in: Path | None) -> None:
+    def _work(self, job: Job, source: Source, recorded_on: date, keep_video_in: Path | None) -> None:
         try:
             if job.cancel_requested:
-                source.path.unlink(missing_ok=True)
+                _discard(source)
                 raise Cancelled("Analysis cancelled before it started.")
             self._set(job, status="running")
             stored = analyse_for_patient(
@@ -202,3 +232,9 @@ class JobRegistry:
                 repository.mark_failed(session, job.session_id, message)
         except MescreenError as exc:  # e.g. the patient was erased while the analysis ran
             log.warning("could not record the failure of session %s: %s", job.session_id, exc)
+
+
+def _discard(source: Source) -> None:
+    """Delete a recording's temporary upload (an imported CSV has none: it is held in memory)."""
+    if isinstance(source, VideoSource):
+        source.path.unlink(missing_ok=True)

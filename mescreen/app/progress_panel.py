@@ -10,9 +10,27 @@ from mescreen.app import ui
 from mescreen.app.text import md
 
 
+def waiting_text(before: int) -> str:
+    """A queued job's place in the queue, in words."""
+    if before == 0:
+        return "Starting"
+    return f"Waiting: {before} {'analysis' if before == 1 else 'analyses'} before this one"
+
+
+def _no_bar_yet(job: Job) -> bool:
+    """Waiting or loading models: words, not a bar that does not move."""
+    return job.status == "queued" or job.stage == "loading"
+
+
+def _state(job: Job) -> str:
+    return waiting_text(ui.registry().analyses_before(job.id)) if job.status == "queued" else job.stage_label
+
+
 def _progress_text(job: Job) -> str:
     if job.status == "queued":
-        return "Waiting for the previous analysis to finish"
+        return _state(job)
+    if job.stage == "loading":
+        return "Loading models (once after a server start or restart)"
     parts = [job.stage_label]
     if job.total and job.total > 1:  # one-step stages (spotting, screening) report 0 of 1
         parts.append(f"{job.done} of {job.total} frames")
@@ -28,7 +46,10 @@ def show_job(job: Job, *, key_prefix: str) -> None:
     title = f"**{md(job.file_name)}** for patient **{md(job.patient_code)}** (session {job.session_id})"
     if job.status in ("queued", "running"):
         st.markdown(title)
-        st.progress(job.fraction, text=_progress_text(job))
+        if _no_bar_yet(job):
+            st.info(_progress_text(job), icon=":material/hourglass_top:")
+        else:
+            st.progress(job.fraction, text=_progress_text(job))
         if job.cancel_requested:
             st.caption("Cancelling...")
         elif st.button("Cancel analysis", key=f"{key_prefix}cancel_{job.id}"):
@@ -43,6 +64,18 @@ def show_job(job: Job, *, key_prefix: str) -> None:
         st.info(f"{title}: {md(job.error)}")
     else:
         st.error(f"{title}: the analysis failed. {md(job.error)}", icon=":material/error:")
+
+
+@st.fragment(run_every=1.0)
+def analysing_banner(key: str) -> None:
+    """The "being analysed" message of the job whose id is in session state under `key`, shown
+    until that job finishes, fails or is cancelled (the jobs panel then says which)."""
+    job = ui.registry().get(st.session_state.get(key, ""))
+    if job is None or job.finished:
+        st.session_state.pop(key, None)
+        return
+    st.info(f"{md(job.file_name)} is being analysed. You can keep working on other pages; the result "
+            "appears here and under Session when done.", icon=":material/hourglass_top:")
 
 
 @st.fragment(run_every=1.0)
@@ -72,5 +105,7 @@ def sidebar_jobs(username: str, shown: int = 3) -> None:
             st.caption(f"{label}: {words}")
             if job.status == "done":
                 ui.session_link(job.patient_code, job.session_id, "Open")
+        elif _no_bar_yet(job):
+            st.caption(f"{label}: {_state(job)}")
         else:
-            st.progress(job.fraction, text=f"{label}: {job.stage_label if job.status == 'running' else 'queued'}")
+            st.progress(job.fraction, text=f"{label}: {_state(job)}")

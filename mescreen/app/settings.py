@@ -4,6 +4,11 @@ MESCREEN_MAX_UPLOAD_MB   largest accepted upload, in MB (default 1024)
 MESCREEN_KEEP_VIDEOS     "1"/"true" keeps uploaded videos after analysis (default: deleted)
 MESCREEN_VIDEO_DIR       where kept videos go (default var/videos under the working directory)
 MESCREEN_UPLOAD_DIR      where uploads wait for analysis (default var/uploads)
+MESCREEN_ANALYSIS_WORKERS  analyses run at once, each in its own process with the models loaded
+                         (default 1; at most one per CPU core)
+MESCREEN_WARM_WORKER     "1"/"true" (default) loads the models when the server starts and keeps
+                         them loaded, so analyses start at once; "false" loads them per analysis
+                         (20-30 s each) and frees their memory in between
 """
 
 from __future__ import annotations
@@ -24,19 +29,38 @@ class Settings:
     keep_videos: bool = False
     video_dir: Path = Path("var") / "videos"
     upload_dir: Path = Path("var") / "uploads"
+    analysis_workers: int = 1
+    warm_worker: bool = True
 
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
 
-def _flag(name: str) -> bool:
+def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
     if value in TRUE_WORDS:
         return True
     if value in FALSE_WORDS:
         return False
     raise MescreenError(f"{name}={value!r} is not understood: use true or false.")
+
+
+def _workers() -> int:
+    """MESCREEN_ANALYSIS_WORKERS: each worker holds the models and keeps one core busy, so more
+    workers than cores only slow every analysis down."""
+    raw = os.environ.get("MESCREEN_ANALYSIS_WORKERS", "").strip()
+    cores = os.cpu_count() or 1
+    try:
+        workers = int(raw) if raw else Settings.analysis_workers
+    except ValueError:
+        raise MescreenError(f"MESCREEN_ANALYSIS_WORKERS={raw!r} is not a whole number.") from None
+    if not 1 <= workers <= cores:
+        raise MescreenError(f"MESCREEN_ANALYSIS_WORKERS must be between 1 and {cores} (one per CPU core "
+                            "at most).")
+    return workers
 
 
 def load_settings() -> Settings:
@@ -53,4 +77,6 @@ def load_settings() -> Settings:
         keep_videos=_flag("MESCREEN_KEEP_VIDEOS"),
         video_dir=Path(os.environ.get("MESCREEN_VIDEO_DIR") or Settings.video_dir).expanduser().resolve(),
         upload_dir=Path(os.environ.get("MESCREEN_UPLOAD_DIR") or Settings.upload_dir).expanduser().resolve(),
+        analysis_workers=_workers(),
+        warm_worker=_flag("MESCREEN_WARM_WORKER", default=Settings.warm_worker),
     )

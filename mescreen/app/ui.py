@@ -63,13 +63,16 @@ def level_badge(level: str | None) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _registry_for(url: str) -> JobRegistry:
-    """Made once per server process: first clean up after a server killed mid-analysis."""
+    """Made once per server process: first clean up after a server killed mid-analysis, then
+    start the analysis workers, which load the models in the background."""
     try:
-        upload_dir = load_settings().upload_dir
+        settings = load_settings()
     except MescreenError:  # the upload page shows what is wrong with the settings
-        upload_dir = None
-    recover_after_restart(sessions(), upload_dir)
-    return JobRegistry(sessions())
+        settings = None
+    recover_after_restart(sessions(), settings.upload_dir if settings else None)
+    if settings is None:
+        return JobRegistry(sessions())
+    return JobRegistry(sessions(), workers=settings.analysis_workers, warm=settings.warm_worker)
 
 
 def registry() -> JobRegistry:

@@ -134,7 +134,7 @@ def _summary(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _patient_store(args: argparse.Namespace) -> Any:
+def patient_store(args: argparse.Namespace) -> Any:
     """The store, with the patient present (created with --create-patient); fails before minutes
     of analysis are spent when the store or the patient is missing."""
     from mescreen.store.engine import open_store
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     if args.create_patient and not args.patient:
         raise InputError("--create-patient needs --patient CODE.")
     options.tracking = replace(options.tracking, strategy=args.face_strategy, near=args.face_at)
-    sessions = _patient_store(args) if args.patient else None
+    sessions = patient_store(args) if args.patient else None
     models = Models.load(options.models_dir)
     bar = _ProgressBar(enabled=not args.no_progress)
 

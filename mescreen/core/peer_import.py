@@ -15,6 +15,14 @@ What each tool gives and how it is mapped:
 AUs mescreen reads that a tool does not output stay NaN. Frames the tool marks as failed (OpenFace
 `success` 0, py-feat rows without a face) count as no-face frames. Malformed files raise
 `InputError` saying what is wrong, never a pandas traceback.
+
+Timing (the one owner of the check, for the dashboard and the command line): a file's time column
+is used only when it is plausible for a face recording (between `PLAUSIBLE_FPS` frames per second,
+time moving on from frame to frame); otherwise `TimingError` says what is wrong in plain words and
+asks for the frame rate (the OpenFace sample has 1-ms steps: 100 frames in 0.1 s). A frame rate
+given by the user defines the times from the frame numbers; a file without a time column is read
+at `DEFAULT_FPS`, and the summary says so. Frames, duration and frame rate come from one place
+(`PeerFrames.fps`, `.duration_s`, `describe()`) and the stored VideoInfo copies them.
 """
 
 from __future__ import annotations
@@ -32,12 +40,19 @@ import pandas as pd
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
 from mescreen.core.openface_csv import au_from_openface_column
+from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionResult, VideoInfo
 
 PeerTool = Literal["openface", "pyfeat"]
 TOOL_NAMES = {"openface": "OpenFace 2", "pyfeat": "py-feat"}
 #: Used when a py-feat file has no time column (it was made from images or the rate was lost).
 DEFAULT_FPS = 30.0
+#: Frame rates a face recording can have (frames per second): below, not a video; above, not a
+#: camera a clinic uses (high-speed micro-expression cameras record at 200).
+PLAUSIBLE_FPS = (1.0, 240.0)
+TimingSource = Literal["file", "given", "assumed"]
+_TIMING_WORDS = {"file": "from the file's time column", "given": "as given",
+                 "assumed": "assumed: the file has no time column"}
 #: Presence threshold on the tools' AU values scaled 0..1, recorded as the series' AU thresholds.
 ACTIVE_THRESHOLD = 0.5
 IMPORT_VERSION = "1.0.0"
@@ -55,6 +70,25 @@ class PeerFrames:
     series: FrameSeries
     features: np.ndarray  # (n, len(aus_present)) AU intensities scaled 0..1, NaN rows where no face
     aus_present: list[str]  # mescreen AUs the tool provided
+    timing: TimingSource = "file"
+
+    @property
+    def duration_s(self) -> float:
+        """From the first frame's start to the last frame's end: the frames the file spans over
+        the frame rate (with times from the file, the same as its last time minus its first plus
+        one frame)."""
+        index = self.series.frame_index
+        return float(index[-1] - index[0] + 1) / self.fps if len(index) else 0.0
+
+    def describe(self) -> str:
+        """The file in one line, the same figures wherever it is shown."""
+        n = len(self.series)
+        return (f"{self.file_name}: {TOOL_NAMES[self.tool]} file, {n} frame{'s' if n != 1 else ''}, "
+                f"{self.duration_s:.1f} s at {self.fps:.4g} frames per second ({_TIMING_WORDS[self.timing]})")
+
+
+class TimingError(InputError):
+    """The file's times cannot be those of a face recording; the frame rate must be given."""
 
 
 def _read_table(source: str | Path | IO[bytes] | IO[str] | bytes, name: str) -> pd.DataFrame:
@@ -115,18 +149,46 @@ def _matrix(frame: pd.DataFrame, mapping: dict[str, str], name: str, scale: floa
     return out
 
 
+def timing_problem(time_s: np.ndarray, frame_index: np.ndarray) -> str | None:
+    """What is implausible about a file's times, in plain words (None when they are plausible)."""
+    n = len(time_s)
+    if n < 2:
+        return None
+    span_s, span_frames = float(time_s[-1] - time_s[0]), int(frame_index[-1] - frame_index[0])
+    if span_s <= 0:
+        return f"the time column stays at {time_s[0]:g} s over all {n} frames"
+    if np.any(np.diff(time_s) <= 0):
+        return "the time column repeats the same time for consecutive frames"
+    fps = span_frames / span_s
+    low, high = PLAUSIBLE_FPS
+    if not low <= fps <= high:
+        return (f"the time column puts {n} frames in {span_s:.3g} s, {fps:.4g} frames per second, but face "
+                f"recordings have {low:g} to {high:g} frames per second, so these times cannot be right")
+    return None
+
+
 def _times(frame: pd.DataFrame, columns: Sequence[str], frame_index: np.ndarray, name: str,
-           fps: float | None) -> tuple[np.ndarray, float]:
+           fps: float | None) -> tuple[np.ndarray, float, TimingSource]:
+    """Times in seconds, the frame rate and where it came from (see the module docstring)."""
+    if fps is not None:
+        low, high = PLAUSIBLE_FPS
+        if not low <= fps <= high:
+            raise InputError(f"a frame rate of {fps:g} frames per second is not one a face recording has "
+                             f"({low:g} to {high:g}).")
+        return (frame_index - frame_index[0]) / fps, float(fps), "given"
     for column in columns:
         if column in frame.columns:
             times = _number(frame, column, name)
             if np.isnan(times).any() or np.any(np.diff(times) < 0):
                 raise InputError(f"{name}: column {column!r} has missing or decreasing times.")
-            steps = np.diff(times)
-            steps = steps[steps > 0]
-            return times, float(1.0 / np.median(steps)) if steps.size else (fps or DEFAULT_FPS)
-    rate = fps or DEFAULT_FPS
-    return (frame_index - frame_index[0]) / rate, rate
+            problem = timing_problem(times, frame_index)
+            if problem:
+                raise TimingError(f"{name}: {problem}. Give the recording's frame rate: the times are then "
+                                  "computed from the frame numbers.")
+            if len(times) < 2:
+                break
+            return times, float(frame_index[-1] - frame_index[0]) / float(times[-1] - times[0]), "file"
+    return (frame_index - frame_index[0]) / DEFAULT_FPS, DEFAULT_FPS, "assumed"
 
 
 def _frame_index(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -140,7 +202,9 @@ def _frame_index(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 def read_peer_csv(source: str | Path | IO[bytes] | IO[str] | bytes, *, name: str | None = None,
                   fps: float | None = None) -> PeerFrames:
-    """Read an OpenFace 2 or py-feat per-frame CSV (tool detected from its columns)."""
+    """Read an OpenFace 2 or py-feat per-frame CSV (tool detected from its columns). `fps`, when
+    given, defines the times from the frame numbers; TimingError when it is not given and the
+    file's own times are implausible."""
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "upload.csv")
     frame = _read_table(source, name)
     tool = detect_tool(frame.columns)
@@ -149,7 +213,7 @@ def read_peer_csv(source: str | Path | IO[bytes] | IO[str] | bytes, *, name: str
     if tool == "openface":
         success = _number(frame, "success", name) > 0.5
         confidence = np.clip(np.nan_to_num(_number(frame, "confidence", name)), 0, 1) if "confidence" in frame else success.astype(float)
-        time_s, rate = _times(frame, ["timestamp"], frame_index, name, fps)
+        time_s, rate, timing = _times(frame, ["timestamp"], frame_index, name, fps)
         presence = _au_columns(frame.columns, "c")
         intensity = _au_columns(frame.columns, "r")
         if not presence and not intensity:
@@ -171,7 +235,7 @@ def read_peer_csv(source: str | Path | IO[bytes] | IO[str] | bytes, *, name: str
         if score is not None:
             success &= np.isfinite(score)
         confidence = np.clip(np.nan_to_num(score), 0, 1) if score is not None else success.astype(float)
-        time_s, rate = _times(frame, ["approx_time", "timestamp", "time"], frame_index, name, fps)
+        time_s, rate, timing = _times(frame, ["approx_time", "timestamp", "time"], frame_index, name, fps)
         features = au_prob.copy()
         present = sorted(au_cols, key=AU_NAMES.index)
         size = np.fmax(pd.to_numeric(frame.get("FaceRectWidth"), errors="coerce").to_numpy(float),
@@ -197,7 +261,7 @@ def read_peer_csv(source: str | Path | IO[bytes] | IO[str] | bytes, *, name: str
         emotion_names=list(EMOTIONS_FINE), emotion_prob=emotion_prob,
         au_thresholds=[ACTIVE_THRESHOLD] * len(AU_NAMES),
     )
-    return PeerFrames(tool, name, rate, series, features, present)
+    return PeerFrames(tool, name, rate, series, features, present, timing)
 
 
 def _landmark_size(frame: pd.DataFrame) -> np.ndarray:
@@ -225,9 +289,11 @@ def _episode_emotion(peer: PeerFrames, episode: Episode, mapper: Any) -> dict[st
 
 
 def analyze_peer(peer: PeerFrames, *, mapper: Any = None, clusters: Any = None,
-                 previous: Sequence[Screening] = (), models_dir: Path | None = None) -> SessionResult:
+                 previous: Sequence[Screening] = (), models_dir: Path | None = None,
+                 progress: ProgressCallback | None = None) -> SessionResult:
     """Spotting, emotion, ME clusters and screening on an imported series. `mapper` and `clusters`
-    default to the shipped AU->emotion mapper and reference clusters (ModelMissingError if absent)."""
+    default to the shipped AU->emotion mapper and reference clusters (ModelMissingError if absent).
+    `progress` is told each stage and may return False to cancel (Cancelled)."""
     from mescreen.core.pipeline import cluster_and_screen, set_apex_aus, settle_emotion
     from mescreen.core.spotting import Spotter
     from mescreen.core.subdivision import ReferenceClusters
@@ -239,10 +305,13 @@ def analyze_peer(peer: PeerFrames, *, mapper: Any = None, clusters: Any = None,
 
         mapper = AUEmotionMapper.load(models_dir)
     series = peer.series
+    report(progress, Progress("spotting", 0, 1))
     spot = Spotter().spot(peer.features, series.time_s, series.frame_index, peer.fps)
     series.motion = spot.signal
+    report(progress, Progress("spotting", 1, 1))
     positions = {int(f): i for i, f in enumerate(series.frame_index)}
     thresholds = series.thresholds()
+    report(progress, Progress("emotion", 0, 1))  # a step, not frames: the panel counts frames only above 1
     for ep in spot.episodes:
         set_apex_aus(ep, series.au_prob[positions[ep.apex_frame]], series.au_names, thresholds)
         ep.emotion_prob = _episode_emotion(peer, ep, mapper)
@@ -250,12 +319,11 @@ def analyze_peer(peer: PeerFrames, *, mapper: Any = None, clusters: Any = None,
         if peer.tool == "openface":  # show the mapper's reading over the episode, as the pipeline does
             window = slice(positions[ep.onset_frame], positions[ep.offset_frame] + 1)
             series.emotion_prob[window] = [ep.emotion_prob.get(e, 0.0) for e in EMOTIONS_FINE]
-    session_clusters, screening = cluster_and_screen(series, spot.episodes, clusters, previous)
+    session_clusters, screening = cluster_and_screen(series, spot.episodes, clusters, previous, progress)
     n = len(series)
-    duration = float(series.time_s[-1] - series.time_s[0] + 1.0 / peer.fps) if n else 0.0
     missing = [a for a in AU_NAMES if a not in peer.aus_present]
     warnings = [f"Imported from {TOOL_NAMES[peer.tool]} output: the AUs and face detection are that "
-                "tool's, not mescreen's."]
+                f"tool's, not mescreen's. {peer.describe()}."]
     if missing:
         warnings.append(f"{TOOL_NAMES[peer.tool]} gives no values for {', '.join(missing)}.")
     versions = {"import": f"peer_import {IMPORT_VERSION} ({TOOL_NAMES[peer.tool]})", "clusters": clusters.version,
@@ -263,7 +331,7 @@ def analyze_peer(peer: PeerFrames, *, mapper: Any = None, clusters: Any = None,
     if mapper is not None and hasattr(mapper, "version"):
         versions["au_emotion"] = mapper.version
     video = VideoInfo(file_name=peer.file_name, width=0, height=0, fps=peer.fps, declared_frames=n,
-                      frames_read=n, duration_s=duration, codec=f"csv ({TOOL_NAMES[peer.tool]})",
+                      frames_read=n, duration_s=peer.duration_s, codec=f"csv ({TOOL_NAMES[peer.tool]})",
                       analysed_fps=peer.fps)
     return SessionResult(
         video=video, series=series, episodes=spot.episodes, clusters=session_clusters, screening=screening,

@@ -104,3 +104,10 @@ def result() -> SessionResult:
 def empty_result() -> SessionResult:
     """A recording in which nothing happened: every chart must say so rather than break."""
     return make_result(with_episodes=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_warm_worker(monkeypatch):
+    """Each dashboard under AppTest has its own database, hence its own job registry: with warm
+    workers every test would start a process that loads all the models."""
+    monkeypatch.setenv("MESCREEN_WARM_WORKER", "false")

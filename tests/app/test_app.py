@@ -182,36 +182,6 @@ def test_users_page_is_for_admins_only(store):
         at.switch_page("screens/users.py")
 
 
-def _import(at: AppTest, name: str, content: bytes) -> AppTest:
-    at.file_uploader(key="peer_csv").upload(name, content)
-    at.button(key="FormSubmitter:import-Import and analyse").click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def test_import_refuses_a_malformed_csv_and_changes_nothing(store):
-    with store() as s:
-        repository.create_patient(s, "P-1", actor="ada")
-    at = _import(_signed_in("screens/import_csv.py"), "bad.csv", b"a,b,c\n1,2,3\n")
-    assert "not an OpenFace 2 or py-feat per-frame CSV" in "\n".join(shown(e.value) for e in at.error)
-    with store() as s:
-        assert repository.patient_timeline(s, "P-1", actor="test") == []
-
-
-def test_import_of_a_pyfeat_file_saves_a_session(store, data_dir):
-    with store() as s:
-        repository.create_patient(s, "P-1", actor="ada")
-    content = (data_dir / "peer_outputs" / "Feat_Test.csv").read_bytes()
-    at = _import(_signed_in("screens/import_csv.py"), "Feat_Test.csv", content)
-    assert "py-feat file with 1 frames imported" in "\n".join(e.value for e in at.success)
-    with store() as s:
-        (view,) = repository.patient_timeline(s, "P-1", actor="test")
-        _, result = repository.load_session(s, view.id, actor="test")
-    assert view.status == "done" and view.file_name == "Feat_Test.csv"
-    assert result.versions["import"].endswith("(py-feat)")
-    assert result.screening.level == "insufficient"  # one still frame is not an interview
-
-
 def test_over_time_names_its_baseline_compares_two_sessions_and_offers_the_patient_report(store):
     with store() as s:
         repository.create_patient(s, "P-9", actor="ada")

@@ -40,17 +40,15 @@ threading.Event().wait()
 '''
 
 CHILD = '''
-import multiprocessing as mp, time
-from mescreen.app.analysis_process import exit_with_parent
-
-def analysis():
-    exit_with_parent()
-    time.sleep(120)
+import time
+from functools import partial
+from mescreen.app.analysis_process import AnalysisWorker
+from tests.app.worker_fakes import fake_run, slow_load
 
 if __name__ == "__main__":
-    child = mp.get_context("spawn").Process(target=analysis)
-    child.start()
-    print(child.pid, flush=True)
+    worker = AnalysisWorker(load=partial(slow_load, 0.5), run=fake_run)  # the warm worker, models loaded
+    time.sleep(2)
+    print(worker.pid, flush=True)
     time.sleep(120)
 '''
 

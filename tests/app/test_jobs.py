@@ -1,11 +1,12 @@
 """Background analyses: the store sees queued -> running -> done/failed, cancel stops the pipeline,
-and uploads are deleted unless keeping videos is asked for."""
+uploads are deleted unless keeping videos is asked for, queued jobs know their place, and jobs run
+in the warm worker ("Loading models" while it loads; a worker that dies fails only its job)."""
 
 from __future__ import annotations
 
 import stat
-
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -143,3 +144,65 @@ def test_erasing_a_patient_stops_and_forgets_their_jobs(sessions, tmp_path):
     assert seen_cancel.wait(5)
     registry.shutdown()
     assert not upload.exists()
+
+
+def test_queued_jobs_know_how_many_analyses_are_before_them(sessions, tmp_path):
+    from mescreen.app.progress_panel import waiting_text
+
+    release, started = threading.Event(), threading.Event()
+
+    def analyze(path, progress, previous):
+        started.set()
+        release.wait(10)
+        return make_result()
+
+    registry = JobRegistry(sessions, analyze)
+    jobs = []
+    for k in range(4):
+        upload = tmp_path / f"upload{k}.mp4"
+        upload.write_bytes(b"raw")
+        jobs.append(_submit(registry, upload))
+    assert started.wait(5)
+    assert [registry.analyses_before(j.id) for j in jobs] == [0, 1, 2, 3]
+    assert waiting_text(registry.analyses_before(jobs[2].id)) == "Waiting: 2 analyses before this one"
+    assert waiting_text(1) == "Waiting: 1 analysis before this one"
+    registry.cancel(jobs[1].id)  # a cancelled job no longer holds the others up
+    assert [registry.analyses_before(j.id) for j in jobs[2:]] == [1, 2]
+    release.set()
+    assert registry.wait(jobs[3].id, 10).status == "done"
+    assert [registry.get(j.id).status for j in jobs] == ["done", "cancelled", "done", "done"]
+    registry.shutdown()
+
+
+@pytest.fixture
+def warm_pool():
+    from functools import partial
+
+    from mescreen.app.analysis_process import WorkerPool
+    from tests.app.worker_fakes import fake_run, slow_load
+
+    pool = WorkerPool(1, load=partial(slow_load, 1.0), run=fake_run)
+    yield pool
+    pool.shutdown()
+
+
+def test_a_job_shows_loading_models_then_runs_in_the_warm_worker(sessions, tmp_path, warm_pool):
+    registry = JobRegistry(sessions, warm_pool.analyze)
+    job = _submit(registry, tmp_path / "ok.mp4")
+    labels, deadline = set(), time.monotonic() + 20
+    while not registry.get(job.id).finished and time.monotonic() < deadline:
+        labels.add(registry.get(job.id).stage_label)
+        time.sleep(0.02)
+    assert "Loading models" in labels
+    assert registry.wait(job.id, 10).status == "done"
+    registry.shutdown()
+
+
+def test_a_worker_dying_mid_job_fails_that_job_and_the_next_one_runs(sessions, tmp_path, warm_pool):
+    registry = JobRegistry(sessions, warm_pool.analyze)
+    died = registry.wait(_submit(registry, tmp_path / "die.mp4").id, 20)
+    assert died.status == "failed" and "analysis process stopped unexpectedly" in died.error
+    view, _ = _view(sessions, died.session_id)
+    assert view.status == "failed" and "stopped unexpectedly" in view.error
+    assert registry.wait(_submit(registry, tmp_path / "ok.mp4").id, 20).status == "done"
+    registry.shutdown()

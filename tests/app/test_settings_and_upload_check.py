@@ -70,3 +70,20 @@ def test_photos_pass_when_they_show_a_face(images_dir, tmp_path):
     with pytest.raises(NoFaceError):
         check_upload("mountain.jpg", (images_dir / "free-mountain-vector-01.jpg").read_bytes(), folder, 10**9)
     assert not any(folder.iterdir())
+
+
+def test_analysis_workers_are_warm_and_at_most_one_per_core(monkeypatch):
+    import os
+
+    monkeypatch.delenv("MESCREEN_ANALYSIS_WORKERS", raising=False)
+    monkeypatch.delenv("MESCREEN_WARM_WORKER", raising=False)
+    settings = load_settings()
+    assert (settings.analysis_workers, settings.warm_worker) == (1, True)
+    monkeypatch.setenv("MESCREEN_WARM_WORKER", "false")
+    monkeypatch.setenv("MESCREEN_ANALYSIS_WORKERS", str(os.cpu_count()))
+    settings = load_settings()
+    assert (settings.analysis_workers, settings.warm_worker) == (os.cpu_count(), False)
+    for bad in (str(os.cpu_count() + 1), "0", "two"):
+        monkeypatch.setenv("MESCREEN_ANALYSIS_WORKERS", bad)
+        with pytest.raises(MescreenError, match="MESCREEN_ANALYSIS_WORKERS"):
+            load_settings()

@@ -7,7 +7,8 @@ import pytest
 
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
-from mescreen.core.peer_import import analyze_peer, detect_tool, read_peer_csv
+from mescreen.core.errors import Cancelled
+from mescreen.core.peer_import import TimingError, analyze_peer, detect_tool, read_peer_csv
 from mescreen.core.subdivision import ReferenceClusters
 
 
@@ -40,7 +41,7 @@ def test_openface_columns_map_to_mescreen_aus():
 
 
 def test_real_openface_and_pyfeat_files(data_dir):
-    openface = read_peer_csv(data_dir / "peer_outputs" / "OpenFace_Test.csv")
+    openface = read_peer_csv(data_dir / "peer_outputs" / "OpenFace_Test.csv", fps=30)
     assert openface.tool == "openface" and len(openface.series) == 100
     assert openface.series.face_found.all()
     assert "AU26" in openface.aus_present
@@ -98,3 +99,60 @@ def test_imported_series_is_spotted_clustered_and_screened():
     assert result.screening.level == "insufficient"  # 10 s of face and one episode are too little
     assert "OpenFace" in result.warnings[0]
     assert result.versions["au_emotion"] == "fake-mapper"
+
+
+def test_the_openface_sample_has_implausible_times_and_the_given_frame_rate_defines_them(data_dir):
+    path = data_dir / "peer_outputs" / "OpenFace_Test.csv"
+    with pytest.raises(TimingError, match=r"puts 100 frames in 0.099 s, 1000 frames per second.*Give the "
+                                          r"recording's frame rate"):
+        read_peer_csv(path)
+    peer = read_peer_csv(path, fps=25)
+    assert peer.timing == "given" and peer.fps == 25
+    assert peer.series.time_s[:3] == pytest.approx([0.0, 0.04, 0.08])
+    assert peer.duration_s == pytest.approx(4.0)
+    assert peer.describe() == ("OpenFace_Test.csv: OpenFace 2 file, 100 frames, 4.0 s at 25 frames per second "
+                               "(as given)")
+
+
+@pytest.mark.parametrize("times, words", [
+    ([0.0, 0.0, 0.0], "stays at 0 s"),
+    ([0.0, 0.033, 0.033, 0.1], "repeats the same time"),
+    ([0.0, 5.0, 10.0], "0.2 frames per second"),
+])
+def test_other_implausible_times_are_named(times, words):
+    rows = "\n".join(f"{i + 1}, {t}, 1, 1.0, 1" for i, t in enumerate(times))
+    content = f"frame, timestamp, success, AU01_r, AU01_c\n{rows}\n".encode()
+    with pytest.raises(TimingError, match=words):
+        read_peer_csv(content, name="odd.csv")
+    assert read_peer_csv(content, name="odd.csv", fps=30).fps == 30
+
+
+def test_an_implausible_frame_rate_is_refused_and_plausible_times_are_kept():
+    with pytest.raises(InputError, match="1000 frames per second is not one"):
+        read_peer_csv(_openface_csv(), name="of.csv", fps=1000)
+    peer = read_peer_csv(_openface_csv(n=120, fps=24.0), name="of.csv")
+    assert peer.timing == "file" and peer.fps == pytest.approx(24.0, rel=1e-3)
+    assert peer.duration_s == pytest.approx(5.0, rel=1e-3)  # 120 frames at 24 per second
+    assert "from the file's time column" in peer.describe()
+
+
+def test_without_a_time_column_the_default_rate_is_assumed_and_said(data_dir):
+    feat = read_peer_csv(data_dir / "peer_outputs" / "Feat_Test.csv")
+    assert feat.timing == "assumed"
+    assert feat.describe().endswith("1 frame, 0.0 s at 30 frames per second (assumed: the file has no time column)")
+
+
+def test_the_stored_video_info_agrees_with_the_summary_and_cancel_stops_the_import():
+    try:
+        clusters = ReferenceClusters.load()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"reference clusters not available: {exc}")
+    peer = read_peer_csv(_openface_csv(n=300, spike_at=150), name="of.csv", fps=25)
+    stages = []
+    result = analyze_peer(peer, mapper=_Mapper(), clusters=clusters, progress=lambda p: stages.append(p.stage))
+    video = result.video
+    assert (video.frames_read, video.fps, video.duration_s) == (300, 25, pytest.approx(12.0))
+    assert peer.describe() in result.warnings[0]
+    assert {"spotting", "emotion", "screening"} <= set(stages)
+    with pytest.raises(Cancelled):
+        analyze_peer(peer, mapper=_Mapper(), clusters=clusters, progress=lambda p: p.stage != "spotting")

@@ -14,7 +14,7 @@ import streamlit as st
 from mescreen.core.errors import MescreenError
 from mescreen.app import ui
 from mescreen.app.auth import actor
-from mescreen.app.progress_panel import jobs_panel
+from mescreen.app.progress_panel import analysing_banner, jobs_panel
 from mescreen.app.settings import load_settings
 from mescreen.app.store import db
 from mescreen.app.timeline import session_numbers
@@ -23,6 +23,7 @@ from mescreen.store import repository
 
 FORM_KEY = "upload_form_round"  # bumped after a submission: new widget keys empty the form
 PENDING_KEY = "upload_pending"  # (patient, checked upload, date) waiting for "analyse again?"
+BANNER_KEY = "upload_banner_job"  # the job whose "being analysed" message is shown
 
 st.title("Upload & analyse")
 try:
@@ -38,7 +39,7 @@ if code is None:
 def submit(checked: CheckedUpload, recorded_on: date) -> None:
     """Hand a checked upload to the analysis; the form is emptied for the next one."""
     try:
-        ui.registry().submit(
+        job = ui.registry().submit(
             patient_code=code, upload=checked.path, file_name=checked.file_name,
             content_hash=checked.content_hash, recorded_on=recorded_on, uploader=actor(),
             keep_video_in=settings.video_dir if settings.keep_videos else None,
@@ -48,12 +49,11 @@ def submit(checked: CheckedUpload, recorded_on: date) -> None:
         ui.error(exc)
         return
     st.session_state[FORM_KEY] = st.session_state.get(FORM_KEY, 0) + 1
-    ui.flash(f"{checked.file_name} ({checked.info.duration_s:.1f} s) is being analysed. You can keep working on "
-             "other pages; the result appears here and under Session when done.")
+    st.session_state[BANNER_KEY] = job.id
     st.rerun()
 
 
-ui.show_flash()
+analysing_banner(BANNER_KEY)
 round_ = st.session_state.get(FORM_KEY, 0)
 with st.form("upload"):
     uploaded = st.file_uploader(
