@@ -1,7 +1,8 @@
 """Real-video check of the AU stage and the per-frame emotion: per labelled segment, each listed
 AU's active rate inside and outside the segment and its AUC, and the share of frames whose top
 emotion matches the label with the episodes overlapping it; on the clip and on darkened, rotated
-and downscaled copies.
+and downscaled copies; then the in-the-wild prototype check of the AU detector on FER+ test faces
+(mescreen.training.au_wild_check).
 
 Usage: MESCREEN_DATA=... .venv/bin/python bench/face_reading.py [VIDEO ...] [--models DIR]
 Without VIDEO, every video under $MESCREEN_DATA/videos with a `<name>.labels.csv` beside it.
@@ -21,6 +22,7 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=None, help="models folder (default: the shipped models/)")
     parser.add_argument("--no-emotions", action="store_true",
                         help="skip the per-frame emotion and episode check (whole pipeline runs)")
+    parser.add_argument("--no-wild", action="store_true", help="skip the FER+ prototype-AU check")
     args = parser.parse_args()
     from mescreen.core.au import AUStage
     from mescreen.core.datapaths import require_data_root
@@ -36,6 +38,10 @@ def main() -> None:
         print(report_markdown(video.name, reports))
         if not args.no_emotions:
             print(emotion_check(video, args.models))
+    if not args.no_wild:
+        from mescreen.training.au_wild_check import prototype_check, prototype_markdown
+
+        print(prototype_markdown(prototype_check(require_data_root(), stage.detector)))
 
 
 def emotion_check(video: Path, models_dir: Path | None) -> str:

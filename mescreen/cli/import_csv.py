@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", type=Path, help="per-frame CSV written by OpenFace 2 or py-feat")
     parser.add_argument("--patient", metavar="CODE", required=True, help="store the session for this patient code")
     parser.add_argument("--create-patient", action="store_true", help="create the patient first if the code is new")
+    parser.add_argument("--team", metavar="NAME", default=None,
+                        help="care team of a patient made by --create-patient (default: the only team)")
     parser.add_argument("--fps", type=positive_number, metavar="FPS",
                         help="frame rate of the recording: defines the times from the frame numbers (needed "
                              "when the file's own times cannot be right)")
