@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="FER+ faces per emotion with prototype AU labels added to training (0: none; default 600)")
     parser.add_argument("--weak-weight", type=float, default=0.5,
                         help="training weight of each FER+ face relative to a coded image (default 0.5)")
-    parser.add_argument("--shape-gain", type=float, default=1.0,
-                        help="scale of the face-shape measures beside the HOG projection (0: appearance only; default 1)")
+    parser.add_argument("--shape-gain", type=float, default=3.0,
+                        help="scale of the face-shape measures beside the HOG projection (0: appearance only; default 3, chosen by grouped folds)")
     parser.add_argument("--no-eval", action="store_true", help="skip the grouped-fold evaluation (faster; card gets no figures)")
     parser.add_argument("--limit-subjects", type=int, default=None,
                         help="use the first K subjects of each dataset only (smoke tests; never for a shipped model)")
