@@ -141,7 +141,7 @@ def fusion_card(fusion: EmotionFusion, version: str, sections: list[str]) -> str
     meta = fusion.metadata
     return "\n".join([
         f"# Model card: emotion fusion (`models/{MODEL_FILE}`)", "",
-        f"Version: `{MODEL_FILE}@{version}`. Rebuild (deterministic, no random step): `{meta['command']}` with "
+        f"Version: `{version}`. Rebuild (deterministic, no random step): `{meta['command']}` with "
         "MESCREEN_DATA pointing at the research data; it reads the shipped frame-emotion and AU models, so rebuild it "
         f"after either (this one read frame model `{meta['frame_model']}` and AU model `{meta['au_model']}`).", "",
         "**Not a clinical instrument.** It names the expression a face shows in one frame.", "",
@@ -159,6 +159,9 @@ def fusion_card(fusion: EmotionFusion, version: str, sections: list[str]) -> str
         f"the runtime landmark face stage: {meta['face_stage']}. Reported on the leak-free FER+ test split (this is "
         "the third time the test split is read in this project: twice for the frame model, see its card) and across "
         "datasets on all CK+48 peak frames (Lucey et al. CVPRW 2010; no neutral class; research use only). The AU "
-        "probabilities here are raw (no person baseline: single images); in a video they are person-normalised.", "",
+        "probabilities here are raw (no person baseline: single images); in a video they are person-normalised. "
+        "The AU detector was trained on the CK+48 images themselves (models/cards/au_detector.md), so on CK+ the rows "
+        "that read AU probabilities (the fusion and the AU baseline) are not cross-dataset for their AU part and are "
+        "flattered; the FER+ test rows are clean (the AU detector saw FER+ train faces only).", "",
         "## Figures (printed by the rebuild command)", "", *sections, "",
     ])
