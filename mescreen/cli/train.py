@@ -8,7 +8,7 @@ from mescreen.cli.targets import add_target_commands
 
 #: target name -> module in mescreen/cli/ exposing add_arguments(parser) and run(args) -> int
 TARGETS = {"emotion": "mescreen.cli.train_emotion", "au": "mescreen.cli.train_au", "clusters": "mescreen.cli.train_clusters",
-           "frame-emotion": "mescreen.cli.train_frame_emotion", "emotion-fusion": "mescreen.cli.train_emotion_fusion"}
+           "frame-emotion": "mescreen.cli.train_frame_emotion"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -55,7 +55,6 @@ if TYPE_CHECKING:  # the models are imported when loaded: TensorFlow is slow to 
     from mescreen.core.au import AUStage
     from mescreen.core.au_emotion import AUEmotionMapper
     from mescreen.core.emotion import EmotionClassifier
-    from mescreen.core.emotion_fusion import EmotionFusion
     from mescreen.core.frame_emotion import FrameEmotionModel
     from mescreen.core.subdivision import ReferenceClusters
 
@@ -63,7 +62,7 @@ if TYPE_CHECKING:  # the models are imported when loaded: TensorFlow is slow to 
 EMOTION_BATCH = 64
 
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
-PIPELINE_VERSION = "2.1.0"  # 2: the landmark face stage is the default; 2.1: face shape, emotion fusion
+PIPELINE_VERSION = "2.1.0"  # 2: the landmark face stage is the default; 2.1: face-shape measures for the AU model
 
 _REPORT_EVERY = 25  # frames between progress callbacks
 
@@ -109,7 +108,6 @@ class Models:
     mapper: AUEmotionMapper
     clusters: ReferenceClusters
     frame_emotion: FrameEmotionModel
-    fusion: EmotionFusion | None = None  # None: the frame model's probabilities are the trace
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> "Models":
@@ -117,14 +115,13 @@ class Models:
         from mescreen.core.au import AUStage
         from mescreen.core.au_emotion import AUEmotionMapper
         from mescreen.core.emotion import EmotionClassifier
-        from mescreen.core.emotion_fusion import EmotionFusion
         from mescreen.core.frame_emotion import FrameEmotionModel
         from mescreen.core.subdivision import ReferenceClusters
 
         return cls(
             au=AUStage.load(models_dir), emotion=EmotionClassifier.load(models_dir),
             mapper=AUEmotionMapper.load(models_dir), clusters=ReferenceClusters.load(models_dir),
-            frame_emotion=FrameEmotionModel.load(models_dir), fusion=EmotionFusion.load(models_dir),
+            frame_emotion=FrameEmotionModel.load(models_dir),
         )
 
     def versions(self) -> dict[str, str]:
@@ -136,7 +133,6 @@ class Models:
             "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "face_mesh": mesh_models_version(),
             "au": self.au.version, "emotion_cnn": self.emotion.version, "au_emotion": self.mapper.version,
             "clusters": self.clusters.version, "frame_emotion": self.frame_emotion.version,
-            **({"emotion_fusion": self.fusion.version} if self.fusion is not None else {}),
             "screening_config": load_config()["config_version"],
         }
 
@@ -251,8 +247,6 @@ def _au_pass(
         if pos % _REPORT_EVERY == 0:
             report(progress, Progress("aus", pos, n))
     batch.flush()
-    if models.fusion is not None:  # the trace is the fused reading (mescreen.core.emotion_fusion)
-        out.emotion[:] = models.fusion.predict_proba(out.emotion, out.au[:, models.fusion.columns(au_names)])
     report(progress, Progress("aus", n, n))
     return out
 
