@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(str(exc)) from exc
     data = leak_free(load_ferplus(root))
     train = data.part("train")
-    baseline = ev.PixelBaseline().fit(prepare_faces(train.images), train.targets)
+    baseline = ev.PixelBaseline().fit(prepare_faces(train.images, ev.model_framing(model)), train.targets)
     videos = root / "videos"
     steps = [
         lambda: (f"## Per-frame emotion model {model.version} ({model.meta['architecture']}, best valid epoch "

@@ -44,15 +44,23 @@ class FrameEmotionConfig:
     max_shift: float = 0.08  # of the side
     max_rotation: float = 15.0  # degrees
     seed: int = 0
+    framing: str = "window"  # "window": FER face placed into FER_WINDOW; "mesh": the landmark face stage's crop
 
 
-def prepare_faces(images: np.ndarray) -> np.ndarray:
-    """FER images as the runtime would hand them to the network: each face is placed into
-    FER_WINDOW of a CROP_SIZE canvas (edges replicated), gets the face stage's CLAHE there and
+def prepare_faces(images: np.ndarray, framing: str = "window") -> np.ndarray:
+    """FER images as the runtime would hand them to the network. "window": each face is placed
+    into FER_WINDOW of a CROP_SIZE canvas (edges replicated), gets the face stage's CLAHE there and
     is cut out and shrunk again by the runtime's own `to_fer_framing` (CLAHE on the 48 px image
-    itself would use 3x smaller tiles and amplify noise)."""
+    itself would use 3x smaller tiles and amplify noise). "mesh": each face goes through the
+    runtime's landmark face stage itself (mescreen.training.still_faces), so the network learns
+    on exactly the alignment and framing a video frame gets."""
     if not len(images):
         return images
+    if framing == "mesh":
+        from mescreen.training.still_faces import StillFaces
+
+        faces = StillFaces()
+        return to_fer_framing(np.stack([faces(img) for img in images]))
     x0, y0, x1, y1 = FER_WINDOW
     canvases = [clahe(cv2.copyMakeBorder(cv2.resize(img, (x1 - x0, y1 - y0), interpolation=cv2.INTER_CUBIC),
                                          y0, CROP_SIZE - y1, x0, CROP_SIZE - x1, cv2.BORDER_REPLICATE))
@@ -124,8 +132,8 @@ class FrameEmotionTrainer:
         c = self.config
         keras.utils.set_random_seed(c.seed)
         rng = np.random.default_rng(c.seed)
-        faces, targets = prepare_faces(train.images), train.soft_targets
-        valid_x, valid_y = network_input(prepare_faces(valid.images)), valid.targets
+        faces, targets = prepare_faces(train.images, c.framing), train.soft_targets
+        valid_x, valid_y = network_input(prepare_faces(valid.images, c.framing)), valid.targets
         weights = tf.constant(class_weights(targets, c.weight_power))
         network = build_frame_net(c.architecture, INPUT_SIZE, len(FRAME_EMOTIONS), seed=c.seed)
         steps = c.epochs * -(-len(faces) // c.batch_size)

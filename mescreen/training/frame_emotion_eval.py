@@ -1,10 +1,12 @@
 """Evaluation of the per-frame emotion model: FER+ test (once), CK+48 and MEGC2019 apex crops
 across datasets, a pixel logistic-regression baseline beside each, and the real-clip check.
 
-Cross-dataset images go through the runtime path (mescreen.core.face.crop_still, then
-`FrameEmotionModel.predict` on the 128 crop), as a patient's frames would; images in which the
-face stage finds no face are counted and left out. The baseline reads the same 48x48 pixels the
-network reads (FER framing, standardised), so the two differ only in the model.
+Cross-dataset images go through the runtime path (the landmark face stage, as
+mescreen.training.still_faces runs it on dataset face crops, then `FrameEmotionModel.predict` on the
+128 crop), as a patient's frames would; real frames and photos through the same stage without the
+dataset fallbacks (no face found: counted and left out). FER+ faces are framed as the model was
+trained (its `framing`: placed into FER_WINDOW, or through the landmark stage). The baseline reads
+the same 48x48 pixels the network reads (standardised), so the two differ only in the model.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from mescreen.core.face import crop_still
 from mescreen.core.frame_emotion import FrameEmotionModel, network_input, to_fer_framing
 from mescreen.core.labels import FRAME_EMOTIONS, NEGATIVE_EMOTIONS
 from mescreen.training.ckplus import read_ckplus_labels
 from mescreen.training.ferplus import FerPlus
 from mescreen.training.frame_emotion import prepare_faces
 from mescreen.training.metrics import TABLE_HEADER, ClassificationReport, classification_report
+from mescreen.training.still_faces import StillFaces
 
 #: Published FER+ figure to cite beside ours (not the same protocol: majority-vote test accuracy).
 PUBLISHED = "VGG13 trained on FER+ label distributions: about 0.85 test accuracy (Barsoum et al., ICMI 2016)"
@@ -69,15 +71,11 @@ class CropSet:
 
 
 def crops_of(name: str, paths: list[Path], labels: list[str]) -> CropSet:
-    """Run the face stage on each image, keeping those where it finds a face."""
-    crops, kept = [], []
-    for path, label in zip(paths, labels):
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        face = crop_still(image) if image is not None else None
-        if face is not None:
-            crops.append(face.crop)
-            kept.append(label)
-    return CropSet(name, np.stack(crops), np.array(kept), len(paths) - len(kept))
+    """Run the landmark face stage on each dataset face crop (with its fallbacks for tight crops;
+    `missed` counts the images neither the mesh nor Haar found a face in)."""
+    faces = StillFaces()
+    crops = np.stack([faces(cv2.imread(str(path), cv2.IMREAD_COLOR)) for path in paths])
+    return CropSet(name, crops, np.array(labels), faces.counts["fallback"])
 
 
 def ckplus_crops(root: Path) -> CropSet:
@@ -94,9 +92,14 @@ def megc_apex_crops(root: Path) -> CropSet:
                     list(table["emotion"]))
 
 
+def model_framing(model: FrameEmotionModel) -> str:
+    """How the model's FER+ training faces were framed ("window" for models before the option)."""
+    return str(model.meta.get("config", {}).get("framing", "window"))
+
+
 def ferplus_section(model: FrameEmotionModel, baseline: PixelBaseline, test: FerPlus) -> str:
     """FER+ test split (leak-free): the model and the baseline, with both confusion matrices."""
-    faces = prepare_faces(test.images)
+    faces = prepare_faces(test.images, model_framing(model))
     ours = report(test.label, model.predict_faces(faces))
     base = report(test.label, baseline.predict_proba(faces))
     return _section(f"FER+ test, {len(test)} faces (pixel duplicates of train removed)", ours, base)
@@ -106,7 +109,7 @@ def crop_section(model: FrameEmotionModel, baseline: PixelBaseline, crops: CropS
     """A cross-dataset set through the runtime path, model and baseline."""
     ours = report(crops.labels, model.predict(crops.crops))
     base = report(crops.labels, baseline.predict_proba(to_fer_framing(crops.crops)))
-    title = f"{crops.name}: {len(crops.labels)} faces ({crops.missed} without a face found, left out)"
+    title = f"{crops.name}: {len(crops.labels)} faces ({crops.missed} without a face found by the mesh or Haar: the image itself, enlarged, was read)"
     return _section(title, ours, base)
 
 
@@ -156,11 +159,12 @@ def clip_check(model: FrameEmotionModel, video: Path, labels_csv: Path) -> str:
              "| variant | segment | expression | frames with a face | expected emotion top | "
              "sadness top | top emotions (share) |", "|---|---|---|---|---|---|---|"]
     for variant, change in VARIANTS.items():
-        faces = [crop_still(change(frame)) for frame in frames]
+        stage = StillFaces()
+        faces = [stage.find(change(frame)) for frame in frames]
         found = np.array([f is not None for f in faces])
         top = np.full(len(frames), "", dtype=object)
         if found.any():
-            proba = model.predict(np.stack([f.crop for f in faces if f is not None]))
+            proba = model.predict(np.stack([f for f in faces if f is not None]))
             top[found] = np.array(FRAME_EMOTIONS)[np.argmax(proba, axis=1)]
         times = np.arange(len(frames)) / fps
         for seg in segments.itertuples():
@@ -180,12 +184,12 @@ def images_check(model: FrameEmotionModel, folder: Path) -> str:
     """Top emotions of the face in each still of the shared image folder."""
     lines = ["### Still images (largest face of each)", "", "| image | top emotion | second |", "|---|---|---|"]
     for path in sorted(folder.iterdir()):
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        face = crop_still(image) if image is not None else None
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        face = StillFaces().find(image) if image is not None else None
         if face is None:
             lines.append(f"| {path.name} | no face found | |")
             continue
-        proba = model.predict(face.crop[None])[0]
+        proba = model.predict(face[None])[0]
         first, second = np.argsort(proba)[::-1][:2]
         lines.append(f"| {path.name} | {FRAME_EMOTIONS[first]} {proba[first]:.2f} | "
                      f"{FRAME_EMOTIONS[second]} {proba[second]:.2f} |")

@@ -50,6 +50,14 @@ class StillFaces:
         self.shapes = []
         return out
 
+    def find(self, image: np.ndarray) -> np.ndarray | None:
+        """The crop of the largest face BlazeFace and the mesh find in a whole picture (a video
+        frame, a photo), or None: no fallback, since a frame is not known to be a face."""
+        found = [d for d, _ in self.tracker.search(image)]
+        if not found:
+            return None
+        return crop_face(image, max(found, key=lambda d: d.box[2] * d.box[3]).geometry)[0]
+
     def crop_and_shape(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         gray = to_gray(image)
         h, w = gray.shape
