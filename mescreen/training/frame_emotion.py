@@ -44,7 +44,7 @@ class FrameEmotionConfig:
     max_shift: float = 0.08  # of the side
     max_rotation: float = 15.0  # degrees
     seed: int = 0
-    framing: str = "window"  # "window": FER face placed into FER_WINDOW; "mesh": the landmark face stage's crop
+    framing: str = "mesh"  # "mesh": the landmark face stage's crop (ships); "window": placed into FER_WINDOW (v1)
 
 
 def prepare_faces(images: np.ndarray, framing: str = "window") -> np.ndarray:
