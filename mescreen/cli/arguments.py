@@ -5,9 +5,11 @@ is refused at once, with the same rules as the dashboard."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from mescreen.core.errors import InputError
 
@@ -46,3 +48,19 @@ def check_output_file(path: Path) -> None:
         raise InputError(f"cannot write {path}: the file is not writable.")
     if not target.exists() and not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"cannot write {path}: the folder {folder} is not writable.")
+
+
+def add_store_options(*commands: argparse.ArgumentParser) -> None:
+    """--url (which store) and --actor (who, in the audit log) for commands that read or change the store."""
+    for command in commands:
+        command.add_argument("--url", default=None, help="database URL (default: MESCREEN_DB_URL or var/mescreen.db)")
+        command.add_argument("--actor", default=f"cli:{getpass.getuser()}",
+                             help="name recorded in the audit log (default: %(default)s)")
+
+
+def store_session(args: argparse.Namespace) -> Any:
+    """A SQLAlchemy session on the store named by --url (the store is imported here, not at the top:
+    commands that never touch it start faster)."""
+    from mescreen.store.engine import open_store
+
+    return open_store(args.url)()

@@ -7,12 +7,11 @@ audited the same way, under the name given by --actor (default: cli:<login name>
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
+from mescreen.cli.arguments import add_store_options, store_session
 from mescreen.core.errors import InputError
 
 
@@ -52,22 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     delete.add_argument("--yes", action="store_true", help="do not ask to type the code again")
     delete.set_defaults(func=_delete)
 
-    for command in (add, listing, show, export, imp, delete):
-        command.add_argument("--url", default=None, help="database URL (default: MESCREEN_DB_URL or var/mescreen.db)")
-        command.add_argument("--actor", default=f"cli:{getpass.getuser()}",
-                             help="name recorded in the audit log (default: %(default)s)")
-
-
-def _session(args: argparse.Namespace) -> Any:
-    from mescreen.store.engine import open_store
-
-    return open_store(args.url)()
+    add_store_options(*(add, listing, show, export, imp, delete))
 
 
 def _add(args: argparse.Namespace) -> int:
     from mescreen.store import repository
 
-    with _session(args) as session:
+    with store_session(args) as session:
         patient = repository.create_patient(session, args.code, display_name=args.name, notes=args.notes,
                                             actor=args.actor, team=args.team)
     print(f"created patient {patient.code} in care team {patient.team!r}")
@@ -77,7 +67,7 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from mescreen.store import repository
 
-    with _session(args) as session:
+    with store_session(args) as session:
         patients = repository.list_patients(session, args.search, actor=args.actor)
     if not patients:
         print("no patients" + (f" matching {args.search!r}" if args.search else " yet: add one with `mescreen patient add CODE`"))
@@ -91,7 +81,7 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from mescreen.store import repository
 
-    with _session(args) as session:
+    with store_session(args) as session:
         patient = repository.get_patient(session, args.code, actor=args.actor)
         views = repository.patient_timeline(session, args.code, actor=args.actor)
     print(f"patient {patient.code}" + (f" ({patient.display_name})" if patient.display_name else ""))
@@ -109,7 +99,7 @@ def _export(args: argparse.Namespace) -> int:
 
     if not args.out.resolve().parent.is_dir():
         raise InputError(f"cannot write {args.out}: the folder {args.out.resolve().parent} does not exist.")
-    with _session(args) as session:
+    with store_session(args) as session:
         data = repository.export_patient(session, args.code, actor=args.actor)
     args.out.write_text(json.dumps(data, allow_nan=False), encoding="utf-8")
     print(f"patient {args.code} with {len(data['sessions'])} session(s) written to {args.out}")
@@ -125,7 +115,7 @@ def _import(args: argparse.Namespace) -> int:
         raise InputError(f"{args.file} is not a readable mescreen export: {exc}") from exc
     if not isinstance(data, dict):
         raise InputError(f"{args.file} is not a mescreen patient export (expected a JSON object).")
-    with _session(args) as session:
+    with store_session(args) as session:
         code = repository.import_patient(session, data, actor=args.actor, team=args.team)
     print(f"imported patient {code}")
     return 0
@@ -141,7 +131,7 @@ def _delete(args: argparse.Namespace) -> int:
         if typed.strip() != args.code:
             print("the code did not match; nothing was deleted")
             return 1
-    with _session(args) as session:
+    with store_session(args) as session:
         repository.delete_patient(session, args.code, actor=args.actor)
     print(f"patient {args.code} and all their data were deleted")
     return 0

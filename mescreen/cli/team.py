@@ -8,8 +8,8 @@ name given by --actor (default: cli:<login name>).
 from __future__ import annotations
 
 import argparse
-import getpass
-from typing import Any
+
+from mescreen.cli.arguments import add_store_options, store_session
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,22 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     assign.add_argument("--remove", action="store_true", help="with --user: take the user out of the team instead")
     assign.set_defaults(func=_assign)
 
-    for command in (add, listing, assign):
-        command.add_argument("--url", default=None, help="database URL (default: MESCREEN_DB_URL or var/mescreen.db)")
-        command.add_argument("--actor", default=f"cli:{getpass.getuser()}",
-                             help="name recorded in the audit log (default: %(default)s)")
-
-
-def _session(args: argparse.Namespace) -> Any:
-    from mescreen.store.engine import open_store
-
-    return open_store(args.url)()
+    add_store_options(*(add, listing, assign))
 
 
 def _add(args: argparse.Namespace) -> int:
     from mescreen.store import repository
 
-    with _session(args) as session:
+    with store_session(args) as session:
         team = repository.create_team(session, args.name, actor=args.actor)
     print(f"created care team {team.name!r}")
     return 0
@@ -55,7 +46,7 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from mescreen.store import repository
 
-    with _session(args) as session:
+    with store_session(args) as session:
         teams = repository.list_teams(session)
     if not teams:
         print("no care teams yet: add one with `mescreen team add NAME`")
@@ -71,7 +62,7 @@ def _assign(args: argparse.Namespace) -> int:
     if args.remove and not args.user:
         raise InputError("--remove takes a user out of a team; a patient always belongs to one team: "
                          "move it with --patient CODE to another team instead.")
-    with _session(args) as session:
+    with store_session(args) as session:
         if args.patient:
             repository.move_patient(session, args.patient, args.team, actor=args.actor)
             print(f"patient {args.patient} is now in care team {args.team!r}")

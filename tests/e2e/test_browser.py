@@ -136,6 +136,26 @@ def _audited(tmp_path: Path, action: str) -> list[tuple[str, str | None, str]]:
         return [(a.actor, a.patient_code, a.outcome) for a in audit_entries(session, action=action)]
 
 
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def _page(browser):
+    """A page in its own browser context (its own cookies), with the long timeouts the shared CI
+    machine needs (5 s is too tight there)."""
+    page = browser.new_context(viewport=VIEWPORT, accept_downloads=True).new_page()
+    page.set_default_timeout(30_000)
+    return page
+
+
+def _screenshot(page, path: Path, height: int = 1000) -> None:
+    """Streamlit scrolls inside its own container, so a long page is captured by making the window
+    as tall as the page; a short pause lets charts and tables finish drawing."""
+    page.set_viewport_size({"width": 1400, "height": height})
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
+
+
 def _choose(page, box: str, option: str) -> None:
     """Pick `option` in the select box named `box`. On a loaded machine a Streamlit rerun can close
     the list between the click and the pick, so the list is opened again (at most three times)."""
@@ -158,17 +178,11 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
     shots.mkdir()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        page.set_default_timeout(30_000)
+        page = _page(browser)
         expect.set_options(timeout=30_000)  # the CI machine is shared and slow: 5 s is too tight
 
         def shot(name: str, height: int = 1000) -> None:
-            """Streamlit scrolls inside its own container, so a long page is captured by making
-            the window as tall as the page; a short pause lets charts and tables finish drawing."""
-            page.set_viewport_size({"width": 1400, "height": height})
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(shots / f"{name}.png"))
-            page.set_viewport_size({"width": 1400, "height": 1000})
+            _screenshot(page, shots / f"{name}.png", height)
 
         try:
             page.goto(app_url)
@@ -241,7 +255,7 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
             # Issue 15, item 2: a new sign-in of a user with a finished analysis (another tab or
             # computer, or a reload) used to show a blank page (StreamlitPageNotFoundError).
             # Issue 16: a reload keeps the user signed in (the sign-in cookie).
-            second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            second = _page(browser)
             second.goto(app_url)
             expect(second.get_by_role("textbox", name="User name")).to_be_visible()
             second.get_by_role("textbox", name="User name").fill(USER)
@@ -293,15 +307,11 @@ def test_staying_signed_in_plain_words_evidence_over_time_and_patient_report(app
     shots.mkdir()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        page.set_default_timeout(30_000)
+        page = _page(browser)
         expect.set_options(timeout=30_000)
 
         def shot(target, name: str, height: int = 1000) -> None:
-            target.set_viewport_size({"width": 1400, "height": height})
-            target.wait_for_timeout(1500)
-            target.screenshot(path=str(shots / f"{name}.png"))
-            target.set_viewport_size({"width": 1400, "height": 1000})
+            _screenshot(target, shots / f"{name}.png", height)
 
         try:
             # A deep link opened signed out leads, after sign-in, to the session it names.
@@ -379,17 +389,11 @@ def test_a_clinician_of_another_care_team_cannot_see_the_patient_until_the_admin
     shots.mkdir()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        admin = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        page.set_default_timeout(30_000)
-        admin.set_default_timeout(30_000)
+        page, admin = _page(browser), _page(browser)
         expect.set_options(timeout=30_000)
 
         def shot(target, name: str, height: int = 1000) -> None:
-            target.set_viewport_size({"width": 1400, "height": height})
-            target.wait_for_timeout(1500)
-            target.screenshot(path=str(shots / f"{name}.png"))
-            target.set_viewport_size({"width": 1400, "height": 1000})
+            _screenshot(target, shots / f"{name}.png", height)
 
         try:
             # Not in the nurse's list ...
