@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mescreen.core.face import CROP_SIZE
+from mescreen.core.face import CROP_SIZE, FaceGeometry
 from mescreen.core.mesh import alignment_geometry, crop_matrix
 
 # (right side, left side) landmark pairs: inner, middle and outer brow (upper edge), the eye's
@@ -75,15 +75,16 @@ def _side_mean(xy: np.ndarray, first: tuple[int, int], second: tuple[int, int]) 
     return (_dist(xy, first[0], second[0]) + _dist(xy, first[1], second[1])) / 2
 
 
-def aligned_points(points: np.ndarray) -> np.ndarray:
-    """(468, 2) landmarks in the aligned crop's frame, in crop sides (0..1 across the crop)."""
-    matrix = crop_matrix(alignment_geometry(points))
+def aligned_points(points: np.ndarray, geometry: FaceGeometry | None = None) -> np.ndarray:
+    """(468, 2) landmarks in the aligned crop's frame, in crop sides (0..1 across the crop);
+    `geometry` is the points' own `alignment_geometry` when the caller has it already."""
+    matrix = crop_matrix(geometry or alignment_geometry(points))
     return (points[:, :2] @ matrix[:, :2].T + matrix[:, 2]) / CROP_SIZE
 
 
-def face_shape(points: np.ndarray) -> tuple[float, ...]:
-    """The `SHAPE_FEATURES` of one mesh (468 x 2 or 3 image points)."""
-    xy = aligned_points(np.asarray(points, np.float64))
+def face_shape(points: np.ndarray, geometry: FaceGeometry | None = None) -> tuple[float, ...]:
+    """The `SHAPE_FEATURES` of one mesh (468 x 2 or 3 image points; `geometry` as in `aligned_points`)."""
+    xy = aligned_points(np.asarray(points, np.float64), geometry)
     eye_line = (_y(xy, _EYE_INNER) + _y(xy, _EYE_OUTER)) / 2
     lips_mid = (xy[_LIP_OUTER_TOP, 1] + xy[_LIP_OUTER_BOTTOM, 1]) / 2
     corners = _y(xy, _LIP_CORNER)

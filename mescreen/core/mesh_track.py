@@ -64,7 +64,7 @@ def measure(result: MeshResult, eyes: tuple[float, float], confidence: float) ->
     x0, y0 = points[:, :2].min(0)
     x1, y1 = points[:, :2].max(0)
     geometry = alignment_geometry(points)
-    measures = head_pose(points) + eyes + (mouth_aperture(points), result.score) + face_shape(points)
+    measures = head_pose(points) + eyes + (mouth_aperture(points), result.score) + face_shape(points, geometry)
     return MeshDetection(
         box=(float(x0), float(y0), float(x1 - x0), float(y1 - y0)), confidence=confidence,
         angle=geometry.angle, eyes_found=True, geometry=geometry,
