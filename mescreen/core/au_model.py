@@ -209,8 +209,7 @@ class AUDetector:
         # measures) of all rows, shared by the inner folds: refitting it per fold costs most of
         # the training time and uses no label.
         hog, shape = self._split(np.asarray(X, np.float32))
-        self.shape_mean_ = np.nan_to_num(np.nanmean(shape, axis=0), nan=0.0).astype(np.float32) if shape.size \
-            else np.zeros(shape.shape[1], np.float32)
+        self.shape_mean_ = np.nan_to_num(np.nanmean(shape, axis=0), nan=0.0).astype(np.float32)
         shape = np.where(np.isfinite(shape), shape, self.shape_mean_)
         scaler = StandardScaler().fit(hog)
         pca = PCA(

@@ -47,7 +47,7 @@ class FrameEmotionConfig:
     framing: str = "mesh"  # "mesh": the landmark face stage's crop (ships); "window": placed into FER_WINDOW (v1)
 
 
-def prepare_faces(images: np.ndarray, framing: str = "window") -> np.ndarray:
+def prepare_faces(images: np.ndarray, framing: str) -> np.ndarray:
     """FER images as the runtime would hand them to the network. "window": each face is placed
     into FER_WINDOW of a CROP_SIZE canvas (edges replicated), gets the face stage's CLAHE there and
     is cut out and shrunk again by the runtime's own `to_fer_framing` (CLAHE on the 48 px image

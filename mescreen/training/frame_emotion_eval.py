@@ -158,8 +158,8 @@ def clip_check(model: FrameEmotionModel, video: Path, labels_csv: Path) -> str:
              "used to choose a model)", "",
              "| variant | segment | expression | frames with a face | expected emotion top | "
              "sadness top | top emotions (share) |", "|---|---|---|---|---|---|---|"]
+    stage = StillFaces()
     for variant, change in VARIANTS.items():
-        stage = StillFaces()
         faces = [stage.find(change(frame)) for frame in frames]
         found = np.array([f is not None for f in faces])
         top = np.full(len(frames), "", dtype=object)
@@ -183,9 +183,10 @@ def clip_check(model: FrameEmotionModel, video: Path, labels_csv: Path) -> str:
 def images_check(model: FrameEmotionModel, folder: Path) -> str:
     """Top emotions of the face in each still of the shared image folder."""
     lines = ["### Still images (largest face of each)", "", "| image | top emotion | second |", "|---|---|---|"]
+    stage = StillFaces()
     for path in sorted(folder.iterdir()):
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        face = StillFaces().find(image) if image is not None else None
+        face = stage.find(image) if image is not None else None
         if face is None:
             lines.append(f"| {path.name} | no face found | |")
             continue

@@ -21,7 +21,7 @@ import numpy as np
 from mescreen.core.face import crop_face, crop_still, to_gray
 from mescreen.core.face_shape import SHAPE_FEATURES
 from mescreen.core.mesh import Roi
-from mescreen.core.mesh_track import MEASURES, MeshTracker, measure
+from mescreen.core.mesh_track import MEASURES, MeshDetection, MeshTracker, measure
 from mescreen.training.megc import prepare_apex
 
 #: Smallest side an image is enlarged to before the mesh looks for its face.
@@ -53,10 +53,13 @@ class StillFaces:
     def find(self, image: np.ndarray) -> np.ndarray | None:
         """The crop of the largest face BlazeFace and the mesh find in a whole picture (a video
         frame, a photo), or None: no fallback, since a frame is not known to be a face."""
+        det = self._largest(image)
+        return None if det is None else crop_face(image, det.geometry)[0]
+
+    def _largest(self, image: np.ndarray) -> MeshDetection | None:
+        """The largest face BlazeFace finds and the mesh confirms, with its measures."""
         found = [d for d, _ in self.tracker.search(image)]
-        if not found:
-            return None
-        return crop_face(image, max(found, key=lambda d: d.box[2] * d.box[3]).geometry)[0]
+        return max(found, key=lambda d: d.box[2] * d.box[3]) if found else None
 
     def crop_and_shape(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         gray = to_gray(image)
@@ -67,18 +70,17 @@ class StillFaces:
         pad = max(gray.shape) // 3
         padded = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         colour = cv2.cvtColor(padded, cv2.COLOR_GRAY2BGR)
-        found = [d for d, _ in self.tracker.search(colour)]
-        if found:
+        det = self._largest(colour)
+        if det is not None:
             self.counts["mesh"] += 1
         else:
             h, w = gray.shape
             mesh = self.tracker.landmarks(colour, Roi(pad + w / 2, pad + h / 2, ROI_SCALE * max(h, w), 0.0))
             if mesh is not None:
                 self.counts["mesh_on_image"] += 1
-                found = [measure(mesh, self.tracker.eyes.aperture(colour, mesh.points), 0.0)]
-        if found:
-            det = max(found, key=lambda d: d.box[2] * d.box[3])
-            return crop_face(padded, det.geometry)[0], np.array(det.row()[4:], np.float32)[_SHAPE]
+                det = measure(mesh, self.tracker.eyes.aperture(colour, mesh.points), 0.0)
+        if det is not None:
+            return crop_face(padded, det.geometry)[0], np.array(det.measures, np.float32)[_SHAPE]
         nan = np.full(len(SHAPE_FEATURES), np.nan, np.float32)
         still = crop_still(image)
         if still is not None:

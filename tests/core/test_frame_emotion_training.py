@@ -28,7 +28,7 @@ def test_augment_is_seeded_and_changes_the_faces() -> None:
 
 def test_prepared_faces_keep_their_size_and_gain_local_contrast() -> None:
     ramp = np.tile(np.linspace(100, 140, 48, dtype=np.float32), (48, 1)).astype(np.uint8)[None]
-    prepared = prepare_faces(ramp)
+    prepared = prepare_faces(ramp, "window")
     assert prepared.shape == (1, 48, 48) and prepared.dtype == np.uint8
     assert prepared.std() > ramp.std()  # CLAHE stretches the flat ramp
 
