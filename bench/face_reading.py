@@ -29,11 +29,13 @@ def main() -> None:
     from mescreen.training.au import bar_lines
     from mescreen.training.face_reading import check_video, labelled_videos, report_markdown
 
-    stage = AUStage.load(args.models)
+    from mescreen.core.frame_emotion import FrameEmotionModel
+
+    stage, emotion = AUStage.load(args.models), FrameEmotionModel.load(args.models)
     videos = args.videos or labelled_videos(require_data_root())
     print(f"AU stage {stage.version}")
     for video in videos:
-        reports = check_video(video, stage)
+        reports = check_video(video, stage, emotion)
         print("\n".join(bar_lines({video.name: reports})))
         print(report_markdown(video.name, reports))
         if not args.no_emotions:

@@ -130,7 +130,7 @@ class AUDetector:
     the out-of-fold predictions used to choose each AU's threshold (grouped by subject when
     `groups` is given to fit), `resting_quantile` the quantile of the out-of-fold probabilities on
     frames without an AU that is stored as its population resting level (the runtime maps each
-    person's same low quantile onto it, mescreen/core/au.py), `random_state` for PCA.
+    person's neutral reading onto it, mescreen/core/au.py), `random_state` for PCA.
 
     Labels Y are 1 (present), 0 (absent) or -1 (unknown: the row does not teach that AU, e.g. an
     AU that often accompanies a weakly labelled face's emotion); `sample_weight` down-weights

@@ -1,15 +1,21 @@
-"""A person's neutral reading of each AU, estimated from their least expressive frames.
+"""Streaming per-person reference levels, in fixed memory with slow forgetting.
 
-Why not a running median: the median of the last few seconds *is* the current expression once
-it has been held for half the window, so a laugh or a sad face held for more than a few seconds
-was normalised away. People spend part of any interview near their resting face, and on the
-resting face each AU reads at its lowest, so a low quantile (default the 10th percentile) of a
-person's own readings over a long span estimates their neutral while an expression is held for
-up to (1 - q) / q times as long as the resting face was seen (9x for q = 0.1).
+`NeutralFaceLevel`: a person's neutral reading of each AU, the mean reading over the frames the
+emotion model calls neutral (weighted by p(neutral)), shrunk towards the population's resting
+level while little neutral face has been seen (mescreen.core.au says why). Two arrays per person.
 
-Memory is constant: one histogram of `bins` cells per AU over [0, 1], with exponential
-forgetting (each frame's weight halves after `half_life` frames, default 5 minutes at 30 frames/s)
-so that a change of light or pose over a long session is followed slowly.
+`NeutralBaseline`: a streaming quantile (one histogram of `bins` cells per value over [0, 1]). The
+AU stage uses its 90th percentile for the person's open-eye aperture: eyes are open most of the
+time, so a high quantile of the lid gap is the open eye, while blinks and closures are rare.
+
+It was also the AU neutral estimate before 2026-11-29 (the 10th percentile of the person's
+readings). That assumes the resting face fills a tenth of the clip; a clip of crying then
+laughing has no neutral stretch, its 10th percentile is an expression, and subtracting it erased
+the laugh. On CK+ and MEGC subjects, whose coded frames are all expressions, it lowered the mean
+F1 of the detector's out-of-fold readings from 0.700 to 0.451 (bench/person_normalisation.py).
+
+Forgetting: each frame's weight halves after `half_life` frames (default 9000, 5 minutes at 30
+frames/s), so a change of light or pose over a long session is followed slowly.
 """
 
 from __future__ import annotations
@@ -54,3 +60,48 @@ class NeutralBaseline:
         cell = np.argmax(cumulative >= self.quantile * total[:, None], axis=1)
         out = (cell + 0.5) / self.bins
         return np.where(total > 0, out, np.nan).astype(np.float32)
+
+
+class NeutralFaceLevel:
+    """Weighted running mean of per-AU values, each frame weighted by how neutral the face looks,
+    shrunk towards a prior that counts as `prior_frames` fully neutral frames:
+
+        level = (sum_t d^(T-t) w_t x_t + prior_frames * prior) / (sum_t d^(T-t) w_t + prior_frames)
+
+    With no neutral-looking frame the level stays at the prior; after many it is the person's own.
+    `d` halves a frame's weight after `half_life` frames. Memory: two arrays of n_values.
+    """
+
+    def __init__(self, prior: np.ndarray, prior_frames: float = 300.0, half_life: float = 9000.0) -> None:
+        if prior_frames <= 0 or half_life <= 0:
+            raise ValueError("prior_frames and half_life must be positive")
+        self.prior = np.asarray(prior, np.float64)
+        self.prior_frames = prior_frames
+        self.half_life = half_life
+        self._decay = 0.5 ** (1.0 / half_life)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything seen (a new person or video)."""
+        self._weight = 0.0
+        self._sum = np.zeros_like(self.prior)
+        self.seen = 0
+
+    def add(self, values: np.ndarray, neutral: float) -> None:
+        """Count one frame's values with weight `neutral` in [0, 1] (p of a neutral face)."""
+        values = np.asarray(values, np.float64)
+        if values.shape != self.prior.shape or not np.all(np.isfinite(values)):
+            raise ValueError(f"values must be {self.prior.shape} finite numbers")
+        w = float(np.clip(neutral, 0.0, 1.0)) if np.isfinite(neutral) else 0.0
+        self._weight = self._weight * self._decay + w
+        self._sum = self._sum * self._decay + w * values
+        self.seen += 1
+
+    @property
+    def neutral_frames(self) -> float:
+        """How much neutral face the level rests on (decayed sum of weights, in frames)."""
+        return self._weight
+
+    def value(self) -> np.ndarray:
+        """The current level per value."""
+        return (self._sum + self.prior_frames * self.prior) / (self._weight + self.prior_frames)

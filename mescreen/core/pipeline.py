@@ -20,7 +20,9 @@ keeping crops (16 KiB per frame, which would make memory grow with video length)
 faces forward; measured figures are in bench/RESULTS.md.
 
 Per-frame emotion: the per-frame network (mescreen.core.frame_emotion) reads every crop of pass 2,
-in batches; its trace (neutral + 7 emotions) is the series' `emotion_prob`, unsmoothed.
+in batches; its trace (neutral + 7 emotions) is the series' `emotion_prob`, unsmoothed. The AU
+stage reads each batch's frames, in order, once their emotion is known: a frame's p(neutral) is its
+weight in the person's neutral level (mescreen.core.au).
 Episodes: micro-expressions come from the movement spotter, macro-expressions from the emotion
 trace; how each gets its emotion and confidence is in mescreen.core.expressions.
 """
@@ -60,9 +62,11 @@ if TYPE_CHECKING:  # the models are imported when loaded: TensorFlow is slow to 
 
 #: Crops per call of the per-frame emotion network.
 EMOTION_BATCH = 64
+_NEUTRAL = FRAME_EMOTIONS.index("neutral")
 
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
-PIPELINE_VERSION = "2.1.0"  # 2: the landmark face stage is the default; 2.1: face-shape measures for the AU model
+PIPELINE_VERSION = "2.2.0"  # 2: the landmark face stage is the default; 2.1: face-shape measures for the AU model;
+# 2.2: the AU person normalisation rests on the frames the emotion model calls neutral
 
 _REPORT_EVERY = 25  # frames between progress callbacks
 
@@ -223,27 +227,22 @@ class _SeriesBuilder:
 def _au_pass(
     reader: VideoReader, faces: FacePass, models: Models, progress: ProgressCallback | None
 ) -> _SeriesBuilder:
-    """Pass 2: crop every frame with a face, update the AU stage, keep the spotting feature."""
+    """Pass 2: crop every frame with a face, read its emotion and AUs, keep the spotting feature."""
     au_names = list(models.au.au_names)
     out = _SeriesBuilder(faces, au_names)
     n = len(faces.frame_index)
-    models.au.reset()
-    batch = _EmotionBatch(models.frame_emotion, out.emotion)
+    batch = FaceBatch(models.au, models.frame_emotion, out.au, out.emotion)
     for pos, frame in enumerate(reader.frames(stop_after=n - 1)):
         place = faces.placements[pos] if pos < n else None
-        if place is None or frame.image is None:
-            out.au[pos] = models.au.update(None)
-        else:
+        if place is not None and frame.image is not None:
             crop, blur = crop_face(frame.image, place.geometry)
             out.face_found[pos] = True
             out.confidence[pos] = place.confidence
             out.size[pos] = place.geometry.side
             out.blur[pos] = blur
             out.measures[pos] = faces.placements.measures[pos]
-            geometry = out.measures[pos] if out.measures.shape[1] else None
-            out.au[pos] = models.au.update(crop, geometry)
             out.features[pos] = appearance_feature(crop)
-            batch.add(pos, crop)
+            batch.add(pos, crop, out.measures[pos] if out.measures.shape[1] else None)
         if pos % _REPORT_EVERY == 0:
             report(progress, Progress("aus", pos, n))
     batch.flush()
@@ -251,25 +250,32 @@ def _au_pass(
     return out
 
 
-class _EmotionBatch:
-    """Per-frame emotion on crops gathered into batches (one network call per EMOTION_BATCH
-    crops: much faster than one by one, and memory stays at one batch of crops)."""
+class FaceBatch:
+    """Per-frame emotion and AUs of face crops gathered into batches: one emotion-network call per
+    EMOTION_BATCH crops (much faster than one by one; memory stays at one batch of crops), then the
+    AU stage reads the batch's frames in order with each frame's p(neutral). Frames never added
+    (no face) keep NaN. Starts the AU stage afresh (one person per video)."""
 
-    def __init__(self, model: FrameEmotionModel, into: np.ndarray) -> None:
-        self.model, self.into = model, into
-        self.positions: list[int] = []
-        self.crops: list[np.ndarray] = []
+    def __init__(self, au: AUStage, emotion: FrameEmotionModel, au_into: np.ndarray, emotion_into: np.ndarray) -> None:
+        self.au, self.emotion = au, emotion
+        self.au_into, self.emotion_into = au_into, emotion_into
+        self.items: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+        self.au.reset()
 
-    def add(self, pos: int, crop: np.ndarray) -> None:
-        self.positions.append(pos)
-        self.crops.append(crop)
-        if len(self.crops) >= EMOTION_BATCH:
+    def add(self, pos: int, crop: np.ndarray, geometry: np.ndarray | None) -> None:
+        self.items.append((pos, crop, geometry))
+        if len(self.items) >= EMOTION_BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if self.crops:
-            self.into[self.positions] = self.model.predict(np.stack(self.crops))
-            self.positions, self.crops = [], []
+        if not self.items:
+            return
+        positions = [pos for pos, _, _ in self.items]
+        probs = self.emotion.predict(np.stack([crop for _, crop, _ in self.items]))
+        self.emotion_into[positions] = probs
+        for (pos, crop, geometry), neutral in zip(self.items, probs[:, _NEUTRAL]):
+            self.au_into[pos] = self.au.update(crop, geometry, float(neutral))
+        self.items = []
 
 
 @dataclass

@@ -24,8 +24,9 @@ from sklearn.metrics import roc_auc_score
 from mescreen.core.au import AUStage
 from mescreen.core.face import crop_face
 from mescreen.core.facs import parse_facs
-from mescreen.core.labels import AU_DESCRIPTIONS
-from mescreen.core.pipeline import AnalysisOptions, find_patient_faces
+from mescreen.core.frame_emotion import FrameEmotionModel
+from mescreen.core.labels import AU_DESCRIPTIONS, FRAME_EMOTIONS
+from mescreen.core.pipeline import AnalysisOptions, FaceBatch, find_patient_faces
 from mescreen.core.video import VideoReader
 
 
@@ -93,22 +94,20 @@ def transformed_copy(video: Path, transform: Callable[[np.ndarray], np.ndarray],
     return out_path
 
 
-def read_aus(video: Path, stage: AUStage) -> tuple[np.ndarray, np.ndarray]:
+def read_aus(video: Path, stage: AUStage, emotion: FrameEmotionModel) -> tuple[np.ndarray, np.ndarray]:
     """(time_s (n,), person-normalised AU probabilities (n, n_au), NaN where no face) as the
     pipeline reads them: its default face pass (landmark stage), crops, and the AU stage given each
-    frame's landmark measures."""
+    frame's landmark measures and the emotion model's p(neutral)."""
     faces = find_patient_faces(VideoReader(video), AnalysisOptions())
     n = len(faces.frame_index)
     out = np.full((n, len(stage.au_names)), np.nan, np.float32)
+    batch = FaceBatch(stage, emotion, out, np.full((n, len(FRAME_EMOTIONS)), np.nan, np.float32))
     measures = faces.placements.measures
-    stage.reset()
     for pos, frame in enumerate(VideoReader(video).frames(stop_after=n - 1)):
         place = faces.placements[pos] if pos < n else None
-        if place is None or frame.image is None:
-            out[pos] = stage.update(None)
-        else:
-            geometry = measures[pos] if measures.shape[1] else None
-            out[pos] = stage.update(crop_face(frame.image, place.geometry)[0], geometry)
+        if place is not None and frame.image is not None:
+            batch.add(pos, crop_face(frame.image, place.geometry)[0], measures[pos] if measures.shape[1] else None)
+    batch.flush()
     return faces.time_s, out
 
 
@@ -143,14 +142,14 @@ def segment_report(time_s: np.ndarray, proba: np.ndarray, stage: AUStage, segmen
     return {"face_frames": int(face.sum()), "frames": int(len(face)), "rows": rows, "cross": cross}
 
 
-def check_video(video: Path, stage: AUStage, variants: dict = VARIANTS) -> dict[str, dict]:
+def check_video(video: Path, stage: AUStage, emotion: FrameEmotionModel, variants: dict = VARIANTS) -> dict[str, dict]:
     """segment_report of the video and each variant of it (needs `<video stem>.labels.csv`)."""
     segments = read_segments(video.with_suffix(".labels.csv"))
     reports = {}
     with tempfile.TemporaryDirectory() as folder:
         for name, transform in variants.items():
             path = video if transform is None else transformed_copy(video, transform, Path(folder))
-            time_s, proba = read_aus(path, stage)
+            time_s, proba = read_aus(path, stage, emotion)
             reports[name] = segment_report(time_s, proba, stage, segments)
     return reports
 

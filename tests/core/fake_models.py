@@ -30,7 +30,7 @@ class FakeAUStage:
     def reset(self) -> None:
         self.updates = 0
 
-    def update(self, crop: np.ndarray | None, geometry: np.ndarray | None = None) -> np.ndarray:
+    def update(self, crop: np.ndarray | None, geometry: np.ndarray | None = None, neutral: float = 0.0) -> np.ndarray:
         self.updates += 1
         if crop is None:
             return np.full(len(self.au_names), np.nan, np.float32)

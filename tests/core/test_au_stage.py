@@ -37,12 +37,12 @@ def crop(p4: float, p12: float) -> np.ndarray:
 
 
 def test_a_resting_face_that_reads_as_au4_is_brought_back_to_neutral() -> None:
-    stage = AUStage(TableDetector(), warmup=10)
-    for _ in range(40):  # this person's resting face reads AU4 at 0.7 (e.g. low brows)
-        out = stage.update(crop(0.7, 0.1))
-    assert out[0] == pytest.approx(0.1, abs=0.005)  # shifted onto the population's resting level
+    stage = AUStage(TableDetector(), prior_frames=10)
+    for _ in range(990):  # this person's neutral face reads AU4 at 0.7 (e.g. low brows)
+        out = stage.update(crop(0.7, 0.1), neutral=1.0)
+    assert out[0] == pytest.approx(0.1 + 0.6 * 10 / 1000, abs=0.002)  # onto the resting level, less the prior's pull
     assert stage.active(out) == []
-    smile = stage.update(crop(0.7, 0.9))  # a real change on top of the baseline still shows
+    smile = stage.update(crop(0.7, 0.9), neutral=0.0)  # a real change on top of the baseline still shows
     assert smile[1] == pytest.approx(0.9, abs=0.005) and stage.active(smile) == ["AU12"]
 
 
@@ -50,48 +50,64 @@ def test_a_sustained_smile_stays_active_throughout() -> None:
     """5 s neutral then a 15-s smile at 30 frames/s: the smile must never be normalised away
     (the previous 10-s running median lost it after about 5 s)."""
     rng = np.random.default_rng(0)
-    stage = AUStage(TableDetector(), warmup=30)
+    stage = AUStage(TableDetector(), prior_frames=30)
     for _ in range(150):  # neutral face, this person's AU12 reads a little high (0.2 +- noise)
-        neutral = stage.update(crop(0.3, 0.2 + rng.uniform(-0.05, 0.05)))
+        neutral = stage.update(crop(0.3, 0.2 + rng.uniform(-0.05, 0.05)), neutral=0.9)
         assert "AU12" not in stage.active(neutral)
-    smiling = [stage.update(crop(0.3, 0.85 + rng.uniform(-0.05, 0.05))) for _ in range(450)]
+    smiling = [stage.update(crop(0.3, 0.85 + rng.uniform(-0.05, 0.05)), neutral=0.05) for _ in range(450)]
     assert all("AU12" in stage.active(p) for p in smiling)
     assert min(p[1] for p in smiling) > 0.6  # not eroded towards the end of the 15 s
-    back = stage.update(crop(0.3, 0.2))
+    back = stage.update(crop(0.3, 0.2), neutral=0.9)
     assert "AU12" not in stage.active(back)  # and the neutral face still reads neutral afterwards
 
 
-def test_warmup_phases_the_correction_in() -> None:
-    stage = AUStage(TableDetector(), warmup=10)
-    first = stage.update(crop(0.7, 0.1))
-    assert first[0] == pytest.approx(0.7 - 0.1 * (0.7025 - 0.1), abs=1e-6)  # 0.7025: its histogram cell
+def test_a_clip_without_a_neutral_face_is_read_as_it_is() -> None:
+    """6 s of crying (AU4) then 10 s of laughing (AU12), no neutral stretch: the person's own 10%
+    quantile (the method before) took the cry as this person's neutral and erased the laugh's
+    start; the neutral level must stay at the population's resting level instead."""
+    stage = AUStage(TableDetector(), prior_frames=300)
+    crying = [stage.update(crop(0.9, 0.3), neutral=0.02) for _ in range(180)]
+    laughing = [stage.update(crop(0.2, 0.95), neutral=0.01) for _ in range(300)]
+    assert all(stage.active(p) == ["AU4"] for p in crying)
+    assert all(stage.active(p) == ["AU12"] for p in laughing)
+    assert laughing[-1][1] > 0.9
 
 
-def test_baseline_follows_a_lasting_change_slowly_with_fixed_memory() -> None:
-    stage = AUStage(TableDetector(), warmup=1, half_life=20)
+def test_the_prior_holds_the_level_until_neutral_face_is_seen() -> None:
+    stage = AUStage(TableDetector(), prior_frames=10)
+    first = stage.update(crop(0.7, 0.1), neutral=1.0)  # one neutral frame against 10 prior frames
+    assert first[0] == pytest.approx(0.7 - (0.7 - 0.1) / 11, abs=1e-5)
+    stage.reset()
+    unweighted = stage.update(crop(0.7, 0.1))  # no emotion reading: no neutral weight
+    assert unweighted[0] == pytest.approx(0.7, abs=1e-6)
+
+
+def test_neutral_level_follows_a_lasting_change_slowly_with_fixed_memory() -> None:
+    stage = AUStage(TableDetector(), prior_frames=1, half_life=20)
     for _ in range(20):
-        stage.update(crop(0.9, 0.1))
+        stage.update(crop(0.9, 0.1), neutral=1.0)
     for _ in range(200):
-        out = stage.update(crop(0.3, 0.1))
-    assert out[0] == pytest.approx(0.1, abs=0.005)  # baseline is now the recent 0.3, not 0.9
-    assert stage.baseline._counts.shape == (2, stage.baseline.bins)
+        out = stage.update(crop(0.3, 0.1), neutral=1.0)
+    # the level is now the recent 0.3, not 0.9 (the prior frame pulls 1 part in about 30)
+    assert out[0] == pytest.approx(0.1 + 0.2 / 30, abs=0.002)
+    assert stage.baseline.value().shape == (2,)
 
 
 def test_missing_face_gives_nan_and_does_not_enter_the_baseline() -> None:
-    stage = AUStage(TableDetector(), warmup=1)
-    stage.update(crop(0.5, 0.1))
+    stage = AUStage(TableDetector(), prior_frames=1)
+    stage.update(crop(0.5, 0.1), neutral=1.0)
     gap = stage.update(None)
     assert gap.shape == (3,) and gap.dtype == np.float32 and np.isnan(gap).all()
     assert stage.baseline.seen == 1
 
 
 def test_reset_forgets_the_person() -> None:
-    stage = AUStage(TableDetector(), warmup=1)
+    stage = AUStage(TableDetector(), prior_frames=1)
     for _ in range(10):
-        stage.update(crop(0.8, 0.1))
+        stage.update(crop(0.8, 0.1), neutral=1.0)
     stage.reset()
-    out = stage.update(crop(0.2, 0.1))
-    assert out[0] == pytest.approx(0.1, abs=0.005)  # only the new person's frame counts
+    out = stage.update(crop(0.2, 0.1), neutral=1.0)
+    assert out[0] == pytest.approx(0.15, abs=0.005)  # only the new person's frame and the prior count
 
 
 def measures(eye: float) -> np.ndarray:
@@ -102,7 +118,7 @@ def measures(eye: float) -> np.ndarray:
 
 
 def test_eyes_closed_is_read_from_the_geometry_relative_to_the_persons_open_eyes() -> None:
-    stage = AUStage(TableDetector(), warmup=1)
+    stage = AUStage(TableDetector(), prior_frames=1)
     assert stage.au_names == ["AU4", "AU12", "AU43"]
     for _ in range(100):  # this person's open eyes read 0.25 (narrower than the typical 0.3)
         out = stage.update(crop(0.1, 0.1), measures(0.25))

@@ -1,11 +1,12 @@
-"""Streaming neutral baseline: a low quantile in fixed memory, with slow forgetting."""
+"""Streaming person levels: the neutral-face weighted mean with its prior, and the low quantile,
+both in fixed memory with slow forgetting."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mescreen.core.baseline import NeutralBaseline
+from mescreen.core.baseline import NeutralBaseline, NeutralFaceLevel
 
 
 def test_matches_the_exact_quantile_to_a_histogram_cell() -> None:
@@ -39,3 +40,25 @@ def test_bad_settings_are_refused() -> None:
         NeutralBaseline(2, quantile=1.0)
     with pytest.raises(ValueError):
         NeutralBaseline(2, half_life=0)
+
+
+def test_neutral_level_is_the_neutral_weighted_mean_shrunk_to_the_prior() -> None:
+    level = NeutralFaceLevel(np.array([0.1, 0.5]), prior_frames=20, half_life=1e9)
+    np.testing.assert_allclose(level.value(), [0.1, 0.5])  # nothing seen: the prior
+    for _ in range(60):
+        level.add(np.array([0.4, 0.5]), neutral=1.0)  # neutral-looking frames
+    for _ in range(500):
+        level.add(np.array([0.95, 0.0]), neutral=0.0)  # an expression: no weight at all
+    assert level.neutral_frames == pytest.approx(60.0)
+    np.testing.assert_allclose(level.value(), [(60 * 0.4 + 20 * 0.1) / 80, 0.5], atol=1e-9)
+
+
+def test_neutral_weight_is_clipped_and_nan_weight_counts_nothing() -> None:
+    level = NeutralFaceLevel(np.array([0.0]), prior_frames=1, half_life=1e9)
+    level.add(np.array([1.0]), neutral=3.0)
+    level.add(np.array([1.0]), neutral=float("nan"))
+    assert level.neutral_frames == pytest.approx(1.0) and level.seen == 2
+    with pytest.raises(ValueError):
+        level.add(np.array([np.nan]), neutral=1.0)
+    with pytest.raises(ValueError):
+        NeutralFaceLevel(np.array([0.0]), prior_frames=0)
