@@ -20,8 +20,9 @@ absorbed: a laugh, however long, carries little neutral weight.
 
 Why not the person's own low quantile (the method before): it assumes the resting face fills a
 tenth of the clip, and clips of crying then laughing break that. On CK+ and MEGC subjects (all
-frames expressions) it cut the mean out-of-fold F1 from 0.700 (no normalisation) to 0.451; this
-estimator keeps it at 0.702 (bench/person_normalisation.py, which also prints the prior sizes).
+frames expressions) it cut the mean out-of-fold F1 from 0.698 (no normalisation) to 0.466; this
+estimator keeps it at 0.699 (bench/person_normalisation.py, which also compares prior sizes:
+30 / 100 / 1000 frames give 0.627 / 0.694 / 0.696).
 
 Eyes closed (AU43) is read from geometry, not appearance: no training set here codes it often
 enough. With the landmark face stage's per-frame measures (`update(crop, geometry)`, columns as
@@ -38,6 +39,7 @@ AUs the detector cannot read reliably (mescreen.core.au_model.reliable) have a t
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -110,10 +112,21 @@ class AUStage:
         model's p(neutral) of this frame: its weight in the person's neutral level (0: none)."""
         if crop is None:
             return np.full(len(self.au_names), np.nan, np.float32)
-        shape = np.asarray(geometry, np.float32)[self._shape_columns] if geometry is not None else None
-        raw = self.detector.predict_proba(crop, None if shape is None else shape[None])[0]
-        self.baseline.add(raw, neutral)
-        return np.r_[self.normalise(raw), self.eyes_closed(geometry)].astype(np.float32)
+        return self.update_many(np.asarray(crop)[None], [geometry], np.array([neutral]))[0]
+
+    def update_many(self, crops: np.ndarray, geometries: Sequence[np.ndarray | None], neutral: np.ndarray) -> np.ndarray:
+        """`update` for consecutive frames of one person, in order: one detector call for all."""
+        rows = [np.asarray(g, np.float32)[self._shape_columns] if g is not None else None for g in geometries]
+        shape = None
+        if any(r is not None for r in rows):  # a frame without geometry reads its shape as the training mean
+            shape = np.stack([r if r is not None else np.full(len(self._shape_columns), np.nan, np.float32)
+                              for r in rows])
+        raw = self.detector.predict_proba(crops, shape)
+        out = np.empty((len(raw), len(self.au_names)), np.float32)
+        for i, (row, geometry, weight) in enumerate(zip(raw, geometries, neutral)):
+            self.baseline.add(row, float(weight))
+            out[i] = np.r_[self.normalise(row), self.eyes_closed(geometry)]
+        return out
 
     def eyes_closed(self, geometry: np.ndarray | None) -> float:
         """p(AU43): 1 - eye aperture / this person's open-eye aperture (see the module docstring)."""

@@ -271,10 +271,11 @@ class FaceBatch:
         if not self.items:
             return
         positions = [pos for pos, _, _ in self.items]
-        probs = self.emotion.predict(np.stack([crop for _, crop, _ in self.items]))
+        crops = np.stack([crop for _, crop, _ in self.items])
+        probs = self.emotion.predict(crops)
         self.emotion_into[positions] = probs
-        for (pos, crop, geometry), neutral in zip(self.items, probs[:, _NEUTRAL]):
-            self.au_into[pos] = self.au.update(crop, geometry, float(neutral))
+        self.au_into[positions] = self.au.update_many(
+            crops, [geometry for _, _, geometry in self.items], probs[:, _NEUTRAL])
         self.items = []
 
 

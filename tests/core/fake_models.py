@@ -37,6 +37,9 @@ class FakeAUStage:
         rows = np.array_split(crop.astype(np.float32), len(self.au_names), axis=0)
         return np.array([r.mean() / 255.0 for r in rows], np.float32)
 
+    def update_many(self, crops: np.ndarray, geometries: Sequence[np.ndarray | None], neutral: np.ndarray) -> np.ndarray:
+        return np.stack([self.update(c, g, float(w)) for c, g, w in zip(crops, geometries, neutral)])
+
 
 class FakeEmotion:
     version = "fake-emotion@0"

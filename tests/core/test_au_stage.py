@@ -131,6 +131,16 @@ def test_eyes_closed_is_read_from_the_geometry_relative_to_the_persons_open_eyes
     assert np.isnan(no_geometry[2]) and "AU43" not in stage.active(no_geometry)
 
 
+def test_frames_read_together_equal_frames_read_one_by_one() -> None:
+    rng = np.random.default_rng(1)
+    frames = [crop(*rng.uniform(0, 1, 2)) for _ in range(12)]
+    geometry = [measures(e) if i % 4 else None for i, e in enumerate(rng.uniform(0.05, 0.35, 12))]
+    neutral = rng.uniform(0, 1, 12)
+    one, many = AUStage(TableDetector(), prior_frames=3), AUStage(TableDetector(), prior_frames=3)
+    singly = np.stack([one.update(c, g, w) for c, g, w in zip(frames, geometry, neutral)])
+    np.testing.assert_allclose(many.update_many(np.stack(frames), geometry, neutral), singly, atol=1e-6)
+
+
 def test_raw_proba_is_batched_and_unnormalised() -> None:
     stage = AUStage(TableDetector())
     raw = stage.raw_proba(np.stack([crop(0.2, 0.3), crop(0.6, 0.0)]))
@@ -156,3 +166,12 @@ def test_shipped_stage_loads_with_version_and_thresholds() -> None:
     assert stage.thresholds.shape == (len(AU_NAMES) + 1,)
     out = stage.update(np.random.default_rng(0).integers(0, 256, (128, 128), dtype=np.uint8), measures(0.3))
     assert out.shape == (len(AU_NAMES) + 1,) and np.all((out >= 0) & (out <= 1))
+
+
+def test_shipped_stage_reads_a_batch_with_and_without_geometry_as_single_frames() -> None:
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (3, 128, 128), dtype=np.uint8)
+    geometry = [measures(0.3), None, measures(0.1)]
+    one, many = AUStage.load(MODELS), AUStage.load(MODELS)
+    singly = np.stack([one.update(c, g, 0.5) for c, g in zip(frames, geometry)])
+    np.testing.assert_allclose(many.update_many(frames, geometry, np.full(3, 0.5)), singly, atol=1e-5, equal_nan=True)
