@@ -468,7 +468,8 @@ def detector_card(detector: AUDetector, version: str) -> str:
             f"never scored), {evaluation['n_subjects']} subjects. F1 of always-on = the F1 a detector that "
             "always says 'present' gets (2b/(1+b) for base rate b): the chance level to beat. AUC is "
             "threshold-free. All figures are from raw (un-normalised) probabilities of single peak/apex "
-            "images: the person normalisation cannot be evaluated on this data.",
+            "images; `bench/person_normalisation.py` streams the same out-of-fold readings subject by subject "
+            "through the person normalisation (previous section).",
             "",
             "All images:",
             "",
