@@ -132,16 +132,20 @@ class MESubdivider:
     ) -> tuple[list[_Cluster], SilhouetteCurve, np.ndarray]:
         from sklearn.cluster import KMeans
         from sklearn.metrics import silhouette_score
+        from threadpoolctl import threadpool_limits
 
         n_distinct = np.unique(X, axis=0).shape[0]
         k_hi = min(self.k_max, n_distinct, X.shape[0] - 1)
         ks = list(range(self.k_min, k_hi + 1))
         scores: list[float] = []
         fits: list[np.ndarray] = []
-        for k in ks:
-            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(X)
-            fits.append(km.labels_)
-            scores.append(float(silhouette_score(X, km.labels_, metric="euclidean")))
+        # One thread: binary AU rows tie exactly in distance, and how threads split the sums decided
+        # those ties, so the clusters differed between machines with different core counts.
+        with threadpool_limits(limits=1):
+            for k in ks:
+                km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(X)
+                fits.append(km.labels_)
+                scores.append(float(silhouette_score(X, km.labels_, metric="euclidean")))
         if ks:
             best = int(np.argmax(scores))  # first maximum: the smaller k wins a tie
             chosen_k, raw = ks[best], fits[best]

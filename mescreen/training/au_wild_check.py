@@ -7,7 +7,9 @@ upload are not. FER+ has no AU codes, but a clearly happy web photo should show 
 more often than a neutral one, a sad one AU1, AU4 and AU15. Per emotion and prototype AU this
 prints the active rate (at the shipped thresholds, raw probabilities: single images have no
 person baseline) on that emotion's faces and on neutral faces, and the AUC of the probability
-between the two. A check, not a target: no threshold or setting is chosen on it.
+between the two. A second table gives every prototype AU's active rate on every emotion's faces,
+so that an AU read into the wrong expression shows too (AU12 on sad faces, AU15 on happy ones).
+A check, not a target: no threshold or setting is chosen on it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def prototype_check(root: Path, detector: AUDetector, per_class: int = 300) -> d
             crops = np.stack([faces(im) for im in test.images[rows]])
             readings[emotion] = detector.predict_proba(crops, faces.take_shapes())
     out: dict[str, Any] = {"faces": {e: int(len(p)) for e, p in readings.items()}, "crops": faces.counts,
-                           "min_agreement": MIN_AGREEMENT, "emotions": {}}
+                           "min_agreement": MIN_AGREEMENT, "emotions": {}, "rates": rate_table(detector, readings)}
     neutral = readings.get("neutral")
     if neutral is None:
         return out
@@ -60,6 +62,17 @@ def prototype_check(root: Path, detector: AUDetector, per_class: int = 300) -> d
     return out
 
 
+def rate_table(detector: AUDetector, readings: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """{au: {emotion: active rate on that emotion's faces}} for the readable prototype AUs."""
+    codes = sorted({code for positive, _ in PROTOTYPES.values() for code in positive})
+    table: dict[str, dict[str, float]] = {}
+    for name in (f"AU{code}" for code in codes):
+        if name in detector.au_names and detector.thresholds_[detector.au_names.index(name)] <= 1.0:
+            j = detector.au_names.index(name)
+            table[name] = {e: float(np.mean(p[:, j] >= detector.thresholds_[j])) for e, p in readings.items()}
+    return table
+
+
 def prototype_markdown(check: dict[str, Any]) -> str:
     """Card table of a prototype_check() result."""
     lines = [
@@ -73,4 +86,10 @@ def prototype_markdown(check: dict[str, Any]) -> str:
             rate = f"{r['rate']:.2f}" if r["readable"] else "never (unreliable AU)"
             neutral = f"{r['neutral_rate']:.2f}" if r["readable"] else "–"
             lines.append(f"| {emotion} | {au} | {rate} | {neutral} | {r['auc']:.3f} |")
+    rates = check.get("rates") or {}
+    if rates:
+        emotions = list(check["faces"])
+        lines += ["", "Active rate of each prototype AU on each emotion's faces (readable AUs):", "",
+                  "| AU | " + " | ".join(emotions) + " |", "|---|" + "---|" * len(emotions)]
+        lines += [f"| {au} | " + " | ".join(f"{row[e]:.2f}" for e in emotions) + " |" for au, row in rates.items()]
     return "\n".join(lines)
