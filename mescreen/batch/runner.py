@@ -68,6 +68,7 @@ def run_batch(
     scheduler: str | None = None,
     workers: int | None = None,
     create_patients: bool = False,
+    team: str | None = None,
     show_progress: bool = True,
 ) -> BatchReport:
     """Analyse every row on a Dask cluster and store each result (see the module docstring)."""
@@ -79,7 +80,7 @@ def run_batch(
                          "set MESCREEN_DB_URL to a database file or to PostgreSQL")
     try:
         check_schema(engine)
-        prepare_patients(engine, rows, create=create_patients, actor=uploader)
+        prepare_patients(engine, rows, create=create_patients, actor=uploader, team=team)
     finally:
         engine.dispose()
     fingerprint = store_fingerprint(url)
@@ -94,8 +95,11 @@ def run_batch(
         return _follow(client, jobs, show_progress)
 
 
-def prepare_patients(engine: Engine, rows: Sequence[ManifestRow], *, create: bool, actor: str) -> None:
-    """Refuse (or, with `create`, create) the manifest's patient codes that do not exist yet."""
+def prepare_patients(
+    engine: Engine, rows: Sequence[ManifestRow], *, create: bool, actor: str, team: str | None = None,
+) -> None:
+    """Refuse (or, with `create`, create in care team `team`) the manifest's patient codes that do
+    not exist yet, before any video is analysed; the team is checked before the first is created."""
     rows_of: dict[str, list[int]] = {}
     for r in rows:
         rows_of.setdefault(r.patient, []).append(r.row)
@@ -112,8 +116,10 @@ def prepare_patients(engine: Engine, rows: Sequence[ManifestRow], *, create: boo
                 f"{len(unknown)} patient code(s) in the manifest do not exist: {listed}. Check them for "
                 "typos, create the patients first, or run again with --create-patients."
             )
+        if unknown:
+            repository.team_for_new_patient(session, actor, team)  # a clear error if the team is missing or ambiguous
         for code in unknown:
-            repository.create_patient(session, code, actor=actor)
+            repository.create_patient(session, code, actor=actor, team=team)
 
 
 def _follow(client: Client, jobs: list[VideoJob], show_progress: bool) -> BatchReport:

@@ -29,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="worker processes of the local cluster (default: one per CPU core)")
     parser.add_argument("--create-patients", action="store_true",
                         help="create patient codes that do not exist yet (default: refuse the manifest)")
+    parser.add_argument("--team", metavar="NAME", default=None,
+                        help="with --create-patients: the new patients' care team (default: the only team)")
     parser.add_argument("--uploader", default=f"batch:{getpass.getuser()}",
                         help="name recorded as uploader and in the audit log (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
@@ -43,10 +45,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.scheduler and args.workers:
         raise BatchError("--workers sizes the local cluster; with --scheduler the cluster's own workers are used")
+    if args.team and not args.create_patients:
+        raise BatchError("--team names the care team of new patients: give it with --create-patients")
     rows = read_manifest(args.manifest)
     report = run_batch(
         rows, uploader=args.uploader, scheduler=args.scheduler, workers=args.workers,
-        create_patients=args.create_patients, show_progress=not args.no_progress,
+        create_patients=args.create_patients, team=args.team, show_progress=not args.no_progress,
     )
     print(format_summary(report))
     return 1 if report.any_failed else 0
