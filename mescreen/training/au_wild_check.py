@@ -29,18 +29,19 @@ from mescreen.training.still_faces import StillFaces
 MIN_AGREEMENT = 7
 
 
-def prototype_check(root: Path, detector: AUDetector, per_class: int = 300) -> dict[str, Any]:
-    """Per emotion: {au: {"rate": ..., "neutral_rate": ..., "auc": ...}}, plus the face counts."""
-    test = leak_free(load_ferplus(root)).part("test")
-    agreement = test.votes[np.arange(len(test)), test.targets]
+def prototype_check(root: Path, detector: AUDetector, per_class: int = 300, split: str = "test") -> dict[str, Any]:
+    """Per emotion: {au: {"rate": ..., "neutral_rate": ..., "auc": ...}}, plus the face counts, on
+    the FER+ `split` ("valid" to compare training settings, "test" to report)."""
+    part = leak_free(load_ferplus(root)).part(split)
+    agreement = part.votes[np.arange(len(part)), part.targets]
     faces = StillFaces()
     readings: dict[str, np.ndarray] = {}
     for emotion in PROTOTYPES:
-        rows = np.flatnonzero((test.label == emotion) & (agreement >= MIN_AGREEMENT))[:per_class]
+        rows = np.flatnonzero((part.label == emotion) & (agreement >= MIN_AGREEMENT))[:per_class]
         if rows.size:
-            crops = np.stack([faces(im) for im in test.images[rows]])
+            crops = np.stack([faces(im) for im in part.images[rows]])
             readings[emotion] = detector.predict_proba(crops, faces.take_shapes())
-    out: dict[str, Any] = {"faces": {e: int(len(p)) for e, p in readings.items()}, "crops": faces.counts,
+    out: dict[str, Any] = {"split": split, "faces": {e: int(len(p)) for e, p in readings.items()}, "crops": faces.counts,
                            "min_agreement": MIN_AGREEMENT, "emotions": {}, "rates": rate_table(detector, readings)}
     neutral = readings.get("neutral")
     if neutral is None:
@@ -76,7 +77,7 @@ def rate_table(detector: AUDetector, readings: dict[str, np.ndarray]) -> dict[st
 def prototype_markdown(check: dict[str, Any]) -> str:
     """Card table of a prototype_check() result."""
     lines = [
-        f"FER+ test faces (leak-free, at least {check['min_agreement']} of 10 crowd votes for the label; faces per "
+        f"FER+ {check.get('split', 'test')} faces (leak-free, at least {check['min_agreement']} of 10 crowd votes for the label; faces per "
         f"emotion {check['faces']}; face stage {check['crops']}):", "",
         "| emotion | prototype AU | active on its faces | active on neutral faces | AUC (its faces vs neutral) |",
         "|---|---|---|---|---|",
