@@ -15,10 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="augmented copies per image: the mirror plus COPIES-1 jittered ones (default 2)")
     parser.add_argument("--components", type=int, default=400, help="PCA components (default 400)")
     parser.add_argument("--C", type=float, default=0.0005, help="inverse L2 strength per AU (default 0.0005)")
-    parser.add_argument("--weak-per-class", type=int, default=600,
-                        help="FER+ faces per emotion with prototype AU labels added to training (0: none; default 600)")
-    parser.add_argument("--weak-weight", type=float, default=0.5,
-                        help="training weight of each FER+ face relative to a coded image (default 0.5)")
+    parser.add_argument("--weak-per-class", type=int, default=1500,
+                        help="FER+ faces per emotion with prototype AU labels added to training (0: none; default 1500, "
+                             "chosen with --weak-weight on FER+ valid: bench/au_weak_faces.py)")
+    parser.add_argument("--weak-weight", type=float, default=1.0,
+                        help="training weight of each FER+ face relative to a coded image (default 1.0)")
     parser.add_argument("--shape-gain", type=float, default=3.0,
                         help="scale of the face-shape measures beside the HOG projection (0: appearance only; default 3, chosen by grouped folds)")
     parser.add_argument("--no-eval", action="store_true", help="skip the grouped-fold evaluation (faster; card gets no figures)")
