@@ -20,9 +20,10 @@ absorbed: a laugh, however long, carries little neutral weight.
 
 Why not the person's own low quantile (the method before): it assumes the resting face fills a
 tenth of the clip, and clips of crying then laughing break that. On CK+ and MEGC subjects (all
-frames expressions) it cut the mean out-of-fold F1 from 0.698 (no normalisation) to 0.466; this
-estimator keeps it at 0.699 (bench/person_normalisation.py, which also compares prior sizes:
-30 / 100 / 1000 frames give 0.627 / 0.694 / 0.696).
+frames expressions) it cut the mean out-of-fold F1 from 0.683 (no normalisation) to 0.441; this
+estimator keeps it at 0.684 (bench/person_normalisation.py with AU detector v3.1, which also
+compares prior sizes: 30 / 100 / 1000 frames give 0.577 / 0.670 / 0.684; 300 was chosen on the
+same comparison with v3, where it was best).
 
 Eyes closed (AU43) is read from geometry, not appearance: no training set here codes it often
 enough. With the landmark face stage's per-frame measures (`update(crop, geometry)`, columns as

@@ -12,7 +12,7 @@ It was also the AU neutral estimate before 2026-11-29 (the 10th percentile of th
 readings). That assumes the resting face fills a tenth of the clip; a clip of crying then
 laughing has no neutral stretch, its 10th percentile is an expression, and subtracting it erased
 the laugh. On CK+ and MEGC subjects, whose coded frames are all expressions, it lowered the mean
-F1 of the detector's out-of-fold readings from 0.698 to 0.466 (bench/person_normalisation.py).
+F1 of the detector's out-of-fold readings from 0.683 to 0.441 (bench/person_normalisation.py).
 
 Forgetting: each frame's weight halves after `half_life` frames (default 9000, 5 minutes at 30
 frames/s), so a change of light or pose over a long session is followed slowly.
