@@ -41,11 +41,13 @@ def row(per_class: int, weight: float) -> str:
     from mescreen.core.au_model import HOGParams
     from mescreen.core.datapaths import require_data_root
     from mescreen.training.au import detector_factory, evaluate_grouped, train_detector, training_features
+    from mescreen.training.au_settings import TrainingSettings
     from mescreen.training.au_wild_check import prototype_check
 
     root, hog = require_data_root(), HOGParams()
-    data, feats, _, _ = training_features(root, hog, weak_per_class=per_class, weak_weight=weight)
-    make = detector_factory(data.au_names, hog)
+    settings = TrainingSettings(weak_per_class=per_class, weak_weight=weight)
+    data, feats, _, _ = training_features(root, hog, settings)
+    make = detector_factory(data.au_names, hog, settings)
     report, _ = evaluate_grouped(feats, make, data.au_names, 5)
     check = prototype_check(root, train_detector(feats, make), per_class=300, split="valid")
     wild = np.mean([r["auc"] for rows in check["emotions"].values() for r in rows.values()])

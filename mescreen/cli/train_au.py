@@ -5,23 +5,29 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mescreen.training.au_settings import TrainingSettings
+
+#: The shipped model's settings: the option defaults.
+SHIPPED = TrainingSettings()
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", choices=["detector", "mapping"], default=None,
                         help="rebuild one artefact only (default: both au_detector.npz and au_emotion.json)")
-    parser.add_argument("--seed", type=int, default=0, help="augmentation and PCA seed (default 0)")
+    parser.add_argument("--seed", type=int, default=SHIPPED.seed, help="augmentation and PCA seed (default %(default)s)")
     parser.add_argument("--folds", type=int, default=5, help="outer subject-grouped folds of the evaluation (default 5)")
-    parser.add_argument("--copies", type=int, default=2,
-                        help="augmented copies per image: the mirror plus COPIES-1 jittered ones (default 2)")
-    parser.add_argument("--components", type=int, default=400, help="PCA components (default 400)")
-    parser.add_argument("--C", type=float, default=0.0005, help="inverse L2 strength per AU (default 0.0005)")
-    parser.add_argument("--weak-per-class", type=int, default=1500,
-                        help="FER+ faces per emotion with prototype AU labels added to training (0: none; default 1500, "
-                             "chosen with --weak-weight on FER+ valid: bench/au_weak_faces.py)")
-    parser.add_argument("--weak-weight", type=float, default=1.0,
-                        help="training weight of each FER+ face relative to a coded image (default 1.0)")
-    parser.add_argument("--shape-gain", type=float, default=3.0,
-                        help="scale of the face-shape measures beside the HOG projection (0: appearance only; default 3, chosen by grouped folds)")
+    parser.add_argument("--copies", type=int, default=SHIPPED.copies,
+                        help="augmented copies per image: the mirror plus COPIES-1 jittered ones (default %(default)s)")
+    parser.add_argument("--components", type=int, default=SHIPPED.n_components, help="PCA components (default %(default)s)")
+    parser.add_argument("--C", type=float, default=SHIPPED.C, help="inverse L2 strength per AU (default %(default)s)")
+    parser.add_argument("--weak-per-class", type=int, default=SHIPPED.weak_per_class,
+                        help="FER+ faces per emotion with prototype AU labels added to training (0: none; default "
+                             "%(default)s, chosen with --weak-weight on FER+ valid: bench/au_weak_faces.py)")
+    parser.add_argument("--weak-weight", type=float, default=SHIPPED.weak_weight,
+                        help="training weight of each FER+ face relative to a coded image (default %(default)s)")
+    parser.add_argument("--shape-gain", type=float, default=SHIPPED.shape_gain,
+                        help="scale of the face-shape measures beside the HOG projection (0: appearance only; "
+                             "default %(default)s, chosen by grouped folds)")
     parser.add_argument("--no-eval", action="store_true", help="skip the grouped-fold evaluation (faster; card gets no figures)")
     parser.add_argument("--limit-subjects", type=int, default=None,
                         help="use the first K subjects of each dataset only (smoke tests; never for a shipped model)")
@@ -54,11 +60,12 @@ def run(args: argparse.Namespace) -> int:
     cmd = command_line(args)
     start = time.time()
     if args.only in (None, "detector"):
-        path = train_and_report(
-            root, out, seed=args.seed, folds=args.folds, copies=args.copies, n_components=args.components,
-            C=args.C, weak_per_class=args.weak_per_class, weak_weight=args.weak_weight, shape_gain=args.shape_gain, evaluate=not args.no_eval,
-            limit_subjects=args.limit_subjects, command=cmd, log=print,
+        settings = TrainingSettings(
+            seed=args.seed, copies=args.copies, n_components=args.components, C=args.C,
+            weak_per_class=args.weak_per_class, weak_weight=args.weak_weight, shape_gain=args.shape_gain,
         )
+        path = train_and_report(root, out, settings, folds=args.folds, evaluate=not args.no_eval,
+                                limit_subjects=args.limit_subjects, command=cmd, log=print)
         print(f"wrote {path} ({time.time() - start:.0f} s)")
     if args.only in (None, "mapping"):
         path = train_mapping_and_report(root, out, command="mescreen train au --only mapping", log=print)

@@ -9,10 +9,8 @@ AU stage uses its 90th percentile for the person's open-eye aperture: eyes are o
 time, so a high quantile of the lid gap is the open eye, while blinks and closures are rare.
 
 It was also the AU neutral estimate before 2026-11-29 (the 10th percentile of the person's
-readings). That assumes the resting face fills a tenth of the clip; a clip of crying then
-laughing has no neutral stretch, its 10th percentile is an expression, and subtracting it erased
-the laugh. On CK+ and MEGC subjects, whose coded frames are all expressions, it lowered the mean
-F1 of the detector's out-of-fold readings from 0.683 to 0.441 (bench/person_normalisation.py).
+readings), which assumes the resting face fills a tenth of the clip; mescreen.core.au gives the
+figures that replaced it.
 
 Forgetting: each frame's weight halves after `half_life` frames (default 9000, 5 minutes at 30
 frames/s), so a change of light or pose over a long session is followed slowly.

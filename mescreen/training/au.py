@@ -39,6 +39,7 @@ from mescreen.core.frame_emotion import FrameEmotionModel
 from mescreen.core.facs import au_vector
 from mescreen.core.labels import AU_DESCRIPTIONS, AU_NAMES
 from mescreen.training.au_emotion import chain_evaluation, chain_markdown, load_coded_sets
+from mescreen.training.au_settings import TrainingSettings
 from mescreen.training.ckplus import load_ckplus
 from mescreen.training.face_reading import by_expression, check_video, labelled_videos, report_markdown
 from mescreen.training.ferplus_aus import PROTOTYPES, WeakFaces, load_weak_faces
@@ -264,11 +265,8 @@ def train_detector(feats: Features, make_detector: Callable[[], AUDetector]) -> 
 def training_features(
     root: Path,
     hog: HOGParams,
+    settings: TrainingSettings = TrainingSettings(),
     *,
-    seed: int = 0,
-    copies: int = 2,
-    weak_per_class: int = 1500,
-    weak_weight: float = 1.0,
     limit_subjects: int | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> tuple[AUData, Features, dict[str, int], StillFaces]:
@@ -276,39 +274,33 @@ def training_features(
     `weak_per_class` and `weak_weight` are positive), the FER+ faces per emotion and their cropper."""
     data = load_au_data(root, limit_subjects=limit_subjects)
     log(f"{len(data)} images, {np.unique(data.groups).size} subjects; crops: {data.crop_counts}")
-    feats = augmented_features(data, hog, seed, copies)
+    feats = augmented_features(data, hog, settings.seed, settings.copies)
     weak_faces = StillFaces()
     weak_counts: dict[str, int] = {}
-    if weak_per_class > 0 and weak_weight > 0:
-        per_class = weak_per_class if limit_subjects is None else min(weak_per_class, 10 * limit_subjects)
-        weak = load_weak_faces(root, data.au_names, per_class=per_class, seed=seed)
-        feats = feats.with_weak(weak, hog, weak_weight, weak_faces)
+    if settings.weak_per_class > 0 and settings.weak_weight > 0:
+        per_class = settings.weak_per_class if limit_subjects is None else min(settings.weak_per_class, 10 * limit_subjects)
+        weak = load_weak_faces(root, data.au_names, per_class=per_class, seed=settings.seed)
+        feats = feats.with_weak(weak, hog, settings.weak_weight, weak_faces)
         weak_counts = {str(e): int((weak.emotion == e).sum()) for e in np.unique(weak.emotion)}
         log(f"{len(weak)} FER+ faces with prototype AU labels: {weak_counts}; crops: {weak_faces.counts}")
     return data, feats, weak_counts, weak_faces
 
 
 def detector_factory(
-    au_names: list[str], hog: HOGParams, n_components: int = 400, C: float = 0.0005, seed: int = 0,
-    shape_gain: float = 3.0,
+    au_names: list[str], hog: HOGParams, settings: TrainingSettings = TrainingSettings(),
 ) -> Callable[[], AUDetector]:
     """Makes unfitted detectors with these settings (a shape gain of 0 means appearance only)."""
-    return lambda: AUDetector(au_names, hog, n_components, C, random_state=seed,
-                              shape_names=SHAPE_FEATURES if shape_gain > 0 else (), shape_gain=shape_gain or 1.0)
+    gain = settings.shape_gain
+    return lambda: AUDetector(au_names, hog, settings.n_components, settings.C, random_state=settings.seed,
+                              shape_names=SHAPE_FEATURES if gain > 0 else (), shape_gain=gain or 1.0)
 
 
 def train_and_report(
     root: Path,
     out_dir: Path,
+    settings: TrainingSettings = TrainingSettings(),
     *,
-    seed: int = 0,
     folds: int = 5,
-    copies: int = 2,
-    n_components: int = 400,
-    C: float = 0.0005,
-    weak_per_class: int = 1500,
-    weak_weight: float = 1.0,
-    shape_gain: float = 3.0,
     evaluate: bool = True,
     limit_subjects: int | None = None,
     command: str = "",
@@ -322,11 +314,8 @@ def train_and_report(
     same logistic regressions on the same HOG input) so that their effect is measured.
     """
     hog = HOGParams()
-    data, feats, weak_counts, weak_faces = training_features(
-        root, hog, seed=seed, copies=copies, weak_per_class=weak_per_class, weak_weight=weak_weight,
-        limit_subjects=limit_subjects, log=log,
-    )
-    make = detector_factory(data.au_names, hog, n_components, C, seed, shape_gain)
+    data, feats, weak_counts, weak_faces = training_features(root, hog, settings, limit_subjects=limit_subjects, log=log)
+    make = detector_factory(data.au_names, hog, settings)
     report: dict[str, Any] = {}
     if evaluate:
         report, oof = evaluate_grouped(feats, make, data.au_names, folds, lambda k, n: log(f"fold {k}/{n}"))
@@ -350,14 +339,14 @@ def train_and_report(
     detector = train_detector(feats, make)
     detector.metadata = {
         "command": command,
-        "seed": seed,
+        "seed": settings.seed,
         "data": {
             "images": len(data),
             "subjects": int(np.unique(data.groups).size),
             "by_source": {str(s): int((data.source == s).sum()) for s in np.unique(data.source)},
             "crops": data.crop_counts,
-            "augmentation": f"mirror + {copies - 1} jittered copies (rotation ±6°, scale 0.85-1.1, shift ±5%)",
-            "weak": {"per_class": weak_per_class, "weight": weak_weight, "faces": weak_counts, "crops": weak_faces.counts},
+            "augmentation": f"mirror + {settings.copies - 1} jittered copies (rotation ±6°, scale 0.85-1.1, shift ±5%)",
+            "weak": {"per_class": settings.weak_per_class, "weight": settings.weak_weight, "faces": weak_counts, "crops": weak_faces.counts},
         },
         "evaluation": report,
         "framing": framing,
