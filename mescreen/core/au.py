@@ -32,6 +32,15 @@ mean of both eyes' lid gap / eye width relative to this person's open-eye apertu
 percentile of their own apertures, same streaming estimate). It is active at `AU43_THRESHOLD`
 (0.5: lids at less than half their open distance; the mesh reads about 0.3 open and under 0.1
 closed, a ratio near 0.3), set a priori, not fitted. Without geometry AU43 is NaN (not read).
+The open-eye estimate starts from `OPEN_EYE_PRIOR` counted as `OPEN_EYE_PRIOR_FRAMES` frames:
+without it a recording that opens on shut eyes (a cry) took the shut eyes for this person's open
+ones and read no AU43 until the eyes opened. The prior is the narrow end of open eyes in the
+population: the 10% quantile of the aperture of FER+ training faces labelled neutral
+(bench/open_eye_prior.py: 0.285 over 391 of 400 faces; median 0.365). Why the narrow end: while
+the prior holds, shut eyes (under 0.1) still read closed against it, and a person with narrow
+eyes is not read as closing them when they squint. A person whose eyes open wider takes over as
+soon as their open frames make a tenth of the frames seen; 30 prior frames (about a second) mean
+shut eyes must last about 300 frames (ten seconds) before they become the open level.
 
 AUs the detector cannot read reliably (mescreen.core.au_model.reliable) have a threshold above
 1: their probability is reported, never "active".
@@ -57,6 +66,9 @@ REBUILD_COMMAND = "mescreen train au"
 #: AUs read from the per-frame geometry, appended after the detector's, and their thresholds.
 GEOMETRIC_AUS = ["AU43"]
 AU43_THRESHOLD = 0.5
+#: Population open-eye aperture and its weight in frames (see the module docstring).
+OPEN_EYE_PRIOR = 0.285
+OPEN_EYE_PRIOR_FRAMES = 30.0
 _EYES = [MEASURES.index("eye_right"), MEASURES.index("eye_left")]
 
 
@@ -72,7 +84,8 @@ class AUStage:
         self.thresholds: np.ndarray = np.r_[detector.thresholds_, AU43_THRESHOLD].astype(np.float32)
         self.neutral_level: np.ndarray = np.asarray(detector.neutral_level_, np.float32)
         self.baseline = NeutralFaceLevel(self.neutral_level, prior_frames, half_life)
-        self.open_eyes = NeutralBaseline(1, 0.9, half_life)
+        self.open_eyes = NeutralBaseline(1, 0.9, half_life, prior=np.array([OPEN_EYE_PRIOR]),
+                                         prior_frames=OPEN_EYE_PRIOR_FRAMES)
         unknown = [name for name in detector.shape_names if name not in MEASURES]
         if unknown:
             raise ModelMissingError(f"The AU model reads face-shape measures this version does not make: {unknown}. "

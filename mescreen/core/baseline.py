@@ -6,7 +6,11 @@ level while little neutral face has been seen (mescreen.core.au says why). Two a
 
 `NeutralBaseline`: a streaming quantile (one histogram of `bins` cells per value over [0, 1]). The
 AU stage uses its 90th percentile for the person's open-eye aperture: eyes are open most of the
-time, so a high quantile of the lid gap is the open eye, while blinks and closures are rare.
+time, so a high quantile of the lid gap is the open eye, while blinks and closures are rare. An
+optional prior counts as `prior_frames` frames at a population value, so a recording that opens
+on shut eyes (a cry) is not taken as this person's open eyes. For the 90th percentile: frames
+above the prior take over once they make a tenth of everything counted; frames below it move the
+quantile only after about 9 x `prior_frames` of them.
 
 It was also the AU neutral estimate before 2026-11-29 (the 10th percentile of the person's
 readings), which assumes the resting face fills a tenth of the clip; mescreen.core.au gives the
@@ -22,33 +26,43 @@ import numpy as np
 
 
 class NeutralBaseline:
-    """Streaming low quantile of per-AU values in [0, 1] (histogram estimate, fixed memory)."""
+    """Streaming quantile of per-value readings in [0, 1] (histogram estimate, fixed memory),
+    optionally starting from `prior_frames` frames at `prior` (one value per column)."""
 
-    def __init__(self, n_values: int, quantile: float = 0.1, half_life: float = 9000.0, bins: int = 200) -> None:
+    def __init__(
+        self, n_values: int, quantile: float = 0.1, half_life: float = 9000.0, bins: int = 200,
+        prior: np.ndarray | None = None, prior_frames: float = 0.0,
+    ) -> None:
         if not 0.0 < quantile < 1.0:
             raise ValueError("quantile must lie strictly between 0 and 1")
-        if half_life <= 0 or bins < 2:
-            raise ValueError("half_life must be positive and bins at least 2")
+        if half_life <= 0 or bins < 2 or prior_frames < 0:
+            raise ValueError("half_life must be positive, bins at least 2 and prior_frames not negative")
         self.quantile = quantile
         self.half_life = half_life
         self.bins = bins
+        self.prior = None if prior is None else np.broadcast_to(np.asarray(prior, np.float32), (n_values,))
+        self.prior_frames = prior_frames
         self._decay = np.float32(0.5 ** (1.0 / half_life))
         self._counts = np.zeros((n_values, bins), np.float32)
         self._rows = np.arange(n_values)
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything seen (a new person or video)."""
+        """Forget everything seen (a new person or video); only the prior is left."""
         self._counts[:] = 0.0
+        if self.prior is not None and self.prior_frames > 0:
+            self._counts[self._rows, self._cell(self.prior)] = self.prior_frames
         self.seen = 0
+
+    def _cell(self, values: np.ndarray) -> np.ndarray:
+        return np.clip((values * self.bins).astype(np.int64), 0, self.bins - 1)
 
     def add(self, values: np.ndarray) -> None:
         """Count one frame's values (NaN entries are skipped for that value only)."""
         values = np.asarray(values, np.float32)
         self._counts *= self._decay
         ok = np.isfinite(values)
-        cells = np.clip((values[ok] * self.bins).astype(np.int64), 0, self.bins - 1)
-        self._counts[self._rows[ok], cells] += 1.0
+        self._counts[self._rows[ok], self._cell(values[ok])] += 1.0
         self.seen += 1
 
     def value(self) -> np.ndarray:

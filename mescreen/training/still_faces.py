@@ -61,7 +61,27 @@ class StillFaces:
         found = [d for d, _ in self.tracker.search(image)]
         return max(found, key=lambda d: d.box[2] * d.box[3]) if found else None
 
+    def measures(self, image: np.ndarray) -> np.ndarray | None:
+        """All the landmark stage's measures of a face-crop image (`MEASURES` order), or None
+        when the mesh finds no face."""
+        det, _ = self._mesh(image)
+        return None if det is None else np.array(det.measures, np.float32)
+
     def crop_and_shape(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        det, padded = self._mesh(image)
+        if det is not None:
+            return crop_face(padded, det.geometry)[0], np.array(det.measures, np.float32)[_SHAPE]
+        nan = np.full(len(SHAPE_FEATURES), np.nan, np.float32)
+        still = crop_still(image)
+        if still is not None:
+            self.counts["haar"] += 1
+            return still.crop, nan
+        self.counts["fallback"] += 1
+        return prepare_apex(image), nan
+
+    def _mesh(self, image: np.ndarray) -> tuple[MeshDetection | None, np.ndarray]:
+        """The mesh's detection on the enlarged, padded image (BlazeFace first, else the image as
+        its region), and that padded image."""
         gray = to_gray(image)
         h, w = gray.shape
         up = max(1.0, MIN_SIDE / min(h, w))
@@ -79,12 +99,4 @@ class StillFaces:
             if mesh is not None:
                 self.counts["mesh_on_image"] += 1
                 det = measure(mesh, self.tracker.eyes.aperture(colour, mesh.points), 0.0)
-        if det is not None:
-            return crop_face(padded, det.geometry)[0], np.array(det.measures, np.float32)[_SHAPE]
-        nan = np.full(len(SHAPE_FEATURES), np.nan, np.float32)
-        still = crop_still(image)
-        if still is not None:
-            self.counts["haar"] += 1
-            return still.crop, nan
-        self.counts["fallback"] += 1
-        return prepare_apex(image), nan
+        return det, padded

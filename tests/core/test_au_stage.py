@@ -131,6 +131,14 @@ def test_eyes_closed_is_read_from_the_geometry_relative_to_the_persons_open_eyes
     assert np.isnan(no_geometry[2]) and "AU43" not in stage.active(no_geometry)
 
 
+def test_a_recording_that_opens_on_shut_eyes_reads_them_closed() -> None:
+    stage = AUStage(TableDetector(), prior_frames=1)
+    closed = [stage.update(crop(0.1, 0.1), measures(0.04)) for _ in range(60)]  # opens crying, eyes shut
+    assert all("AU43" in stage.active(p) for p in closed)
+    opened = [stage.update(crop(0.1, 0.1), measures(0.4)) for _ in range(30)]
+    assert not any("AU43" in stage.active(p) for p in opened)
+
+
 def test_frames_read_together_equal_frames_read_one_by_one() -> None:
     rng = np.random.default_rng(1)
     frames = [crop(*rng.uniform(0, 1, 2)) for _ in range(12)]

@@ -35,11 +35,26 @@ def test_nan_is_skipped_per_value_and_empty_is_nan() -> None:
     assert value[0] == pytest.approx(0.4, abs=0.005) and np.isnan(value[1])
 
 
+def test_prior_holds_until_the_persons_own_frames_outweigh_it() -> None:
+    base = NeutralBaseline(1, quantile=0.9, half_life=1e9, prior=np.array([0.36]), prior_frames=30)
+    assert base.value()[0] == pytest.approx(0.36, abs=0.005)  # nothing seen: the prior
+    for _ in range(200):  # shut eyes first: fewer than 9 x 30 frames do not move the 90% quantile
+        base.add(np.array([0.05]))
+    assert base.value()[0] == pytest.approx(0.36, abs=0.005)
+    for _ in range(30):  # eyes wider than the prior take over once they are a tenth of what was seen
+        base.add(np.array([0.45]))
+    assert base.value()[0] == pytest.approx(0.45, abs=0.005)
+    base.reset()
+    assert base.value()[0] == pytest.approx(0.36, abs=0.005)
+
+
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError):
         NeutralBaseline(2, quantile=1.0)
     with pytest.raises(ValueError):
         NeutralBaseline(2, half_life=0)
+    with pytest.raises(ValueError):
+        NeutralBaseline(2, prior=np.array([0.3, 0.3]), prior_frames=-1)
 
 
 def test_neutral_level_is_the_neutral_weighted_mean_shrunk_to_the_prior() -> None:
