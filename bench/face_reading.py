@@ -43,7 +43,7 @@ def main() -> None:
     if not args.no_wild:
         from mescreen.training.au_wild_check import prototype_check, prototype_markdown
 
-        print(prototype_markdown(prototype_check(require_data_root(), stage.detector)))
+        print(prototype_markdown(prototype_check(require_data_root(), stage.detector, features=emotion)))
 
 
 def emotion_check(video: Path, models_dir: Path | None) -> str:

@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shape-gain", type=float, default=SHIPPED.shape_gain,
                         help="scale of the face-shape measures beside the HOG projection (0: appearance only; "
                              "default %(default)s, chosen by grouped folds)")
+    parser.add_argument("--no-face-features", action="store_true",
+                        help="do not read the per-frame emotion network's face features (HOG and shape only)")
     parser.add_argument("--no-eval", action="store_true", help="skip the grouped-fold evaluation (faster; card gets no figures)")
     parser.add_argument("--limit-subjects", type=int, default=None,
                         help="use the first K subjects of each dataset only (smoke tests; never for a shipped model)")
@@ -39,6 +41,8 @@ def command_line(args: argparse.Namespace) -> str:
     parts = [f"mescreen train au --seed {args.seed} --folds {args.folds} --copies {args.copies} "
              f"--components {args.components} --C {args.C} --weak-per-class {args.weak_per_class} "
              f"--weak-weight {args.weak_weight} --shape-gain {args.shape_gain}"]
+    if args.no_face_features:
+        parts.append("--no-face-features")
     if args.only:
         parts.append(f"--only {args.only}")
     if args.no_eval:
@@ -63,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         settings = TrainingSettings(
             seed=args.seed, copies=args.copies, n_components=args.components, C=args.C,
             weak_per_class=args.weak_per_class, weak_weight=args.weak_weight, shape_gain=args.shape_gain,
+            face_features=not args.no_face_features,
         )
         path = train_and_report(root, out, settings, folds=args.folds, evaluate=not args.no_eval,
                                 limit_subjects=args.limit_subjects, command=cmd, log=print)

@@ -42,6 +42,10 @@ eyes is not read as closing them when they squint. A person whose eyes open wide
 soon as their open frames make a tenth of the frames seen; 30 prior frames (about a second) mean
 shut eyes must last about 300 frames (ten seconds) before they become the open level.
 
+Face features: a detector trained with the per-frame emotion network's face features
+(mescreen.core.au_model) reads them beside each crop (`update_many(..., embedding)`); it names the
+emotion model version it was trained with, and `check_embedding` refuses any other.
+
 AUs the detector cannot read reliably (mescreen.core.au_model.reliable) have a threshold above
 1: their probability is reported, never "active".
 """
@@ -119,23 +123,44 @@ class AUStage:
         """(n, n_au) detector probabilities without person normalisation (batched)."""
         return self.detector.predict_proba(crops)
 
-    def update(self, crop: np.ndarray | None, geometry: np.ndarray | None = None, neutral: float = 0.0) -> np.ndarray:
+    @property
+    def embedding_model(self) -> str | None:
+        """Version of the emotion model whose face features the detector reads (None: it reads none)."""
+        return str(self.detector.metadata.get("embedding_model", "")) if self.detector.embedding_size else None
+
+    def check_embedding(self, emotion_version: str) -> None:
+        """ModelMissingError when the detector reads face features of another emotion model."""
+        wanted = self.embedding_model
+        if wanted is not None and wanted != emotion_version:
+            raise ModelMissingError(
+                f"The AU model was trained with the face features of emotion model {wanted or 'unknown'}, but "
+                f"{emotion_version} is installed. Rebuild the AU model with `{REBUILD_COMMAND}`.")
+
+    def update(
+        self, crop: np.ndarray | None, geometry: np.ndarray | None = None, neutral: float = 0.0,
+        embedding: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Person-normalised probabilities of one frame's crop and face-shape measures (then AU43),
         both from `geometry`, the frame's measures in `MEASURES` order (without it: appearance
         only, AU43 NaN); all NaN (and no update) when the crop is None. `neutral` is the emotion
-        model's p(neutral) of this frame: its weight in the person's neutral level (0: none)."""
+        model's p(neutral) of this frame: its weight in the person's neutral level (0: none);
+        `embedding` its face features (without them the detector uses their training mean)."""
         if crop is None:
             return np.full(len(self.au_names), np.nan, np.float32)
-        return self.update_many(np.asarray(crop)[None], [geometry], np.array([neutral]))[0]
+        features = None if embedding is None else np.asarray(embedding)[None]
+        return self.update_many(np.asarray(crop)[None], [geometry], np.array([neutral]), features)[0]
 
-    def update_many(self, crops: np.ndarray, geometries: Sequence[np.ndarray | None], neutral: np.ndarray) -> np.ndarray:
+    def update_many(
+        self, crops: np.ndarray, geometries: Sequence[np.ndarray | None], neutral: np.ndarray,
+        embedding: np.ndarray | None = None,
+    ) -> np.ndarray:
         """`update` for consecutive frames of one person, in order: one detector call for all."""
         rows = [np.asarray(g, np.float32)[self._shape_columns] if g is not None else None for g in geometries]
         shape = None
         if any(r is not None for r in rows):  # a frame without geometry reads its shape as the training mean
             shape = np.stack([r if r is not None else np.full(len(self._shape_columns), np.nan, np.float32)
                               for r in rows])
-        raw = self.detector.predict_proba(crops, shape)
+        raw = self.detector.predict_proba(crops, shape, embedding if self.detector.embedding_size else None)
         out = np.empty((len(raw), len(self.au_names)), np.float32)
         for i, (row, geometry, weight) in enumerate(zip(raw, geometries, neutral)):
             self.baseline.add(row, float(weight))

@@ -73,6 +73,12 @@ class FrameEmotionModel:
         self.meta = meta
         self.version = version
         self._forward = tf.function(lambda x: network(x, training=False), reduce_retracing=True)
+        import keras
+
+        # The same network also handing out what its classifier reads (the AU detector uses it).
+        both = keras.Model(network.inputs, [network.layers[-1].input, network.outputs[0]])
+        self._forward_both = tf.function(lambda x: both(x, training=False), reduce_retracing=True)
+        self.feature_size = int(network.layers[-1].input.shape[-1])
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> FrameEmotionModel:
@@ -103,6 +109,19 @@ class FrameEmotionModel:
     def predict(self, crops: np.ndarray) -> np.ndarray:
         """(n, 8) float32 probabilities in `emotion_names` order for a batch of face-stage crops."""
         return self.predict_faces(to_fer_framing(check_crops(crops)))
+
+    def predict_with_features(self, crops: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """`predict` and, from the same pass, the (n, feature_size) face features the classifier
+        reads (its last hidden layer), which the AU detector also reads."""
+        faces = to_fer_framing(check_crops(crops))
+        probs, features = [], []
+        for i in range(0, len(faces), batch_size):
+            f, p = self._forward_both(network_input(faces[i:i + batch_size]))
+            features.append(np.asarray(f, np.float32))
+            probs.append(np.asarray(p, np.float32))
+        if not probs:
+            return np.zeros((0, len(FRAME_EMOTIONS)), np.float32), np.zeros((0, self.feature_size), np.float32)
+        return np.concatenate(probs), np.concatenate(features)
 
 
 def build_network(meta: dict[str, Any]) -> Any:

@@ -122,10 +122,12 @@ class Models:
         from mescreen.core.frame_emotion import FrameEmotionModel
         from mescreen.core.subdivision import ReferenceClusters
 
+        au, frame_emotion = AUStage.load(models_dir), FrameEmotionModel.load(models_dir)
+        au.check_embedding(frame_emotion.version)
         return cls(
-            au=AUStage.load(models_dir), emotion=EmotionClassifier.load(models_dir),
+            au=au, emotion=EmotionClassifier.load(models_dir),
             mapper=AUEmotionMapper.load(models_dir), clusters=ReferenceClusters.load(models_dir),
-            frame_emotion=FrameEmotionModel.load(models_dir),
+            frame_emotion=frame_emotion,
         )
 
     def versions(self) -> dict[str, str]:
@@ -260,6 +262,7 @@ class FaceBatch:
         self.au, self.emotion = au, emotion
         self.au_into, self.emotion_into = au_into, emotion_into
         self.items: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+        self.au.check_embedding(emotion.version)
         self.au.reset()
 
     def add(self, pos: int, crop: np.ndarray, geometry: np.ndarray | None) -> None:
@@ -272,10 +275,10 @@ class FaceBatch:
             return
         positions = [pos for pos, _, _ in self.items]
         crops = np.stack([crop for _, crop, _ in self.items])
-        probs = self.emotion.predict(crops)
+        probs, features = self.emotion.predict_with_features(crops)
         self.emotion_into[positions] = probs
         self.au_into[positions] = self.au.update_many(
-            crops, [geometry for _, _, geometry in self.items], probs[:, _NEUTRAL])
+            crops, [geometry for _, _, geometry in self.items], probs[:, _NEUTRAL], features)
         self.items = []
 
 

@@ -46,6 +46,9 @@ from mescreen.training.ferplus_aus import PROTOTYPES, WeakFaces, load_weak_faces
 from mescreen.training.megc import apex_crops, load_megc
 from mescreen.training.still_faces import StillFaces
 
+#: crops (n, s, s) -> (n, k) face features of the per-frame emotion network.
+Embed = Callable[[np.ndarray], np.ndarray]
+
 
 @dataclass
 class AUData:
@@ -112,12 +115,14 @@ class Features:
     original: np.ndarray  # bool
     weight: np.ndarray  # per-row training weight
 
-    def with_weak(self, weak: WeakFaces, hog: HOGParams, weight: float, faces: StillFaces) -> "Features":
+    def with_weak(
+        self, weak: WeakFaces, hog: HOGParams, weight: float, faces: StillFaces, embed: Embed | None = None,
+    ) -> "Features":
         """These rows plus FER+ faces (made into runtime crops and shapes) at training weight `weight`."""
         crops = np.stack([faces(im) for im in weak.images])
         n = len(weak)
         return Features(
-            X=np.concatenate([self.X, np.concatenate([hog_features(crops, hog), faces.take_shapes()], axis=1)]),
+            X=np.concatenate([self.X, feature_rows(crops, faces.take_shapes(), hog, embed)]),
             Y=np.concatenate([self.Y, weak.Y]),
             groups=np.concatenate([self.groups, weak.groups]),
             source=np.concatenate([self.source, np.full(n, "ferplus")]),
@@ -132,7 +137,23 @@ class Features:
         return Features(self.X[rows], self.Y[rows], self.groups[rows], self.source[rows], self.original[rows], w[rows])
 
 
-def augmented_features(data: AUData, hog: HOGParams, seed: int, copies: int = 2) -> Features:
+def feature_rows(crops: np.ndarray, shape: np.ndarray, hog: HOGParams, embed: Embed | None) -> np.ndarray:
+    """Detector rows of crops: HOG, shape measures and (with `embed`) the face features."""
+    blocks = [hog_features(crops, hog), shape] + ([embed(crops)] if embed is not None else [])
+    return np.concatenate(blocks, axis=1)
+
+
+def face_features(settings: TrainingSettings) -> FrameEmotionModel | None:
+    """The shipped per-frame emotion model when the detector reads its face features, else None."""
+    return FrameEmotionModel.load() if settings.face_features else None
+
+
+def embedder(model: FrameEmotionModel | None) -> Embed | None:
+    """crops -> the model's face features (None without a model)."""
+    return None if model is None else (lambda crops: model.predict_with_features(crops)[1])
+
+
+def augmented_features(data: AUData, hog: HOGParams, seed: int, copies: int = 2, embed: Embed | None = None) -> Features:
     """Originals, their mirror images, and `copies - 1` jittered mirrors/originals each.
 
     Mirroring keeps the labels: the AU list carries no side, and coded sides (L/R) only say
@@ -145,7 +166,7 @@ def augmented_features(data: AUData, hog: HOGParams, seed: int, copies: int = 2)
         blocks.append(np.stack([jitter(c, rng) for c in source]))
     reps = len(blocks)
     # Shape measures are means of both face sides, so mirrored and jittered copies keep them.
-    X = np.concatenate([np.concatenate([hog_features(np.ascontiguousarray(b), hog), data.shape], axis=1) for b in blocks])
+    X = np.concatenate([feature_rows(np.ascontiguousarray(b), data.shape, hog, embed) for b in blocks])
     original = np.zeros(len(data) * reps, bool)
     original[: len(data)] = True
     return Features(
@@ -269,18 +290,21 @@ def training_features(
     *,
     limit_subjects: int | None = None,
     log: Callable[[str], None] = lambda _: None,
+    features: FrameEmotionModel | None = None,
 ) -> tuple[AUData, Features, dict[str, int], StillFaces]:
     """The coded images, their training rows (augmented, plus weakly labelled FER+ faces when
-    `weak_per_class` and `weak_weight` are positive), the FER+ faces per emotion and their cropper."""
+    `weak_per_class` and `weak_weight` are positive; with the face features of `features`), the
+    FER+ faces per emotion and their cropper."""
     data = load_au_data(root, limit_subjects=limit_subjects)
     log(f"{len(data)} images, {np.unique(data.groups).size} subjects; crops: {data.crop_counts}")
-    feats = augmented_features(data, hog, settings.seed, settings.copies)
+    embed = embedder(features)
+    feats = augmented_features(data, hog, settings.seed, settings.copies, embed)
     weak_faces = StillFaces()
     weak_counts: dict[str, int] = {}
     if settings.weak_per_class > 0 and settings.weak_weight > 0:
         per_class = settings.weak_per_class if limit_subjects is None else min(settings.weak_per_class, 10 * limit_subjects)
         weak = load_weak_faces(root, data.au_names, per_class=per_class, seed=settings.seed)
-        feats = feats.with_weak(weak, hog, settings.weak_weight, weak_faces)
+        feats = feats.with_weak(weak, hog, settings.weak_weight, weak_faces, embed)
         weak_counts = {str(e): int((weak.emotion == e).sum()) for e in np.unique(weak.emotion)}
         log(f"{len(weak)} FER+ faces with prototype AU labels: {weak_counts}; crops: {weak_faces.counts}")
     return data, feats, weak_counts, weak_faces
@@ -288,11 +312,15 @@ def training_features(
 
 def detector_factory(
     au_names: list[str], hog: HOGParams, settings: TrainingSettings = TrainingSettings(),
+    features: FrameEmotionModel | None = None,
 ) -> Callable[[], AUDetector]:
-    """Makes unfitted detectors with these settings (a shape gain of 0 means appearance only)."""
+    """Makes unfitted detectors with these settings (a shape gain of 0 means appearance only) that
+    read the face features of `features` (None: none)."""
     gain = settings.shape_gain
+    size = features.feature_size if features is not None else 0
     return lambda: AUDetector(au_names, hog, settings.n_components, settings.C, random_state=settings.seed,
-                              shape_names=SHAPE_FEATURES if gain > 0 else (), shape_gain=gain or 1.0)
+                              shape_names=SHAPE_FEATURES if gain > 0 else (), shape_gain=gain or 1.0,
+                              embedding_size=size)
 
 
 def train_and_report(
@@ -314,8 +342,10 @@ def train_and_report(
     same logistic regressions on the same HOG input) so that their effect is measured.
     """
     hog = HOGParams()
-    data, feats, weak_counts, weak_faces = training_features(root, hog, settings, limit_subjects=limit_subjects, log=log)
-    make = detector_factory(data.au_names, hog, settings)
+    emotion = face_features(settings)
+    data, feats, weak_counts, weak_faces = training_features(root, hog, settings, limit_subjects=limit_subjects, log=log,
+                                                             features=emotion)
+    make = detector_factory(data.au_names, hog, settings, emotion)
     report: dict[str, Any] = {}
     if evaluate:
         report, oof = evaluate_grouped(feats, make, data.au_names, folds, lambda k, n: log(f"fold {k}/{n}"))
@@ -340,6 +370,7 @@ def train_and_report(
     detector.metadata = {
         "command": command,
         "seed": settings.seed,
+        **({"embedding_model": emotion.version} if emotion is not None else {}),
         "data": {
             "images": len(data),
             "subjects": int(np.unique(data.groups).size),
@@ -354,7 +385,8 @@ def train_and_report(
     path = Path(out_dir) / "au_detector.npz"
     detector.save(path)
     if evaluate and limit_subjects is None:  # a subset model is a smoke test, not worth a video check
-        stage, emotion = AUStage(detector), FrameEmotionModel.load()  # the shipped emotion model
+        stage = AUStage(detector)
+        emotion = emotion or FrameEmotionModel.load()  # the shipped emotion model
         videos = {video.name: check_video(video, stage, emotion) for video in labelled_videos(root)}
         for name, reports in videos.items():
             log(report_markdown(name, reports))

@@ -16,7 +16,9 @@ class TrainingSettings:
     """`weak_per_class` / `weak_weight`: FER+ faces per emotion with prototype AU labels and their
     training weight relative to a coded image, chosen on FER+ valid (bench/au_weak_faces.py);
     `shape_gain`: scale of the face-shape measures beside the HOG projection (0: appearance only),
-    chosen by grouped folds; `copies`: the mirror plus copies - 1 jittered images per coded image."""
+    chosen by grouped folds; `copies`: the mirror plus copies - 1 jittered images per coded image;
+    `face_features`: also read the per-frame emotion network's face features (mescreen.core.au_model;
+    chosen on FER+ valid and grouped folds: bench/au_face_features.py)."""
 
     seed: int = 0
     copies: int = 2
@@ -25,3 +27,4 @@ class TrainingSettings:
     weak_per_class: int = 1500
     weak_weight: float = 1.0
     shape_gain: float = 3.0
+    face_features: bool = True

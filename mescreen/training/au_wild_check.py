@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from mescreen.core.au_model import AUDetector
+from mescreen.core.frame_emotion import FrameEmotionModel
 from mescreen.training.ferplus import leak_free, load_ferplus
 from mescreen.training.ferplus_aus import PROTOTYPES
 from mescreen.training.still_faces import StillFaces
@@ -29,9 +30,15 @@ from mescreen.training.still_faces import StillFaces
 MIN_AGREEMENT = 7
 
 
-def prototype_check(root: Path, detector: AUDetector, per_class: int = 300, split: str = "test") -> dict[str, Any]:
+def prototype_check(
+    root: Path, detector: AUDetector, per_class: int = 300, split: str = "test",
+    features: FrameEmotionModel | None = None,
+) -> dict[str, Any]:
     """Per emotion: {au: {"rate": ..., "neutral_rate": ..., "auc": ...}}, plus the face counts, on
-    the FER+ `split` ("valid" to compare training settings, "test" to report)."""
+    the FER+ `split` ("valid" to compare training settings, "test" to report). A detector that
+    reads face features needs the emotion model it was trained with as `features`."""
+    if detector.embedding_size and features is None:
+        raise ValueError("this AU detector reads face features: pass the emotion model as `features`")
     part = leak_free(load_ferplus(root)).part(split)
     agreement = part.votes[np.arange(len(part)), part.targets]
     faces = StillFaces()
@@ -40,7 +47,8 @@ def prototype_check(root: Path, detector: AUDetector, per_class: int = 300, spli
         rows = np.flatnonzero((part.label == emotion) & (agreement >= MIN_AGREEMENT))[:per_class]
         if rows.size:
             crops = np.stack([faces(im) for im in part.images[rows]])
-            readings[emotion] = detector.predict_proba(crops, faces.take_shapes())
+            embedding = features.predict_with_features(crops)[1] if detector.embedding_size and features is not None else None
+            readings[emotion] = detector.predict_proba(crops, faces.take_shapes(), embedding)
     out: dict[str, Any] = {"split": split, "faces": {e: int(len(p)) for e, p in readings.items()}, "crops": faces.counts,
                            "min_agreement": MIN_AGREEMENT, "emotions": {}, "rates": rate_table(detector, readings)}
     neutral = readings.get("neutral")

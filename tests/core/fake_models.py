@@ -30,14 +30,19 @@ class FakeAUStage:
     def reset(self) -> None:
         self.updates = 0
 
-    def update(self, crop: np.ndarray | None, geometry: np.ndarray | None = None, neutral: float = 0.0) -> np.ndarray:
+    def check_embedding(self, emotion_version: str) -> None:
+        pass
+
+    def update(self, crop: np.ndarray | None, geometry: np.ndarray | None = None, neutral: float = 0.0,
+               embedding: np.ndarray | None = None) -> np.ndarray:
         self.updates += 1
         if crop is None:
             return np.full(len(self.au_names), np.nan, np.float32)
         rows = np.array_split(crop.astype(np.float32), len(self.au_names), axis=0)
         return np.array([r.mean() / 255.0 for r in rows], np.float32)
 
-    def update_many(self, crops: np.ndarray, geometries: Sequence[np.ndarray | None], neutral: np.ndarray) -> np.ndarray:
+    def update_many(self, crops: np.ndarray, geometries: Sequence[np.ndarray | None], neutral: np.ndarray,
+                    embedding: np.ndarray | None = None) -> np.ndarray:
         return np.stack([self.update(c, g, float(w)) for c, g, w in zip(crops, geometries, neutral)])
 
 
@@ -84,6 +89,10 @@ class FakeFrameEmotion:
         logits[:, FRAME_EMOTIONS.index("happiness")] = 40.0 * bottom
         raw = np.exp(logits - logits.max(axis=1, keepdims=True))
         return (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def predict_with_features(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probs = self.predict(crops)
+        return probs, np.log(probs + 1e-6)
 
 
 def fake_models() -> Models:

@@ -24,7 +24,8 @@ class TableDetector(AUDetector):
         self.thresholds_ = np.array([0.5, 0.5], np.float32)
         self.neutral_level_ = np.array([0.1, 0.1], np.float32)
 
-    def predict_proba(self, crops: np.ndarray, shape: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, crops: np.ndarray, shape: np.ndarray | None = None,
+                      embedding: np.ndarray | None = None) -> np.ndarray:
         crops = np.asarray(crops)
         crops = crops[None] if crops.ndim == 2 else crops
         return (crops[:, 0, :2].astype(np.float32) / 100.0).reshape(-1, 2)

@@ -11,10 +11,12 @@ import pytest
 @pytest.mark.realdata
 def test_happy_faces_read_au12_and_the_table_names_every_prototype_au(data_dir: Path) -> None:
     from mescreen.core.au_model import AUDetector
+    from mescreen.core.frame_emotion import FrameEmotionModel
     from mescreen.training.au_wild_check import prototype_check, prototype_markdown
 
-    detector = AUDetector.load(Path(__file__).resolve().parents[2] / "models" / "au_detector.npz")
-    check = prototype_check(data_dir, detector, per_class=30)
+    models = Path(__file__).resolve().parents[2] / "models"
+    detector = AUDetector.load(models / "au_detector.npz")
+    check = prototype_check(data_dir, detector, per_class=30, features=FrameEmotionModel.load(models))
     happy = check["emotions"]["happiness"]
     assert happy["AU12"]["auc"] > 0.85 and happy["AU12"]["rate"] > happy["AU12"]["neutral_rate"] + 0.3
     assert check["faces"]["neutral"] == 30 and "neutral" not in check["emotions"]  # neutral is the reference
