@@ -512,7 +512,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
         if evaluation.get("coded_only"):
             parts += [
                 "## Do the FER+ faces help? (same folds, same scored images)",
-                "The baseline is the same per-AU logistic regression on the same HOG and shape input, trained on the coded "
+                "The baseline is the same per-AU logistic regression on the same input (HOG, shape and any face features), trained on the coded "
                 "images only (the previous detector's recipe). Both are scored on the held-out coded images only.",
                 "",
                 comparison_table(evaluation["coded_only"], evaluation),
