@@ -72,7 +72,12 @@ class FrameEmotionModel:
         self.network = network
         self.meta = meta
         self.version = version
-        self._forward = tf.function(lambda x: network(x, training=False), reduce_retracing=True)
+        # One graph for every batch size, traced here: tracing costs about 0.3 s, which would
+        # otherwise fall into the first analysis (twice: the last batch of a video is smaller).
+        shape = [None, INPUT_SIZE, INPUT_SIZE, 1]  # network_input's layout
+        self._forward = tf.function(lambda x: network(x, training=False),
+                                    input_signature=[tf.TensorSpec(shape, tf.float32)])
+        self._forward(tf.zeros([1] + shape[1:], tf.float32))
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> FrameEmotionModel:
