@@ -1,6 +1,7 @@
 """The whole analysis of one recording: `analyze_video(path, options, progress) -> SessionResult`.
 
-Three streaming passes over the file, none holding more than one frame:
+Three streaming passes over the file, none holding more than a few frames (the read-ahead of
+mescreen.core.video.prefetched):
 
 1. faces: every frame is demuxed, every `mesh_every`-th (landmark stage) or `detect_every`-th
    (paper stage) is converted and its faces found: a full-frame search every 2 s (BlazeFace,
