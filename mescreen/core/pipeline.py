@@ -439,6 +439,8 @@ def analyze_video(
     positions = {int(f): i for i, f in enumerate(faces.frame_index)}
     needed = sorted({positions[e.onset_frame] for e in episodes} | {positions[e.apex_frame] for e in episodes})
     pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="mescreen-me-image")
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # TV-L1 at 128x128 gains nothing from OpenCV's threads (same flow) but costs CPU
     try:
         images = PairImages(models.emotion.network_image, [
             (positions[e.onset_frame], positions[e.apex_frame]) for e in episodes if e.kind == "micro"], pool)
@@ -446,6 +448,7 @@ def analyze_video(
         _describe_episodes(episodes, positions, built.au, built.emotion, models, frames, images)
     finally:  # a cancelled or failed pass 3 leaves no image queued
         pool.shutdown(wait=True, cancel_futures=True)
+        cv2.setNumThreads(opencv_threads)
     read_to = needed[-1] + 1 if needed else 0
     report(progress, Progress("emotion", read_to, read_to))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import cv2
@@ -164,6 +165,19 @@ def test_cancel_stops_the_analysis(videos_dir: Path) -> None:
 
     with pytest.raises(Cancelled, match="aus"):
         analyze_video(videos_dir / "single_face.mp4", progress=stop_in_aus, models=fake_models())
+    assert not _worker_threads()  # the decoder stopped with the analysis
+
+
+def _worker_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("mescreen-")]
+
+
+@pytest.mark.realdata
+def test_analysis_leaves_no_threads_and_opencv_settings_behind(videos_dir: Path) -> None:
+    threads = cv2.getNumThreads()
+    analyze_video(videos_dir / "single_face.mp4", models=fake_models())
+    assert cv2.getNumThreads() == threads
+    assert not _worker_threads()
 
 
 @pytest.mark.realdata
