@@ -14,9 +14,7 @@ coordinates), as in OpenCV and the TV-L1 implementations the datasets' tools use
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -81,19 +79,3 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int = FLOW_SIZE, metho
     channels = np.dstack([flow, optical_strain(flow)])
     small = resize_square(channels, size)
     return np.dstack([minmax_uint8(small[..., i]) for i in range(3)])
-
-
-def flow_image_batch(pairs: Sequence[tuple[np.ndarray, np.ndarray]], size: int = FLOW_SIZE) -> list[np.ndarray]:
-    """`flow_image` of many (onset, apex) pairs, one pair per core at a time.
-
-    Why: OpenCV threads TV-L1 poorly on images this small (demo episode pairs at 128x128: 2.69 s
-    per pair on one thread, 1.62 s on two), so each solver gets one OpenCV thread and the pairs
-    run side by side, one per core (OpenCV releases the GIL; 1.36 s per pair on two cores).
-    """
-    previous = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        with ThreadPoolExecutor(max(1, min(len(pairs), os.cpu_count() or 1))) as pool:
-            return list(pool.map(lambda pair: flow_image(pair[0], pair[1], size), pairs))
-    finally:
-        cv2.setNumThreads(previous)

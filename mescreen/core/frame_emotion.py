@@ -72,12 +72,17 @@ class FrameEmotionModel:
         self.network = network
         self.meta = meta
         self.version = version
-        self._forward = tf.function(lambda x: network(x, training=False), reduce_retracing=True)
         import keras
 
-        # The same network also handing out what its classifier reads (the AU detector uses it).
+        # One graph for every batch size, traced here: tracing costs about 0.3 s, which would
+        # otherwise fall into the first analysis (twice: the last batch of a video is smaller).
+        # It hands out the probabilities and what the classifier reads (the face features the
+        # AU detector uses), so both come from one pass.
         both = keras.Model(network.inputs, [network.layers[-1].input, network.outputs[0]])
-        self._forward_both = tf.function(lambda x: both(x, training=False), reduce_retracing=True)
+        shape = [None, INPUT_SIZE, INPUT_SIZE, 1]  # network_input's layout
+        self._forward = tf.function(lambda x: both(x, training=False),
+                                    input_signature=[tf.TensorSpec(shape, tf.float32)])
+        self._forward(tf.zeros([1] + shape[1:], tf.float32))
         self.feature_size = int(network.layers[-1].input.shape[-1])
 
     @classmethod
@@ -102,9 +107,7 @@ class FrameEmotionModel:
 
     def predict_faces(self, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """(n, 8) float32 for faces already in FER framing, (n, 48, 48) uint8 (training, evaluation)."""
-        out = [np.asarray(self._forward(network_input(faces[i:i + batch_size])), dtype=np.float32)
-               for i in range(0, len(faces), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, len(FRAME_EMOTIONS)), np.float32)
+        return self._read(faces, batch_size)[0]
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         """(n, 8) float32 probabilities in `emotion_names` order for a batch of face-stage crops."""
@@ -113,10 +116,13 @@ class FrameEmotionModel:
     def predict_with_features(self, crops: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """`predict` and, from the same pass, the (n, feature_size) face features the classifier
         reads (its last hidden layer), which the AU detector also reads."""
-        faces = to_fer_framing(check_crops(crops))
+        return self._read(to_fer_framing(check_crops(crops)), batch_size)
+
+    def _read(self, faces: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, face features) of FER-framed faces, in batches."""
         probs, features = [], []
         for i in range(0, len(faces), batch_size):
-            f, p = self._forward_both(network_input(faces[i:i + batch_size]))
+            f, p = self._forward(network_input(faces[i:i + batch_size]))
             features.append(np.asarray(f, np.float32))
             probs.append(np.asarray(p, np.float32))
         if not probs:

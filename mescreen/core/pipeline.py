@@ -1,6 +1,7 @@
 """The whole analysis of one recording: `analyze_video(path, options, progress) -> SessionResult`.
 
-Three streaming passes over the file, none holding more than one frame:
+Three streaming passes over the file, none holding more than a few frames (the read-ahead of
+mescreen.core.video.prefetched):
 
 1. faces: every frame is demuxed, every `mesh_every`-th (landmark stage) or `detect_every`-th
    (paper stage) is converted and its faces found: a full-frame search every 2 s (BlazeFace,
@@ -12,12 +13,14 @@ Three streaming passes over the file, none holding more than one frame:
 2. aus: every frame is decoded, the patient's face cropped with the stored geometry, the AU
    stage updated and the spotting feature (256 values, float16) kept per frame.
 3. emotion: after spotting, the file is read again up to the last episode, converting only the
-   onset and apex frames, whose crops go to the emotion CNN; the landmark stage runs the mesh
-   on these frames again for the episodes' onset and apex landmarks.
+   onset and apex frames, whose crops go to the emotion CNN (each micro-expression's flow image
+   is made in a worker thread as soon as both its crops are read, while the pass goes on); the
+   landmark stage runs the mesh on these frames again for the episodes' onset and apex landmarks.
 
 Decoding 640x360 H.264 costs under 1 ms of CPU per frame, so the extra passes cost less than
 keeping crops (16 KiB per frame, which would make memory grow with video length) or predicting
-faces forward; measured figures are in bench/RESULTS.md.
+faces forward; each pass decodes in a background thread a few frames ahead
+(mescreen.core.video.prefetched). Measured figures are in bench/RESULTS.md.
 
 Per-frame emotion: the per-frame network (mescreen.core.frame_emotion) reads every crop of pass 2,
 in batches; its trace (neutral + 7 emotions) is the series' `emotion_prob`, unsmoothed. The AU
@@ -29,11 +32,13 @@ trace; how each gets its emotion and confidence is in mescreen.core.expressions.
 
 from __future__ import annotations
 
+import os
 from array import array
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Sequence
 
 import cv2
 import numpy as np
@@ -282,6 +287,28 @@ class FaceBatch:
         self.items = []
 
 
+class PairImages:
+    """The ME network's input image of each micro-expression's (onset, apex) crop pair, made in a
+    worker thread as soon as pass 3 has read both crops. Why: for the shipped model the image is
+    an optical flow (TV-L1, about 0.8 s per pair on one core) which would otherwise start only
+    after pass 3 has read up to the last episode; this way it runs on the other core while pass 3
+    decodes. A pair whose crops are not both read (no face) gets no image."""
+
+    def __init__(self, make: Callable[[np.ndarray, np.ndarray], np.ndarray], pairs: Iterable[tuple[int, int]],
+                 pool: Executor) -> None:
+        self._make, self._pool = make, pool
+        self._due: dict[int, list[tuple[int, int]]] = {}  # position of a pair's later frame -> pairs
+        for pair in dict.fromkeys(pairs):
+            self._due.setdefault(max(pair), []).append(pair)
+        self.futures: dict[tuple[int, int], Future[np.ndarray]] = {}
+
+    def read(self, position: int, crops: dict[int, np.ndarray]) -> None:
+        """Pass 3 has read the frame at `position` (and every one before it)."""
+        for onset, apex in self._due.pop(position, []):
+            if onset in crops and apex in crops:
+                self.futures[(onset, apex)] = self._pool.submit(self._make, crops[onset], crops[apex])
+
+
 @dataclass
 class EpisodeFrames:
     """What pass 3 reads of the onset and apex frames, by frame position: the model crops and
@@ -292,10 +319,11 @@ class EpisodeFrames:
 
 
 def _episode_frames(
-    reader: VideoReader, faces: FacePass, positions: Sequence[int], progress: ProgressCallback | None
+    reader: VideoReader, faces: FacePass, positions: Sequence[int], progress: ProgressCallback | None,
+    images: PairImages,
 ) -> EpisodeFrames:
     """Pass 3: crops (and landmarks) of the given frame positions only (converted, all others
-    just decoded)."""
+    just decoded); each pair of `images` is started once both its crops are read."""
     wanted = {p for p in positions if faces.placements.found[p]}
     out = EpisodeFrames()
     if not wanted:
@@ -308,6 +336,7 @@ def _episode_frames(
             mesh = faces.mesh.landmarks(frame.image, roi_from_geometry(geometry)) if faces.mesh else None
             if mesh is not None:
                 out.landmarks[pos] = crop_landmarks(mesh.points, geometry)
+            images.read(pos, out.crops)
         if pos % (_REPORT_EVERY * 4) == 0:
             report(progress, Progress("emotion", pos, last + 1))
     return out
@@ -348,7 +377,7 @@ def cluster_and_screen(
 
 def _describe_episodes(
     episodes: list[Episode], positions: dict[int, int], series_au: np.ndarray, series_emotion: np.ndarray,
-    models: Models, frames: EpisodeFrames,
+    models: Models, frames: EpisodeFrames, images: PairImages,
 ) -> None:
     """Fill each episode's apex AUs, landmarks and reference cluster; micro-expressions also get
     the ME network's reading fused with the per-frame emotion and the AU mapping
@@ -361,13 +390,12 @@ def _describe_episodes(
         onset, apex_pos = positions[ep.onset_frame], positions[ep.apex_frame]
         if onset in frames.landmarks and apex_pos in frames.landmarks:
             ep.landmarks = {"onset": frames.landmarks[onset], "apex": frames.landmarks[apex_pos]}
-        crops = frames.crops
         if ep.kind == "macro":
             settle_emotion(ep, models.clusters)
-        elif onset in crops and apex_pos in crops:
-            pairs.append((crops[onset], crops[apex_pos]))
+        elif (onset, apex_pos) in images.futures:
+            pairs.append(images.futures[(onset, apex_pos)].result())
             usable.append(ep)
-    for ep, cnn3 in zip(usable, models.emotion.predict_many(pairs)):
+    for ep, cnn3 in zip(usable, models.emotion.read_images(pairs)):
         ep.emotion3_prob = {k: float(v) for k, v in cnn3.items()}
         ep.emotion_prob = micro_emotion(series_emotion[positions[ep.apex_frame]], ep.emotion3_prob,
                                         models.mapper.predict_proba(ep.active_aus))
@@ -413,8 +441,17 @@ def analyze_video(
 
     positions = {int(f): i for i, f in enumerate(faces.frame_index)}
     needed = sorted({positions[e.onset_frame] for e in episodes} | {positions[e.apex_frame] for e in episodes})
-    _describe_episodes(episodes, positions, built.au, built.emotion, models,
-                       _episode_frames(reader, faces, needed, progress))
+    pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="mescreen-me-image")
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # TV-L1 at 128x128 gains nothing from OpenCV's threads (same flow) but costs CPU
+    try:
+        images = PairImages(models.emotion.network_image, [
+            (positions[e.onset_frame], positions[e.apex_frame]) for e in episodes if e.kind == "micro"], pool)
+        frames = _episode_frames(reader, faces, needed, progress, images)
+        _describe_episodes(episodes, positions, built.au, built.emotion, models, frames, images)
+    finally:  # a cancelled or failed pass 3 leaves no image queued
+        pool.shutdown(wait=True, cancel_futures=True)
+        cv2.setNumThreads(opencv_threads)
     read_to = needed[-1] + 1 if needed else 0
     report(progress, Progress("emotion", read_to, read_to))
 

@@ -51,10 +51,13 @@ class FakeEmotion:
     labels = list(EMOTIONS_3)
     input_kind = "apex"
 
-    def predict_many(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, float]]:
+    def network_image(self, onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
+        assert onset.shape == apex.shape == (128, 128) and apex.dtype == np.uint8
+        return apex
+
+    def read_images(self, images: Sequence[np.ndarray]) -> list[dict[str, float]]:
         out = []
-        for onset, apex in pairs:
-            assert onset.shape == apex.shape == (128, 128) and apex.dtype == np.uint8
+        for apex in images:
             m = float(apex.mean()) / 255.0
             raw = np.array([1.0 + m, 1.0, 2.0 - m])
             out.append(dict(zip(self.labels, (raw / raw.sum()).tolist())))

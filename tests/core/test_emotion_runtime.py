@@ -79,3 +79,16 @@ def test_dataset_framing_cuts_the_measured_window() -> None:
     framed = to_dataset_framing(crop)
     assert framed.shape == (128, 128)
     assert framed[2:-2, 2:-2].min() == 200  # nothing of the outside margin is left
+
+
+def test_loaded_network_is_traced_once_and_reads_as_the_eager_network(classifier: EmotionClassifier) -> None:
+    """Loading traces the forward pass (so no analysis pays for tracing); any batch size then
+    reuses that one graph, and it gives the eager network's probabilities."""
+    estimator = classifier.estimator
+    graph = estimator._graph[1]
+    rng = np.random.default_rng(0)
+    for n in (1, 3, 7):
+        X = rng.random((n, *estimator.input_shape_), dtype=np.float32)
+        eager = np.asarray(estimator.model_(X, training=False))
+        np.testing.assert_allclose(estimator._forward(X), eager, atol=1e-5)
+    assert graph.experimental_get_tracing_count() == 1

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mescreen.core.flow import FLOW_SIZE, dense_flow, flow_image, flow_image_batch, minmax_uint8, optical_strain
+from mescreen.core.flow import FLOW_SIZE, dense_flow, flow_image, minmax_uint8, optical_strain
 from mescreen.training.emotion import augment
 
 
@@ -116,9 +116,15 @@ def test_missing_tv_l1_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> No
         dense_flow(_texture(), _texture(1))
 
 
-def test_batch_of_pairs_equals_one_at_a_time_and_restores_opencv_threads() -> None:
-    pairs = [(_texture(i), np.roll(_texture(i), i + 1, axis=1)) for i in range(3)]
+def test_opencv_thread_count_does_not_change_the_flow() -> None:
+    """Pairs are made in threads (mescreen.core.emotion), whatever OpenCV's own thread count."""
+    onset, apex = _texture(3), np.roll(_texture(3), 2, axis=0)
     threads = cv2.getNumThreads()
-    batch = flow_image_batch(pairs)
-    assert cv2.getNumThreads() == threads
-    assert all(np.array_equal(b, flow_image(o, a)) for b, (o, a) in zip(batch, pairs))
+    try:
+        cv2.setNumThreads(1)
+        one = dense_flow(onset, apex)
+        cv2.setNumThreads(max(2, threads))
+        many = dense_flow(onset, apex)
+    finally:
+        cv2.setNumThreads(threads)
+    assert np.array_equal(one, many)

@@ -87,3 +87,10 @@ def test_a_smiling_real_face_is_read_as_happiness(model: FrameEmotionModel, data
     assert face is not None
     proba = model.predict(face.crop[None])[0]
     assert FRAME_EMOTIONS[int(np.argmax(proba))] == "happiness"
+
+
+def test_one_graph_traced_at_load_serves_every_batch_size(model: FrameEmotionModel) -> None:
+    """Tracing happens when the model loads, not in an analysis (whose last batch is smaller)."""
+    for n in (64, 5, 1):
+        model.predict(_crops(n, seed=n))
+    assert model._forward.experimental_get_tracing_count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import cv2
@@ -14,7 +15,7 @@ from mescreen.core.datapaths import models_dir
 from mescreen.core.errors import Cancelled, ModelMissingError
 from mescreen.core.expressions import MAPPER_FLOOR, macro_episodes, micro_emotion
 from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3, FRAME_EMOTIONS
-from mescreen.core.pipeline import EMOTION_BATCH, AnalysisOptions, Models, analyze_video
+from mescreen.core.pipeline import EMOTION_BATCH, AnalysisOptions, Models, PairImages, analyze_video
 from mescreen.core.progress import Progress
 from mescreen.core.result import SessionResult
 
@@ -164,6 +165,19 @@ def test_cancel_stops_the_analysis(videos_dir: Path) -> None:
 
     with pytest.raises(Cancelled, match="aus"):
         analyze_video(videos_dir / "single_face.mp4", progress=stop_in_aus, models=fake_models())
+    assert not _worker_threads()  # the decoder stopped with the analysis
+
+
+def _worker_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("mescreen-")]
+
+
+@pytest.mark.realdata
+def test_analysis_leaves_no_threads_and_opencv_settings_behind(videos_dir: Path) -> None:
+    threads = cv2.getNumThreads()
+    analyze_video(videos_dir / "single_face.mp4", models=fake_models())
+    assert cv2.getNumThreads() == threads
+    assert not _worker_threads()
 
 
 @pytest.mark.realdata
@@ -205,3 +219,21 @@ def test_macro_expressions_are_the_held_emotions_of_the_trace() -> None:
     (ep,) = macro_episodes(prob, time_s, np.arange(len(labels)), fps)
     assert ep.kind == "macro" and ep.emotion == "happiness" and ep.confidence > 0.8
     assert 2.7 <= ep.onset_s <= 3.3 and 6.7 <= ep.offset_s <= 7.3
+
+
+def test_pair_images_start_once_both_crops_are_read_and_only_then() -> None:
+    """Pass 3 hands each micro-expression's crops to a worker as soon as the later one is read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    crops = {p: np.full((4, 4), p, np.uint8) for p in (3, 5, 9)}  # no face at position 7
+    with ThreadPoolExecutor(2) as pool:
+        images = PairImages(lambda onset, apex: apex - onset, [(3, 5), (3, 5), (7, 9), (5, 9)], pool)
+        read: dict[int, np.ndarray] = {}
+        for position in range(10):
+            if position in crops:
+                read[position] = crops[position]
+            images.read(position, read)
+            if position == 5:
+                assert list(images.futures) == [(3, 5)]
+        assert sorted(images.futures) == [(3, 5), (5, 9)]
+        assert images.futures[(5, 9)].result()[0, 0] == 4

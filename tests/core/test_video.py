@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import cv2
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from mescreen.core.errors import InputError
-from mescreen.core.video import ReadLimits, VideoReader, probe
+from mescreen.core.video import ReadLimits, VideoReader, prefetched, probe
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 
@@ -158,3 +159,48 @@ def test_real_video_metadata(videos_dir: Path) -> None:
     assert reader.expected_frames == 472
     assert sum(1 for _ in reader.frames(decode=lambda pos: False)) == 472
     assert reader.info.duration_s == pytest.approx(19.7, abs=0.1)
+
+
+def _decode_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "mescreen-decode"]
+
+
+def test_prefetched_keeps_order_and_raises_the_producers_error() -> None:
+    def items():
+        yield from range(20)
+        raise InputError("decoding failed at frame 20")
+
+    seen = []
+    with pytest.raises(InputError, match="frame 20"):
+        for item in prefetched(items(), depth=3):
+            seen.append(item)
+    assert seen == list(range(20))
+    assert not _decode_threads()
+
+
+def test_prefetched_stops_its_producer_when_the_consumer_stops_early() -> None:
+    produced, closed = [], threading.Event()
+
+    def items():
+        try:
+            for i in range(10_000):
+                produced.append(i)
+                yield i
+        finally:
+            closed.set()
+
+    stream = prefetched(items(), depth=4)
+    assert [next(stream) for _ in range(5)] == list(range(5))
+    stream.close()
+    assert closed.is_set() and not _decode_threads()
+    assert len(produced) <= 5 + 4 + 1  # at most the queue's depth beyond what was taken
+
+
+@needs_ffmpeg
+def test_stopping_a_pass_early_releases_the_decoder(tmp_path: Path) -> None:
+    reader = VideoReader(make_clip(tmp_path / "clip.mp4"))
+    frames = reader.frames()
+    assert next(frames).index == 0
+    frames.close()
+    assert not _decode_threads()
+    assert [f.index for f in reader.frames(stop_after=2)] == [0, 1, 2]
