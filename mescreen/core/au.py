@@ -160,7 +160,7 @@ class AUStage:
         if any(r is not None for r in rows):  # a frame without geometry reads its shape as the training mean
             shape = np.stack([r if r is not None else np.full(len(self._shape_columns), np.nan, np.float32)
                               for r in rows])
-        raw = self.detector.predict_proba(crops, shape, embedding if self.detector.embedding_size else None)
+        raw = self.detector.predict_proba(crops, shape, embedding)
         out = np.empty((len(raw), len(self.au_names)), np.float32)
         for i, (row, geometry, weight) in enumerate(zip(raw, geometries, neutral)):
             self.baseline.add(row, float(weight))

@@ -180,8 +180,9 @@ class AUDetector:
         self, crops: np.ndarray, shape: np.ndarray | None = None, embedding: np.ndarray | None = None,
     ) -> np.ndarray:
         """(n, d + k + e) rows: HOG of the crops, the k shape measures, the e face features (NaN
-        where not measured)."""
+        where not measured). A detector that reads no face features ignores any it is given."""
         hog = hog_features(crops, self.hog)
+        embedding = embedding if self.embedding_size else None
         blocks = [hog]
         for name, values, k in (("face-shape measures", shape, len(self.shape_names)),
                                 ("face features", embedding, self.embedding_size)):

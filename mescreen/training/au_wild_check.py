@@ -47,7 +47,7 @@ def prototype_check(
         rows = np.flatnonzero((part.label == emotion) & (agreement >= MIN_AGREEMENT))[:per_class]
         if rows.size:
             crops = np.stack([faces(im) for im in part.images[rows]])
-            embedding = features.predict_with_features(crops)[1] if detector.embedding_size and features is not None else None
+            embedding = features.predict_with_features(crops)[1] if features is not None else None
             readings[emotion] = detector.predict_proba(crops, faces.take_shapes(), embedding)
     out: dict[str, Any] = {"split": split, "faces": {e: int(len(p)) for e, p in readings.items()}, "crops": faces.counts,
                            "min_agreement": MIN_AGREEMENT, "emotions": {}, "rates": rate_table(detector, readings)}
