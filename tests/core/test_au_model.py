@@ -163,20 +163,24 @@ def test_shipped_model_reads_a_smile(images_dir: Path) -> None:
     assert active["AU12"] == 1 and active["AU4"] == 0
 
 
+def signal_outside_texture(
+    rng: np.random.Generator, n: int, width: int, noise: float, column: int, shift: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crops whose texture says nothing, labels, and `width` extra columns of which `column`
+    moves by `shift` when the AU is present."""
+    crops = rng.integers(60, 120, (n, 64, 64)).astype(np.uint8)
+    Y = (rng.random((n, 1)) < 0.4).astype(np.int8)
+    extra = rng.normal(0.0, noise, (n, width)).astype(np.float32)
+    extra[:, column] += shift * Y[:, 0]
+    return crops, Y, extra
+
+
 def test_an_au_seen_only_in_the_face_shape_is_learned_and_a_missing_shape_falls_back(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
-
-    def shape_only(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        crops = rng.integers(60, 120, (n, 64, 64)).astype(np.uint8)  # texture says nothing
-        Y = (rng.random((n, 1)) < 0.4).astype(np.int8)
-        shape = rng.normal(0.0, 0.01, (n, 2)).astype(np.float32)
-        shape[:, 0] += 0.05 * Y[:, 0]  # e.g. the lip corners lift
-        return crops, Y, shape
-
-    crops, Y, shape = shape_only(160)
+    crops, Y, shape = signal_outside_texture(rng, 160, 2, 0.01, 0, 0.05)  # e.g. the lip corners lift
     det = AUDetector(["AU12"], n_components=20, C=0.1, shape_names=("corner_lift", "mouth_width"))
     det.fit(crops, Y, np.arange(160) // 4, shape=shape)
-    crops, Y, shape = shape_only(80)
+    crops, Y, shape = signal_outside_texture(rng, 80, 2, 0.01, 0, 0.05)
     assert f1_score(Y[:, 0], det.predict(crops, shape)[:, 0]) > 0.9
     without = det.predict_proba(crops)  # no mesh: appearance alone, no error, no NaN
     assert np.isfinite(without).all() and abs(without.std()) < 0.1
@@ -186,22 +190,16 @@ def test_an_au_seen_only_in_the_face_shape_is_learned_and_a_missing_shape_falls_
     np.testing.assert_allclose(loaded.predict_proba(crops, shape), det.predict_proba(crops, shape), atol=1e-5)
     with pytest.raises(InputError, match="2 face-shape measures"):
         det.predict_proba(crops, shape[:, :1])
+    ignored = det.predict_proba(crops, shape, np.ones((80, 64), np.float32))  # reads no face features
+    np.testing.assert_array_equal(ignored, det.predict_proba(crops, shape))
 
 
 def test_face_features_are_read_saved_and_fall_back_to_their_training_mean(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
-
-    def features_only(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        crops = rng.integers(60, 120, (n, 64, 64)).astype(np.uint8)  # texture says nothing
-        Y = (rng.random((n, 1)) < 0.4).astype(np.int8)
-        embedding = rng.normal(0.0, 1.0, (n, 4)).astype(np.float32)
-        embedding[:, 2] += 5.0 * Y[:, 0]  # one face feature carries the AU
-        return crops, Y, embedding
-
-    crops, Y, embedding = features_only(160)
+    crops, Y, embedding = signal_outside_texture(rng, 160, 4, 1.0, 2, 5.0)  # one face feature carries the AU
     det = AUDetector(["AU12"], n_components=20, C=0.1, embedding_size=4)
     det.fit(crops, Y, np.arange(160) // 4, embedding=embedding)
-    crops, Y, embedding = features_only(80)
+    crops, Y, embedding = signal_outside_texture(rng, 80, 4, 1.0, 2, 5.0)
     assert f1_score(Y[:, 0], det.predict(crops, embedding=embedding)[:, 0]) > 0.9
     without = det.predict_proba(crops)  # no features: their training mean, no error, no NaN
     assert np.isfinite(without).all() and np.ptp(without) < np.ptp(det.predict_proba(crops, embedding=embedding))
