@@ -44,6 +44,8 @@ def build_emotion_net(
     n_blocks: int = 2,
     dropout: float = 0.0,
     width: int = 1,
+    stem: tuple[int, int] = (7, 2),
+    block_filters: tuple[int, ...] = BLOCK_FILTERS,
     seed: int | None = None,
     name: str = "emotion_net",
 ) -> Any:
@@ -51,7 +53,8 @@ def build_emotion_net(
 
     `n_blocks` > 2 repeats the 32->32 block (identity shortcut); `dropout` > 0 adds dropout
     before the dense layer (off in the paper's network, so the 22,247 count is unchanged);
-    `width` multiplies every convolution's filters (1 is the paper's network).
+    `width` multiplies every convolution's filters (1 is the paper's network); `stem` is the first
+    convolution's (kernel, stride) and `block_filters` the blocks' filters before `width`.
     """
     import keras
     from keras import layers
@@ -77,13 +80,13 @@ def build_emotion_net(
         return layers.Activation(activation)(layers.Add()([y, shortcut]))
 
     inputs = keras.Input(shape=input_shape)
-    x = layers.ZeroPadding2D(3)(inputs)
-    x = layers.Conv2D(16 * width, 7, strides=2, kernel_initializer=init)(x)
+    x = layers.ZeroPadding2D(stem[0] // 2)(inputs)
+    x = layers.Conv2D(block_filters[0] * width, stem[0], strides=stem[1], kernel_initializer=init)(x)
     x = layers.Activation(activation)(norm(x))
     x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
-    filters_in = 16 * width
+    filters_in = block_filters[0] * width
     for i in range(n_blocks):
-        filters = BLOCK_FILTERS[min(i, len(BLOCK_FILTERS) - 1)] * width
+        filters = block_filters[min(i, len(block_filters) - 1)] * width
         x = block(x, filters, 2 if filters != filters_in else 1)
         filters_in = filters
     x = layers.GlobalAveragePooling2D()(x)
