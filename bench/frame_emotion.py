@@ -1,7 +1,7 @@
 """Per-crop cost of the per-frame emotion model in batches, on one CPU core.
 
-Usage: .venv/bin/python bench/frame_emotion.py [--batch 64] [--batches 30]
-Needs the shipped models/frame_emotion.*; the cost does not depend on the crops' content, so
+Usage: .venv/bin/python bench/frame_emotion.py [--batch 64] [--batches 30] [--models DIR]
+Needs models/frame_emotion.* (the shipped one, or a candidate's folder with --models); the cost does not depend on the crops' content, so
 random crops are used. Times the whole `predict` (framing, resize, standardising, network), as
 wall time and as process CPU time (the honest figure when other jobs share the cores).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -18,13 +19,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument("--models", type=Path, default=None, help="models folder (default: the shipped models/)")
     args = parser.parse_args()
     from mescreen.core.face import CROP_SIZE
     from mescreen.core.frame_emotion import FrameEmotionModel, to_fer_framing
     from mescreen.training.emotion import limit_threads
 
     limit_threads(1)
-    model = FrameEmotionModel.load()
+    model = FrameEmotionModel.load(args.models)
     crops = np.random.default_rng(0).integers(0, 256, (args.batch, CROP_SIZE, CROP_SIZE), dtype=np.uint8)
     model.predict(crops)  # trace the graph once
     runs, cpu = [], []

@@ -18,7 +18,7 @@ columns that PCA on 1,764 HOG columns would drown), scaled by `shape_gain`. A fa
 falls back to appearance alone.
 
 Face features: with `embedding_size` > 0, each row also carries the per-frame emotion network's
-face features (mescreen.core.frame_emotion: the 64 values its classifier reads), appended after
+face features (mescreen.core.frame_emotion: the values its classifier reads), appended after
 the shape measures and treated like them (standardised, scaled by `shape_gain`, training mean
 when missing). Why: that network learned faces in the wild from 25,000 FER+ faces, the HOG part
 only from ~1,300 coded lab images and a few thousand weakly labelled faces; on FER+ valid faces

@@ -610,7 +610,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "the eye-contour aperture relative to the person's open eyes; a strong laugh narrows the eyes and can read "
         "as closed, and an eye covered by a hand reads as its contour model guesses.",
         "- A crying face with the eyes squeezed shut, the cheeks raised and the lips pressed is read in part as "
-        "AU6 + AU12, as in a smile (bars 1 and 2, sadness side, in the check below).",
+        "AU12, as in a smile (bar 1, sadness side, in the check below).",
         "",
     ]
     return "\n".join(parts)

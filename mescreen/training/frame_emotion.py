@@ -34,8 +34,8 @@ from mescreen.training.metrics import classification_report
 class FrameEmotionConfig:
     """Every choice that changes the trained model (recorded in the model's JSON)."""
 
-    architecture: str = "table3-wide"
-    epochs: int = 16
+    architecture: str = "table3-deep"
+    epochs: int = 30
     batch_size: int = 128
     learning_rate: float = 2e-3
     weight_power: float = 0.5  # 0: unweighted, 1: full inverse frequency
