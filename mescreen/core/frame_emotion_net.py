@@ -1,9 +1,9 @@
 """Network builders of the per-frame emotion model (48x48x1 input, 8 FER+ classes).
 
-Two candidates, both cheap enough to run on every analysed frame on one CPU core:
+Candidates, all cheap enough to run on every analysed frame on one CPU core (models/cards/frame_emotion.md):
 - "table3": the paper's Table 3 network (mescreen.core.emotion_net), 48x48x1 input;
-  "table3-wide": the same layers with twice the filters (32, 32, 64; ~4x the multiply-adds).
-- "table3-deep": the Table 3 layout with finer early resolution and one more block: a 3x3
+  "table3-wide": the same layers with twice the filters (32, 32, 64; ~4x the multiply-adds; version 2).
+- "table3-deep" (ships, version 3): the Table 3 layout with finer early resolution and one more block: a 3x3
   stride-1 stem (32 filters) instead of 7x7 stride 2, then residual blocks of 32, 64 and 128
   filters (24, 12 and 6 px maps) and dropout 0.3 before the softmax; about 27 M multiply-adds.
   Why: table3-wide reaches a 12x12 map after its stem and pool, where a lip corner is a pixel
