@@ -307,6 +307,11 @@ class AUDetector:
         """(n_au,) bool: AUs that can be called active (the others have threshold NEVER_ACTIVE)."""
         return self.thresholds_ <= 1.0
 
+    def never_active(self, au_names: list[str]) -> None:
+        """Mark these AUs unreliable after fitting (their probability is still reported)."""
+        for name in au_names:
+            self.thresholds_[self.au_names.index(name)] = NEVER_ACTIVE
+
     def predict(
         self, crops: np.ndarray, shape: np.ndarray | None = None, embedding: np.ndarray | None = None,
     ) -> np.ndarray:

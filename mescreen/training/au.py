@@ -263,6 +263,15 @@ def per_au_metrics(Y: np.ndarray, proba: np.ndarray, pred: np.ndarray, au_names:
     }
 
 
+def fails_evaluation(per_au: dict[str, Any]) -> list[str]:
+    """AUs whose nested (outer-fold) figures fail the detector's reliability rule: AUC below
+    MIN_AUC or F1 below MIN_F1_GAIN x the F1 of always answering 'present'. Why: the final fit
+    judges reliability on its own inner folds only, which can pass an AU that the honest
+    evaluation shows it cannot read (AU16 on 2026-11-29: passed inside, out-of-fold F1 0.00, AUC 0.63)."""
+    return [r["au"] for r in per_au["rows"]
+            if r["auc"] is not None and (r["auc"] < MIN_AUC or r["f1"] < MIN_F1_GAIN * r["f1_chance"])]
+
+
 def markdown_table(metrics: dict[str, Any]) -> str:
     """Per-AU Markdown table of a per_au_metrics() result."""
     lines = ["| AU | support | base rate | F1 | precision | recall | AUC | F1 of always-on |", "|---" * 8 + "|"]
@@ -368,6 +377,8 @@ def train_and_report(
             framing.update({str(s): framing_offset(reference, data.crops[data.source == s]) for s in np.unique(data.source)})
             log(f"framing of training crops against runtime video crops: {framing}")
     detector = train_detector(feats, make)
+    if evaluate:
+        detector.never_active(fails_evaluation(report["per_au"]))
     detector.metadata = {
         "command": command,
         "seed": settings.seed,
@@ -447,7 +458,9 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "within [0.05, 0.95] so that no AU is 'always on'. An AU whose out-of-fold AUC is below "
         f"{MIN_AUC} or whose F1 is below {MIN_F1_GAIN}x the F1 of always answering 'present' is shipped "
         "as unreliable: its probability is reported but its threshold is above 1, so it is never called "
-        "active (the same rule is applied inside every evaluation fold, so the figures below include it).",
+        "active (the same rule is applied inside every evaluation fold, so the figures below include it), and "
+        "so is an AU whose nested out-of-fold figures below fail the same rule, even if the final fit's own "
+        "inner folds pass it.",
         "",
         f"Thresholds: {thresholds}",
         "",

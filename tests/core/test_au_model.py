@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +211,18 @@ def test_face_features_are_read_saved_and_fall_back_to_their_training_mean(tmp_p
                                det.predict_proba(crops, embedding=embedding), atol=1e-5)
     with pytest.raises(InputError):
         det.predict_proba(crops, embedding=embedding[:, :3])
+
+
+def test_an_au_the_nested_evaluation_cannot_read_is_shipped_never_active(fitted: AUDetector) -> None:
+    from mescreen.training.au import fails_evaluation, per_au_metrics
+
+    rng = np.random.default_rng(0)
+    y = (rng.random((200, 3)) < 0.3).astype(np.int8)
+    proba = np.c_[y[:, 0] * 0.8 + 0.1, rng.random(200), y[:, 2] * 0.8 + 0.1].astype(np.float32)
+    pred = np.c_[y[:, 0], (proba[:, 1] >= 0.5), np.zeros(200)].astype(np.int8)  # AU C: separable, never called
+    failing = fails_evaluation(per_au_metrics(y, proba, pred, ["A", "B", "C"]))
+    assert failing == ["B", "C"]  # B: chance AUC; C: F1 0 although its AUC is perfect
+    detector = copy.deepcopy(fitted)  # the fixture is shared by the module
+    assert detector.reliable_[0]
+    detector.never_active([detector.au_names[0]])
+    assert not detector.reliable_[0] and detector.thresholds_[0] == NEVER_ACTIVE
