@@ -498,9 +498,9 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "not normalised away (tested with a constructed 5-s neutral + 15-s smile stream, and a cry-then-laugh "
         "stream with no neutral frame, in tests/core/test_au_stage.py). The person's 10% quantile used before "
         "assumed a neutral tenth of every clip; on CK+ and MEGC subjects (expressions only) it cut the mean "
-        "out-of-fold F1 from 0.678 to 0.456, while this estimator gives 0.676 (prior sizes of 30 / 100 / 1000 "
-        "frames: 0.595 / 0.658 / 0.678; 300 was chosen on the same comparison with an earlier detector, "
-        "where it was best; "
+        "out-of-fold F1 from 0.713 to 0.481, while this estimator gives 0.716 (prior sizes of 30 / 100 / 1000 "
+        "frames: 0.645 / 0.702 / 0.714; 300 was chosen on the same comparison with an earlier detector, "
+        "where it was best too; "
         "`bench/person_normalisation.py`, bench/RESULTS.md 'Person normalisation'). These coded faces cannot show "
         "what the correction gains: they are all expressions, and the detector's thresholds were fitted to them.",
         "",
