@@ -42,7 +42,7 @@ def main() -> None:
     data, feats, _, _ = training_features(require_data_root(), hog, settings, log=print, features=emotion)
     _, oof = evaluate_grouped(feats, detector_factory(data.au_names, hog, settings, emotion), data.au_names, args.folds,
                               lambda k, n: print(f"fold {k}/{n}", flush=True))
-    neutral = FrameEmotionModel.load().predict(data.crops)[:, FRAME_EMOTIONS.index("neutral")]
+    neutral = (emotion or FrameEmotionModel.load()).predict(data.crops)[:, FRAME_EMOTIONS.index("neutral")]
     print(f"p(neutral) of the coded faces, mean: " + ", ".join(
         f"{s} {neutral[data.source == s].mean():.2f}" for s in np.unique(data.source)))
     methods: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {

@@ -31,7 +31,7 @@ from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_sco
 from sklearn.model_selection import GroupKFold
 
 from mescreen.core.au import AUStage
-from mescreen.core.au_model import MIN_AUC, MIN_F1_GAIN, AUDetector, HOGParams, hog_features
+from mescreen.core.au_model import MIN_AUC, MIN_F1_GAIN, AUDetector, HOGParams, hog_features, reads_reliably
 from mescreen.core.datapaths import model_version
 from mescreen.core.face import CROP_SIZE
 from mescreen.core.face_shape import SHAPE_FEATURES
@@ -269,7 +269,7 @@ def fails_evaluation(per_au: dict[str, Any]) -> list[str]:
     judges reliability on its own inner folds only, which can pass an AU that the honest
     evaluation shows it cannot read (AU16 on 2026-11-29: passed inside, out-of-fold F1 0.00, AUC 0.63)."""
     return [r["au"] for r in per_au["rows"]
-            if r["auc"] is not None and (r["auc"] < MIN_AUC or r["f1"] < MIN_F1_GAIN * r["f1_chance"])]
+            if r["auc"] is not None and not reads_reliably(r["auc"], r["f1"], r["f1_chance"])]
 
 
 def markdown_table(metrics: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ class TrainingSettings:
     `shape_gain`: scale of the face-shape measures beside the HOG projection (0: appearance only),
     chosen by grouped folds; `copies`: the mirror plus copies - 1 jittered images per coded image;
     `face_features`: also read the per-frame emotion network's face features (mescreen.core.au_model;
-    chosen on FER+ valid and grouped folds: bench/au_face_features.py)."""
+    chosen on FER+ valid and grouped folds: bench/au_weak_faces.py --face-features)."""
 
     seed: int = 0
     copies: int = 2
