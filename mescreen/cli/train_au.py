@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shape-gain", type=float, default=SHIPPED.shape_gain,
                         help="scale of the face-shape measures beside the HOG projection (0: appearance only; "
                              "default %(default)s, chosen by grouped folds)")
+    parser.add_argument("--wild-threshold-weight", type=float, default=SHIPPED.wild_threshold_weight,
+                        help="share of the FER+ faces' F1 in choosing each AU's threshold, beside the coded images' "
+                             "(0: coded images only; default %(default)s)")
     parser.add_argument("--no-face-features", action="store_true",
                         help="do not read the per-frame emotion network's face features (HOG and shape only)")
     parser.add_argument("--no-eval", action="store_true", help="skip the grouped-fold evaluation (faster; card gets no figures)")
@@ -40,7 +43,8 @@ def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this run (written into the model JSON and card)."""
     parts = [f"mescreen train au --seed {args.seed} --folds {args.folds} --copies {args.copies} "
              f"--components {args.components} --C {args.C} --weak-per-class {args.weak_per_class} "
-             f"--weak-weight {args.weak_weight} --shape-gain {args.shape_gain}"]
+             f"--weak-weight {args.weak_weight} --shape-gain {args.shape_gain} "
+             f"--wild-threshold-weight {args.wild_threshold_weight}"]
     if args.no_face_features:
         parts.append("--no-face-features")
     if args.only:
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         settings = TrainingSettings(
             seed=args.seed, copies=args.copies, n_components=args.components, C=args.C,
             weak_per_class=args.weak_per_class, weak_weight=args.weak_weight, shape_gain=args.shape_gain,
-            face_features=not args.no_face_features,
+            face_features=not args.no_face_features, wild_threshold_weight=args.wild_threshold_weight,
         )
         path = train_and_report(root, out, settings, folds=args.folds, evaluate=not args.no_eval,
                                 limit_subjects=args.limit_subjects, command=cmd, log=print)

@@ -30,6 +30,7 @@ its version and the runtime refuses a different one (mescreen.core.au.AUStage.ch
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,22 +104,35 @@ THRESHOLD_RANGE = (0.05, 0.95)
 
 def best_f1_threshold(y: np.ndarray, p: np.ndarray, bounds: tuple[float, float] = THRESHOLD_RANGE) -> float:
     """Threshold on p within `bounds` that maximises F1 for labels y (0.5 when y has no positives)."""
+    return best_blended_threshold([(y, p, 1.0)], bounds)
+
+
+def f1_at(y: np.ndarray, p: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """F1 of predicting `p >= t` for labels y, at each threshold t."""
     y = np.asarray(y).astype(bool)
-    positives = int(y.sum())
-    if positives == 0:
+    p = np.asarray(p, np.float64)
+    positives = np.sort(p[y])
+    everything = np.sort(p)
+    predicted = everything.size - np.searchsorted(everything, thresholds, side="left")
+    tp = positives.size - np.searchsorted(positives, thresholds, side="left")
+    return 2 * tp / np.maximum(predicted + positives.size, 1)
+
+
+def best_blended_threshold(
+    parts: Sequence[tuple[np.ndarray, np.ndarray, float]], bounds: tuple[float, float] = THRESHOLD_RANGE,
+) -> float:
+    """Threshold within `bounds` that maximises sum(weight x F1) over `parts` of (labels, p, weight)
+    (the highest such threshold on ties; 0.5 when no part has a positive). A threshold only sits on
+    a probability some part reads: between two, F1 cannot change."""
+    parts = [(np.asarray(y).astype(bool), np.asarray(p, np.float64), w) for y, p, w in parts if np.any(y)]
+    if not parts:
         return 0.5
-    order = np.argsort(-p, kind="stable")
-    p_sorted, y_sorted = p[order], y[order]
-    tp = np.cumsum(y_sorted)
-    predicted = np.arange(1, p.size + 1)
-    f1 = 2 * tp / (predicted + positives)
-    # A threshold can only sit where the next probability differs (ties are predicted together).
-    last_of_tie = np.r_[p_sorted[1:] != p_sorted[:-1], True]
-    allowed = last_of_tie & (p_sorted >= bounds[0]) & (p_sorted <= bounds[1])
-    if not allowed.any():
+    candidates = np.unique(np.concatenate([p for _, p, _ in parts]))[::-1]
+    candidates = candidates[(candidates >= bounds[0]) & (candidates <= bounds[1])]
+    if candidates.size == 0:
         return float(np.clip(0.5, *bounds))
-    best = int(np.argmax(np.where(allowed, f1, -1.0)))
-    return float(p_sorted[best])
+    score = sum(w * f1_at(y, p, candidates) for y, p, w in parts)
+    return float(candidates[int(np.argmax(score))])
 
 
 def reads_reliably(auc: float, f1: float, f1_chance: float) -> bool:
@@ -147,6 +161,12 @@ class AUDetector:
     `groups` is given to fit), `resting_quantile` the quantile of the out-of-fold probabilities on
     frames without an AU that is stored as its population resting level (the runtime maps each
     person's neutral reading onto it, mescreen/core/au.py), `random_state` for PCA.
+    `wild_weight` is the share of the in-the-wild faces (fit's `wild_mask`) in choosing each
+    threshold: it maximises (1 - wild_weight) x F1 on the coded images + wild_weight x F1 on those
+    faces (out of fold both), for every AU their labels teach. Why: thresholds fitted on lab faces
+    alone are too low for faces in the wild (on FER+ valid faces, detector v5's F1-optimal
+    thresholds were higher for 11 of its 14 prototype AUs; bench/RESULTS.md), so neutral
+    interview faces read AUs they do not show.
 
     Labels Y are 1 (present), 0 (absent) or -1 (unknown: the row does not teach that AU, e.g. an
     AU that often accompanies a weakly labelled face's emotion); `sample_weight` down-weights
@@ -167,6 +187,7 @@ class AUDetector:
         shape_names: tuple[str, ...] = (),
         shape_gain: float = 1.0,
         embedding_size: int = 0,
+        wild_weight: float = 0.0,
     ) -> None:
         self.au_names = list(au_names or AU_NAMES)
         self.hog = hog
@@ -178,6 +199,7 @@ class AUDetector:
         self.shape_names = tuple(shape_names)
         self.shape_gain = shape_gain
         self.embedding_size = embedding_size
+        self.wild_weight = wild_weight
         self.metadata: dict[str, Any] = {}
 
     # -- features ---------------------------------------------------------------------------
@@ -220,18 +242,21 @@ class AUDetector:
         groups: np.ndarray | None = None,
         threshold_mask: np.ndarray | None = None,
         sample_weight: np.ndarray | None = None,
+        wild_mask: np.ndarray | None = None,
     ) -> "AUDetector":
         """Fit on precomputed features; thresholds come from out-of-fold probabilities.
 
         `threshold_mask` selects the rows whose out-of-fold probabilities choose the thresholds
         and the resting levels (e.g. the coded original images, not their augmented copies nor
-        weakly labelled faces).
+        weakly labelled faces); `wild_mask` the in-the-wild rows that share the threshold choice
+        at `wild_weight` (none: coded rows alone).
         """
         Y = np.asarray(Y, dtype=np.int8)
         if Y.ndim != 2 or Y.shape[1] != len(self.au_names) or Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must be (n, {len(self.au_names)}), got {Y.shape} for {X.shape[0]} crops")
         mask = np.ones(len(Y), bool) if threshold_mask is None else np.asarray(threshold_mask, bool)
         weight = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        wild = np.zeros(len(Y), bool) if wild_mask is None or self.wild_weight <= 0 else np.asarray(wild_mask, bool)
         # One label-free projection (standardisation + PCA of the HOG part, standardised shape
         # measures) of all rows, shared by the inner folds: refitting it per fold costs most of
         # the training time and uses no label.
@@ -249,7 +274,11 @@ class AUDetector:
         for j in range(Y.shape[1]):
             known = mask & (Y[:, j] >= 0)
             y, p = Y[known, j], oof[known, j]
-            thresholds.append(best_f1_threshold(y, p) if reliable(y, p) else NEVER_ACTIVE)
+            taught = wild & (Y[:, j] >= 0)
+            parts = [(y, p, 1.0 - self.wild_weight), (Y[taught, j], oof[taught, j], self.wild_weight)]
+            if not np.any(Y[taught, j] == 0):  # the wild faces teach this AU only with both classes
+                parts = [(y, p, 1.0)]
+            thresholds.append(best_blended_threshold(parts) if reliable(y, p) else NEVER_ACTIVE)
             # Population resting level: the low quantile of out-of-fold probabilities on frames
             # coded without the AU. The runtime maps each person's same quantile onto it.
             resting.append(np.quantile(p[y == 0], self.resting_quantile) if np.any(y == 0) else 0.0)
@@ -344,6 +373,7 @@ class AUDetector:
             "shape_names": list(self.shape_names),
             "shape_gain": self.shape_gain,
             "embedding_size": self.embedding_size,
+            "wild_weight": self.wild_weight,
             "metadata": self.metadata,
         }
         path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -359,6 +389,7 @@ class AUDetector:
             meta["au_names"], HOGParams(**meta["hog"]), meta["n_components"], meta["C"],
             meta["threshold_folds"], meta["resting_quantile"], meta["random_state"],
             tuple(meta["shape_names"]), meta["shape_gain"], int(meta.get("embedding_size", 0)),
+            float(meta.get("wild_weight", 0.0)),
         )
         det.metadata = meta.get("metadata", {})
         with np.load(path, allow_pickle=False) as arrays:

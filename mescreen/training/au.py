@@ -47,6 +47,9 @@ from mescreen.training.ferplus_aus import PROTOTYPES, WeakFaces, load_weak_faces
 from mescreen.training.megc import apex_crops, load_megc
 from mescreen.training.still_faces import StillFaces
 
+#: `Features.source` of the weakly labelled FER+ faces: in-the-wild rows, never scored.
+WILD_SOURCE = "ferplus"
+
 #: crops (n, s, s) -> (n, k) face features of the per-frame emotion network.
 Embed = Callable[[np.ndarray], np.ndarray]
 
@@ -126,7 +129,7 @@ class Features:
             X=np.concatenate([self.X, feature_rows(crops, faces.take_shapes(), hog, embed)]),
             Y=np.concatenate([self.Y, weak.Y]),
             groups=np.concatenate([self.groups, weak.groups]),
-            source=np.concatenate([self.source, np.full(n, "ferplus")]),
+            source=np.concatenate([self.source, np.full(n, WILD_SOURCE)]),
             original=np.concatenate([self.original, np.zeros(n, bool)]),
             weight=np.concatenate([self.weight, np.full(n, weight)]),
         )
@@ -211,7 +214,7 @@ def evaluate_grouped(
         train_rows = np.flatnonzero(~np.isin(feats.groups, list(test_groups)))
         det = make_detector().fit_features(
             feats.X[train_rows], feats.Y[train_rows], feats.groups[train_rows], feats.original[train_rows],
-            feats.weight[train_rows],
+            feats.weight[train_rows], feats.source[train_rows] == WILD_SOURCE,
         )
         proba[test_o] = det.predict_proba_features(feats.X[orig[test_o]])
         pred[test_o] = (proba[test_o] >= det.thresholds_).astype(np.int8)
@@ -290,7 +293,8 @@ def markdown_table(metrics: dict[str, Any]) -> str:
 
 def train_detector(feats: Features, make_detector: Callable[[], AUDetector]) -> AUDetector:
     """The shipped model: all subjects, thresholds from grouped out-of-fold predictions."""
-    return make_detector().fit_features(feats.X, feats.Y, feats.groups, feats.original, feats.weight)
+    return make_detector().fit_features(feats.X, feats.Y, feats.groups, feats.original, feats.weight,
+                                        feats.source == WILD_SOURCE)
 
 
 def training_features(
@@ -330,7 +334,7 @@ def detector_factory(
     size = features.feature_size if features is not None else 0
     return lambda: AUDetector(au_names, hog, settings.n_components, settings.C, random_state=settings.seed,
                               shape_names=SHAPE_FEATURES if gain > 0 else (), shape_gain=gain or 1.0,
-                              embedding_size=size)
+                              embedding_size=size, wild_weight=settings.wild_threshold_weight)
 
 
 def train_and_report(
@@ -363,7 +367,7 @@ def train_and_report(
         for source, metrics in report["per_source"].items():
             log(f"{source}: mean F1 {metrics['mean_f1']:.3f}, mean AUC {metrics['mean_auc']:.3f} (n={metrics['n']})")
         if weak_counts:
-            coded_only, _ = evaluate_grouped(feats.reweighted("ferplus", 0.0), make, data.au_names, folds)
+            coded_only, _ = evaluate_grouped(feats.reweighted(WILD_SOURCE, 0.0), make, data.au_names, folds)
             report["coded_only"] = {"per_au": coded_only["per_au"], "per_source": coded_only["per_source"]}
             log("without the FER+ faces:\n" + markdown_table(coded_only["per_au"]))
         active = [{name for name, on in zip(data.au_names, row) if on} for row in oof.pred]
