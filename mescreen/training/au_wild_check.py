@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from mescreen.core.au_model import AUDetector
+from mescreen.core.au_model import AUDetector, best_f1_threshold, f1_at
 from mescreen.core.frame_emotion import FrameEmotionModel
 from mescreen.training.ferplus import leak_free, load_ferplus
-from mescreen.training.ferplus_aus import PROTOTYPES
+from mescreen.training.ferplus_aus import PROTOTYPES, weak_labels
 from mescreen.training.still_faces import StillFaces
 
 #: Crowd votes (of 10) the label needs.
@@ -102,3 +102,34 @@ def prototype_markdown(check: dict[str, Any]) -> str:
                   "| AU | " + " | ".join(emotions) + " |", "|---|" + "---|" * len(emotions)]
         lines += [f"| {au} | " + " | ".join(f"{row[e]:.2f}" for e in emotions) + " |" for au, row in rates.items()]
     return "\n".join(lines)
+
+
+def weak_label_f1(
+    root: Path, detector: AUDetector, split: str = "valid", features: FrameEmotionModel | None = None,
+    min_agreement: int = 6,
+) -> dict[str, dict[str, float]]:
+    """Per readable AU that the weak labels teach on the FER+ `split` (faces with at least
+    `min_agreement` of 10 votes, labelled as training labels them: mescreen.training.ferplus_aus):
+    {"f1": F1 at the detector's threshold, "threshold": it, "best_threshold": the F1-optimal one
+    on these faces, "best_f1": F1 there, "positives": faces}. Why: the prototype check above is
+    threshold-free (AUC); this shows whether the thresholds suit faces in the wild."""
+    if detector.embedding_size and features is None:
+        raise ValueError("this AU detector reads face features: pass the emotion model as `features`")
+    part = leak_free(load_ferplus(root)).part(split)
+    rows = np.flatnonzero(part.votes[np.arange(len(part)), part.targets] >= min_agreement)
+    faces = StillFaces()
+    crops = np.stack([faces(im) for im in part.images[rows]])
+    embedding = features.predict_with_features(crops)[1] if features is not None else None
+    proba = detector.predict_proba(crops, faces.take_shapes(), embedding)
+    Y = np.stack([weak_labels(str(e), detector.au_names) for e in part.label[rows]])
+    out: dict[str, dict[str, float]] = {}
+    for j, name in enumerate(detector.au_names):
+        known = Y[:, j] >= 0
+        y, p = Y[known, j], proba[known, j]
+        if not detector.reliable_[j] or not y.any() or y.all():
+            continue
+        best = best_f1_threshold(y, p)
+        t = float(detector.thresholds_[j])
+        out[name] = {"f1": float(f1_at(y, p, np.array([t]))[0]), "threshold": t, "best_threshold": best,
+                     "best_f1": float(f1_at(y, p, np.array([best]))[0]), "positives": int(y.sum())}
+    return out

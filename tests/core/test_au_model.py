@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from mescreen.core.au_model import NEVER_ACTIVE, THRESHOLD_RANGE, AUDetector, best_f1_threshold, hog_features
+from mescreen.core.au_model import (
+    NEVER_ACTIVE, THRESHOLD_RANGE, AUDetector, best_blended_threshold, best_f1_threshold, hog_features,
+)
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES
 
@@ -95,6 +97,7 @@ def test_save_load_round_trip_is_exact_and_pickle_free(fitted: AUDetector, tmp_p
     np.testing.assert_allclose(loaded.predict_proba(crops), fitted.predict_proba(crops), atol=1e-6)
     assert loaded.au_names == NAMES and loaded.metadata == {"command": "test"}
     assert loaded.resting_quantile == fitted.resting_quantile
+    assert loaded.wild_weight == fitted.wild_weight
 
 
 def test_load_rejects_a_foreign_file(tmp_path: Path) -> None:
@@ -133,6 +136,48 @@ def test_best_f1_threshold_never_means_always_on() -> None:
     y = np.array([1, 0, 1, 0, 1, 0])
     p = np.array([0.0, 0.9, 0.01, 0.8, 0.0, 0.7])  # anti-correlated: F1-optimal would be "all"
     assert best_f1_threshold(y, p) >= THRESHOLD_RANGE[0]
+
+
+def test_best_blended_threshold_maximises_the_weighted_sum_of_f1() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        parts = []
+        for _ in range(2):
+            n = int(rng.integers(5, 40))
+            parts.append((rng.random(n) < 0.4, np.round(rng.uniform(0.05, 0.95, n), 2), float(rng.random())))
+        t = best_blended_threshold(parts)
+
+        def score(c: float) -> float:
+            return sum(w * f1_score(y, p >= c, zero_division=0) for y, p, w in parts if y.any())
+
+        candidates = np.unique(np.concatenate([p for _, p, _ in parts]))
+        assert score(t) == pytest.approx(max(score(c) for c in candidates))
+
+
+def wild_and_lab_rows(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One AU read from one feature column: lab rows where absent reads 0 and present 2, and
+    in-the-wild rows whose absent faces read 1.2 on average (a grimace half way to the AU)."""
+    rng = np.random.default_rng(seed)
+    lab_y = rng.random(400) < 0.4
+    wild_y = rng.random(400) < 0.4
+    x = np.r_[np.where(lab_y, 2.0, 0.0), np.where(wild_y, 2.4, 1.2)] + rng.normal(0, 0.5, 800)
+    X = np.c_[x, rng.normal(0, 1, (800, 3))].astype(np.float32)
+    Y = np.r_[lab_y, wild_y].astype(np.int8)[:, None]
+    wild = np.r_[np.zeros(400, bool), np.ones(400, bool)]
+    return X, Y, np.arange(800) // 4, wild
+
+
+def test_in_the_wild_faces_share_the_threshold_choice_at_their_weight() -> None:
+    X, Y, groups, wild = wild_and_lab_rows(0)
+
+    def threshold(weight: float, mask: np.ndarray | None) -> float:
+        det = AUDetector(["AU12"], n_components=4, C=1.0, wild_weight=weight)
+        return float(det.fit_features(X, Y, groups, ~wild, wild_mask=mask).thresholds_[0])
+
+    lab_only = threshold(0.0, None)
+    assert threshold(0.0, wild) == lab_only  # weight 0: the wild rows do not count
+    assert threshold(0.5, None) == lab_only  # no wild rows named: lab rows alone
+    assert threshold(0.5, wild) > lab_only  # the wild faces' absent readings lift it
 
 
 def test_shipped_model_loads_and_covers_the_label_set() -> None:
