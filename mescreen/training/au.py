@@ -458,8 +458,13 @@ def detector_card(detector: AUDetector, version: str) -> str:
            "photos, which ~1,300 coded lab images cannot teach HOG. " if detector.embedding_size else "")
         + "With the person normalisation 0.73 ms per frame on one core of a heavily shared machine (`bench/au_stage.py --frames 500`; the face "
         "features come free with the emotion model's own pass). Trained on coded images (CK+, MEGC) "
-        "and on FER+ in-the-wild faces with weak AU labels from their emotion's prototype (below). Decision thresholds maximise F1 on grouped out-of-fold predictions and are kept "
-        "within [0.05, 0.95] so that no AU is 'always on'. An AU whose out-of-fold AUC is below "
+        "and on FER+ in-the-wild faces with weak AU labels from their emotion's prototype (below). Decision thresholds maximise "
+        + (f"{1 - detector.wild_weight:g} x F1 on the coded images + {detector.wild_weight:g} x F1 on the FER+ faces "
+           "(for each AU their weak labels teach; the coded images alone for the others), both on grouped out-of-fold "
+           "predictions: thresholds set on lab faces alone were too low for faces in the wild "
+           "(`bench/au_wild_thresholds.py`). " if detector.wild_weight > 0 else
+           "F1 on grouped out-of-fold predictions of the coded images. ")
+        + "They are kept within [0.05, 0.95] so that no AU is 'always on'. An AU whose out-of-fold AUC is below "
         f"{MIN_AUC} or whose F1 is below {MIN_F1_GAIN}x the F1 of always answering 'present' is shipped "
         "as unreliable: its probability is reported but its threshold is above 1, so it is never called "
         "active (the same rule is applied inside every evaluation fold, so the figures below include it), and "
