@@ -5,7 +5,8 @@ CPU cores, so the per-frame cost has to stay near a millisecond. OpenFace (Baltr
 FG 2015 / 2018) showed that HOG appearance features with linear per-AU models are a solid
 baseline for AU occurrence; we follow that recipe: HOG of a downsized crop, standardisation,
 PCA, and a class-balanced logistic regression per AU with its own decision threshold chosen on
-out-of-fold predictions (never on the data it is scored on). All stages are linear up to the
+out-of-fold predictions (never on the data it is scored on), of the coded lab images and, at
+`wild_weight`, of weakly labelled faces in the wild. All stages are linear up to the
 sigmoid, so prediction is one matrix product; the model is saved as plain `.npz` arrays plus a
 JSON sidecar (no pickle: loading a pickle from `models/` would execute code).
 

@@ -491,7 +491,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "enlarged to 128 px + CLAHE). "
         f"Augmentation: {data['augmentation']}.",
         "",
-        weak_section(data.get("weak") or {}),
+        weak_section(data.get("weak") or {}, detector.wild_weight),
         "",
         "## How 'no AU' is learned, and the person normalisation",
         "CK+ has no neutral frames. An AU's negatives are the peak frames of other CK+ sequences not "
@@ -632,7 +632,11 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "the eye-contour aperture relative to the person's open eyes; a strong laugh narrows the eyes and can read "
         "as closed, and an eye covered by a hand reads as its contour model guesses.",
         "- A crying face with the eyes squeezed shut, the cheeks raised and the lips pressed is read in part as "
-        "AU12, as in a smile (bar 1, sadness side, in the check below).",
+        "AU12 and AU6, as in a smile (bars 1 and 2, sadness side, in the check below). AU6 (cheek raiser) with "
+        "AU15 is one of EMFACS's sadness combinations; that clip's labels do not list it.",
+        "- Thresholds weigh FER+ faces by their weak labels, which leave AU6 and AU7 unknown on sad faces and "
+        "count every sad face as showing AU1, AU4 and AU15: where a face differs from its emotion's prototype, "
+        "its threshold share follows the prototype.",
         "",
     ]
     return "\n".join(parts)
@@ -674,8 +678,9 @@ def bar_lines(videos: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
-def weak_section(weak: dict[str, Any]) -> str:
-    """Card paragraph on the FER+ faces with prototype AU labels."""
+def weak_section(weak: dict[str, Any], wild_weight: float = 0.0) -> str:
+    """Card paragraph on the FER+ faces with prototype AU labels (`wild_weight`: their share in the
+    thresholds)."""
     if not weak.get("faces"):
         return "No weakly labelled faces were used."
     rules = "; ".join(
@@ -689,9 +694,11 @@ def weak_section(weak: dict[str, Any]) -> str:
         f"prototype AUs (EMFACS, Ekman & Friesen; FACS Investigator's Guide, Ekman, Friesen & Hager 2002) as "
         f"present, AUs that often but not always accompany that emotion as unknown (the face is not used for "
         f"them), and every other AU as absent: {rules}. Each face counts {weak['weight']} of a coded image in the "
-        "logistic regressions (class balance is computed on the weighted counts). They are training rows only: "
-        "thresholds, resting levels and every figure below come from coded images. FER2013 faces are research-only "
-        "(no licence covers them); none is in the repository."
+        "logistic regressions (class balance is computed on the weighted counts). "
+        + (f"Their out-of-fold F1 weighs {wild_weight:g} in each AU's threshold (above); resting levels and every "
+           "figure below come from coded images. " if wild_weight > 0 else
+           "They are training rows only: thresholds, resting levels and every figure below come from coded images. ")
+        + "FER2013 faces are research-only (no licence covers them); none is in the repository."
     )
 
 
