@@ -20,9 +20,9 @@ absorbed: a laugh, however long, carries little neutral weight.
 
 Why not the person's own low quantile (the method before): it assumes the resting face fills a
 tenth of the clip, and clips of crying then laughing break that. On CK+ and MEGC subjects (all
-frames expressions) it cut the mean out-of-fold F1 from 0.713 (no normalisation) to 0.481; this
-estimator keeps it at 0.716 (bench/person_normalisation.py with AU detector v5, which also
-compares prior sizes: 30 / 100 / 1000 frames give 0.645 / 0.702 / 0.714; 300 was chosen on the
+frames expressions) it cut the mean out-of-fold F1 from 0.719 (no normalisation) to 0.470; this
+estimator keeps it at 0.721 (bench/person_normalisation.py with AU detector v5.1, which also
+compares prior sizes: 30 / 100 / 1000 frames give 0.645 / 0.706 / 0.719; 300 was chosen on the
 same comparison with v3, where it was best).
 
 Eyes closed (AU43) is read from geometry, not appearance: no training set here codes it often

@@ -507,8 +507,8 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "not normalised away (tested with a constructed 5-s neutral + 15-s smile stream, and a cry-then-laugh "
         "stream with no neutral frame, in tests/core/test_au_stage.py). The person's 10% quantile used before "
         "assumed a neutral tenth of every clip; on CK+ and MEGC subjects (expressions only) it cut the mean "
-        "out-of-fold F1 from 0.713 to 0.481, while this estimator gives 0.716 (prior sizes of 30 / 100 / 1000 "
-        "frames: 0.645 / 0.702 / 0.714; 300 was chosen on the same comparison with an earlier detector, "
+        "out-of-fold F1 from 0.719 to 0.470, while this estimator gives 0.721 (prior sizes of 30 / 100 / 1000 "
+        "frames: 0.645 / 0.706 / 0.719; 300 was chosen on the same comparison with an earlier detector, "
         "where it was best too; "
         "`bench/person_normalisation.py`, bench/RESULTS.md 'Person normalisation'). These coded faces cannot show "
         "what the correction gains: they are all expressions, and the detector's thresholds were fitted to them.",
