@@ -7,7 +7,11 @@ Thresholds chosen on lab faces alone were too low for these faces (detector v5: 
 for 11 of its 14 AUs), which is why training now also weighs the FER+ training faces' F1
 (AUDetector `wild_weight`). Run on `valid` to compare detectors; `test` only to report.
 
-Usage: MESCREEN_DATA=... .venv/bin/python bench/au_wild_thresholds.py [--models DIR] [--split valid|test]
+With `--narrow-eyes`, also AU6 and AU12 active rates on each emotion's faces, all and the quarter with
+the narrowest eyes (mescreen.training.au_wild_check.narrow_eye_rates): a crying face squeezes the eyes
+like a laugh.
+
+Usage: MESCREEN_DATA=... .venv/bin/python bench/au_wild_thresholds.py [--models DIR] [--split valid|test] [--narrow-eyes]
 """
 
 from __future__ import annotations
@@ -22,14 +26,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=None, help="models folder (default: the shipped models/)")
     parser.add_argument("--split", choices=["valid", "test"], default="valid")
+    parser.add_argument("--narrow-eyes", action="store_true", help="also AU6 / AU12 on faces with narrowed eyes")
     args = parser.parse_args()
     from mescreen.core.au import AUStage
     from mescreen.core.datapaths import require_data_root
     from mescreen.core.frame_emotion import FrameEmotionModel
-    from mescreen.training.au_wild_check import weak_label_f1
+    from mescreen.training.au_wild_check import narrow_eye_rates, read_faces, weak_label_f1
 
-    stage = AUStage.load(args.models)
-    rows = weak_label_f1(require_data_root(), stage.detector, args.split, FrameEmotionModel.load(args.models))
+    stage, emotion = AUStage.load(args.models), FrameEmotionModel.load(args.models)
+    wild = read_faces(require_data_root(), stage.detector, args.split, emotion, min_agreement=6)
+    rows = weak_label_f1(wild, stage.detector)
     print(f"AU detector {stage.version}, FER+ {args.split} faces with at least 6 of 10 votes")
     print("| AU | faces with it | threshold | F1 there | F1-optimal threshold | F1 there |\n|---|---|---|---|---|---|")
     for au, r in rows.items():
@@ -38,6 +44,12 @@ def main() -> None:
     print(f"mean F1 at the thresholds {np.mean([r['f1'] for r in rows.values()]):.3f} "
           f"(at the optimal ones {np.mean([r['best_f1'] for r in rows.values()]):.3f}); "
           f"optimum above the threshold for {higher} of {len(rows)} AUs")
+    if args.narrow_eyes:
+        table = narrow_eye_rates(wild, stage.detector)
+        print("\n| faces | all | AU6 / AU12 active | narrowest-eyed quarter | AU6 / AU12 active there |\n|---|---|---|---|---|")
+        for name, r in table.items():
+            print(f"| {name} | {r['faces']} | {r['AU6']:.2f} / {r['AU12']:.2f} | {r['narrow faces']} | "
+                  f"{r['AU6 narrow']:.2f} / {r['AU12 narrow']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ A check, not a target: no threshold or setting is chosen on it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,26 +31,49 @@ from mescreen.training.still_faces import StillFaces
 MIN_AGREEMENT = 7
 
 
+@dataclass
+class WildFaces:
+    """Raw AU probabilities and face-shape measures (detector.shape_names order) of FER+ faces, per emotion."""
+
+    proba: dict[str, np.ndarray]
+    shape: dict[str, np.ndarray]
+    crops: dict[str, int]  # face stage counts
+
+
+def read_faces(
+    root: Path, detector: AUDetector, split: str, features: FrameEmotionModel | None, min_agreement: int,
+    per_class: int | None = None,
+) -> WildFaces:
+    """The detector's raw readings of the FER+ `split` faces with at least `min_agreement` of 10 votes
+    for their label (the first `per_class` of each emotion; all without it). A detector that reads
+    face features needs the emotion model it was trained with as `features`."""
+    if detector.embedding_size and features is None:
+        raise ValueError("this AU detector reads face features: pass the emotion model as `features`")
+    part = leak_free(load_ferplus(root)).part(split)
+    agreement = part.votes[np.arange(len(part)), part.targets]
+    faces = StillFaces()
+    proba: dict[str, np.ndarray] = {}
+    shape: dict[str, np.ndarray] = {}
+    for emotion in PROTOTYPES:
+        rows = np.flatnonzero((part.label == emotion) & (agreement >= min_agreement))[:per_class]
+        if rows.size:
+            crops = np.stack([faces(im) for im in part.images[rows]])
+            embedding = features.predict_with_features(crops)[1] if features is not None else None
+            shape[emotion] = faces.take_shapes()
+            proba[emotion] = detector.predict_proba(crops, shape[emotion], embedding)
+    return WildFaces(proba, shape, faces.counts)
+
+
 def prototype_check(
     root: Path, detector: AUDetector, per_class: int = 300, split: str = "test",
     features: FrameEmotionModel | None = None,
 ) -> dict[str, Any]:
     """Per emotion: {au: {"rate": ..., "neutral_rate": ..., "auc": ...}}, plus the face counts, on
     the FER+ `split` ("valid" to compare training settings, "test" to report). A detector that
-    reads face features needs the emotion model it was trained with as `features`."""
-    if detector.embedding_size and features is None:
-        raise ValueError("this AU detector reads face features: pass the emotion model as `features`")
-    part = leak_free(load_ferplus(root)).part(split)
-    agreement = part.votes[np.arange(len(part)), part.targets]
-    faces = StillFaces()
-    readings: dict[str, np.ndarray] = {}
-    for emotion in PROTOTYPES:
-        rows = np.flatnonzero((part.label == emotion) & (agreement >= MIN_AGREEMENT))[:per_class]
-        if rows.size:
-            crops = np.stack([faces(im) for im in part.images[rows]])
-            embedding = features.predict_with_features(crops)[1] if features is not None else None
-            readings[emotion] = detector.predict_proba(crops, faces.take_shapes(), embedding)
-    out: dict[str, Any] = {"split": split, "faces": {e: int(len(p)) for e, p in readings.items()}, "crops": faces.counts,
+    reads face features needs the emotion model it was trained with as `features` (read_faces)."""
+    wild = read_faces(root, detector, split, features, MIN_AGREEMENT, per_class)
+    readings = wild.proba
+    out: dict[str, Any] = {"split": split, "faces": {e: int(len(p)) for e, p in readings.items()}, "crops": wild.crops,
                            "min_agreement": MIN_AGREEMENT, "emotions": {}, "rates": rate_table(detector, readings)}
     neutral = readings.get("neutral")
     if neutral is None:
@@ -104,24 +128,14 @@ def prototype_markdown(check: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def weak_label_f1(
-    root: Path, detector: AUDetector, split: str = "valid", features: FrameEmotionModel | None = None,
-    min_agreement: int = 6,
-) -> dict[str, dict[str, float]]:
-    """Per readable AU that the weak labels teach on the FER+ `split` (faces with at least
-    `min_agreement` of 10 votes, labelled as training labels them: mescreen.training.ferplus_aus):
-    {"f1": F1 at the detector's threshold, "threshold": it, "best_threshold": the F1-optimal one
-    on these faces, "best_f1": F1 there, "positives": faces}. Why: the prototype check above is
-    threshold-free (AUC); this shows whether the thresholds suit faces in the wild."""
-    if detector.embedding_size and features is None:
-        raise ValueError("this AU detector reads face features: pass the emotion model as `features`")
-    part = leak_free(load_ferplus(root)).part(split)
-    rows = np.flatnonzero(part.votes[np.arange(len(part)), part.targets] >= min_agreement)
-    faces = StillFaces()
-    crops = np.stack([faces(im) for im in part.images[rows]])
-    embedding = features.predict_with_features(crops)[1] if features is not None else None
-    proba = detector.predict_proba(crops, faces.take_shapes(), embedding)
-    Y = np.stack([weak_labels(str(e), detector.au_names) for e in part.label[rows]])
+def weak_label_f1(wild: WildFaces, detector: AUDetector) -> dict[str, dict[str, float]]:
+    """Per readable AU that the weak labels teach on the FER+ faces `wild` (read_faces; labelled as
+    training labels them: mescreen.training.ferplus_aus): {"f1": F1 at the detector's threshold,
+    "threshold": it, "best_threshold": the F1-optimal one on these faces, "best_f1": F1 there,
+    "positives": faces}. Why: the prototype check above is threshold-free (AUC); this shows whether
+    the thresholds suit faces in the wild."""
+    proba = np.concatenate(list(wild.proba.values()))
+    Y = np.concatenate([np.tile(weak_labels(e, detector.au_names), (len(p), 1)) for e, p in wild.proba.items()])
     out: dict[str, dict[str, float]] = {}
     for j, name in enumerate(detector.au_names):
         known = Y[:, j] >= 0
@@ -132,4 +146,27 @@ def weak_label_f1(
         t = float(detector.thresholds_[j])
         out[name] = {"f1": float(f1_at(y, p, np.array([t]))[0]), "threshold": t, "best_threshold": best,
                      "best_f1": float(f1_at(y, p, np.array([best]))[0]), "positives": int(y.sum())}
+    return out
+
+
+def narrow_eye_rates(
+    wild: WildFaces, detector: AUDetector, aus: tuple[str, ...] = ("AU6", "AU12"), quantile: float = 0.25,
+) -> dict[str, dict[str, float]]:
+    """Per emotion: each AU's active rate on all its faces ("<AU>") and on the `quantile` of them
+    with the narrowest lid gap ("<AU> narrow"; faces without a mesh left out), plus the face counts.
+    Why: a crying face squeezes the eyes like a laugh, and the weak labels cannot tell whether a
+    sad face with narrowed eyes shows a cheek raise, so the rates there are worth watching."""
+    lid = detector.shape_names.index("lid_gap")
+    out: dict[str, dict[str, float]] = {}
+    for emotion, proba in wild.proba.items():
+        gap = wild.shape[emotion][:, lid]
+        measured = np.isfinite(gap)
+        narrow = measured & (gap <= np.quantile(gap[measured], quantile)) if measured.any() else measured
+        row: dict[str, float] = {"faces": int(len(proba)), "narrow faces": int(narrow.sum())}
+        for au in aus:
+            j = detector.au_names.index(au)
+            active = proba[:, j] >= detector.thresholds_[j]
+            row[au] = float(active.mean())
+            row[f"{au} narrow"] = float(active[narrow].mean()) if narrow.any() else float("nan")
+        out[emotion] = row
     return out
