@@ -27,3 +27,22 @@ def test_happy_faces_read_au12_and_the_table_names_every_prototype_au(data_dir: 
     unreliable = {au for au, ok in zip(detector.au_names, detector.reliable_) if not ok}
     assert unreliable and not unreliable & set(rates)  # AUs never called active have no active rate
     assert "| AU12 |" in table
+
+
+@pytest.mark.realdata
+def test_f1_of_the_thresholds_and_the_narrow_eyed_faces_on_fer_faces(data_dir: Path) -> None:
+    from mescreen.core.au_model import AUDetector
+    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.training.au_wild_check import narrow_eye_rates, read_faces, weak_label_f1
+
+    models = Path(__file__).resolve().parents[2] / "models"
+    detector = AUDetector.load(models / "au_detector.npz")
+    wild = read_faces(data_dir, detector, "valid", FrameEmotionModel.load(models), min_agreement=6, per_class=40)
+    assert {len(p) for e, p in wild.proba.items() if e in ("neutral", "happiness", "sadness")} == {40}
+    rows = weak_label_f1(wild, detector)
+    smile = rows["AU12"]
+    assert smile["positives"] == 40 and smile["f1"] > 0.7 and smile["best_f1"] >= smile["f1"]
+    assert smile["threshold"] == pytest.approx(float(detector.thresholds_[detector.au_names.index("AU12")]))
+    rates = narrow_eye_rates(wild, detector)
+    assert rates["happiness"]["AU12"] > rates["sadness"]["AU12"] + 0.5
+    assert 5 <= rates["sadness"]["narrow faces"] <= 15  # about a quarter of the 40
