@@ -112,3 +112,13 @@ def test_no_import_cycles() -> None:
     for module in sorted(graph):
         if module not in state:
             visit(module)
+
+
+def test_make_models_rebuilds_every_train_target_with_the_au_detector_after_its_emotion_model() -> None:
+    from mescreen.cli.train import TARGETS
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    recipe = makefile.split("\nmodels:", 1)[1].split("\n\n", 1)[0]
+    order = [line.split("mescreen train ", 1)[1].split()[0] for line in recipe.splitlines() if "mescreen train " in line]
+    assert sorted(order) == sorted(TARGETS)
+    assert order.index("frame-emotion") < order.index("au")  # the detector reads that model's face features

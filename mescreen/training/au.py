@@ -622,7 +622,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "teach in-the-wild appearance and neutral faces, and can teach wrong AUs where a face differs from "
         "the prototype.",
         "- Face features tie this detector to one emotion model (its version is in the JSON; the runtime refuses "
-        "another): retraining the per-frame emotion model means rebuilding this detector. That network was trained "
+        "another): retraining the per-frame emotion model means rebuilding this detector (`make models` does both, in order). That network was trained "
         "on FER+ training faces, the same faces that carry the weak labels here, so on those training rows its "
         "features are cleaner than on new faces; the FER+ valid and test checks are the honest figures.",
         "- The person normalisation rests on the emotion model's p(neutral): a clip in which no frame looks "
