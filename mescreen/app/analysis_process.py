@@ -19,6 +19,7 @@ started, as is a child that died mid-analysis.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing as mp
 import os
@@ -64,6 +65,27 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, name="mescreen-parent-watch", daemon=True).start()
 
 
+#: glibc's mallopt parameter for the number of malloc arenas, and the worker's limit.
+_M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
+    """In the worker, before its threads start: at most `arenas` glibc malloc arenas. Why: glibc
+    gives threads that allocate at once their own arenas (up to eight per core), each keeping what
+    it freed, so the warm worker, whose analyses each start reader and flow threads, grew by
+    17-19 MiB over its first five analyses before levelling off; with two arenas it grows by under
+    1 MiB (bench/analysis_start.py, bench/RESULTS.md). Other C libraries (macOS, musl) are left
+    as they are."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    libc.mallopt(_M_ARENA_MAX, arenas)
+
+
 _MAIN_LOCK = threading.Lock()
 
 
@@ -104,6 +126,7 @@ def _serve(load: Load, run: Run, inbox: Any, out: Any, cancel: Any) -> None:
     """Entry point of the worker process (module level, so spawn can import it): load the
     models once, then analyse each (path, previous) from `inbox` until it sends None."""
     exit_with_parent()
+    limit_malloc_arenas()
     try:
         models = load()
     except BaseException as exc:  # noqa: BLE001 - the parent must learn why, whatever it was
