@@ -147,9 +147,7 @@ def reliable(y: np.ndarray, p: np.ndarray) -> bool:
     y = np.asarray(y).astype(bool)
     if y.all() or not y.any():
         return False
-    t = best_f1_threshold(y, p)
-    predicted = p >= t
-    f1 = 2 * np.sum(predicted & y) / (predicted.sum() + y.sum())
+    f1 = float(f1_at(y, p, np.array([best_f1_threshold(y, p)]))[0])
     return reads_reliably(roc_auc_score(y, p), f1, 2 * y.mean() / (1 + y.mean()))
 
 
@@ -276,9 +274,9 @@ class AUDetector:
             known = mask & (Y[:, j] >= 0)
             y, p = Y[known, j], oof[known, j]
             taught = wild & (Y[:, j] >= 0)
-            parts = [(y, p, 1.0 - self.wild_weight), (Y[taught, j], oof[taught, j], self.wild_weight)]
-            if not np.any(Y[taught, j] == 0):  # the wild faces teach this AU only with both classes
-                parts = [(y, p, 1.0)]
+            parts = [(y, p, 1.0)]
+            if np.any(Y[taught, j] == 0):  # the wild faces teach this AU only with both classes
+                parts = [(y, p, 1.0 - self.wild_weight), (Y[taught, j], oof[taught, j], self.wild_weight)]
             thresholds.append(best_blended_threshold(parts) if reliable(y, p) else NEVER_ACTIVE)
             # Population resting level: the low quantile of out-of-fold probabilities on frames
             # coded without the AU. The runtime maps each person's same quantile onto it.

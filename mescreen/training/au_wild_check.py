@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from mescreen.core.au_activity import active_mask
 from mescreen.core.au_model import AUDetector, best_f1_threshold, f1_at
 from mescreen.core.frame_emotion import FrameEmotionModel
 from mescreen.training.ferplus import leak_free, load_ferplus
@@ -102,7 +103,7 @@ def rate_table(detector: AUDetector, readings: dict[str, np.ndarray]) -> dict[st
     for name in (f"AU{code}" for code in codes):
         if name in detector.au_names and detector.thresholds_[detector.au_names.index(name)] <= 1.0:
             j = detector.au_names.index(name)
-            table[name] = {e: float(np.mean(p[:, j] >= detector.thresholds_[j])) for e, p in readings.items()}
+            table[name] = {e: float(np.mean(active_mask(p, detector.thresholds_)[:, j])) for e, p in readings.items()}
     return table
 
 
@@ -142,10 +143,10 @@ def weak_label_f1(wild: WildFaces, detector: AUDetector) -> dict[str, dict[str, 
         y, p = Y[known, j], proba[known, j]
         if not detector.reliable_[j] or not y.any() or y.all():
             continue
-        best = best_f1_threshold(y, p)
-        t = float(detector.thresholds_[j])
-        out[name] = {"f1": float(f1_at(y, p, np.array([t]))[0]), "threshold": t, "best_threshold": best,
-                     "best_f1": float(f1_at(y, p, np.array([best]))[0]), "positives": int(y.sum())}
+        t, best = float(detector.thresholds_[j]), best_f1_threshold(y, p)
+        f1, best_f1 = f1_at(y, p, np.array([t, best]))
+        out[name] = {"f1": float(f1), "threshold": t, "best_threshold": best, "best_f1": float(best_f1),
+                     "positives": int(y.sum())}
     return out
 
 
@@ -163,10 +164,10 @@ def narrow_eye_rates(
         measured = np.isfinite(gap)
         narrow = measured & (gap <= np.quantile(gap[measured], quantile)) if measured.any() else measured
         row: dict[str, float] = {"faces": int(len(proba)), "narrow faces": int(narrow.sum())}
+        active = active_mask(proba, detector.thresholds_)
         for au in aus:
             j = detector.au_names.index(au)
-            active = proba[:, j] >= detector.thresholds_[j]
-            row[au] = float(active.mean())
-            row[f"{au} narrow"] = float(active[narrow].mean()) if narrow.any() else float("nan")
+            row[au] = float(active[:, j].mean())
+            row[f"{au} narrow"] = float(active[narrow, j].mean()) if narrow.any() else float("nan")
         out[emotion] = row
     return out
