@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--framing", choices=["window", "mesh"], default=c.framing,
                         help=f"how FER faces are framed for training: placed in FER_WINDOW, or cropped by the landmark "
                              f"face stage as video frames are (default {c.framing})")
+    parser.add_argument("--dim-share", type=float, default=c.dim_share,
+                        help=f"share of faces drawn each epoch from their dim-camera copy (default {c.dim_share}; 0: none)")
     parser.add_argument("--threads", type=int, default=2, help="TensorFlow threads (default 2)")
     parser.add_argument("--limit", type=int, default=None,
                         help="first N images of each split only (smoke tests; never for a shipped model)")
@@ -32,7 +34,8 @@ def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this run (recorded in the model JSON and printed)."""
     line = (f"mescreen train frame-emotion --architecture {args.architecture} --epochs {args.epochs} "
             f"--batch-size {args.batch_size} --learning-rate {args.learning_rate} "
-            f"--weight-power {args.weight_power} --seed {args.seed} --framing {args.framing}")
+            f"--weight-power {args.weight_power} --seed {args.seed} --framing {args.framing} "
+            f"--dim-share {args.dim_share}")
     return line + (f" --limit {args.limit}" if args.limit else "")
 
 
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(str(exc)) from exc
     config = FrameEmotionConfig(architecture=args.architecture, epochs=args.epochs, batch_size=args.batch_size,
                                 learning_rate=args.learning_rate, weight_power=args.weight_power, seed=args.seed,
-                                framing=args.framing)
+                                framing=args.framing, dim_share=args.dim_share)
     train, valid = data.part("train"), data.part("valid")
     command = command_line(args)
     print(f"{command}\nFER+ train {len(train)} faces, valid {len(valid)} (train's pixel duplicates removed)")

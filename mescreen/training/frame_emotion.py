@@ -10,7 +10,15 @@ fear (119, 119 and 532 training faces against 8,739 neutral) are not ignored.
 Augmentation targets real video rather than FER's web photos: random scale / shift / rotation
 (+-15 deg) / mirror in one affine warp (our crop is framed differently from FER's), then
 brightness, contrast and gamma, occasional blur and occasional down-and-up sampling (small,
-soft faces in interview video). All randomness comes from one seeded numpy generator.
+soft faces in interview video). Dim rooms: brightness and gamma changes after the face stage's
+CLAHE do not teach what a dim camera does before it (few grey levels, sensor noise that CLAHE then
+amplifies); on FER+ valid faces captured dim (x0.35 plus noise of 3 grey levels at video scale)
+model v3's macro-F1 fell from 0.633 to 0.576 and its sadness recall from 0.72 to 0.56. So each
+training face also gets one "dim capture" copy (`dim_capture`: at video scale, gain and noise drawn
+from `dim_gain` and `dim_noise`, then through the same face stage), and each epoch draws
+`dim_share` of the faces from their copy. The ranges are set a priori to span a well-lit room to a
+dim one (model card), not fitted. All randomness comes from seeded numpy generators (the dim
+copies from their own, so the other augmentations draw as they did before them).
 """
 
 from __future__ import annotations
@@ -45,6 +53,26 @@ class FrameEmotionConfig:
     max_rotation: float = 15.0  # degrees
     seed: int = 0
     framing: str = "mesh"  # "mesh": the landmark face stage's crop (ships); "window": placed into FER_WINDOW (v1)
+    dim_share: float = 0.3  # share of faces drawn from their dim-capture copy each epoch (0: none)
+    dim_gain: tuple[float, float] = (0.15, 0.7)  # brightness kept by the dim camera
+    dim_noise: tuple[float, float] = (0.5, 5.0)  # sensor noise, grey levels (s.d.) at video scale
+
+
+#: Side (px) at which a FER face is "filmed" for its dim copy: a face in 640x360 interview video.
+VIDEO_FACE_SIZE = 192
+
+
+def dim_capture(images: np.ndarray, rng: np.random.Generator, config: FrameEmotionConfig) -> np.ndarray:
+    """(n, VIDEO_FACE_SIZE, VIDEO_FACE_SIZE) uint8: each face as a dim camera would film it, at the
+    size it has in video (noise added to a 48 px face would be magnified into blotches by the crop)."""
+    n = len(images)
+    gain = rng.uniform(*config.dim_gain, n)
+    noise = rng.uniform(*config.dim_noise, n)
+    out = np.empty((n, VIDEO_FACE_SIZE, VIDEO_FACE_SIZE), np.uint8)
+    for i, image in enumerate(images):
+        big = cv2.resize(image, (VIDEO_FACE_SIZE,) * 2, interpolation=cv2.INTER_CUBIC).astype(np.float32)
+        out[i] = np.clip(np.rint(big * gain[i] + rng.normal(0.0, noise[i], big.shape)), 0, 255)
+    return out
 
 
 def prepare_faces(images: np.ndarray, framing: str) -> np.ndarray:
@@ -133,6 +161,8 @@ class FrameEmotionTrainer:
         keras.utils.set_random_seed(c.seed)
         rng = np.random.default_rng(c.seed)
         faces, targets = prepare_faces(train.images, c.framing), train.soft_targets
+        dim_rng = np.random.default_rng([c.seed, 1])
+        dim_faces = prepare_faces(dim_capture(train.images, dim_rng, c), c.framing) if c.dim_share > 0 else faces
         valid_x, valid_y = network_input(prepare_faces(valid.images, c.framing)), valid.targets
         weights = tf.constant(class_weights(targets, c.weight_power))
         network = build_frame_net(c.architecture, INPUT_SIZE, len(FRAME_EMOTIONS), seed=c.seed)
@@ -152,7 +182,8 @@ class FrameEmotionTrainer:
         forward = tf.function(lambda x: network(x, training=False), reduce_retracing=True)
         best, best_weights, start = -1.0, None, time.perf_counter()
         for epoch in range(1, c.epochs + 1):
-            x_all = network_input(augment(faces, rng, c))
+            dim = (dim_rng.random(len(faces)) < c.dim_share)[:, None, None]
+            x_all = network_input(augment(np.where(dim, dim_faces, faces), rng, c))
             order = rng.permutation(len(faces))
             losses = [float(step(x_all[b], targets[b]))
                       for b in (order[i:i + c.batch_size] for i in range(0, len(order), c.batch_size))]
