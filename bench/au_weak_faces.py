@@ -45,15 +45,15 @@ def main() -> None:
 
 def row(per_class: int, weight: float, face: bool) -> str:
     """One table row: train, evaluate on grouped folds, fit on all, check on FER+ valid."""
-    from mescreen.core.au_model import HOGParams
     from mescreen.core.datapaths import require_data_root
-    from mescreen.training.au import (detector_factory, evaluate_grouped, face_features, train_detector,
+    from mescreen.training.au import (appearance, detector_factory, evaluate_grouped, face_features, train_detector,
                                       training_features)
     from mescreen.training.au_settings import TrainingSettings
     from mescreen.training.au_wild_check import prototype_check
 
-    root, hog = require_data_root(), HOGParams()
+    root = require_data_root()
     settings = TrainingSettings(weak_per_class=per_class, weak_weight=weight, face_features=face)
+    hog = appearance(settings)
     emotion = face_features(settings)
     data, feats, _, _ = training_features(root, hog, settings, features=emotion)
     make = detector_factory(data.au_names, hog, settings, emotion)

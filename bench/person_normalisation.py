@@ -30,14 +30,14 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--priors", type=float, nargs="+", default=[30, 100, 300, 1000])
     args = parser.parse_args()
-    from mescreen.core.au_model import HOGParams
     from mescreen.core.datapaths import require_data_root
     from mescreen.core.frame_emotion import FrameEmotionModel
     from mescreen.core.labels import FRAME_EMOTIONS
-    from mescreen.training.au import detector_factory, evaluate_grouped, face_features, training_features
+    from mescreen.training.au import appearance, detector_factory, evaluate_grouped, face_features, training_features
     from mescreen.training.au_settings import TrainingSettings
 
-    hog, settings = HOGParams(), TrainingSettings()
+    settings = TrainingSettings()
+    hog = appearance(settings)
     emotion = face_features(settings)
     data, feats, _, _ = training_features(require_data_root(), hog, settings, log=print, features=emotion)
     _, oof = evaluate_grouped(feats, detector_factory(data.au_names, hog, settings, emotion), data.au_names, args.folds,

@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", type=int, default=5, help="outer subject-grouped folds of the evaluation (default 5)")
     parser.add_argument("--copies", type=int, default=SHIPPED.copies,
                         help="augmented copies per image: the mirror plus COPIES-1 jittered ones (default %(default)s)")
-    parser.add_argument("--components", type=int, default=SHIPPED.n_components, help="PCA components (default %(default)s)")
+    parser.add_argument("--components", type=int, default=SHIPPED.n_components,
+                        help="PCA components of the HOG appearance part (0: no appearance part, face shape and "
+                             "face features only; default %(default)s)")
     parser.add_argument("--C", type=float, default=SHIPPED.C, help="inverse L2 strength per AU (default %(default)s)")
     parser.add_argument("--weak-per-class", type=int, default=SHIPPED.weak_per_class,
                         help="FER+ faces per emotion with prototype AU labels added to training (0: none; default "

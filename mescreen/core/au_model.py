@@ -154,8 +154,8 @@ def reliable(y: np.ndarray, p: np.ndarray) -> bool:
 class AUDetector:
     """Multi-label AU occurrence from face crops (scikit-learn style: fit / predict_proba / predict).
 
-    Parameters: `au_names` the AUs (columns of Y), `hog` the feature layout, `n_components` PCA
-    size, `C` the inverse L2 strength of each logistic regression, `threshold_folds` the folds of
+    Parameters: `au_names` the AUs (columns of Y), `hog` the feature layout (None: no appearance
+    part, the shape measures and face features alone), `n_components` PCA size, `C` the inverse L2 strength of each logistic regression, `threshold_folds` the folds of
     the out-of-fold predictions used to choose each AU's threshold (grouped by subject when
     `groups` is given to fit), `resting_quantile` the quantile of the out-of-fold probabilities on
     frames without an AU that is stored as its population resting level (the runtime maps each
@@ -177,7 +177,7 @@ class AUDetector:
     def __init__(
         self,
         au_names: list[str] | None = None,
-        hog: HOGParams = HOGParams(),
+        hog: HOGParams | None = HOGParams(),
         n_components: int = 400,
         C: float = 0.0005,
         threshold_folds: int = 4,
@@ -205,9 +205,11 @@ class AUDetector:
     def features(
         self, crops: np.ndarray, shape: np.ndarray | None = None, embedding: np.ndarray | None = None,
     ) -> np.ndarray:
-        """(n, d + k + e) rows: HOG of the crops, the k shape measures, the e face features (NaN
-        where not measured). A detector that reads no face features ignores any it is given."""
-        hog = hog_features(crops, self.hog)
+        """(n, d + k + e) rows: HOG of the crops (d = 0 without an appearance part), the k shape
+        measures, the e face features (NaN where not measured). A detector that reads no face
+        features ignores any it is given."""
+        hog = (hog_features(crops, self.hog) if self.hog is not None
+               else np.zeros((len(_as_gray_batch(crops)), 0), np.float32))
         embedding = embedding if self.embedding_size else None
         blocks = [hog]
         for name, values, k in (("face-shape measures", shape, len(self.shape_names)),
@@ -262,12 +264,9 @@ class AUDetector:
         hog, shape = self._split(np.asarray(X, np.float32))
         self.shape_mean_ = np.nan_to_num(np.nanmean(shape, axis=0), nan=0.0).astype(np.float32)
         shape = np.where(np.isfinite(shape), shape, self.shape_mean_)
-        scaler = StandardScaler().fit(hog)
-        pca = PCA(
-            n_components=min(self.n_components, *hog.shape), svd_solver="randomized", random_state=self.random_state,
-        ).fit(scaler.transform(hog))
         shape_scale = np.maximum(shape.std(axis=0), 1e-6) / self.shape_gain
-        P = np.concatenate([pca.transform(scaler.transform(hog)), (shape - self.shape_mean_) / shape_scale], axis=1)
+        appearance = self._appearance_projection(hog)
+        P = np.concatenate([appearance(hog), (shape - self.shape_mean_) / shape_scale], axis=1)
         oof = self.out_of_fold_proba(P, Y, groups, weight)
         thresholds, resting = [], []
         for j in range(Y.shape[1]):
@@ -284,12 +283,22 @@ class AUDetector:
         self.thresholds_ = np.array(thresholds, np.float32)
         self.neutral_level_ = np.array(resting, np.float32)
         coef, intercept = self._fit_heads(P, Y, weight)
-        n_pca = pca.components_.shape[0]
-        hog_w, hog_b = _fold_affine(scaler.mean_, scaler.scale_, pca, coef[:, :n_pca], intercept)
+        n_pca = P.shape[1] - shape.shape[1]
+        hog_w, hog_b = appearance.fold(coef[:, :n_pca], intercept)
         shape_coef = coef[:, n_pca:] / shape_scale  # (n_au, k): on raw measures
         self.weights_ = np.concatenate([hog_w, shape_coef.T.astype(np.float32)])
         self.bias_ = (hog_b - shape_coef @ self.shape_mean_).astype(np.float32)
         return self
+
+    def _appearance_projection(self, hog: np.ndarray) -> "_Projection":
+        """Standardisation + PCA of the HOG part, fitted on all rows (none without HOG columns)."""
+        if hog.shape[1] == 0:
+            return _Projection(None, None)
+        scaler = StandardScaler().fit(hog)
+        pca = PCA(
+            n_components=min(self.n_components, *hog.shape), svd_solver="randomized", random_state=self.random_state,
+        ).fit(scaler.transform(hog))
+        return _Projection(scaler, pca)
 
     def out_of_fold_proba(
         self, P: np.ndarray, Y: np.ndarray, groups: np.ndarray | None, sample_weight: np.ndarray | None = None,
@@ -363,7 +372,7 @@ class AUDetector:
         meta = {
             "format": FORMAT,
             "au_names": self.au_names,
-            "hog": {"size": self.hog.size, "cell": self.hog.cell, "bins": self.hog.bins},
+            "hog": None if self.hog is None else {"size": self.hog.size, "cell": self.hog.cell, "bins": self.hog.bins},
             "n_components": self.n_components,
             "C": self.C,
             "threshold_folds": self.threshold_folds,
@@ -385,7 +394,7 @@ class AUDetector:
         if meta.get("format") not in READABLE_FORMATS:
             raise ValueError(f"{path.name}: not an AU detector file (format {meta.get('format')!r})")
         det = cls(
-            meta["au_names"], HOGParams(**meta["hog"]), meta["n_components"], meta["C"],
+            meta["au_names"], HOGParams(**meta["hog"]) if meta["hog"] else None, meta["n_components"], meta["C"],
             meta["threshold_folds"], meta["resting_quantile"], meta["random_state"],
             tuple(meta["shape_names"]), meta["shape_gain"], int(meta.get("embedding_size", 0)),
             float(meta.get("wild_weight", 0.0)),
@@ -439,15 +448,28 @@ def balanced_weights(y: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return np.where(y == 1, total / (2 * positive), total / (2 * negative))
 
 
-def _fold_affine(
-    mean: np.ndarray, scale: np.ndarray, pca: PCA, coef: np.ndarray, intercept: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fold standardisation, PCA and the per-AU models into one affine map: (d, n_au) weights and
-    (n_au,) bias. Prediction is then one matmul, and the saved model holds only this map, not the
-    PCA basis it derives from (400 x d, twenty times larger)."""
-    mean, scale, components, pca_mean, coef, intercept = (
-        np.asarray(a, np.float32) for a in (mean, scale, pca.components_, pca.mean_, coef, intercept)
-    )
-    W = (coef @ components) / scale  # (n_au, d)
-    b = intercept - W @ mean - coef @ (components @ pca_mean)
-    return W.T.astype(np.float32).copy(), b.astype(np.float32)
+@dataclass(frozen=True)
+class _Projection:
+    """The appearance part's standardisation and PCA (both None: the detector reads no HOG)."""
+
+    scaler: StandardScaler | None
+    pca: PCA | None
+
+    def __call__(self, hog: np.ndarray) -> np.ndarray:
+        if self.pca is None:
+            return np.zeros((len(hog), 0), np.float32)
+        return self.pca.transform(self.scaler.transform(hog))
+
+    def fold(self, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fold standardisation, PCA and the per-AU models into one affine map: (d, n_au) weights
+        and (n_au,) bias. Prediction is then one matmul, and the saved model holds only this map,
+        not the PCA basis it derives from (400 x d, twenty times larger)."""
+        if self.pca is None:
+            return np.zeros((0, len(intercept)), np.float32), np.asarray(intercept, np.float32)
+        mean, scale, components, pca_mean, coef, intercept = (
+            np.asarray(a, np.float32)
+            for a in (self.scaler.mean_, self.scaler.scale_, self.pca.components_, self.pca.mean_, coef, intercept)
+        )
+        W = (coef @ components) / scale  # (n_au, d)
+        b = intercept - W @ mean - coef @ (components @ pca_mean)
+        return W.T.astype(np.float32).copy(), b.astype(np.float32)

@@ -120,7 +120,7 @@ class Features:
     weight: np.ndarray  # per-row training weight
 
     def with_weak(
-        self, weak: WeakFaces, hog: HOGParams, weight: float, faces: StillFaces, embed: Embed | None = None,
+        self, weak: WeakFaces, hog: HOGParams | None, weight: float, faces: StillFaces, embed: Embed | None = None,
     ) -> "Features":
         """These rows plus FER+ faces (made into runtime crops and shapes) at training weight `weight`."""
         crops = np.stack([faces(im) for im in weak.images])
@@ -141,10 +141,16 @@ class Features:
         return Features(self.X[rows], self.Y[rows], self.groups[rows], self.source[rows], self.original[rows], w[rows])
 
 
-def feature_rows(crops: np.ndarray, shape: np.ndarray, hog: HOGParams, embed: Embed | None) -> np.ndarray:
-    """Detector rows of crops: HOG, shape measures and (with `embed`) the face features."""
-    blocks = [hog_features(crops, hog), shape] + ([embed(crops)] if embed is not None else [])
-    return np.concatenate(blocks, axis=1)
+def feature_rows(crops: np.ndarray, shape: np.ndarray, hog: HOGParams | None, embed: Embed | None) -> np.ndarray:
+    """Detector rows of crops: HOG (none when `hog` is None), shape measures and (with `embed`)
+    the face features."""
+    blocks = ([hog_features(crops, hog)] if hog is not None else []) + [shape]
+    return np.concatenate(blocks + ([embed(crops)] if embed is not None else []), axis=1)
+
+
+def appearance(settings: TrainingSettings) -> HOGParams | None:
+    """The HOG layout the detector reads, None when `n_components` is 0 (no appearance part)."""
+    return HOGParams() if settings.n_components > 0 else None
 
 
 def face_features(settings: TrainingSettings) -> FrameEmotionModel | None:
@@ -157,7 +163,7 @@ def embedder(model: FrameEmotionModel | None) -> Embed | None:
     return None if model is None else (lambda crops: model.predict_with_features(crops)[1])
 
 
-def augmented_features(data: AUData, hog: HOGParams, seed: int, copies: int = 2, embed: Embed | None = None) -> Features:
+def augmented_features(data: AUData, hog: HOGParams | None, seed: int, copies: int = 2, embed: Embed | None = None) -> Features:
     """Originals, their mirror images, and `copies - 1` jittered mirrors/originals each.
 
     Mirroring keeps the labels: the AU list carries no side, and coded sides (L/R) only say
@@ -299,7 +305,7 @@ def train_detector(feats: Features, make_detector: Callable[[], AUDetector]) -> 
 
 def training_features(
     root: Path,
-    hog: HOGParams,
+    hog: HOGParams | None,
     settings: TrainingSettings = TrainingSettings(),
     *,
     limit_subjects: int | None = None,
@@ -325,7 +331,7 @@ def training_features(
 
 
 def detector_factory(
-    au_names: list[str], hog: HOGParams, settings: TrainingSettings = TrainingSettings(),
+    au_names: list[str], hog: HOGParams | None, settings: TrainingSettings = TrainingSettings(),
     features: FrameEmotionModel | None = None,
 ) -> Callable[[], AUDetector]:
     """Makes unfitted detectors with these settings (a shape gain of 0 means appearance only) that
@@ -355,7 +361,7 @@ def train_and_report(
     never scored. The evaluation then also runs without them (the coded-only detector, i.e. the
     same logistic regressions on the same HOG input) so that their effect is measured.
     """
-    hog = HOGParams()
+    hog = appearance(settings)
     emotion = face_features(settings)
     data, feats, weak_counts, weak_faces = training_features(root, hog, settings, limit_subjects=limit_subjects, log=log,
                                                              features=emotion)

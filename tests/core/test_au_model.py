@@ -258,6 +258,24 @@ def test_face_features_are_read_saved_and_fall_back_to_their_training_mean(tmp_p
         det.predict_proba(crops, embedding=embedding[:, :3])
 
 
+def test_without_an_appearance_part_the_detector_reads_shape_and_face_features_only(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    crops, Y, extra = signal_outside_texture(rng, 160, 6, 1.0, 4, 5.0)  # column 4: a face feature
+    det = AUDetector(["AU12"], hog=None, C=0.1, shape_names=("corner_lift", "mouth_width"), embedding_size=4)
+    det.fit(crops, Y, np.arange(160) // 4, shape=extra[:, :2], embedding=extra[:, 2:])
+    assert det.weights_.shape == (6, 1)  # two measures and four features, no HOG columns
+    crops, Y, extra = signal_outside_texture(rng, 80, 6, 1.0, 4, 5.0)
+    assert f1_score(Y[:, 0], det.predict(crops, extra[:, :2], extra[:, 2:])[:, 0]) > 0.9
+    other_texture = np.random.default_rng(8).integers(0, 256, crops.shape).astype(np.uint8)
+    np.testing.assert_array_equal(det.predict_proba(other_texture, extra[:, :2], extra[:, 2:]),
+                                  det.predict_proba(crops, extra[:, :2], extra[:, 2:]))
+    det.save(tmp_path / "m.npz")
+    loaded = AUDetector.load(tmp_path / "m.npz")
+    assert loaded.hog is None
+    np.testing.assert_allclose(loaded.predict_proba(crops, extra[:, :2], extra[:, 2:]),
+                               det.predict_proba(crops, extra[:, :2], extra[:, 2:]), atol=1e-6)
+
+
 def test_an_au_the_nested_evaluation_cannot_read_is_shipped_never_active(fitted: AUDetector) -> None:
     from mescreen.training.au import fails_evaluation, per_au_metrics
 
