@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mescreen.training.frame_emotion import FrameEmotionConfig, augment, class_weights, prepare_faces
+from mescreen.training.frame_emotion import (VIDEO_FACE_SIZE, FrameEmotionConfig, augment, class_weights, dim_capture,
+                                             prepare_faces)
 
 
 def test_rare_classes_weigh_more_and_the_average_face_weighs_one() -> None:
@@ -24,6 +25,18 @@ def test_augment_is_seeded_and_changes_the_faces() -> None:
     assert a.shape == faces.shape and a.dtype == np.uint8
     assert np.array_equal(a, b)
     assert not np.array_equal(a, faces)
+
+
+def test_dim_capture_films_each_face_darker_and_noisier_at_video_scale() -> None:
+    faces = np.full((6, 48, 48), 200, np.uint8)
+    config = FrameEmotionConfig(dim_gain=(0.2, 0.5), dim_noise=(2.0, 4.0))
+    dim = dim_capture(faces, np.random.default_rng(0), config)
+    assert dim.shape == (6, VIDEO_FACE_SIZE, VIDEO_FACE_SIZE) and dim.dtype == np.uint8
+    level = dim.mean(axis=(1, 2))
+    assert np.all((level > 200 * 0.2 - 1) & (level < 200 * 0.5 + 1)) and np.ptp(level) > 5  # each its own gain
+    noise = dim.std(axis=(1, 2))
+    assert np.all((noise > 1.5) & (noise < 4.5))  # the flat face gains only the sensor noise
+    assert np.array_equal(dim, dim_capture(faces, np.random.default_rng(0), config))
 
 
 def test_prepared_faces_keep_their_size_and_gain_local_contrast() -> None:
