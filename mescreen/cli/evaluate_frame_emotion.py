@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
                  f"{model.meta['best_epoch']})\n\nTrained with: `{model.meta['command']}`. "
                  f"Published reference: {ev.PUBLISHED}."),
         lambda: ev.ferplus_section(model, baseline, data.part("test")),
+        lambda: ev.ferplus_section(model, baseline, data.part("test"), dim=True),
         lambda: ev.crop_section(model, baseline, ev.ckplus_crops(root)),
         lambda: ev.crop_section(model, baseline, ev.megc_apex_crops(root)),
     ]

@@ -1,5 +1,6 @@
-"""Evaluation of the per-frame emotion model: FER+ test (once), CK+48 and MEGC2019 apex crops
-across datasets, a pixel logistic-regression baseline beside each, and the real-clip check.
+"""Evaluation of the per-frame emotion model: FER+ test (once as published, once filmed in a dim
+room), CK+48 and MEGC2019 apex crops across datasets, a pixel logistic-regression baseline beside
+each, and the real-clip check.
 
 Cross-dataset images go through the runtime path (the landmark face stage, as
 mescreen.training.still_faces runs it on dataset face crops, then `FrameEmotionModel.predict` on the
@@ -24,7 +25,7 @@ from mescreen.core.frame_emotion import FrameEmotionModel, network_input, to_fer
 from mescreen.core.labels import FRAME_EMOTIONS, NEGATIVE_EMOTIONS
 from mescreen.training.ckplus import read_ckplus_labels
 from mescreen.training.ferplus import FerPlus
-from mescreen.training.frame_emotion import prepare_faces
+from mescreen.training.frame_emotion import FrameEmotionConfig, dim_capture, prepare_faces
 from mescreen.training.metrics import TABLE_HEADER, ClassificationReport, classification_report
 from mescreen.training.still_faces import StillFaces
 
@@ -97,12 +98,20 @@ def model_framing(model: FrameEmotionModel) -> str:
     return str(model.meta.get("config", {}).get("framing", "window"))
 
 
-def ferplus_section(model: FrameEmotionModel, baseline: PixelBaseline, test: FerPlus) -> str:
-    """FER+ test split (leak-free): the model and the baseline, with both confusion matrices."""
-    faces = prepare_faces(test.images, model_framing(model))
+#: The dim room of the robustness figure: 35% of the light and sensor noise of 3 grey levels, the
+#: face filmed at video scale (as the darkened copy of the real-clip check, bench/face_reading.py).
+DIM_ROOM = FrameEmotionConfig(dim_gain=(0.35, 0.35), dim_noise=(3.0, 3.0))
+
+
+def ferplus_section(model: FrameEmotionModel, baseline: PixelBaseline, test: FerPlus, dim: bool = False) -> str:
+    """FER+ test split (leak-free): the model and the baseline, with both confusion matrices;
+    `dim`: each face first filmed in `DIM_ROOM` (mescreen.training.frame_emotion.dim_capture)."""
+    images = dim_capture(test.images, np.random.default_rng(0), DIM_ROOM) if dim else test.images
+    faces = prepare_faces(images, model_framing(model))
     ours = report(test.label, model.predict_faces(faces))
     base = report(test.label, baseline.predict_proba(faces))
-    return _section(f"FER+ test, {len(test)} faces (pixel duplicates of train removed)", ours, base)
+    room = ", filmed in a dim room (35% light, sensor noise of 3 grey levels)" if dim else ""
+    return _section(f"FER+ test, {len(test)} faces (pixel duplicates of train removed){room}", ours, base)
 
 
 def crop_section(model: FrameEmotionModel, baseline: PixelBaseline, crops: CropSet) -> str:
