@@ -448,11 +448,13 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "(eyes closed), read from the landmark stage's eye aperture, not from this model "
         "(`mescreen/core/au.py`; never active when no geometry is given).",
         "",
-        f"Method (after OpenFace's appearance models, Baltrusaitis et al. FG 2015): HOG "
-        f"({detector.hog.size}x{detector.hog.size} px, {detector.hog.cell}-px cells, {detector.hog.bins} bins) of the "
-        f"128x128 face crop, standardisation, PCA ({detector.n_components} components), one class-balanced "
-        f"logistic regression per AU (C={detector.C}), folded into one affine map. Beside the HOG projection each row "
-        f"carries {len(detector.shape_names)} face-shape measures from the 468-point mesh "
+        "Method (after OpenFace's appearance models, Baltrusaitis et al. FG 2015): "
+        + (f"HOG ({detector.hog.size}x{detector.hog.size} px, {detector.hog.cell}-px cells, {detector.hog.bins} bins) "
+           f"of the 128x128 face crop, standardisation, PCA ({detector.n_components} components), "
+           if detector.hog is not None else "no appearance part (no HOG: trained with `--components 0`), ")
+        + f"one class-balanced logistic regression per AU (C={detector.C}), folded into one affine map. "
+        + ("Beside the HOG projection each row " if detector.hog is not None else "Each row ")
+        + f"carries {len(detector.shape_names)} face-shape measures from the 468-point mesh "
         f"({', '.join(detector.shape_names) or 'none'}; `mescreen/core/face_shape.py`: heights and distances in the "
         "aligned crop's frame, each the mean of both face sides), standardised and scaled by "
         f"{detector.shape_gain} (a face without a mesh gets the training mean, i.e. appearance alone; the gain was chosen "
