@@ -13,12 +13,14 @@ brightness, contrast and gamma, occasional blur and occasional down-and-up sampl
 soft faces in interview video). Dim rooms: brightness and gamma changes after the face stage's
 CLAHE do not teach what a dim camera does before it (few grey levels, sensor noise that CLAHE then
 amplifies); on FER+ valid faces captured dim (x0.35 plus noise of 3 grey levels at video scale)
-model v3's macro-F1 fell from 0.633 to 0.576 and its sadness recall from 0.72 to 0.56. So each
-training face also gets one "dim capture" copy (`dim_capture`: at video scale, gain and noise drawn
-from `dim_gain` and `dim_noise`, then through the same face stage), and each epoch draws
-`dim_share` of the faces from their copy. The ranges are set a priori to span a well-lit room to a
-dim one (model card), not fitted. All randomness comes from seeded numpy generators (the dim
-copies from their own, so the other augmentations draw as they did before them).
+model v3's macro-F1 fell from 0.633 to 0.576 and its sadness recall from 0.72 to 0.56. With
+`dim_share` > 0 each training face also gets one "dim capture" copy (`dim_capture`: at video scale,
+gain and noise drawn from `dim_gain` and `dim_noise`, then through the same face stage), and each
+epoch draws that share of the faces from their copy; the ranges were set a priori to span a
+well-lit room to a dim one, not fitted. Off by default: the model trained with 0.3 read dim FER+
+valid faces better (macro-F1 0.639) but the AU detector on its features missed its selection rule,
+so it did not ship (bench/RESULTS.md, "Dim rooms"). All randomness comes from seeded numpy
+generators (the dim copies from their own, so the other augmentations draw as without them).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class FrameEmotionConfig:
     max_rotation: float = 15.0  # degrees
     seed: int = 0
     framing: str = "mesh"  # "mesh": the landmark face stage's crop (ships); "window": placed into FER_WINDOW (v1)
-    dim_share: float = 0.3  # share of faces drawn from their dim-capture copy each epoch (0: none)
+    dim_share: float = 0.0  # share of faces drawn from their dim-capture copy each epoch (0: none)
     dim_gain: tuple[float, float] = (0.15, 0.7)  # brightness kept by the dim camera
     dim_noise: tuple[float, float] = (0.5, 5.0)  # sensor noise, grey levels (s.d.) at video scale
 
