@@ -155,9 +155,10 @@ class AUDetector:
     """Multi-label AU occurrence from face crops (scikit-learn style: fit / predict_proba / predict).
 
     Parameters: `au_names` the AUs (columns of Y), `hog` the feature layout (None: no appearance
-    part, the shape measures and face features alone), `n_components` PCA size, `C` the inverse L2 strength of each logistic regression, `threshold_folds` the folds of
-    the out-of-fold predictions used to choose each AU's threshold (grouped by subject when
-    `groups` is given to fit), `resting_quantile` the quantile of the out-of-fold probabilities on
+    part, the shape measures and face features alone), `n_components` PCA size, `C` the inverse L2
+    strength of each logistic regression, `threshold_folds` the folds of the out-of-fold
+    predictions used to choose each AU's threshold (grouped by subject when `groups` is given to
+    fit), `resting_quantile` the quantile of the out-of-fold probabilities on
     frames without an AU that is stored as its population resting level (the runtime maps each
     person's neutral reading onto it, mescreen/core/au.py), `random_state` for PCA.
     `wild_weight` is the share of the in-the-wild faces (fit's `wild_mask`) in choosing each
