@@ -46,17 +46,16 @@ def main() -> None:
 def row(per_class: int, weight: float, face: bool) -> str:
     """One table row: train, evaluate on grouped folds, fit on all, check on FER+ valid."""
     from mescreen.core.datapaths import require_data_root
-    from mescreen.training.au import (appearance, detector_factory, evaluate_grouped, face_features, train_detector,
+    from mescreen.training.au import (detector_factory, evaluate_grouped, face_features, train_detector,
                                       training_features)
     from mescreen.training.au_settings import TrainingSettings
     from mescreen.training.au_wild_check import prototype_check
 
     root = require_data_root()
     settings = TrainingSettings(weak_per_class=per_class, weak_weight=weight, face_features=face)
-    hog = appearance(settings)
     emotion = face_features(settings)
-    data, feats, _, _ = training_features(root, hog, settings, features=emotion)
-    make = detector_factory(data.au_names, hog, settings, emotion)
+    data, feats, _, _ = training_features(root, settings, features=emotion)
+    make = detector_factory(data.au_names, settings, emotion)
     report, _ = evaluate_grouped(feats, make, data.au_names, 5)
     check = prototype_check(root, train_detector(feats, make), per_class=300, split="valid", features=emotion)
     wild = np.mean([r["auc"] for rows in check["emotions"].values() for r in rows.values()])

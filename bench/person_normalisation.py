@@ -33,14 +33,13 @@ def main() -> None:
     from mescreen.core.datapaths import require_data_root
     from mescreen.core.frame_emotion import FrameEmotionModel
     from mescreen.core.labels import FRAME_EMOTIONS
-    from mescreen.training.au import appearance, detector_factory, evaluate_grouped, face_features, training_features
+    from mescreen.training.au import detector_factory, evaluate_grouped, face_features, training_features
     from mescreen.training.au_settings import TrainingSettings
 
     settings = TrainingSettings()
-    hog = appearance(settings)
     emotion = face_features(settings)
-    data, feats, _, _ = training_features(require_data_root(), hog, settings, log=print, features=emotion)
-    _, oof = evaluate_grouped(feats, detector_factory(data.au_names, hog, settings, emotion), data.au_names, args.folds,
+    data, feats, _, _ = training_features(require_data_root(), settings, log=print, features=emotion)
+    _, oof = evaluate_grouped(feats, detector_factory(data.au_names, settings, emotion), data.au_names, args.folds,
                               lambda k, n: print(f"fold {k}/{n}", flush=True))
     neutral = (emotion or FrameEmotionModel.load()).predict(data.crops)[:, FRAME_EMOTIONS.index("neutral")]
     print(f"p(neutral) of the coded faces, mean: " + ", ".join(

@@ -305,7 +305,6 @@ def train_detector(feats: Features, make_detector: Callable[[], AUDetector]) -> 
 
 def training_features(
     root: Path,
-    hog: HOGParams | None,
     settings: TrainingSettings = TrainingSettings(),
     *,
     limit_subjects: int | None = None,
@@ -317,7 +316,7 @@ def training_features(
     FER+ faces per emotion and their cropper."""
     data = load_au_data(root, limit_subjects=limit_subjects)
     log(f"{len(data)} images, {np.unique(data.groups).size} subjects; crops: {data.crop_counts}")
-    embed = embedder(features)
+    embed, hog = embedder(features), appearance(settings)
     feats = augmented_features(data, hog, settings.seed, settings.copies, embed)
     weak_faces = StillFaces()
     weak_counts: dict[str, int] = {}
@@ -331,13 +330,13 @@ def training_features(
 
 
 def detector_factory(
-    au_names: list[str], hog: HOGParams | None, settings: TrainingSettings = TrainingSettings(),
-    features: FrameEmotionModel | None = None,
+    au_names: list[str], settings: TrainingSettings = TrainingSettings(), features: FrameEmotionModel | None = None,
 ) -> Callable[[], AUDetector]:
     """Makes unfitted detectors with these settings (a shape gain of 0 means appearance only) that
     read the face features of `features` (None: none)."""
     gain = settings.shape_gain
     size = features.feature_size if features is not None else 0
+    hog = appearance(settings)
     return lambda: AUDetector(au_names, hog, settings.n_components, settings.C, random_state=settings.seed,
                               shape_names=SHAPE_FEATURES if gain > 0 else (), shape_gain=gain or 1.0,
                               embedding_size=size, wild_weight=settings.wild_threshold_weight)
@@ -361,11 +360,10 @@ def train_and_report(
     never scored. The evaluation then also runs without them (the coded-only detector, i.e. the
     same logistic regressions on the same HOG input) so that their effect is measured.
     """
-    hog = appearance(settings)
     emotion = face_features(settings)
-    data, feats, weak_counts, weak_faces = training_features(root, hog, settings, limit_subjects=limit_subjects, log=log,
+    data, feats, weak_counts, weak_faces = training_features(root, settings, limit_subjects=limit_subjects, log=log,
                                                              features=emotion)
-    make = detector_factory(data.au_names, hog, settings, emotion)
+    make = detector_factory(data.au_names, settings, emotion)
     report: dict[str, Any] = {}
     if evaluate:
         report, oof = evaluate_grouped(feats, make, data.au_names, folds, lambda k, n: log(f"fold {k}/{n}"))

@@ -164,7 +164,7 @@ class FrameEmotionTrainer:
         rng = np.random.default_rng(c.seed)
         faces, targets = prepare_faces(train.images, c.framing), train.soft_targets
         dim_rng = np.random.default_rng([c.seed, 1])
-        dim_faces = prepare_faces(dim_capture(train.images, dim_rng, c), c.framing) if c.dim_share > 0 else faces
+        dim_faces = prepare_faces(dim_capture(train.images, dim_rng, c), c.framing) if c.dim_share > 0 else None
         valid_x, valid_y = network_input(prepare_faces(valid.images, c.framing)), valid.targets
         weights = tf.constant(class_weights(targets, c.weight_power))
         network = build_frame_net(c.architecture, INPUT_SIZE, len(FRAME_EMOTIONS), seed=c.seed)
@@ -184,8 +184,11 @@ class FrameEmotionTrainer:
         forward = tf.function(lambda x: network(x, training=False), reduce_retracing=True)
         best, best_weights, start = -1.0, None, time.perf_counter()
         for epoch in range(1, c.epochs + 1):
-            dim = (dim_rng.random(len(faces)) < c.dim_share)[:, None, None]
-            x_all = network_input(augment(np.where(dim, dim_faces, faces), rng, c))
+            if dim_faces is not None:  # this epoch's share of faces from their dim copy
+                chosen = np.where((dim_rng.random(len(faces)) < c.dim_share)[:, None, None], dim_faces, faces)
+            else:
+                chosen = faces
+            x_all = network_input(augment(chosen, rng, c))
             order = rng.permutation(len(faces))
             losses = [float(step(x_all[b], targets[b]))
                       for b in (order[i:i + c.batch_size] for i in range(0, len(order), c.batch_size))]
