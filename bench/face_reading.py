@@ -24,12 +24,12 @@ def main() -> None:
                         help="skip the per-frame emotion and episode check (whole pipeline runs)")
     parser.add_argument("--no-wild", action="store_true", help="skip the FER+ prototype-AU check")
     args = parser.parse_args()
-    from mescreen.core.au import AUStage
+    from mescreen.core.aus.stage import AUStage
     from mescreen.core.datapaths import require_data_root
     from mescreen.training.au import bar_lines
     from mescreen.training.face_reading import check_video, labelled_videos, report_markdown
 
-    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
 
     stage, emotion = AUStage.load(args.models), FrameEmotionModel.load(args.models)
     videos = args.videos or labelled_videos(require_data_root())

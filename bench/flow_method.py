@@ -40,10 +40,10 @@ def smoothness(images: np.ndarray) -> np.ndarray:
 
 def video_pairs(path: str, gap_s: float, stride: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(onset, apex) face-stage crops `gap_s` apart, in the training framing."""
-    from mescreen.core.emotion import to_dataset_framing
-    from mescreen.core.face import crop_face
+    from mescreen.core.emotion.micro.classifier import to_dataset_framing
+    from mescreen.core.face.crop import crop_face
     from mescreen.core.pipeline import AnalysisOptions, find_patient_faces
-    from mescreen.core.video import VideoReader
+    from mescreen.core.io.video import VideoReader
 
     reader = VideoReader(path)
     faces = find_patient_faces(reader, AnalysisOptions())
@@ -66,8 +66,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from mescreen.core.datapaths import require_data_root
-    from mescreen.core.emotion import EmotionClassifier, network_input
-    from mescreen.core.flow import dense_flow, flow_image
+    from mescreen.core.emotion.micro.classifier import EmotionClassifier, network_input
+    from mescreen.core.emotion.micro.flow import dense_flow, flow_image
     from mescreen.training.megc import flow_images, load_megc
 
     cv2.setNumThreads(1)

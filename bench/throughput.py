@@ -51,10 +51,10 @@ def _load_models(stand_ins: bool) -> tuple[object, list[str]]:
     except ModelMissingError:
         if not stand_ins:
             raise
-    from mescreen.core.au import AUStage
-    from mescreen.core.au_emotion import AUEmotionMapper
-    from mescreen.core.emotion import EmotionClassifier
-    from mescreen.core.subdivision import ReferenceClusters
+    from mescreen.core.aus.stage import AUStage
+    from mescreen.core.emotion.au_mapping import AUEmotionMapper
+    from mescreen.core.emotion.micro.classifier import EmotionClassifier
+    from mescreen.core.episodes.clusters import ReferenceClusters
 
     sys.path.insert(0, str(ROOT / "tests" / "core"))
     import fake_models  # type: ignore[import-not-found]
@@ -79,7 +79,7 @@ def child(mode: str, video: str, stand_ins: bool, face: str) -> None:
     """One measurement, printed as JSON on the last line of stdout."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.path.insert(0, str(ROOT))
-    from mescreen.core.video import VideoReader
+    from mescreen.core.io.video import VideoReader
 
     out: dict[str, object] = {"mode": mode}
     if mode == "decode":
@@ -117,7 +117,7 @@ def _run(mode: str, video: Path, stand_ins: bool, face: str) -> dict:
 def _long_video(source: Path, minutes: float, folder: Path) -> Path:
     if shutil.which("ffmpeg") is None:
         sys.exit("ffmpeg is needed to make the long video")
-    from mescreen.core.video import probe
+    from mescreen.core.io.video import probe
 
     repeats = max(1, round(minutes * 60 / probe(source).duration_s))
     target = folder / f"repeat{repeats}.mp4"

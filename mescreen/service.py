@@ -28,10 +28,10 @@ from typing import Callable, Protocol, Sequence
 from sqlalchemy.orm import Session, sessionmaker
 
 from mescreen.core.errors import Cancelled, MescreenError
-from mescreen.core.peer_import import PeerFrames, analyze_peer
+from mescreen.core.io.peer_import import PeerFrames, analyze_peer
 from mescreen.core.progress import Progress, ProgressCallback
 from mescreen.core.result import Screening, SessionResult
-from mescreen.core.video import file_sha256
+from mescreen.core.io.video import file_sha256
 from mescreen.private_files import private_dir
 from mescreen.store import repository
 
@@ -207,7 +207,7 @@ def delete_session(sessions: sessionmaker[Session], session_id: int, *, actor: s
 
 def _rescreen(sessions: sessionmaker[Session], patient_code: str,
               later: Sequence[tuple[int, date, SessionResult]]) -> list[int]:
-    from mescreen.core.screening import load_config, screen
+    from mescreen.core.screening.indicators import load_config, screen
 
     config = load_config()
     done = []

@@ -13,7 +13,7 @@ from mescreen.batch import task
 from mescreen.batch.job import VideoJob
 from mescreen.batch.store import store_fingerprint
 from mescreen.core.errors import NoFaceError
-from mescreen.core.screening import screen
+from mescreen.core.screening.indicators import screen
 from mescreen.service import VideoSource, analyse_for_patient, delete_session
 from mescreen.store import repository
 from mescreen.store.engine import ENV_VAR

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mescreen.core.figures import UNDETERMINED, episode_emotion
+from mescreen.core.screening.figures import UNDETERMINED, episode_emotion
 from mescreen.core.result import Episode, Indicator, SessionResult
-from mescreen.core.screening import CONFIG_DIR, load_config
+from mescreen.core.screening.indicators import CONFIG_DIR, load_config
 from mescreen.app.au_words import au_list, in_words
 
 #: Long recordings are binned to at most this many points before charting: a browser or a PDF
@@ -78,7 +78,7 @@ def emotion_trace(result: SessionResult, max_points: int = MAX_POINTS) -> tuple[
 
 
 def emotion_label(episode: Episode) -> str:
-    """The emotion an episode counts as (mescreen.core.figures.episode_emotion), as everywhere."""
+    """The emotion an episode counts as (mescreen.core.screening.figures.episode_emotion), as everywhere."""
     return episode_emotion(episode)
 
 

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from mescreen.core import datapaths
-    from mescreen.core.emotion import MODEL_STEM
+    from mescreen.core.emotion.micro.classifier import MODEL_STEM
     from mescreen.training.emotion import EmotionCNN, fit_params_for, make_inputs
 
     data = load_data(args)

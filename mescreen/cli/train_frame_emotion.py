@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from mescreen.core.frame_emotion_net import ARCHITECTURES
+    from mescreen.core.emotion.frame.networks import ARCHITECTURES
     from mescreen.training.frame_emotion import FrameEmotionConfig
 
     c = FrameEmotionConfig()
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mescreen.core import datapaths
     from mescreen.core.errors import InputError
-    from mescreen.core.frame_emotion import save_network
+    from mescreen.core.emotion.frame.model import save_network
     from mescreen.training.emotion import limit_threads
     from mescreen.training.ferplus import leak_free, load_ferplus
     from mescreen.training.frame_emotion import FrameEmotionConfig, FrameEmotionTrainer

@@ -1,7 +1,7 @@
 """The whole analysis of one recording: `analyze_video(path, options, progress) -> SessionResult`.
 
 Three streaming passes over the file, none holding more than a few frames (the read-ahead of
-mescreen.core.video.prefetched):
+mescreen.core.io.video.prefetched):
 
 1. faces: every frame is demuxed, every `mesh_every`-th (landmark stage) or `detect_every`-th
    (paper stage) is converted and its faces found: a full-frame search every 2 s (BlazeFace,
@@ -20,14 +20,14 @@ mescreen.core.video.prefetched):
 Decoding 640x360 H.264 costs under 1 ms of CPU per frame, so the extra passes cost less than
 keeping crops (16 KiB per frame, which would make memory grow with video length) or predicting
 faces forward; each pass decodes in a background thread a few frames ahead
-(mescreen.core.video.prefetched). Measured figures are in bench/RESULTS.md.
+(mescreen.core.io.video.prefetched). Measured figures are in bench/RESULTS.md.
 
-Per-frame emotion: the per-frame network (mescreen.core.frame_emotion) reads every crop of pass 2,
+Per-frame emotion: the per-frame network (mescreen.core.emotion.frame.model) reads every crop of pass 2,
 in batches; its trace (neutral + 7 emotions) is the series' `emotion_prob`, unsmoothed. The AU
 stage reads each batch's frames, in order, once their emotion is known: a frame's p(neutral) is its
-weight in the person's neutral level (mescreen.core.au).
+weight in the person's neutral level (mescreen.core.aus.stage).
 Episodes: micro-expressions come from the movement spotter, macro-expressions from the emotion
-trace; how each gets its emotion and confidence is in mescreen.core.expressions.
+trace; how each gets its emotion and confidence is in mescreen.core.episodes.expressions.
 """
 
 from __future__ import annotations
@@ -43,27 +43,26 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Sequence
 import cv2
 import numpy as np
 
-from mescreen.core.au_activity import active_names
+from mescreen.core.aus.activity import active_names
 from mescreen.core.errors import NoFaceError
-from mescreen.core.face import (
-    FaceDetector, FaceDetectorParams, FaceTracker, Placements, TrackParams, crop_face,
-    interpolate_track,
-)
-from mescreen.core.expressions import macro_episodes, micro_emotion
+from mescreen.core.face.crop import crop_face
+from mescreen.core.face.haar import FaceDetector, FaceDetectorParams, FaceTracker
+from mescreen.core.face.tracks import Placements, TrackParams, interpolate_track
+from mescreen.core.episodes.expressions import macro_episodes, micro_emotion
 from mescreen.core.labels import FRAME_EMOTIONS
-from mescreen.core.mesh import crop_landmarks, models_version as mesh_models_version
-from mescreen.core.mesh_track import MeshTracker, roi_from_geometry
+from mescreen.core.face.mesh import crop_landmarks, models_version as mesh_models_version
+from mescreen.core.face.mesh_track import MeshTracker, roi_from_geometry
 from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
-from mescreen.core.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature
-from mescreen.core.video import ReadLimits, VideoReader
+from mescreen.core.episodes.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature
+from mescreen.core.io.video import ReadLimits, VideoReader
 
 if TYPE_CHECKING:  # the models are imported when loaded: TensorFlow is slow to import
-    from mescreen.core.au import AUStage
-    from mescreen.core.au_emotion import AUEmotionMapper
-    from mescreen.core.emotion import EmotionClassifier
-    from mescreen.core.frame_emotion import FrameEmotionModel
-    from mescreen.core.subdivision import ReferenceClusters
+    from mescreen.core.aus.stage import AUStage
+    from mescreen.core.emotion.au_mapping import AUEmotionMapper
+    from mescreen.core.emotion.micro.classifier import EmotionClassifier
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
+    from mescreen.core.episodes.clusters import ReferenceClusters
 
 #: Crops per call of the per-frame emotion network.
 EMOTION_BATCH = 64
@@ -121,11 +120,11 @@ class Models:
     @classmethod
     def load(cls, models_dir: Path | None = None) -> "Models":
         """Raises ModelMissingError (naming the rebuild command) for the first absent model."""
-        from mescreen.core.au import AUStage
-        from mescreen.core.au_emotion import AUEmotionMapper
-        from mescreen.core.emotion import EmotionClassifier
-        from mescreen.core.frame_emotion import FrameEmotionModel
-        from mescreen.core.subdivision import ReferenceClusters
+        from mescreen.core.aus.stage import AUStage
+        from mescreen.core.emotion.au_mapping import AUEmotionMapper
+        from mescreen.core.emotion.micro.classifier import EmotionClassifier
+        from mescreen.core.emotion.frame.model import FrameEmotionModel
+        from mescreen.core.episodes.clusters import ReferenceClusters
 
         au, frame_emotion = AUStage.load(models_dir), FrameEmotionModel.load(models_dir)
         au.check_embedding(frame_emotion.version)
@@ -138,7 +137,7 @@ class Models:
     def versions(self) -> dict[str, str]:
         """Everything `SessionResult.versions` records, known before analysing (batch skips
         recordings already analysed with the same versions)."""
-        from mescreen.core.screening import load_config
+        from mescreen.core.screening.indicators import load_config
 
         return {
             "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "face_mesh": mesh_models_version(),
@@ -164,7 +163,7 @@ def find_patient_faces(
 ) -> FacePass:
     """Pass 1: look for faces on every `mesh_every`-th / `detect_every`-th frame (a full-frame
     search every `full_detect_every_s`, each followed face tracked otherwise; see
-    `mescreen.core.mesh_track.MeshTracker` and `mescreen.core.face.FaceTracker`), link tracks,
+    `mescreen.core.face.mesh_track.MeshTracker` and `mescreen.core.face.haar.FaceTracker`), link tracks,
     choose the patient's and place it on every frame."""
     full_every = max(1, round(options.full_detect_every_s * (reader.info.analysed_fps or 1.0)))
     tracker: MeshTracker | FaceTracker
@@ -224,7 +223,7 @@ class _SeriesBuilder:
         """The optional FrameSeries arrays of the landmark stage (none for the paper stage)."""
         if self.measures.shape[1] == 0:
             return {}
-        m = self.measures  # columns as mescreen.core.mesh_track.MEASURES
+        m = self.measures  # columns as mescreen.core.face.mesh_track.MEASURES
         return {
             "head_pose": m[:, 0:3].copy(), "eye_aperture": m[:, 3:5].copy(),
             "mouth_aperture": m[:, 5].copy(), "landmark_confidence": m[:, 6].copy(),
@@ -343,15 +342,15 @@ def _episode_frames(
 
 
 def set_apex_aus(ep: Episode, apex: np.ndarray, au_names: Sequence[str], thresholds: Sequence[float]) -> None:
-    """The episode's AU probabilities at its apex, and its active AUs (mescreen.core.au_activity:
-    NaN and unreliable AUs are never active). Shared with `mescreen.core.peer_import`."""
+    """The episode's AU probabilities at its apex, and its active AUs (mescreen.core.aus.activity:
+    NaN and unreliable AUs are never active). Shared with `mescreen.core.io.peer_import`."""
     ep.au_prob = {a: float(v) for a, v in zip(au_names, apex) if np.isfinite(v)}
     ep.active_aus = active_names(apex, au_names, thresholds)
 
 
 def settle_emotion(ep: Episode, reference_clusters: ReferenceClusters) -> None:
     """Episode emotion = argmax of `emotion_prob` (empty when nothing is above zero), its
-    confidence (that probability) and reference cluster. Shared with `mescreen.core.peer_import`."""
+    confidence (that probability) and reference cluster. Shared with `mescreen.core.io.peer_import`."""
     best = max(ep.emotion_prob, key=lambda e: ep.emotion_prob[e], default="")
     ep.emotion = best if best and ep.emotion_prob[best] > 0 else ""
     ep.confidence = round(float(ep.emotion_prob[best]), 4) if ep.emotion else None
@@ -363,9 +362,9 @@ def cluster_and_screen(
     series: FrameSeries, episodes: list[Episode], reference_clusters: ReferenceClusters, previous: Sequence[Screening],
     progress: ProgressCallback | None = None,
 ) -> tuple[SessionClusters, Screening]:
-    """The session's ME clusters and its screening: the last stages, shared with `mescreen.core.peer_import`."""
-    from mescreen.core.screening import screen
-    from mescreen.core.subdivision import cluster_session
+    """The session's ME clusters and its screening: the last stages, shared with `mescreen.core.io.peer_import`."""
+    from mescreen.core.screening.indicators import screen
+    from mescreen.core.episodes.clusters import cluster_session
 
     report(progress, Progress("clusters", 0, 1))
     clusters = cluster_session(episodes, reference_clusters)
@@ -381,7 +380,7 @@ def _describe_episodes(
 ) -> None:
     """Fill each episode's apex AUs, landmarks and reference cluster; micro-expressions also get
     the ME network's reading fused with the per-frame emotion and the AU mapping
-    (mescreen.core.expressions; macro-expressions come with their emotion)."""
+    (mescreen.core.episodes.expressions; macro-expressions come with their emotion)."""
     au_names = list(models.au.au_names)
     thresholds = np.asarray(models.au.thresholds, np.float64)
     pairs, usable = [], []

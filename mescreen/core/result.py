@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mescreen.core.au_activity import active_mask, readable, thresholds_or_default
+from mescreen.core.aus.activity import active_mask, readable, thresholds_or_default
 
 EpisodeKind = Literal["micro", "macro"]
 ScreeningLevel = Literal["none", "watch", "flag", "insufficient"]
@@ -47,7 +47,7 @@ class FrameSeries:
     `au_prob` is (n, len(au_names)) person-normalised AU probabilities, NaN where no face;
     `au_thresholds` holds the AU model's decision threshold per AU (empty: unknown, for results
     made before they were recorded); "active" is answered by `au_active()` alone (see
-    mescreen.core.au_activity). `emotion_prob` is (n, len(emotion_names)), NaN where not computed.
+    mescreen.core.aus.activity). `emotion_prob` is (n, len(emotion_names)), NaN where not computed.
     The optional face-geometry arrays (None when the face stage did not measure them) are:
     `head_pose` (n, 3) yaw/pitch/roll in degrees, `eye_aperture` (n, 2) right/left eye opening
     over eye width, `mouth_aperture` (n,) inner-lip distance over mouth width and
@@ -86,7 +86,7 @@ class FrameSeries:
         return readable(self.thresholds())
 
     def au_active(self) -> np.ndarray:
-        """(n, n_au) bool: the one definition of an active AU (mescreen.core.au_activity)."""
+        """(n, n_au) bool: the one definition of an active AU (mescreen.core.aus.activity)."""
         return active_mask(self.au_prob, self.thresholds()) & self.face_found[:, None]
 
     def optional_arrays(self) -> dict[str, np.ndarray]:

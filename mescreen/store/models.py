@@ -198,7 +198,7 @@ class FrameSeriesBlob(Base):
     au_prob: Mapped[bytes] = mapped_column(LargeBinary)
     emotion_prob: Mapped[bytes] = mapped_column(LargeBinary)
     # None for sessions whose AU model's thresholds are unknown (read with the default; see
-    # mescreen.core.au_activity).
+    # mescreen.core.aus.activity).
     au_thresholds: Mapped[list[float] | None] = mapped_column(JSON)
 
 

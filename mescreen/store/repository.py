@@ -22,8 +22,8 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from mescreen.core.au_activity import DEFAULT_THRESHOLD
-from mescreen.core.figures import emotion_shares, labelled_episodes
+from mescreen.core.aus.activity import DEFAULT_THRESHOLD
+from mescreen.core.screening.figures import emotion_shares, labelled_episodes
 from mescreen.core.result import (
     ClusterInfo,
     Episode,

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from mescreen.core.au_activity import active_mask
-from mescreen.core.au_model import AUDetector, best_f1_threshold, f1_at
-from mescreen.core.frame_emotion import FrameEmotionModel
+from mescreen.core.aus.activity import active_mask
+from mescreen.core.aus.detector import AUDetector, best_f1_threshold, f1_at
+from mescreen.core.emotion.frame.model import FrameEmotionModel
 from mescreen.training.ferplus import leak_free, load_ferplus
 from mescreen.training.ferplus_aus import PROTOTYPES, weak_labels
 from mescreen.training.still_faces import StillFaces

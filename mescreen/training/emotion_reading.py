@@ -5,14 +5,14 @@ For each labelled segment whose expression is an emotion: the share of face fram
 strongest per-frame emotion is that emotion, and the share read as any negative emotion (crying
 is "sadness" by eye, but fear or anger is also a negative reading); the episodes that overlap it,
 with their emotions. For segments labelled "neutral": episodes per minute (false alarms). And
-the session's emotion shares (mescreen.core.figures). This is a check, never a tuning target.
+the session's emotion shares (mescreen.core.screening.figures). This is a check, never a tuning target.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mescreen.core.figures import emotion_shares, episode_emotion, top_frame_emotions
+from mescreen.core.screening.figures import emotion_shares, episode_emotion, top_frame_emotions
 from mescreen.core.labels import FRAME_EMOTIONS, NEGATIVE_EMOTIONS
 from mescreen.core.result import SessionResult
 from mescreen.training.face_reading import Segment

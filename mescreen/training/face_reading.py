@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from mescreen.core.au import AUStage
-from mescreen.core.face import crop_face
-from mescreen.core.facs import parse_facs
-from mescreen.core.frame_emotion import FrameEmotionModel
+from mescreen.core.aus.stage import AUStage
+from mescreen.core.face.crop import crop_face
+from mescreen.core.aus.facs import parse_facs
+from mescreen.core.emotion.frame.model import FrameEmotionModel
 from mescreen.core.labels import AU_DESCRIPTIONS, FRAME_EMOTIONS
 from mescreen.core.pipeline import AnalysisOptions, FaceBatch, find_patient_faces
-from mescreen.core.video import VideoReader
+from mescreen.core.io.video import VideoReader
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class FakeFrameEmotion:
 def fake_models() -> Models:
     """Fakes for AU, emotion, per-frame emotion and mapper; the shipped reference clusters (a
     committed file)."""
-    from mescreen.core.subdivision import ReferenceClusters
+    from mescreen.core.episodes.clusters import ReferenceClusters
 
     return Models(au=FakeAUStage(), emotion=FakeEmotion(), mapper=FakeMapper(),
                   clusters=ReferenceClusters.load(REFERENCE.parent), frame_emotion=FakeFrameEmotion())

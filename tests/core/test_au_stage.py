@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mescreen.core.au import AUStage
-from mescreen.core.au_model import AUDetector
+from mescreen.core.aus.stage import AUStage
+from mescreen.core.aus.detector import AUDetector
 from mescreen.core.errors import ModelMissingError
 from mescreen.core.labels import AU_NAMES
-from mescreen.core.mesh_track import MEASURES
+from mescreen.core.face.mesh_track import MEASURES
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
@@ -198,7 +198,7 @@ def test_a_detector_refuses_face_features_of_another_emotion_model() -> None:
 
 
 def test_the_shipped_detector_matches_the_shipped_emotion_model() -> None:
-    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
     from mescreen.core.pipeline import Models
 
     stage = AUStage.load(MODELS)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mescreen.core.datapaths import models_dir
-from mescreen.core.emotion import EmotionClassifier, network_input
+from mescreen.core.emotion.micro.classifier import EmotionClassifier, network_input
 from mescreen.core.errors import InputError, ModelMissingError
 from mescreen.core.labels import EMOTIONS_3
 
@@ -71,7 +71,7 @@ def test_network_input_shapes() -> None:
 
 
 def test_dataset_framing_cuts_the_measured_window() -> None:
-    from mescreen.core.emotion import DATASET_WINDOW, to_dataset_framing
+    from mescreen.core.emotion.micro.classifier import DATASET_WINDOW, to_dataset_framing
 
     crop = np.zeros((128, 128), np.uint8)
     x0, y0, x1, y1 = DATASET_WINDOW

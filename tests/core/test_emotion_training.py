@@ -88,7 +88,7 @@ def test_ststnet_is_small_and_trains() -> None:
 
 
 def test_region_input_keeps_brows_eyes_and_mouth_only_and_commutes_with_mirroring() -> None:
-    from mescreen.core.emotion_model import region_input
+    from mescreen.core.emotion.micro.estimator import region_input
 
     X = np.random.default_rng(2).random((3, 28, 28, 3), dtype=np.float32)
     out = region_input(X)

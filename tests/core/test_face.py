@@ -8,12 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from mescreen.core.face import (
-    CROP_SIZE, Detection, FaceGeometry, FaceTracker, Track, TrackBuilder, TrackParams, crop_face, crop_still,
-    interpolate_track, iou, to_gray,
-)
-from mescreen.core.mesh_track import MeshTracker
-from mescreen.core.video import VideoReader
+from mescreen.core.face.crop import CROP_SIZE, Detection, FaceGeometry, crop_face, to_gray
+from mescreen.core.face.haar import FaceTracker, crop_still
+from mescreen.core.face.tracks import Track, TrackBuilder, TrackParams, interpolate_track, iou
+from mescreen.core.face.mesh_track import MeshTracker
+from mescreen.core.io.video import VideoReader
 
 
 def test_to_gray_accepts_gray_bgr_bgra_and_other_depths() -> None:
@@ -157,7 +156,7 @@ def test_crop_still_picks_the_largest_of_several_faces(images_dir: Path) -> None
 
 
 def _all_faces(image: np.ndarray) -> list[Detection]:
-    from mescreen.core.face import _still_detector
+    from mescreen.core.face.haar import _still_detector
 
     return _still_detector().detect(to_gray(image))
 

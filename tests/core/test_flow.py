@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mescreen.core.flow import FLOW_SIZE, dense_flow, flow_image, minmax_uint8, optical_strain
+from mescreen.core.emotion.micro.flow import FLOW_SIZE, dense_flow, flow_image, minmax_uint8, optical_strain
 from mescreen.training.emotion import augment
 
 
@@ -117,7 +117,7 @@ def test_missing_tv_l1_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_opencv_thread_count_does_not_change_the_flow() -> None:
-    """Pairs are made in threads (mescreen.core.emotion), whatever OpenCV's own thread count."""
+    """Pairs are made in threads (mescreen.core.emotion.micro.classifier), whatever OpenCV's own thread count."""
     onset, apex = _texture(3), np.roll(_texture(3), 2, axis=0)
     threads = cv2.getNumThreads()
     try:

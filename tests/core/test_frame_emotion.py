@@ -11,8 +11,9 @@ import pytest
 
 from mescreen.core.datapaths import models_dir
 from mescreen.core.errors import InputError, ModelMissingError
-from mescreen.core.face import CROP_SIZE, crop_still
-from mescreen.core.frame_emotion import FrameEmotionModel, network_input, to_fer_framing
+from mescreen.core.face.crop import CROP_SIZE
+from mescreen.core.face.haar import crop_still
+from mescreen.core.emotion.frame.model import FrameEmotionModel, network_input, to_fer_framing
 from mescreen.core.labels import FRAME_EMOTIONS
 
 

@@ -12,15 +12,16 @@ import cv2
 import numpy as np
 import pytest
 
-from mescreen.core import mesh
+from mescreen.core.face import mesh
 from mescreen.core.errors import ModelMissingError
-from mescreen.core.face import CROP_SIZE, FaceDetector, FaceGeometry, to_gray
-from mescreen.core.mesh import (
+from mescreen.core.face.crop import CROP_SIZE, FaceGeometry, to_gray
+from mescreen.core.face.haar import FaceDetector
+from mescreen.core.face.mesh import (
     ALIGN_POINTS, ALIGN_TARGETS, DETECTORS, BlazeFaceDetector, FaceMesh, MeshResult, alignment_geometry,
     crop_landmarks, EyeContours, head_pose, mouth_aperture, roi_from_detection, roi_from_landmarks, similarity,
     ssd_anchors, weighted_nms,
 )
-from mescreen.core.video import VideoReader
+from mescreen.core.io.video import VideoReader
 
 MOUTH_POINTS = (mesh.MOUTH_RIGHT, mesh.MOUTH_LEFT, mesh.LIP_INNER_TOP, mesh.LIP_INNER_BOTTOM)
 FACE_POINTS = ALIGN_POINTS + MOUTH_POINTS + (1,)  # 1 = nose tip

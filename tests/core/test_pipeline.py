@@ -13,7 +13,7 @@ from fake_models import fake_models
 
 from mescreen.core.datapaths import models_dir
 from mescreen.core.errors import Cancelled, ModelMissingError
-from mescreen.core.expressions import MAPPER_FLOOR, macro_episodes, micro_emotion
+from mescreen.core.episodes.expressions import MAPPER_FLOOR, macro_episodes, micro_emotion
 from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3, FRAME_EMOTIONS
 from mescreen.core.pipeline import EMOTION_BATCH, AnalysisOptions, Models, PairImages, analyze_video
 from mescreen.core.progress import Progress

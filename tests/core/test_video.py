@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mescreen.core.errors import InputError
-from mescreen.core.video import ReadLimits, VideoReader, prefetched, probe
+from mescreen.core.io.video import ReadLimits, VideoReader, prefetched, probe
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 

@@ -11,7 +11,7 @@ import numpy as np
 from alembic import command
 from sqlalchemy import text
 
-from mescreen.core.au_activity import DEFAULT_THRESHOLD
+from mescreen.core.aus.activity import DEFAULT_THRESHOLD
 from mescreen.core.labels import AU_NAMES
 from mescreen.store import repository as repo
 from mescreen.store.engine import _alembic_config, make_engine, session_factory, upgrade

@@ -22,7 +22,7 @@ from typing import Callable, Iterator, TypeVar
 import cv2
 import numpy as np
 
-from mescreen.core.container import audio_only
+from mescreen.core.io.container import audio_only
 from mescreen.core.errors import InputError
 from mescreen.core.result import VideoInfo
 

@@ -14,7 +14,7 @@ thresholds, chosen on raw probabilities, expect of a neutral face. `neutral` is 
 neutral reading: the mean of their raw probabilities over the frames the per-frame emotion model
 calls neutral, each frame weighted by its p(neutral), and shrunk towards `neutral_level` as if
 `prior_frames` (default 300, 10 s at 30 frames/s) fully neutral frames read exactly that
-(`mescreen.core.baseline.NeutralFaceLevel`; slow forgetting, half-life 9000 frames; fixed
+(`mescreen.core.aus.baseline.NeutralFaceLevel`; slow forgetting, half-life 9000 frames; fixed
 memory). So a clip without a neutral-looking face is left as read, and a held expression is never
 absorbed: a laugh, however long, carries little neutral weight.
 
@@ -27,7 +27,7 @@ same comparison with v3, where it was best).
 
 Eyes closed (AU43) is read from geometry, not appearance: no training set here codes it often
 enough. With the landmark face stage's per-frame measures (`update(crop, geometry)`, columns as
-`mescreen.core.mesh_track.MEASURES`), `p(AU43) = clip(1 - aperture / open_aperture, 0, 1)`, the
+`mescreen.core.face.mesh_track.MEASURES`), `p(AU43) = clip(1 - aperture / open_aperture, 0, 1)`, the
 mean of both eyes' lid gap / eye width relative to this person's open-eye aperture (the 90th
 percentile of their own apertures, same streaming estimate). It is active at `AU43_THRESHOLD`
 (0.5: lids at less than half their open distance; the mesh reads about 0.3 open and under 0.1
@@ -43,10 +43,10 @@ soon as their open frames make a tenth of the frames seen; 30 prior frames (abou
 shut eyes must last about 300 frames (ten seconds) before they become the open level.
 
 Face features: a detector trained with the per-frame emotion network's face features
-(mescreen.core.au_model) reads them beside each crop (`update_many(..., embedding)`); it names the
+(mescreen.core.aus.detector) reads them beside each crop (`update_many(..., embedding)`); it names the
 emotion model version it was trained with, and `check_embedding` refuses any other.
 
-AUs the detector cannot read reliably (mescreen.core.au_model.reliable) have a threshold above
+AUs the detector cannot read reliably (mescreen.core.aus.detector.reliable) have a threshold above
 1: their probability is reported, never "active".
 """
 
@@ -58,11 +58,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mescreen.core.au_model import AUDetector
+from mescreen.core.aus.detector import AUDetector
 from mescreen.core import datapaths
-from mescreen.core.baseline import NeutralBaseline, NeutralFaceLevel
+from mescreen.core.aus.baseline import NeutralBaseline, NeutralFaceLevel
 from mescreen.core.errors import ModelMissingError
-from mescreen.core.mesh_track import MEASURES
+from mescreen.core.face.mesh_track import MEASURES
 
 MODEL_FILE = "au_detector.npz"
 REBUILD_COMMAND = "mescreen train au"

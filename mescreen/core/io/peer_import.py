@@ -39,7 +39,7 @@ import pandas as pd
 
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
-from mescreen.core.openface_csv import au_from_openface_column
+from mescreen.core.io.openface_csv import au_from_openface_column
 from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionResult, VideoInfo
 
@@ -295,13 +295,13 @@ def analyze_peer(peer: PeerFrames, *, mapper: Any = None, clusters: Any = None,
     default to the shipped AU->emotion mapper and reference clusters (ModelMissingError if absent).
     `progress` is told each stage and may return False to cancel (Cancelled)."""
     from mescreen.core.pipeline import cluster_and_screen, set_apex_aus, settle_emotion
-    from mescreen.core.spotting import Spotter
-    from mescreen.core.subdivision import ReferenceClusters
+    from mescreen.core.episodes.spotting import Spotter
+    from mescreen.core.episodes.clusters import ReferenceClusters
 
     if clusters is None:
         clusters = ReferenceClusters.load(models_dir)
     if mapper is None and peer.tool == "openface":
-        from mescreen.core.au_emotion import AUEmotionMapper
+        from mescreen.core.emotion.au_mapping import AUEmotionMapper
 
         mapper = AUEmotionMapper.load(models_dir)
     series = peer.series

@@ -3,7 +3,7 @@
 The store's session summary, the dashboard, the PDF report and the screening all call these
 functions, so a figure cannot mean one thing on one page and another on the next. Each definition
 is written out for clinicians in docs/clinical_figures.md; "is this AU active?" has its own owner,
-mescreen.core.au_activity.
+mescreen.core.aus.activity.
 """
 
 from __future__ import annotations

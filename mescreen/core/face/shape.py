@@ -4,7 +4,7 @@ Why: appearance (HOG) alone reads AUs from texture, which changes with lighting,
 camera; many AUs are first of all a change of shape (AU12 pulls the lip corners up and out, AU15
 pulls them down, AU25/26 part the lips and drop the jaw, AU1/AU2/AU4 move the brows, AU6/AU7
 raise the lower lid and cheek). Each measure is a distance or height in the aligned crop's frame
-(`mescreen.core.mesh.alignment_geometry`: the eye corners and nose bridge mapped onto fixed
+(`mescreen.core.face.mesh.alignment_geometry`: the eye corners and nose bridge mapped onto fixed
 points), so it is already normalised for face size, position and head tilt, in units of the
 crop side (CROP_SIZE). Every measure is the mean of the face's two sides, so a mirrored face
 gives the same values (mirroring is a training augmentation) and one occluded side halves,
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mescreen.core.face import CROP_SIZE, FaceGeometry
-from mescreen.core.mesh import alignment_geometry, crop_matrix
+from mescreen.core.face.crop import CROP_SIZE, FaceGeometry
+from mescreen.core.face.mesh import alignment_geometry, crop_matrix
 
 # (right side, left side) landmark pairs: inner, middle and outer brow (upper edge), the eye's
 # inner and outer corners and lid midpoints, the lip corners, the nose wings, a cheek point

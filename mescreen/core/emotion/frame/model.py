@@ -1,13 +1,13 @@
 """Runtime per-frame emotion model: 8 FER+ emotions (neutral + 7) for every analysed face crop.
 
 Input: a batch of the face stage's crops (uint8 grayscale CROP_SIZE x CROP_SIZE, eye-aligned,
-CLAHE; mescreen.core.face.crop_face). The network was trained on FER+ faces, which are framed
+CLAHE; mescreen.core.face.crop.crop_face). The network was trained on FER+ faces, which are framed
 tighter than our crop (roughly forehead to chin, ear to ear), so `predict` first cuts
 `FER_WINDOW` out of the crop and shrinks it to the 48x48 input, then standardises each face's
 pixels (zero mean, unit variance: lighting changes between frames then matter less).
 
 The weights are plain npz arrays and the network is rebuilt from its name in the JSON
-(mescreen.core.frame_emotion_net), so loading never unpickles anything.
+(mescreen.core.emotion.frame.networks), so loading never unpickles anything.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from mescreen.core.datapaths import model_version, models_dir as default_models_dir
 from mescreen.core.errors import InputError, ModelMissingError
-from mescreen.core.face import CROP_SIZE
+from mescreen.core.face.crop import CROP_SIZE
 from mescreen.core.labels import FRAME_EMOTIONS
 
 #: Files in models/: frame_emotion.json (metadata) + frame_emotion.weights.npz (weights).
@@ -132,7 +132,7 @@ class FrameEmotionModel:
 
 def build_network(meta: dict[str, Any]) -> Any:
     """The untrained network the metadata names (weights are set by the caller)."""
-    from mescreen.core.frame_emotion_net import build_frame_net
+    from mescreen.core.emotion.frame.networks import build_frame_net
 
     return build_frame_net(meta["architecture"], int(meta["input_size"]), len(meta["classes"]))
 

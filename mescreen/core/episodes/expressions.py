@@ -1,9 +1,9 @@
 """Macro-expressions from the per-frame emotion trace, and each episode's emotion with a confidence.
 
-Why a second spotter: the movement spotter (mescreen.core.spotting) finds the onset of a movement,
+Why a second spotter: the movement spotter (mescreen.core.episodes.spotting) finds the onset of a movement,
 so a laugh held for ten seconds is, at best, a short episode where it starts. A clinician means by
 "she laughed from 10 to 19 s" a stretch of time in which the face SHOWS one emotion. That is read
-from the per-frame emotion model (mescreen.core.frame_emotion), whose trace is kept unsmoothed in
+from the per-frame emotion model (mescreen.core.emotion.frame.model), whose trace is kept unsmoothed in
 the series:
 
 1. the trace is smoothed with a centred moving mean over `smooth_s` (detection only);

@@ -3,7 +3,7 @@
 The pipeline hands over the onset and apex crops of each spotted episode, as the face stage
 made them (uint8 grayscale CROP_SIZE x CROP_SIZE, eye-aligned, CLAHE). Depending on what was
 trained (`input_kind` in the model's JSON) the model reads the apex crop itself or the
-onset->apex flow image built by mescreen/core/flow.py exactly as for training (mescreen/training/emotion.py
+onset->apex flow image built by mescreen/core/emotion/micro/flow.py exactly as for training (mescreen/training/emotion.py
 uses the same `network_input`).
 """
 
@@ -19,11 +19,11 @@ import numpy as np
 
 from mescreen.core.datapaths import model_version, models_dir as default_models_dir
 from mescreen.core.errors import InputError, ModelMissingError
-from mescreen.core.flow import flow_image, resize_square
+from mescreen.core.emotion.micro.flow import flow_image, resize_square
 from mescreen.core.labels import EMOTIONS_3
 
 if TYPE_CHECKING:  # TensorFlow is imported only when the model is loaded
-    from mescreen.core.emotion_model import EmotionNetwork
+    from mescreen.core.emotion.micro.estimator import EmotionNetwork
 
 #: File stem of the shipped model in models/: emotion_cnn.json + emotion_cnn.weights.npz.
 MODEL_STEM = "emotion_cnn"
@@ -31,7 +31,7 @@ INPUT_KINDS = ("apex", "flow")
 
 #: Where the MEGC2019 training crops (apex images, and the flow images computed on the same
 #: framing) lie inside a face-stage crop, as (x0, y0, x1, y1) in CROP_SIZE pixels: the median
-#: over the apex images in which mescreen.core.face.crop_still finds the face (interquartile spread
+#: over the apex images in which mescreen.core.face.haar.crop_still finds the face (interquartile spread
 #: 3-6 px; `mescreen evaluate emotion --input apex --reprocessed` re-measures it). The face
 #: stage's crop is looser (CROP_MARGIN) and centred higher than the datasets' crops, so the
 #: runtime cuts this window out before building the network input.
@@ -79,7 +79,7 @@ class EmotionClassifier:
     @classmethod
     def load(cls, models_dir: Path | None = None) -> EmotionClassifier:
         """The shipped model; ModelMissingError names the command that rebuilds it."""
-        from mescreen.core.emotion_model import CONFIG_SUFFIX, WEIGHTS_SUFFIX, EmotionNetwork
+        from mescreen.core.emotion.micro.estimator import CONFIG_SUFFIX, WEIGHTS_SUFFIX, EmotionNetwork
 
         stem = (models_dir or default_models_dir()) / MODEL_STEM
         config = stem.with_name(stem.name + CONFIG_SUFFIX)

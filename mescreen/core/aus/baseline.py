@@ -2,7 +2,7 @@
 
 `NeutralFaceLevel`: a person's neutral reading of each AU, the mean reading over the frames the
 emotion model calls neutral (weighted by p(neutral)), shrunk towards the population's resting
-level while little neutral face has been seen (mescreen.core.au says why). Two arrays per person.
+level while little neutral face has been seen (mescreen.core.aus.stage says why). Two arrays per person.
 
 `NeutralBaseline`: a streaming quantile (one histogram of `bins` cells per value over [0, 1]). The
 AU stage uses its 90th percentile for the person's open-eye aperture: eyes are open most of the
@@ -13,7 +13,7 @@ above the prior take over once they make a tenth of everything counted; frames b
 quantile only after about 9 x `prior_frames` of them.
 
 It was also the AU neutral estimate before 2026-11-29 (the 10th percentile of the person's
-readings), which assumes the resting face fills a tenth of the clip; mescreen.core.au gives the
+readings), which assumes the resting face fills a tenth of the clip; mescreen.core.aus.stage gives the
 figures that replaced it.
 
 Forgetting: each frame's weight halves after `half_life` frames (default 9000, 5 minutes at 30

@@ -1,14 +1,14 @@
 """Depression-associated screening indicators of one session, combined into a level.
 
 Every number comes with its evidence and the rule's reference; the thresholds live in a
-versioned configuration file (mescreen/core/config/screening_v2.json; v1 kept for the record and its
+versioned configuration file (mescreen/core/screening/config/screening_v2.json; v1 kept for the record and its
 tests; explained in
 docs/screening_rules.md) because they are literature-informed defaults, not validated cut-offs.
 Wording stays descriptive ("share of episodes read as ...", "share of frames"): mescreen is a
 screening aid and never states a diagnosis.
 
 AU frame rates are computed over frames with a face, counting an AU as active by the one
-definition in mescreen.core.au_activity (`FrameSeries.au_active`: the AU model's own per-AU
+definition in mescreen.core.aus.activity (`FrameSeries.au_active`: the AU model's own per-AU
 thresholds, stored with the series). A rule on an AU the detector does not read reliably is not
 judged: its value is left empty and the evidence says why.
 """
@@ -26,15 +26,15 @@ import numpy as np
 
 from mescreen.core import INTENDED_USE, datapaths
 from mescreen.core.errors import InputError
-from mescreen.core.figures import (
+from mescreen.core.screening.figures import (
     MIN_EVENT_SECONDS, SHARE_KINDS, au_events, change_over_time, emotion_shares, emotion_time_counts,
     face_minutes, frame_step_s, has_frame_emotions, head_motion, labelled_episodes,
 )
-from mescreen.core.intervals import poisson_rate, wilson
+from mescreen.core.screening.intervals import poisson_rate, wilson
 from mescreen.core.labels import au_label
 from mescreen.core.labels import EMOTIONS_FINE
 from mescreen.core.result import Episode, FrameSeries, Indicator, Screening, SessionClusters
-from mescreen.core.subdivision import TABLE10_KNOWN
+from mescreen.core.episodes.clusters import TABLE10_KNOWN
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 #: The configuration new analyses are screened with; earlier sessions keep the version they recorded.
@@ -288,7 +288,7 @@ def _case_study(labelled: Sequence[Episode], names: Sequence[str], clusters: Ses
 
 def _longitudinal(current: Sequence[Indicator], previous: Sequence[Screening], config: dict[str, Any]) -> list[Indicator]:
     """Change of each rule's value against the mean of earlier sessions' values
-    (mescreen.core.figures.change_over_time: only with enough earlier sessions)."""
+    (mescreen.core.screening.figures.change_over_time: only with enough earlier sessions)."""
     rules = {r["key"]: r for r in config["rules"] if "change_threshold" in r}
     out = []
     for indicator in current:

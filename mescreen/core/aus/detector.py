@@ -11,7 +11,7 @@ sigmoid, so prediction is one matrix product; the model is saved as plain `.npz`
 JSON sidecar (no pickle: loading a pickle from `models/` would execute code).
 
 Shape: with `shape_names` set, each row also carries the face-mesh measures of
-`mescreen.core.face_shape` (lip-corner lift, mouth width, brow heights, lid gap, ...), which read
+`mescreen.core.face.shape` (lip-corner lift, mouth width, brow heights, lid gap, ...), which read
 AUs from geometry rather than texture (OpenFace does the same with its landmark features). They
 are standardised and appended to the PCA projection of the HOG part (not projected: a handful of
 columns that PCA on 1,764 HOG columns would drown), scaled by `shape_gain`. A face without a mesh
@@ -19,13 +19,13 @@ columns that PCA on 1,764 HOG columns would drown), scaled by `shape_gain`. A fa
 falls back to appearance alone.
 
 Face features: with `embedding_size` > 0, each row also carries the per-frame emotion network's
-face features (mescreen.core.frame_emotion: the values its classifier reads), appended after
+face features (mescreen.core.emotion.frame.model: the values its classifier reads), appended after
 the shape measures and treated like them (standardised, scaled by `shape_gain`, training mean
 when missing). Why: that network learned faces in the wild from 25,000 FER+ faces, the HOG part
 only from ~1,300 coded lab images and a few thousand weakly labelled faces; on FER+ valid faces
 the features raised the mean AUC of the emotions' prototype AUs from 0.88 to 0.92 (detector v4;
 0.965 with the deeper emotion network of v5; bench/RESULTS.md and the model card). The detector is then tied to that emotion model: `metadata["embedding_model"]` holds
-its version and the runtime refuses a different one (mescreen.core.au.AUStage.check_embedding).
+its version and the runtime refuses a different one (mescreen.core.aus.stage.AUStage.check_embedding).
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ class AUDetector:
     predictions used to choose each AU's threshold (grouped by subject when `groups` is given to
     fit), `resting_quantile` the quantile of the out-of-fold probabilities on
     frames without an AU that is stored as its population resting level (the runtime maps each
-    person's neutral reading onto it, mescreen/core/au.py), `random_state` for PCA.
+    person's neutral reading onto it, mescreen/core/aus/stage.py), `random_state` for PCA.
     `wild_weight` is the share of the in-the-wild faces (fit's `wild_mask`) in choosing each
     threshold: it maximises (1 - wild_weight) x F1 on the coded images + wild_weight x F1 on those
     faces (out of fold both), for every AU their labels teach. Why: thresholds fitted on lab faces

@@ -43,7 +43,7 @@ import cv2
 import numpy as np
 
 from mescreen.core.errors import ModelMissingError
-from mescreen.core.face import CROP_MARGIN, CROP_SIZE, FaceGeometry
+from mescreen.core.face.crop import CROP_MARGIN, CROP_SIZE, FaceGeometry
 
 N_LANDMARKS = 468
 

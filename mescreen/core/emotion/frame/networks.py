@@ -1,7 +1,7 @@
 """Network builders of the per-frame emotion model (48x48x1 input, 8 FER+ classes).
 
 Candidates, all cheap enough to run on every analysed frame on one CPU core (models/cards/frame_emotion.md):
-- "table3": the paper's Table 3 network (mescreen.core.emotion_net), 48x48x1 input;
+- "table3": the paper's Table 3 network (mescreen.core.emotion.table3), 48x48x1 input;
   "table3-wide": the same layers with twice the filters (32, 32, 64; ~4x the multiply-adds; version 2).
 - "table3-deep" (ships, version 3): the Table 3 layout with finer early resolution and one more block: a 3x3
   stride-1 stem (32 filters) instead of 7x7 stride 2, then residual blocks of 32, 64 and 128
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mescreen.core.emotion_net import build_emotion_net
+from mescreen.core.emotion.table3 import build_emotion_net
 
 ARCHITECTURES = ("table3", "table3-wide", "table3-deep", "sepnet")
 #: Filters of the sepnet's residual blocks.

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mescreen.core.emotion_net import build_emotion_net, build_plain_cnn, build_ststnet
+from mescreen.core.emotion.table3 import build_emotion_net, build_plain_cnn, build_ststnet
 
 #: Files of a saved model: configuration (JSON) and weights as plain arrays (.npz, never a
 #: pickle; 4x smaller than Keras' .weights.h5, whose per-variable HDF5 overhead dominates here).

@@ -28,16 +28,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mescreen.core.face import CROP_MARGIN, Detection, FaceGeometry, ScheduledTracker, Track, TrackParams
-from mescreen.core.face_shape import SHAPE_FEATURES, face_shape
-from mescreen.core.mesh import (
+from mescreen.core.face.crop import CROP_MARGIN, Detection, FaceGeometry
+from mescreen.core.face.tracks import ScheduledTracker, Track, TrackParams
+from mescreen.core.face.shape import SHAPE_FEATURES, face_shape
+from mescreen.core.face.mesh import (
     BlazeFaceDetector, EyeContours, FaceMesh, MeshResult, Roi, alignment_geometry, head_pose,
     mouth_aperture, roi_from_detection, roi_from_landmarks,
 )
 
 #: Per-frame measures, in `MeshDetection.row()` order after the crop geometry: head pose, eye
 #: and mouth aperture, the mesh's confidence, then the face-shape measures the AU detector reads
-#: (mescreen.core.face_shape).
+#: (mescreen.core.face.shape).
 MEASURES = ("yaw", "pitch", "roll", "eye_right", "eye_left", "mouth", "landmark_confidence") + SHAPE_FEATURES
 
 #: Mesh face-presence score below which a followed face counts as lost.
