@@ -89,7 +89,8 @@ def prototype_check(
             j = detector.au_names.index(name)
             t = float(detector.thresholds_[j])
             y = np.r_[np.ones(len(proba)), np.zeros(len(neutral))]
-            rows[name] = {"rate": float(np.mean(proba[:, j] >= t)), "neutral_rate": float(np.mean(neutral[:, j] >= t)),
+            rows[name] = {"rate": float(np.mean(active_mask(proba[:, j], t))),
+                          "neutral_rate": float(np.mean(active_mask(neutral[:, j], t))),
                           "auc": float(roc_auc_score(y, np.r_[proba[:, j], neutral[:, j]])), "readable": t <= 1.0}
         if rows:
             out["emotions"][emotion] = rows

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from mescreen.core.aus.activity import active_mask
 from mescreen.core.aus.stage import AUStage
 from mescreen.core.face.crop import crop_face
 from mescreen.core.aus.facs import parse_facs
@@ -114,7 +115,7 @@ def read_aus(video: Path, stage: AUStage, emotion: FrameEmotionModel) -> tuple[n
 def segment_report(time_s: np.ndarray, proba: np.ndarray, stage: AUStage, segments: list[Segment]) -> dict:
     """Per segment and listed AU: active rate inside / outside, AUC; and the cross table."""
     face = ~np.isnan(proba).all(axis=1)
-    active = (proba >= stage.thresholds) & face[:, None]
+    active = active_mask(proba, stage.thresholds) & face[:, None]
     index = {name: j for j, name in enumerate(stage.au_names)}
     listed = sorted({a for s in segments for a in s.aus}, key=lambda a: int(a[2:]))
     rows, cross = [], {}

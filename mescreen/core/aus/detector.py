@@ -44,6 +44,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.preprocessing import StandardScaler
 
+from mescreen.core.aus.activity import active_mask
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES
 
@@ -359,7 +360,7 @@ class AUDetector:
         self, crops: np.ndarray, shape: np.ndarray | None = None, embedding: np.ndarray | None = None,
     ) -> np.ndarray:
         """(n, n_au) 0/1 at each AU's out-of-fold threshold."""
-        return (self.predict_proba(crops, shape, embedding) >= self.thresholds_).astype(np.int8)
+        return active_mask(self.predict_proba(crops, shape, embedding), self.thresholds_).astype(np.int8)
 
     # -- persistence ------------------------------------------------------------------------
     _ARRAYS = ("weights_", "bias_", "thresholds_", "neutral_level_", "shape_mean_")

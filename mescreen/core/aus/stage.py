@@ -182,7 +182,3 @@ class AUStage:
         """Shift `raw` by the person's current neutral reading (see the module docstring)."""
         shift = self.baseline.value() - self.neutral_level
         return np.clip(raw - shift, 0.0, 1.0).astype(np.float32)
-
-    def active(self, p_norm: np.ndarray) -> list[str]:
-        """AU names whose normalised probability reaches its threshold (NaN counts as inactive)."""
-        return [name for name, p, t in zip(self.au_names, p_norm, self.thresholds) if p >= t]
