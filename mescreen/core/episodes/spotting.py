@@ -24,7 +24,7 @@ which Li et al. (IEEE TAC 2018, "Towards reading hidden emotions") used for ME s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -71,7 +71,6 @@ class SpotResult:
 
     episodes: list[Episode]
     signal: np.ndarray
-    scales_frames: list[int] = field(default_factory=list)
 
 
 def _shift(x: np.ndarray, k: int) -> np.ndarray:
@@ -157,7 +156,7 @@ class Spotter:
             z = np.clip(robust_z(contrast), 0.0, None)  # spread of the unclipped contrast: the noise
             signal = np.fmax(signal, z.astype(np.float32))
             candidates.extend(self._episodes(z, k))
-        return SpotResult(self._merge(candidates, time_s, frame_index), signal, scales)
+        return SpotResult(self._merge(candidates, time_s, frame_index), signal)
 
     def _episodes(self, z: np.ndarray, k: int) -> list[tuple[float, int, int, int]]:
         p = self.params
