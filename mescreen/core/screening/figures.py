@@ -56,11 +56,18 @@ def emotion_shares(episodes: Iterable[Episode], kinds: Sequence[str] = SHARE_KIN
                    min_confidence: float = UNCERTAIN_BELOW) -> dict[str, float]:
     """Share of each fine emotion among the labelled episodes (0 for an emotion not seen); empty
     when no episode is labelled: the share is then unknown, not zero."""
-    labelled = labelled_episodes(episodes, kinds, min_confidence)
-    if not labelled:
+    counts, n = emotion_counts(episodes, kinds, min_confidence)
+    if not n:
         return {}
-    counts = Counter(e.emotion for e in labelled)
-    return {emotion: counts[emotion] / len(labelled) for emotion in EMOTIONS_FINE}
+    return {emotion: counts[emotion] / n for emotion in EMOTIONS_FINE}
+
+
+def emotion_counts(episodes: Iterable[Episode], kinds: Sequence[str] = SHARE_KINDS,
+                   min_confidence: float = UNCERTAIN_BELOW) -> tuple[Counter[str], int]:
+    """How many labelled episodes count as each fine emotion, and how many are labelled: the counts
+    behind every emotion share (one emotion's, or a screening rule's group of emotions)."""
+    labelled = labelled_episodes(episodes, kinds, min_confidence)
+    return Counter(e.emotion for e in labelled), len(labelled)
 
 
 @dataclass(frozen=True)
@@ -85,15 +92,6 @@ def change_over_time(value: float | None, earlier: Sequence[float | None],
     if value is None or not math.isfinite(value) or len(past) < min_earlier:
         return None
     return Change(float(value), float(np.mean(past)), len(past))
-
-
-def changes_along(values: Sequence[float | None], min_earlier: int = MIN_EARLIER_SESSIONS) -> list[float | None]:
-    """`change_over_time` for every session of a series in recording order (None where not shown)."""
-    out: list[float | None] = []
-    for i, value in enumerate(values):
-        found = change_over_time(value, values[:i], min_earlier)
-        out.append(None if found is None else found.change)
-    return out
 
 
 # --- per-frame figures of the whole interview (screening v2) ------------------------------------

@@ -27,7 +27,7 @@ import numpy as np
 from mescreen.core import INTENDED_USE, datapaths
 from mescreen.core.errors import InputError
 from mescreen.core.screening.figures import (
-    MIN_EVENT_SECONDS, SHARE_KINDS, au_events, change_over_time, emotion_shares, emotion_time_counts,
+    MIN_EVENT_SECONDS, SHARE_KINDS, au_events, change_over_time, emotion_counts, emotion_shares, emotion_time_counts,
     face_minutes, frame_step_s, has_frame_emotions, head_motion, labelled_episodes,
 )
 from mescreen.core.screening.intervals import poisson_rate, wilson
@@ -147,9 +147,8 @@ def _episode_summary(episodes: Sequence[Episode], labelled: Sequence[Episode], k
 
 
 def _emotion_shares(labelled: Sequence[Episode], kinds: tuple[str, ...], enough: bool) -> list[Indicator]:
-    counts = Counter(e.emotion for e in labelled)
+    counts, n = emotion_counts(labelled, kinds)
     shares = emotion_shares(labelled, kinds)
-    n = len(labelled)
     return [
         Indicator(f"share_{emotion}", f"Share of episodes read as {emotion}",
                   round(shares[emotion], 4) if enough and shares else None,
@@ -168,9 +167,10 @@ def _rule_indicator(rule: dict[str, Any], series: FrameSeries, face: _Face, labe
         if value is not None and enough_face and not judged:
             evidence += f" Not judged: needs at least {rule['min_face_seconds']:.0f} s of face."
     elif kind == "emotion_share":
-        hits = sum(1 for e in labelled if e.emotion in rule["emotions"])
-        value = round(hits / len(labelled), 4) if labelled else None
-        evidence = f"{hits} of {len(labelled)} episodes ({', '.join(rule['emotions'])})."
+        counts, n = emotion_counts(labelled, config.get("episode_kinds", SHARE_KINDS))
+        hits = sum(counts[emotion] for emotion in rule["emotions"])
+        value = round(hits / n, 4) if n else None
+        evidence = f"{hits} of {n} episodes ({', '.join(rule['emotions'])})."
         judged = enough_episodes
     else:
         value, evidence = _case_study(labelled, config["case_study_clusters"], clusters)
