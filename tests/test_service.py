@@ -17,7 +17,7 @@ from mescreen.core.screening.indicators import screen
 from mescreen.service import VideoSource, analyse_for_patient, delete_session
 from mescreen.store import repository
 from mescreen.store.engine import ENV_VAR
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 from tests.conftest import sqlite_store
 
 DATES = {1: date(2026, 1, 10), 2: date(2026, 3, 10), 3: date(2026, 6, 10), 4: date(2026, 8, 10)}

@@ -7,7 +7,7 @@ import pytest
 
 from mescreen.core.labels import AU_NAMES, FRAME_EMOTIONS
 from mescreen.core.result import Episode, FrameSeries
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 from mescreen.training.emotion_reading import emotion_markdown, emotion_rows
 from mescreen.training.face_reading import Segment
 
