@@ -209,19 +209,23 @@ def _rescreen(sessions: sessionmaker[Session], patient_code: str,
               later: Sequence[tuple[int, date, SessionResult]]) -> list[int]:
     from mescreen.core.screening.indicators import load_config, screen
 
+    if not later:
+        return []
     config = load_config()
-    done = []
-    for later_id, recorded_on, result in later:
-        if result.screening.config_version != config["config_version"]:
-            continue
-        with sessions() as session:
-            previous = repository.previous_screenings(
-                session, patient_code, recorded_on=recorded_on, session_id=later_id
-            )
-            screening = screen(result.series, result.episodes, result.clusters, previous, config)
-            repository.replace_screening(session, later_id, screening)
-        done.append(later_id)
-    return done
+    first_id, first_on, _ = later[0]
+    with sessions() as session:
+        previous = repository.previous_screenings(session, patient_code, recorded_on=first_on, session_id=first_id)
+        # `later` is in recording order, so each session's earlier screenings are the ones before
+        # the first plus those already (re-)screened here: one read, one write, whatever the count.
+        new: list[tuple[int, Screening]] = []
+        for later_id, _recorded_on, result in later:
+            screening = result.screening
+            if screening.config_version == config["config_version"]:
+                screening = screen(result.series, result.episodes, result.clusters, tuple(previous), config)
+                new.append((later_id, screening))
+            previous.append(screening)
+        repository.replace_screenings(session, new)
+    return [later_id for later_id, _ in new]
 
 
 def _keep(sessions: sessionmaker[Session], session_id: int, upload: Path, folder: Path) -> str:

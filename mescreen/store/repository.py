@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -590,14 +591,15 @@ def later_sessions(session: Session, session_id: int) -> list[tuple[int, date, S
         return [(r.id, r.recorded_on, _result(session, r)) for r in rows]  # type: ignore[misc]
 
 
-def replace_screening(session: Session, session_id: int, screening: Screening) -> None:
-    """Store a re-computed screening (level, reasons, indicators) of a completed session."""
+def replace_screenings(session: Session, screenings: Sequence[tuple[int, Screening]]) -> None:
+    """Store re-computed screenings (level, reasons, indicators) of completed sessions, all in one
+    transaction: a patient's later sessions are re-screened together or not at all."""
     with transaction(session):
-        row = _recording(session, session_id)
-        plain = to_plain(screening)
-        row.indicators = []
-        session.flush()
-        _set_screening(row, plain)
+        for session_id, screening in screenings:
+            row = _recording(session, session_id)
+            row.indicators = []
+            session.flush()
+            _set_screening(row, to_plain(screening))
 
 
 def find_done_session(
