@@ -42,7 +42,8 @@ Analyse = Callable[[Path, Callable[[Progress], bool], Sequence[Screening]], Sess
 
 @dataclass(frozen=True)
 class VideoSource:
-    """A video or still on disk. `content_hash` is computed when empty."""
+    """A video or still on disk. `content_hash` is computed (once, here) when empty; the
+    pipeline never hashes the file itself."""
 
     path: Path
     file_name: str = ""
@@ -156,6 +157,8 @@ def analyse_for_patient(
             )
         result = _run(source, previous, analyse, progress)
         result.video.file_name = source.name
+        if isinstance(source, VideoSource):
+            result.video.sha256 = content_hash
         stored_id = writer.save(result, content_hash)
     except Cancelled:
         writer.fail(f"Cancelled by {uploader}.", content_hash)

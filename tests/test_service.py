@@ -152,3 +152,18 @@ def test_a_back_dated_upload_rescreens_the_later_sessions_in_one_transaction(tmp
         assert sorted(rescreen_later_sessions(sessions, "P-1", first)) == sorted(later)
         assert len(commits) <= 3  # the later sessions, the earlier screenings, the one write
         assert _longitudinal_by_date(sessions) == _via_dashboard(tmp_path / "ref", (1, 2, 3, 4))
+
+
+def test_an_upload_is_hashed_once_and_its_hash_kept_with_the_result(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload check hashed the bytes; neither the service nor the pipeline reads the file again
+    to hash it, and the stored result carries that hash."""
+    upload = tmp_path / "u.mp4"
+    upload.write_text("3")
+    monkeypatch.setattr("mescreen.service.file_sha256", lambda path: pytest.fail("hashed again"))
+    with sqlite_store(tmp_path, "s.db") as (_, sessions):
+        stored = analyse_for_patient(sessions, "P-1", VideoSource(upload, content_hash="ab" * 32),
+                                     recorded_on=DATES[1], uploader="dr", analyse=_analyse)
+        with sessions() as s:
+            _, result = repository.load_session(s, stored.session_id, actor="test")
+    assert result.video.sha256 == "ab" * 32

@@ -157,7 +157,7 @@ def patient_store(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     from mescreen.core.io.openface_csv import write_openface_csv
     from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video
-    from mescreen.core.io.video import probe
+    from mescreen.core.io.video import file_sha256, probe
     from mescreen.service import VideoSource, analyse_for_patient
 
     options = AnalysisOptions(max_fps=args.max_fps, face=args.face)
@@ -179,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if sessions is None:
             result = analyse(args.video, bar, ())
+            result.video.sha256 = file_sha256(args.video)
         else:
             stored = analyse_for_patient(
                 sessions, args.patient, VideoSource(args.video), recorded_on=args.recorded_on or date.today(),

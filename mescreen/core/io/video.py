@@ -113,7 +113,11 @@ def _fourcc(value: float) -> str:
 
 class VideoReader:
     """Opens one video or still, checks it, and streams its frames (re-iterable: each call to
-    `frames` decodes from the start, which is how the pipeline makes its passes)."""
+    `frames` decodes from the start, which is how the pipeline makes its passes).
+
+    It reads the header and first frame only; it does not hash the file (`info.sha256` stays
+    empty): the content hash is taken once by whoever received the file (the upload check from the
+    bytes in memory, the batch task, the service, `mescreen analyze`) and stamped on the result."""
 
     def __init__(self, path: str | Path, max_fps: float | None = None, limits: ReadLimits | None = None) -> None:
         self.path = Path(path)
@@ -123,7 +127,6 @@ class VideoReader:
         self.is_still = self.path.suffix.lower() in IMAGE_EXTENSIONS
         self.warnings: list[str] = []
         self.info = self._probe_still() if self.is_still else self._probe_video()
-        self.info.sha256 = file_sha256(self.path)
 
     # ------------------------------------------------------------------ probing
 
@@ -329,5 +332,5 @@ def prefetched(items: Iterator[T], depth: int) -> Iterator[T]:
 
 
 def probe(path: str | Path, limits: ReadLimits | None = None) -> VideoInfo:
-    """Check a file and read its metadata without decoding it all."""
+    """Check a file and read its metadata without decoding it all (nor hashing it)."""
     return VideoReader(path, limits=limits).info
