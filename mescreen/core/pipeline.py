@@ -26,8 +26,10 @@ Per-frame emotion: the per-frame network (mescreen.core.emotion.frame.model) rea
 in batches; its trace (neutral + 7 emotions) is the series' `emotion_prob`, unsmoothed. The AU
 stage reads each batch's frames, in order, once their emotion is known: a frame's p(neutral) is its
 weight in the person's neutral level (mescreen.core.aus.stage).
-Episodes: micro-expressions come from the movement spotter, macro-expressions from the emotion
-trace; how each gets its emotion and confidence is in mescreen.core.episodes.expressions.
+Episodes: expressions the emotion trace or the AUs show (mescreen.core.episodes.expressions),
+micro when they last up to 0.5 s; the movement spotter's signal is kept as the series' `motion`
+(movement alone, such as talking, is not an expression). How each episode gets its emotion and
+confidence is in mescreen.core.episodes.expressions.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from mescreen.core.errors import NoFaceError
 from mescreen.core.face.crop import crop_face
 from mescreen.core.face.haar import FaceDetector, FaceDetectorParams, FaceTracker
 from mescreen.core.face.tracks import Placements, TrackParams, interpolate_track
-from mescreen.core.episodes.expressions import macro_episodes, micro_emotion
+from mescreen.core.episodes.expressions import ExpressionParams, expression_episodes, micro_emotion
 from mescreen.core.labels import FRAME_EMOTIONS
 from mescreen.core.face.mesh import crop_landmarks, models_version as mesh_models_version
 from mescreen.core.face.mesh_track import MeshTracker, roi_from_geometry
@@ -69,8 +71,9 @@ EMOTION_BATCH = 64
 _NEUTRAL = FRAME_EMOTIONS.index("neutral")
 
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
-PIPELINE_VERSION = "2.2.0"  # 2: the landmark face stage is the default; 2.1: face-shape measures for the AU model;
-# 2.2: the AU person normalisation rests on the frames the emotion model calls neutral
+PIPELINE_VERSION = "2.3.0"  # 2: the landmark face stage is the default; 2.1: face-shape measures for the AU model;
+# 2.2: the AU person normalisation rests on the frames the emotion model calls neutral; 2.3: episodes from the
+# emotion trace and the AUs (issue 26)
 
 _REPORT_EVERY = 25  # frames between progress callbacks
 
@@ -90,6 +93,7 @@ class AnalysisOptions:
     detector: FaceDetectorParams = field(default_factory=FaceDetectorParams)
     tracking: TrackParams = field(default_factory=TrackParams)
     spotter: SpotterParams = field(default_factory=SpotterParams)
+    expressions: ExpressionParams = field(default_factory=ExpressionParams)
     limits: ReadLimits = field(default_factory=ReadLimits)
     models_dir: Path | None = None
     previous: Sequence[Screening] = ()
@@ -99,7 +103,8 @@ class AnalysisOptions:
             "max_fps": self.max_fps, "face": self.face, "mesh_every": self.mesh_every,
             "detect_every": self.detect_every,
             "full_detect_every_s": self.full_detect_every_s, "detector": asdict(self.detector),
-            "tracking": asdict(self.tracking), "spotter": asdict(self.spotter), "limits": asdict(self.limits),
+            "tracking": asdict(self.tracking), "spotter": asdict(self.spotter),
+            "expressions": asdict(self.expressions), "limits": asdict(self.limits),
         }
         out["spotter"]["scales_s"] = list(self.spotter.scales_s)
         if self.tracking.near is not None:
@@ -432,10 +437,8 @@ def analyze_video(
     spot = Spotter(options.spotter).spot(
         built.features, faces.time_s, faces.frame_index, fps, n_blocks=APPEARANCE_BLOCKS
     )
-    # Micro-expressions from movement; macro-expressions from the emotion the face shows over time.
-    episodes = sorted([e for e in spot.episodes if e.kind == "micro"]
-                      + macro_episodes(built.emotion, faces.time_s, faces.frame_index, fps),
-                      key=lambda e: (e.onset_s, e.offset_s))
+    episodes = expression_episodes(built.emotion, built.au, models.au.au_names, models.au.thresholds,
+                                   faces.time_s, faces.frame_index, fps, options.expressions)
     report(progress, Progress("spotting", 1, 1))
 
     positions = {int(f): i for i, f in enumerate(faces.frame_index)}
