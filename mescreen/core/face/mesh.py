@@ -356,7 +356,13 @@ def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 def alignment_geometry(points: np.ndarray) -> FaceGeometry:
     """The crop geometry (centre, side, tilt) that puts `ALIGN_POINTS` on `ALIGN_TARGETS`, as the
     Haar stage's `FaceGeometry`, so `crop_face` cuts both stages' crops the same way."""
-    matrix = similarity(points[list(ALIGN_POINTS), :2], ALIGN_TARGETS)
+    return geometry_placing(points[list(ALIGN_POINTS), :2], ALIGN_TARGETS)
+
+
+def geometry_placing(source: np.ndarray, targets: np.ndarray) -> FaceGeometry:
+    """The crop geometry whose crop puts the `source` points (frame pixels) nearest `targets`
+    (crop pixels), by a least-squares similarity."""
+    matrix = similarity(source, targets)
     scale = math.hypot(matrix[0, 0], matrix[1, 0])
     angle = math.degrees(math.atan2(-matrix[1, 0], matrix[0, 0]))  # getRotationMatrix2D's sign
     centre = cv2.invertAffineTransform(matrix.astype(np.float32)) @ np.array([CROP_SIZE / 2.0, CROP_SIZE / 2.0, 1.0])
