@@ -189,7 +189,8 @@ def find_patient_faces(
     n = len(indices)
     report(progress, Progress("faces", n, n))
     track = tracker.patient()
-    placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1)
+    placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1,
+                                   return_hold_frames=tracker.lost_every - 1)
     return FacePass(
         np.frombuffer(indices, np.int32).copy(), np.frombuffer(times, np.float64).copy(), placements,
         tracker.most_faces, tracker if isinstance(tracker, MeshTracker) else None,
@@ -208,6 +209,23 @@ def _no_face_ranges(found: np.ndarray, time_s: np.ndarray, limit: int = 5) -> st
             start = None
     more = f" and {len(spans) - limit} more" if len(spans) > limit else ""
     return ", ".join(spans[:limit]) + more
+
+
+#: A face crop less sharp than this share of the recording's median (variance of the Laplacian)
+#: is motion-blurred: it is read, at a confidence lowered in proportion (`blurred_frames`).
+BLURRED_CROP_SHARE = 0.5
+
+
+def blurred_frames(blur: np.ndarray, found: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Frames whose face crop is blurred (`BLURRED_CROP_SHARE`); their `confidence` is scaled in place
+    by their sharpness over that limit, so a clinician sees which readings rest on a blurred face."""
+    sharp = blur[found & (blur > 0)]
+    if sharp.size == 0:
+        return np.zeros(len(blur), bool)
+    limit = BLURRED_CROP_SHARE * float(np.median(sharp))
+    blurred = found & (blur < limit)
+    confidence[blurred] *= (blur[blurred] / limit).astype(confidence.dtype)
+    return blurred
 
 
 class _SeriesBuilder:
@@ -431,6 +449,7 @@ def analyze_video(
             "patient's face, frontal and well lit, filling at least a tenth of the picture's height."
         )
     built = _au_pass(reader, faces, models, progress)
+    blurred = blurred_frames(built.blur, built.face_found, built.confidence)
 
     report(progress, Progress("spotting", 0, 1))
     fps = reader.info.analysed_fps
@@ -473,6 +492,11 @@ def analyze_video(
         warnings.append(
             f"No face in {missing} of {n} frames ({_no_face_ranges(built.face_found, faces.time_s)}); "
             "those frames have no AU values and cannot contain episodes."
+        )
+    if blurred.any():
+        warnings.append(
+            f"The face is blurred (motion) in {int(blurred.sum())} of {n} frames "
+            f"({_no_face_ranges(~blurred, faces.time_s)}); they are read at a lower face confidence."
         )
     if faces.faces_seen > 1:
         warnings.append(
