@@ -159,7 +159,8 @@ def _rgb(image: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(x: np.ndarray | float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -_SCORE_CLIP, _SCORE_CLIP)))
+    """Logistic, in float64: exp(100) overflows float32 (the models' logits), with a warning."""
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, np.float64), -_SCORE_CLIP, _SCORE_CLIP)))
 
 
 # --------------------------------------------------------------------------- BlazeFace
