@@ -4,12 +4,14 @@ Three streaming passes over the file, none holding more than a few frames (the r
 mescreen.core.io.video.prefetched):
 
 1. faces: every frame is demuxed, every `mesh_every`-th (landmark stage) or `detect_every`-th
-   (paper stage) is converted and its faces found: a full-frame search every 2 s (BlazeFace,
-   or Haar on a shrunk gray copy) and in between each face followed (the face mesh on the
-   region of its previous landmarks, or template matching). Detections are linked into tracks,
-   the patient's track is chosen over the whole video, then interpolated over the frames
-   between detections: crop geometry and, for the landmark stage, head pose, eye and mouth
-   aperture and landmark confidence.
+   (paper stage) is searched or followed: a full-frame search every 2 s (BlazeFace, or Haar on
+   a shrunk gray copy) and in between each face followed (the face mesh on the region of its
+   previous landmarks, or template matching); the landmark stage converts every frame, and
+   searches on every frame while a followed face is lost (mescreen.core.face.mesh_track).
+   Detections are linked into tracks, the patient's face (its tracks joined across gaps) is
+   chosen over the whole video, then interpolated over the frames between detections: crop
+   geometry and, for the landmark stage, head pose, eye and mouth aperture and landmark
+   confidence.
 2. aus: every frame is decoded, the patient's face cropped with the stored geometry, the AU
    stage updated and the spotting feature (256 values, float16) kept per frame.
 3. emotion: after spotting, the file is read again up to the last episode, converting only the

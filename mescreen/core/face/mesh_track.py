@@ -13,15 +13,16 @@ followed:
   search runs on every frame, not every `every`-th, so the face is found again on the first
   frame it can be (`ScheduledTracker`), and it looks harder (`thorough`): both BlazeFace models
   (the full-range one for small faces, the short-range one for faces near the camera), each on
-  the frame as it is and turned upright by the head roll the lost face last had (BlazeFace
-  misses faces tilted much beyond 40 degrees; bench/RESULTS.md). The new track continues the
+  the frame as it is and turned upright by the head roll the lost face last had (the
+  full-range model misses faces tilted far enough: from 40 to 100 degrees on the shared clips;
+  bench/RESULTS.md). The new track continues the
   lost one (`TrackBuilder.identities`).
 - On the observed frames in between (every `every`-th frame) each followed face's mesh runs on
   the region given by its previous landmarks; a face-presence score under `min_score` ends the
   follow and asks for a search.
 - A followed face on a motion-blurred frame, which the mesh no longer reads but BlazeFace still
-  finds (its region under `BLURRED_BELOW` of the sharpness of its last sharp frame,
-  `roi_sharpness`), is kept instead of dropped: placed from BlazeFace's eye keypoints, at a
+  finds (its region under `BLURRED_BELOW` of the sharpness it had on the last frame the mesh
+  read, `roi_sharpness`), is kept instead of dropped: placed from BlazeFace's eye keypoints, at a
   confidence scaled down by its sharpness, its measures unknown (`blurred_face`).
 - Every accepted mesh is followed by the eye-contour model on both eyes (eye aperture). The cost
   is per followed face: every face in the picture is measured, because the patient is chosen
@@ -58,7 +59,7 @@ MEASURES = ("yaw", "pitch", "roll", "eye_right", "eye_left", "mouth", "landmark_
 MIN_MESH_SCORE = 0.5
 
 #: A face BlazeFace finds where a followed face was just lost, whose region is less sharp than
-#: this share of that face's last sharp frame, is that face motion-blurred: the mesh's
+#: this share of that face's on the last frame the mesh read, is that face motion-blurred: the mesh's
 #: face-presence score collapses on such frames (from 1.0 to under 0.05 between 21 and 31 pixels
 #: of blur on the shared clips) while BlazeFace still finds the face (bench/RESULTS.md).
 BLURRED_BELOW = 0.5
@@ -167,7 +168,7 @@ class MeshTracker(ScheduledTracker):
         self.eyes = EyeContours()
         self.min_score = min_score
         self._next_roi: dict[int, Roi] = {}  # per followed track: where its mesh runs next
-        self._found: dict[int, tuple[float, float]] = {}  # per track: search score, last sharp frame's sharpness
+        self._found: dict[int, tuple[float, float]] = {}  # per track: search score, sharpness when last meshed
         self._lost_roll = 0.0  # head roll of the face last lost, for the thorough search
 
     def _search_and_add(self, position: int, image: np.ndarray, thorough: bool) -> None:
