@@ -4,12 +4,14 @@ Three streaming passes over the file, none holding more than a few frames (the r
 mescreen.core.io.video.prefetched):
 
 1. faces: every frame is demuxed, every `mesh_every`-th (landmark stage) or `detect_every`-th
-   (paper stage) is converted and its faces found: a full-frame search every 2 s (BlazeFace,
-   or Haar on a shrunk gray copy) and in between each face followed (the face mesh on the
-   region of its previous landmarks, or template matching). Detections are linked into tracks,
-   the patient's track is chosen over the whole video, then interpolated over the frames
-   between detections: crop geometry and, for the landmark stage, head pose, eye and mouth
-   aperture and landmark confidence.
+   (paper stage) is searched or followed: a full-frame search every 2 s (BlazeFace, or Haar on
+   a shrunk gray copy) and in between each face followed (the face mesh on the region of its
+   previous landmarks, or template matching); the landmark stage converts every frame, and
+   searches on every frame while a followed face is lost (mescreen.core.face.mesh_track).
+   Detections are linked into tracks, the patient's face (its tracks joined across gaps) is
+   chosen over the whole video, then interpolated over the frames between detections: crop
+   geometry and, for the landmark stage, head pose, eye and mouth aperture and landmark
+   confidence.
 2. aus: every frame is decoded, the patient's face cropped with the stored geometry, the AU
    stage updated and the spotting feature (256 values, float16) kept per frame.
 3. emotion: after spotting, the file is read again up to the last episode, converting only the
@@ -26,8 +28,10 @@ Per-frame emotion: the per-frame network (mescreen.core.emotion.frame.model) rea
 in batches; its trace (neutral + 7 emotions) is the series' `emotion_prob`, unsmoothed. The AU
 stage reads each batch's frames, in order, once their emotion is known: a frame's p(neutral) is its
 weight in the person's neutral level (mescreen.core.aus.stage).
-Episodes: micro-expressions come from the movement spotter, macro-expressions from the emotion
-trace; how each gets its emotion and confidence is in mescreen.core.episodes.expressions.
+Episodes: expressions the emotion trace or the AUs show (mescreen.core.episodes.expressions),
+micro when they last up to 0.5 s; the movement spotter's signal is kept as the series' `motion`
+(movement alone, such as talking, is not an expression). How each episode gets its emotion and
+confidence is in mescreen.core.episodes.expressions.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from mescreen.core.errors import NoFaceError
 from mescreen.core.face.crop import crop_face
 from mescreen.core.face.haar import FaceDetector, FaceDetectorParams, FaceTracker
 from mescreen.core.face.tracks import Placements, TrackParams, interpolate_track
-from mescreen.core.episodes.expressions import macro_episodes, micro_emotion
+from mescreen.core.episodes.expressions import ExpressionParams, expression_episodes, micro_emotion
 from mescreen.core.labels import FRAME_EMOTIONS
 from mescreen.core.face.mesh import crop_landmarks, models_version as mesh_models_version
 from mescreen.core.face.mesh_track import MeshTracker, roi_from_geometry
@@ -69,8 +73,9 @@ EMOTION_BATCH = 64
 _NEUTRAL = FRAME_EMOTIONS.index("neutral")
 
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
-PIPELINE_VERSION = "2.2.0"  # 2: the landmark face stage is the default; 2.1: face-shape measures for the AU model;
-# 2.2: the AU person normalisation rests on the frames the emotion model calls neutral
+PIPELINE_VERSION = "2.3.0"  # 2: the landmark face stage is the default; 2.1: face-shape measures for the AU model;
+# 2.2: the AU person normalisation rests on the frames the emotion model calls neutral; 2.3: episodes from the
+# emotion trace and the AUs (issue 26)
 
 _REPORT_EVERY = 25  # frames between progress callbacks
 
@@ -90,6 +95,7 @@ class AnalysisOptions:
     detector: FaceDetectorParams = field(default_factory=FaceDetectorParams)
     tracking: TrackParams = field(default_factory=TrackParams)
     spotter: SpotterParams = field(default_factory=SpotterParams)
+    expressions: ExpressionParams = field(default_factory=ExpressionParams)
     limits: ReadLimits = field(default_factory=ReadLimits)
     models_dir: Path | None = None
     previous: Sequence[Screening] = ()
@@ -99,7 +105,8 @@ class AnalysisOptions:
             "max_fps": self.max_fps, "face": self.face, "mesh_every": self.mesh_every,
             "detect_every": self.detect_every,
             "full_detect_every_s": self.full_detect_every_s, "detector": asdict(self.detector),
-            "tracking": asdict(self.tracking), "spotter": asdict(self.spotter), "limits": asdict(self.limits),
+            "tracking": asdict(self.tracking), "spotter": asdict(self.spotter),
+            "expressions": asdict(self.expressions), "limits": asdict(self.limits),
         }
         out["spotter"]["scales_s"] = list(self.spotter.scales_s)
         if self.tracking.near is not None:
@@ -184,7 +191,8 @@ def find_patient_faces(
     n = len(indices)
     report(progress, Progress("faces", n, n))
     track = tracker.patient()
-    placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1)
+    placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1,
+                                   return_hold_frames=tracker.lost_every - 1)
     return FacePass(
         np.frombuffer(indices, np.int32).copy(), np.frombuffer(times, np.float64).copy(), placements,
         tracker.most_faces, tracker if isinstance(tracker, MeshTracker) else None,
@@ -203,6 +211,23 @@ def _no_face_ranges(found: np.ndarray, time_s: np.ndarray, limit: int = 5) -> st
             start = None
     more = f" and {len(spans) - limit} more" if len(spans) > limit else ""
     return ", ".join(spans[:limit]) + more
+
+
+#: A face crop less sharp than this share of the recording's median (variance of the Laplacian)
+#: is motion-blurred: it is read, at a confidence lowered in proportion (`blurred_frames`).
+BLURRED_CROP_SHARE = 0.5
+
+
+def blurred_frames(blur: np.ndarray, found: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Frames whose face crop is blurred (`BLURRED_CROP_SHARE`); their `confidence` is scaled in place
+    by their sharpness over that limit, so a clinician sees which readings rest on a blurred face."""
+    sharp = blur[found & (blur > 0)]
+    if sharp.size == 0:
+        return np.zeros(len(blur), bool)
+    limit = BLURRED_CROP_SHARE * float(np.median(sharp))
+    blurred = found & (blur < limit)
+    confidence[blurred] *= (blur[blurred] / limit).astype(confidence.dtype)
+    return blurred
 
 
 class _SeriesBuilder:
@@ -426,16 +451,15 @@ def analyze_video(
             "patient's face, frontal and well lit, filling at least a tenth of the picture's height."
         )
     built = _au_pass(reader, faces, models, progress)
+    blurred = blurred_frames(built.blur, built.face_found, built.confidence)
 
     report(progress, Progress("spotting", 0, 1))
     fps = reader.info.analysed_fps
     spot = Spotter(options.spotter).spot(
         built.features, faces.time_s, faces.frame_index, fps, n_blocks=APPEARANCE_BLOCKS
     )
-    # Micro-expressions from movement; macro-expressions from the emotion the face shows over time.
-    episodes = sorted([e for e in spot.episodes if e.kind == "micro"]
-                      + macro_episodes(built.emotion, faces.time_s, faces.frame_index, fps),
-                      key=lambda e: (e.onset_s, e.offset_s))
+    episodes = expression_episodes(built.emotion, built.au, models.au.au_names, models.au.thresholds,
+                                   faces.time_s, faces.frame_index, fps, options.expressions)
     report(progress, Progress("spotting", 1, 1))
 
     positions = {int(f): i for i, f in enumerate(faces.frame_index)}
@@ -470,6 +494,11 @@ def analyze_video(
         warnings.append(
             f"No face in {missing} of {n} frames ({_no_face_ranges(built.face_found, faces.time_s)}); "
             "those frames have no AU values and cannot contain episodes."
+        )
+    if blurred.any():
+        warnings.append(
+            f"The face is blurred (motion) in {int(blurred.sum())} of {n} frames "
+            f"({_no_face_ranges(~blurred, faces.time_s)}); they are read at a lower face confidence."
         )
     if faces.faces_seen > 1:
         warnings.append(

@@ -149,7 +149,7 @@ class Episode:
     apex_s: float
     offset_s: float
     kind: EpisodeKind
-    score: float  # spotting peak height, in units of the signal's robust spread
+    score: float  # peak of the signal that raised it: emotion or AU probability (imported AUs: robust z of the movement)
     au_prob: dict[str, float] = field(default_factory=dict)  # AU probabilities at the apex
     active_aus: list[str] = field(default_factory=list)  # AUs over their decision threshold
     emotion3_prob: dict[str, float] = field(default_factory=dict)  # CNN: negative/positive/surprise

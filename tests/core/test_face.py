@@ -111,7 +111,10 @@ def test_interpolation_between_detections_bridges_short_gaps_only() -> None:
     assert placed[2].geometry.angle == pytest.approx(2.0)
     assert placed[2].confidence == pytest.approx(0.8)
     assert placed[4].detected
-    assert all(placed[i] is None for i in range(5, 20))  # 16 frames apart: longer than the gap limit
+    assert all(placed[i] is None for i in range(8, 17))  # 16 frames apart: longer than the gap limit,
+    assert placed[7].geometry.cx == placed[4].geometry.cx and placed[17].geometry.cx == placed[20].geometry.cx  # held
+    lost_face = interpolate_track(track, 28, max_gap_frames=6, hold_frames=3, return_hold_frames=0)
+    assert lost_face[7] is not None and lost_face[19] is None  # searched every frame: found when back
     assert placed[27] is not None and placed[27].geometry.cx == placed[24].geometry.cx  # held
     assert interpolate_track(track, 28, max_gap_frames=6)[27] is None
 

@@ -197,8 +197,8 @@ class FaceTracker(ScheduledTracker):
         self.detector = detector or FaceDetector()
         self._templates: dict[int, _Template] = {}
 
-    def _search_and_add(self, position: int, image: np.ndarray) -> None:
-        found = self.detector.detect(to_gray(image))
+    def _search_and_add(self, position: int, image: np.ndarray, thorough: bool) -> None:
+        found = self.detector.detect(to_gray(image))  # Haar has no harder search
         self.most_faces = max(self.most_faces, len(found))
         self.builder.add(position, found)
         for track in self.builder.live(position):

@@ -159,7 +159,8 @@ def _rgb(image: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(x: np.ndarray | float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -_SCORE_CLIP, _SCORE_CLIP)))
+    """Logistic, in float64: exp(100) overflows float32 (the models' logits), with a warning."""
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, np.float64), -_SCORE_CLIP, _SCORE_CLIP)))
 
 
 # --------------------------------------------------------------------------- BlazeFace
@@ -356,7 +357,13 @@ def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 def alignment_geometry(points: np.ndarray) -> FaceGeometry:
     """The crop geometry (centre, side, tilt) that puts `ALIGN_POINTS` on `ALIGN_TARGETS`, as the
     Haar stage's `FaceGeometry`, so `crop_face` cuts both stages' crops the same way."""
-    matrix = similarity(points[list(ALIGN_POINTS), :2], ALIGN_TARGETS)
+    return geometry_placing(points[list(ALIGN_POINTS), :2], ALIGN_TARGETS)
+
+
+def geometry_placing(source: np.ndarray, targets: np.ndarray) -> FaceGeometry:
+    """The crop geometry whose crop puts the `source` points (frame pixels) nearest `targets`
+    (crop pixels), by a least-squares similarity."""
+    matrix = similarity(source, targets)
     scale = math.hypot(matrix[0, 0], matrix[1, 0])
     angle = math.degrees(math.atan2(-matrix[1, 0], matrix[0, 0]))  # getRotationMatrix2D's sign
     centre = cv2.invertAffineTransform(matrix.astype(np.float32)) @ np.array([CROP_SIZE / 2.0, CROP_SIZE / 2.0, 1.0])
