@@ -46,6 +46,7 @@ def synthetic_series(n_frames: int, fps: float = 30.0, seed: int = 0) -> FrameSe
         blur=np.where(face, rng.uniform(20, 400, n_frames), 0.0).astype(np.float32),
         motion=motion, au_names=list(AU_NAMES), au_prob=au,
         emotion_names=list(EMOTIONS_FINE), emotion_prob=emotion, au_thresholds=[0.5] * n_au,
+        emotion_recall={e: round(0.1 + 0.12 * i, 4) for i, e in enumerate(EMOTIONS_FINE)},
     )
 
 

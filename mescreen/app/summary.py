@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mescreen.core.emotion.recall import not_read, reading_text
 from mescreen.core.screening.figures import UNDETERMINED, episode_emotion
 from mescreen.core.result import Episode, Indicator, SessionResult
-from mescreen.core.screening.indicators import CONFIG_DIR, load_config
+from mescreen.core.screening.indicators import CONFIG_DIR, indicator_emotions, load_config
 from mescreen.app.au_words import au_list, in_words
 
 #: Long recordings are binned to at most this many points before charting: a browser or a PDF
@@ -244,8 +245,18 @@ def not_judged_reason(indicator: Indicator, result: SessionResult) -> tuple[str,
     return in_words(evidence) or "Not enough data in this recording.", ""
 
 
+def with_reading(text: str, indicator: Indicator, result: SessionResult, rules: dict[str, dict[str, Any]]) -> str:
+    """`text`, then how well each emotion the indicator counts is read (mescreen.core.emotion.recall);
+    `text` alone for an indicator that counts no emotion."""
+    emotions = indicator_emotions(indicator.key, rules)
+    if not emotions:
+        return text
+    return " ".join(part for part in (text, reading_text(emotions, result.series.emotion_recall)) if part)
+
+
 def indicator_tables(result: SessionResult) -> IndicatorTables:
-    """Judged and not-judged indicators apart (see `IndicatorTables`)."""
+    """Judged and not-judged indicators apart (see `IndicatorTables`); every emotion indicator says
+    how well its emotions are read."""
     rules = known_rules()
     labels = {k: r["label"] for k, r in rules.items()}
     kinds = {k: r["kind"] for k, r in rules.items()}
@@ -259,16 +270,17 @@ def indicator_tables(result: SessionResult) -> IndicatorTables:
     for ind in everything:
         label = indicator_label(ind, labels)
         if ind.threshold is None:
-            described.append({"figure": label, "value": indicator_value(ind, kinds),
-                              "evidence": in_words(ind.evidence)})
+            unread = ind.value is None and not_read(indicator_emotions(ind.key, rules), result.series.emotion_recall)
+            described.append({"figure": label, "value": "not read" if unread else indicator_value(ind, kinds),
+                              "evidence": with_reading(in_words(ind.evidence), ind, result, rules)})
         elif ind.value is None:
             reason, evidence = not_judged_reason(ind, result)
-            not_judged.append({"indicator": label, "why not judged": reason, "evidence": evidence or "-",
-                               "ref.": ref(ind)})
+            not_judged.append({"indicator": label, "why not judged": reason,
+                               "evidence": with_reading(evidence, ind, result, rules) or "-", "ref.": ref(ind)})
         else:
             judged.append({"indicator": label, "value (95% interval)": indicator_value(ind, kinds),
                            "threshold": _threshold_text(ind, kinds), "raised": "yes" if ind.raised else "no",
-                           "evidence": in_words(ind.evidence), "ref.": ref(ind)})
+                           "evidence": with_reading(in_words(ind.evidence), ind, result, rules), "ref.": ref(ind)})
     return IndicatorTables(
         judged=pd.DataFrame(judged, columns=["indicator", "value (95% interval)", "threshold", "raised", "evidence", "ref."]),
         not_judged=pd.DataFrame(not_judged, columns=["indicator", "why not judged", "evidence", "ref."]),

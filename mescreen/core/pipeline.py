@@ -483,7 +483,7 @@ def analyze_video(
         face_confidence=built.confidence, face_size=built.size, blur=built.blur, motion=spot.signal,
         au_names=list(models.au.au_names), au_prob=built.au, emotion_names=list(FRAME_EMOTIONS),
         emotion_prob=built.emotion, au_thresholds=[float(t) for t in models.au.thresholds],
-        **built.geometry_arrays(),
+        emotion_recall=dict(models.frame_emotion.per_class_recall), **built.geometry_arrays(),
     )
 
     clusters, screening = cluster_and_screen(series, episodes, models.clusters, options.previous, progress)

@@ -385,6 +385,7 @@ def _fill(session: Session, row: RecordingSession, result: SessionResult) -> Non
     row.series = FrameSeriesBlob(
         codec=CODEC, n_frames=len(series), au_names=list(series.au_names),
         emotion_names=list(series.emotion_names), au_thresholds=[float(t) for t in series.au_thresholds] or None,
+        emotion_recall={e: float(r) for e, r in series.emotion_recall.items()} or None,
         **{name: encode_array(getattr(series, name)) for name in FrameSeries._ARRAYS},
     )
     row.frame_arrays = [FrameArray(name=name, data=encode_array(arr)) for name, arr in series.optional_arrays().items()]
@@ -480,7 +481,8 @@ def _series(blob: FrameSeriesBlob, extra: list[FrameArray]) -> FrameSeries:
     arrays = {name: decode_array(getattr(blob, name)) for name in FrameSeries._ARRAYS}
     optional = {a.name: decode_array(a.data) for a in extra if a.name in FrameSeries.OPTIONAL_ARRAYS}
     return FrameSeries(au_names=list(blob.au_names), emotion_names=list(blob.emotion_names),
-                       au_thresholds=list(blob.au_thresholds or []), **arrays, **optional)
+                       au_thresholds=list(blob.au_thresholds or []), emotion_recall=dict(blob.emotion_recall or {}),
+                       **arrays, **optional)
 
 
 #: Added to the warnings of a session whose AU thresholds were never recorded.

@@ -81,6 +81,7 @@ class FakeFrameEmotion:
 
     def __init__(self) -> None:
         self.calls: list[int] = []
+        self.per_class_recall: dict[str, float] = {}  # unknown, as a JSON without it
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         assert crops.ndim == 3 and crops.shape[1:] == (128, 128) and crops.dtype == np.uint8

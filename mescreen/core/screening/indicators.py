@@ -10,7 +10,9 @@ screening aid and never states a diagnosis.
 AU frame rates are computed over frames with a face, counting an AU as active by the one
 definition in mescreen.core.aus.activity (`FrameSeries.au_active`: the AU model's own per-AU
 thresholds, stored with the series). A rule on an AU the detector does not read reliably is not
-judged: its value is left empty and the evidence says why.
+judged: its value is left empty and the evidence says why. Emotions follow the same mechanism: an
+indicator that counts an emotion the per-frame emotion model does not read (mescreen.core.emotion.recall,
+its recall stored with the series) is not judged either.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from mescreen.core import INTENDED_USE, datapaths
+from mescreen.core.emotion.recall import not_judged_text, not_read
 from mescreen.core.errors import InputError
 from mescreen.core.screening.figures import (
     MIN_EVENT_SECONDS, SHARE_KINDS, au_events, change_over_time, emotion_counts, emotion_shares, emotion_time_counts,
@@ -43,6 +46,8 @@ _KINDS = {"emotion_share", "au_rate", "case_study", "emotion_time_share", "episo
           "head_motion"}
 #: Rule kinds read from the whole interview's per-frame series (screening v2), not from episodes.
 _WHOLE_INTERVIEW = {"emotion_time_share", "episode_rate", "au_events_per_minute", "head_motion"}
+#: Rule kinds that count emotions (their `emotions`).
+EMOTION_KINDS = {"emotion_share", "emotion_time_share"}
 
 
 def load_config(path: Path | None = None) -> dict[str, Any]:
@@ -60,6 +65,17 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
             raise InputError(f"Screening rule {rule.get('key', '?')!r} in {path.name} is incomplete or unknown.")
     config["config_version"] = datapaths.model_version(path)
     return config
+
+
+def indicator_emotions(key: str, rules: dict[str, dict[str, Any]]) -> list[str]:
+    """The emotions an indicator counts ([] when it counts none): an emotion rule's `emotions`, the
+    one emotion of a `share_<emotion>` figure; a change against earlier sessions counts its base's.
+    `rules` maps rule keys to rules (the configuration's, or every known one)."""
+    key = key.removeprefix("change_")
+    if key.startswith("share_") and key.removeprefix("share_") in EMOTIONS_FINE:
+        return [key.removeprefix("share_")]
+    rule = rules.get(key)
+    return list(rule["emotions"]) if rule is not None and rule["kind"] in EMOTION_KINDS else []
 
 
 def screen(
@@ -89,7 +105,7 @@ def screen(
                   evidence=_episode_summary(episodes, labelled, kinds),
                   reference=evidence_cfg.get("reference", "")),
     ]
-    indicators += _emotion_shares(labelled, tuple(kinds), enough_episodes)
+    indicators += _emotion_shares(labelled, tuple(kinds), enough_episodes, series.emotion_recall)
     for rule in config["rules"]:
         if rule["kind"] in _WHOLE_INTERVIEW:
             indicators.append(_interview_indicator(rule, series, episodes, face, enough_face))
@@ -146,12 +162,14 @@ def _episode_summary(episodes: Sequence[Episode], labelled: Sequence[Episode], k
             f"({kinds_seen.get('micro', 0)} micro, {kinds_seen.get('macro', 0)} macro).")
 
 
-def _emotion_shares(labelled: Sequence[Episode], kinds: tuple[str, ...], enough: bool) -> list[Indicator]:
+def _emotion_shares(labelled: Sequence[Episode], kinds: tuple[str, ...], enough: bool,
+                    recall: dict[str, float]) -> list[Indicator]:
+    """One share per emotion, for information; none for an emotion that is not read."""
     counts, n = emotion_counts(labelled, kinds)
     shares = emotion_shares(labelled, kinds)
     return [
         Indicator(f"share_{emotion}", f"Share of episodes read as {emotion}",
-                  round(shares[emotion], 4) if enough and shares else None,
+                  round(shares[emotion], 4) if enough and shares and not not_read([emotion], recall) else None,
                   evidence=f"{counts[emotion]} of {n} episodes.")
         for emotion in EMOTIONS_FINE
     ]
@@ -175,7 +193,11 @@ def _rule_indicator(rule: dict[str, Any], series: FrameSeries, face: _Face, labe
     else:
         value, evidence = _case_study(labelled, config["case_study_clusters"], clusters)
         judged = enough_episodes
-    if not judged:
+    unread = not_read(rule.get("emotions", []), series.emotion_recall)
+    if unread:
+        evidence += " " + not_judged_text(unread)
+        value = None
+    elif not judged:
         if kind != "au_rate" and enough_face:
             evidence += f" Not judged: fewer than {config['evidence']['min_episodes']} episodes with an emotion."
         value = None
@@ -207,6 +229,9 @@ def _interview_indicator(rule: dict[str, Any], series: FrameSeries, episodes: Se
                     "with a face." if has_frame_emotions(series) else "This session has no per-frame emotion reading.")
         if not has_frame_emotions(series):
             value = None
+        elif unread := not_read(rule["emotions"], series.emotion_recall):
+            value, interval = None, None
+            evidence += " " + not_judged_text(unread)
     elif kind == "episode_rate":
         count = sum(1 for e in episodes if e.kind == rule["episode_kind"])
         value = count / minutes if minutes > 0 else None

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from mescreen.core.datapaths import model_version, models_dir as default_models_dir
+from mescreen.core.emotion.recall import recall_from_meta
 from mescreen.core.errors import InputError, ModelMissingError
 from mescreen.core.face.crop import CROP_SIZE
 from mescreen.core.labels import FRAME_EMOTIONS
@@ -72,6 +73,9 @@ class FrameEmotionModel:
         self.network = network
         self.meta = meta
         self.version = version
+        #: Recall per emotion on FER+ test, from the JSON ({} when it records none): see
+        #: mescreen.core.emotion.recall.
+        self.per_class_recall = recall_from_meta(meta)
         import keras
 
         # One graph for every batch size, traced here: tracing costs about 0.3 s, which would
