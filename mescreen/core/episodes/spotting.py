@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from scipy.signal import find_peaks
 
 from mescreen.core.result import Episode
 
@@ -160,6 +159,8 @@ class Spotter:
         return SpotResult(self._merge(candidates, time_s, frame_index), signal, scales)
 
     def _episodes(self, z: np.ndarray, k: int) -> list[tuple[float, int, int, int]]:
+        from scipy.signal import find_peaks  # here, not at the top: importing scipy.signal costs ~1 s of start-up
+
         p = self.params
         filled = np.nan_to_num(z, nan=-np.inf)
         peaks, _ = find_peaks(np.nan_to_num(z, nan=0.0), height=p.peak_z, distance=2 * k + 1)
