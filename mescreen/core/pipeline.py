@@ -174,13 +174,17 @@ def find_patient_faces(
     indices = array("i")  # compact: a long video has hundreds of thousands of frames
     times = array("d")
     total = reader.expected_frames
-    for pos, frame in enumerate(reader.frames(decode=tracker.wants)):
-        indices.append(frame.index)
-        times.append(frame.time_s)
-        if frame.image is not None:
-            tracker.observe(pos, frame.image)
-        if pos % _REPORT_EVERY == 0:
-            report(progress, Progress("faces", pos, total))
+    try:
+        for pos, frame in enumerate(reader.frames(decode=tracker.wants)):
+            indices.append(frame.index)
+            times.append(frame.time_s)
+            if frame.image is not None:
+                tracker.observe(pos, frame.image)
+            if pos % _REPORT_EVERY == 0:
+                report(progress, Progress("faces", pos, total))
+    finally:
+        if isinstance(tracker, MeshTracker):
+            tracker.eyes.close()  # its worker thread: eye apertures are read in this pass only
     n = len(indices)
     report(progress, Progress("faces", n, n))
     track = tracker.patient()
@@ -237,7 +241,17 @@ def _au_pass(
     au_names = list(models.au.au_names)
     out = _SeriesBuilder(faces, au_names)
     n = len(faces.frame_index)
-    batch = FaceBatch(models.au, models.frame_emotion, out.au, out.emotion)
+    with ThreadPoolExecutor(1, thread_name_prefix="mescreen-frame-batch") as pool:
+        batch = FaceBatch(models.au, models.frame_emotion, out.au, out.emotion, pool)
+        _crop_frames(reader, faces, out, batch, progress)
+    report(progress, Progress("aus", n, n))
+    return out
+
+
+def _crop_frames(reader: VideoReader, faces: FacePass, out: _SeriesBuilder, batch: FaceBatch,
+                 progress: ProgressCallback | None) -> None:
+    """Pass 2's loop: every frame with a face cropped, its spotting feature kept, its crop batched."""
+    n = len(faces.frame_index)
     for pos, frame in enumerate(reader.frames(stop_after=n - 1)):
         place = faces.placements[pos] if pos < n else None
         if place is not None and frame.image is not None:
@@ -252,38 +266,60 @@ def _au_pass(
         if pos % _REPORT_EVERY == 0:
             report(progress, Progress("aus", pos, n))
     batch.flush()
-    report(progress, Progress("aus", n, n))
-    return out
 
 
 class FaceBatch:
     """Per-frame emotion and AUs of face crops gathered into batches: one emotion-network call per
-    EMOTION_BATCH crops (much faster than one by one; memory stays at one batch of crops), then the
-    AU stage reads the batch's frames in order with each frame's p(neutral). Frames never added
-    (no face) keep NaN. Starts the AU stage afresh (one person per video)."""
+    EMOTION_BATCH crops (much faster than one by one), then the AU stage reads the batch's frames in
+    order with each frame's p(neutral). Frames never added (no face) keep NaN. Starts the AU stage
+    afresh (one person per video).
 
-    def __init__(self, au: AUStage, emotion: FrameEmotionModel, au_into: np.ndarray, emotion_into: np.ndarray) -> None:
+    With a `pool` (one worker thread) a full batch is read there while the caller cuts the next one:
+    the networks release the GIL, so pass 2 uses both cores; batches still run one at a time, in
+    order (the AU stage's person normalisation depends on it), and at most two batches of crops are
+    held. `flush` reads what is left and waits for every batch."""
+
+    def __init__(self, au: AUStage, emotion: FrameEmotionModel, au_into: np.ndarray, emotion_into: np.ndarray,
+                 pool: Executor | None = None) -> None:
         self.au, self.emotion = au, emotion
         self.au_into, self.emotion_into = au_into, emotion_into
         self.items: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+        self._pool = pool
+        self._running: Future[None] | None = None
         self.au.check_embedding(emotion.version)
         self.au.reset()
 
     def add(self, pos: int, crop: np.ndarray, geometry: np.ndarray | None) -> None:
         self.items.append((pos, crop, geometry))
         if len(self.items) >= EMOTION_BATCH:
-            self.flush()
+            self._dispatch()
 
     def flush(self) -> None:
-        if not self.items:
+        self._dispatch()
+        self._wait()
+
+    def _dispatch(self) -> None:
+        items, self.items = self.items, []
+        if not items:
             return
-        positions = [pos for pos, _, _ in self.items]
-        crops = np.stack([crop for _, crop, _ in self.items])
+        self._wait()  # the previous batch first: one at a time, in frame order
+        if self._pool is None:
+            self._read(items)
+        else:
+            self._running = self._pool.submit(self._read, items)
+
+    def _wait(self) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            running.result()  # re-raises a failure of the batch here
+
+    def _read(self, items: list[tuple[int, np.ndarray, np.ndarray | None]]) -> None:
+        positions = [pos for pos, _, _ in items]
+        crops = np.stack([crop for _, crop, _ in items])
         probs, features = self.emotion.predict_with_features(crops)
         self.emotion_into[positions] = probs
         self.au_into[positions] = self.au.update_many(
-            crops, [geometry for _, _, geometry in self.items], probs[:, _NEUTRAL], features)
-        self.items = []
+            crops, [geometry for _, _, geometry in items], probs[:, _NEUTRAL], features)
 
 
 class PairImages:
