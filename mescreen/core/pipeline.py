@@ -325,29 +325,41 @@ class FaceBatch:
 class PairImages:
     """The ME network's input image of each micro-expression's (onset, apex) crop pair, made in a
     worker thread as soon as pass 3 has read both crops. Why: for the shipped model the image is
-    an optical flow (TV-L1, about 0.8 s per pair on one core) which would otherwise start only
+    an optical flow (TV-L1, about 0.35 s per pair on one core) which would otherwise start only
     after pass 3 has read up to the last episode; this way it runs on the other core while pass 3
-    decodes. A pair whose crops are not both read (no face) gets no image."""
+    decodes. A pair whose crops are not both read (no face) gets no image. A crop is dropped from
+    the caller's `crops` once the last pair it belongs to has started, so a long recording's many
+    episodes do not pile up crops."""
 
     def __init__(self, make: Callable[[np.ndarray, np.ndarray], np.ndarray], pairs: Iterable[tuple[int, int]],
                  pool: Executor) -> None:
         self._make, self._pool = make, pool
         self._due: dict[int, list[tuple[int, int]]] = {}  # position of a pair's later frame -> pairs
+        self._last_use: dict[int, int] = {}  # crop position -> the position after which no pair needs it
         for pair in dict.fromkeys(pairs):
             self._due.setdefault(max(pair), []).append(pair)
+            for position in pair:
+                self._last_use[position] = max(self._last_use.get(position, -1), max(pair))
         self.futures: dict[tuple[int, int], Future[np.ndarray]] = {}
+
+    def wants(self, position: int) -> bool:
+        """Whether a pair needs the crop at `position`."""
+        return position in self._last_use
 
     def read(self, position: int, crops: dict[int, np.ndarray]) -> None:
         """Pass 3 has read the frame at `position` (and every one before it)."""
         for onset, apex in self._due.pop(position, []):
             if onset in crops and apex in crops:
                 self.futures[(onset, apex)] = self._pool.submit(self._make, crops[onset], crops[apex])
+        for done in [p for p in crops if self._last_use.get(p, -1) <= position]:
+            del crops[done]
 
 
 @dataclass
 class EpisodeFrames:
-    """What pass 3 reads of the onset and apex frames, by frame position: the model crops and
-    (landmark stage) the mesh landmarks in crop coordinates."""
+    """What pass 3 reads of the onset and apex frames, by frame position: the model crops (held only
+    until their pairs' images have started, `PairImages.read`) and (landmark stage) the mesh
+    landmarks in crop coordinates."""
 
     crops: dict[int, np.ndarray] = field(default_factory=dict)
     landmarks: dict[int, list[list[float]]] = field(default_factory=dict)
@@ -367,7 +379,8 @@ def _episode_frames(
     for pos, frame in enumerate(reader.frames(decode=lambda p: p in wanted, stop_after=last)):
         if pos in wanted and frame.image is not None:
             geometry = faces.placements[pos].geometry  # type: ignore[union-attr]
-            out.crops[pos] = crop_face(frame.image, geometry)[0]
+            if images.wants(pos):
+                out.crops[pos] = crop_face(frame.image, geometry)[0]
             mesh = faces.mesh.landmarks(frame.image, roi_from_geometry(geometry)) if faces.mesh else None
             if mesh is not None:
                 out.landmarks[pos] = crop_landmarks(mesh.points, geometry)

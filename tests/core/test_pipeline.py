@@ -237,6 +237,23 @@ def test_pair_images_start_once_both_crops_are_read_and_only_then() -> None:
                 assert list(images.futures) == [(3, 5)]
         assert sorted(images.futures) == [(3, 5), (5, 9)]
         assert images.futures[(5, 9)].result()[0, 0] == 4
+        assert read == {}  # every crop dropped once its last pair had started
+
+
+def test_pair_images_hold_a_crop_only_until_its_last_pair_started() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        images = PairImages(lambda onset, apex: apex, [(2, 4), (4, 8)], pool)
+        assert [p for p in range(10) if images.wants(p)] == [2, 4, 8]
+        read: dict[int, np.ndarray] = {}
+        for position in range(10):
+            if images.wants(position):
+                read[position] = np.full((2, 2), position, np.uint8)
+            images.read(position, read)
+            if position == 4:
+                assert list(read) == [4]  # 2's only pair has started; 4 is still the onset of (4, 8)
+        assert read == {} and sorted(images.futures) == [(2, 4), (4, 8)]
 
 
 def test_batches_read_in_a_worker_give_what_the_caller_reads_in_order() -> None:
