@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mescreen.cli.arguments import check_output_file, past_date, positive_number
+from mescreen.core.errors import InputError
 from mescreen.core.screening.figures import episode_emotion
 
 INTENDED_USE = "mescreen is a screening aid for clinicians, never a diagnosis."
@@ -158,7 +159,6 @@ def run(args: argparse.Namespace) -> int:
     from mescreen.core.io.openface_csv import write_openface_csv
     from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video
     from mescreen.core.io.video import file_sha256, probe
-    from mescreen.service import VideoSource, analyse_for_patient
 
     options = AnalysisOptions(max_fps=args.max_fps, face=args.face)
     probe(args.video, options.limits)  # a bad file is reported before models and store are opened
@@ -181,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
             result = analyse(args.video, bar, ())
             result.video.sha256 = file_sha256(args.video)
         else:
+            from mescreen.service import VideoSource, analyse_for_patient  # the store: only with --patient
+
             stored = analyse_for_patient(
                 sessions, args.patient, VideoSource(args.video), recorded_on=args.recorded_on or date.today(),
                 uploader=args.uploader, analyse=analyse, progress=bar,

@@ -181,13 +181,17 @@ def find_patient_faces(
     indices = array("i")  # compact: a long video has hundreds of thousands of frames
     times = array("d")
     total = reader.expected_frames
-    for pos, frame in enumerate(reader.frames(decode=tracker.wants)):
-        indices.append(frame.index)
-        times.append(frame.time_s)
-        if frame.image is not None:
-            tracker.observe(pos, frame.image)
-        if pos % _REPORT_EVERY == 0:
-            report(progress, Progress("faces", pos, total))
+    try:
+        for pos, frame in enumerate(reader.frames(decode=tracker.wants)):
+            indices.append(frame.index)
+            times.append(frame.time_s)
+            if frame.image is not None:
+                tracker.observe(pos, frame.image)
+            if pos % _REPORT_EVERY == 0:
+                report(progress, Progress("faces", pos, total))
+    finally:
+        if isinstance(tracker, MeshTracker):
+            tracker.eyes.close()  # its worker thread: eye apertures are read in this pass only
     n = len(indices)
     report(progress, Progress("faces", n, n))
     track = tracker.patient()
@@ -262,7 +266,17 @@ def _au_pass(
     au_names = list(models.au.au_names)
     out = _SeriesBuilder(faces, au_names)
     n = len(faces.frame_index)
-    batch = FaceBatch(models.au, models.frame_emotion, out.au, out.emotion)
+    with ThreadPoolExecutor(1, thread_name_prefix="mescreen-frame-batch") as pool:
+        batch = FaceBatch(models.au, models.frame_emotion, out.au, out.emotion, pool)
+        _crop_frames(reader, faces, out, batch, progress)
+    report(progress, Progress("aus", n, n))
+    return out
+
+
+def _crop_frames(reader: VideoReader, faces: FacePass, out: _SeriesBuilder, batch: FaceBatch,
+                 progress: ProgressCallback | None) -> None:
+    """Pass 2's loop: every frame with a face cropped, its spotting feature kept, its crop batched."""
+    n = len(faces.frame_index)
     for pos, frame in enumerate(reader.frames(stop_after=n - 1)):
         place = faces.placements[pos] if pos < n else None
         if place is not None and frame.image is not None:
@@ -277,66 +291,100 @@ def _au_pass(
         if pos % _REPORT_EVERY == 0:
             report(progress, Progress("aus", pos, n))
     batch.flush()
-    report(progress, Progress("aus", n, n))
-    return out
 
 
 class FaceBatch:
     """Per-frame emotion and AUs of face crops gathered into batches: one emotion-network call per
-    EMOTION_BATCH crops (much faster than one by one; memory stays at one batch of crops), then the
-    AU stage reads the batch's frames in order with each frame's p(neutral). Frames never added
-    (no face) keep NaN. Starts the AU stage afresh (one person per video)."""
+    EMOTION_BATCH crops (much faster than one by one), then the AU stage reads the batch's frames in
+    order with each frame's p(neutral). Frames never added (no face) keep NaN. Starts the AU stage
+    afresh (one person per video).
 
-    def __init__(self, au: AUStage, emotion: FrameEmotionModel, au_into: np.ndarray, emotion_into: np.ndarray) -> None:
+    With a `pool` (one worker thread) a full batch is read there while the caller cuts the next one:
+    the networks release the GIL, so pass 2 uses both cores; batches still run one at a time, in
+    order (the AU stage's person normalisation depends on it), and at most two batches of crops are
+    held. `flush` reads what is left and waits for every batch."""
+
+    def __init__(self, au: AUStage, emotion: FrameEmotionModel, au_into: np.ndarray, emotion_into: np.ndarray,
+                 pool: Executor | None = None) -> None:
         self.au, self.emotion = au, emotion
         self.au_into, self.emotion_into = au_into, emotion_into
         self.items: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+        self._pool = pool
+        self._running: Future[None] | None = None
         self.au.check_embedding(emotion.version)
         self.au.reset()
 
     def add(self, pos: int, crop: np.ndarray, geometry: np.ndarray | None) -> None:
         self.items.append((pos, crop, geometry))
         if len(self.items) >= EMOTION_BATCH:
-            self.flush()
+            self._dispatch()
 
     def flush(self) -> None:
-        if not self.items:
+        self._dispatch()
+        self._wait()
+
+    def _dispatch(self) -> None:
+        items, self.items = self.items, []
+        if not items:
             return
-        positions = [pos for pos, _, _ in self.items]
-        crops = np.stack([crop for _, crop, _ in self.items])
+        self._wait()  # the previous batch first: one at a time, in frame order
+        if self._pool is None:
+            self._read(items)
+        else:
+            self._running = self._pool.submit(self._read, items)
+
+    def _wait(self) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            running.result()  # re-raises a failure of the batch here
+
+    def _read(self, items: list[tuple[int, np.ndarray, np.ndarray | None]]) -> None:
+        positions = [pos for pos, _, _ in items]
+        crops = np.stack([crop for _, crop, _ in items])
         probs, features = self.emotion.predict_with_features(crops)
         self.emotion_into[positions] = probs
         self.au_into[positions] = self.au.update_many(
-            crops, [geometry for _, _, geometry in self.items], probs[:, _NEUTRAL], features)
-        self.items = []
+            crops, [geometry for _, _, geometry in items], probs[:, _NEUTRAL], features)
 
 
 class PairImages:
     """The ME network's input image of each micro-expression's (onset, apex) crop pair, made in a
     worker thread as soon as pass 3 has read both crops. Why: for the shipped model the image is
-    an optical flow (TV-L1, about 0.8 s per pair on one core) which would otherwise start only
+    an optical flow (TV-L1, about 0.35 s per pair on one core) which would otherwise start only
     after pass 3 has read up to the last episode; this way it runs on the other core while pass 3
-    decodes. A pair whose crops are not both read (no face) gets no image."""
+    decodes. A pair whose crops are not both read (no face) gets no image. A crop is dropped from
+    the caller's `crops` once the last pair it belongs to has started, so a long recording's many
+    episodes do not pile up crops."""
 
     def __init__(self, make: Callable[[np.ndarray, np.ndarray], np.ndarray], pairs: Iterable[tuple[int, int]],
                  pool: Executor) -> None:
         self._make, self._pool = make, pool
         self._due: dict[int, list[tuple[int, int]]] = {}  # position of a pair's later frame -> pairs
+        self._last_use: dict[int, int] = {}  # crop position -> the position after which no pair needs it
         for pair in dict.fromkeys(pairs):
             self._due.setdefault(max(pair), []).append(pair)
+            for position in pair:
+                self._last_use[position] = max(self._last_use.get(position, -1), max(pair))
         self.futures: dict[tuple[int, int], Future[np.ndarray]] = {}
+
+    def wants(self, position: int) -> bool:
+        """Whether a pair needs the crop at `position`."""
+        return position in self._last_use
 
     def read(self, position: int, crops: dict[int, np.ndarray]) -> None:
         """Pass 3 has read the frame at `position` (and every one before it)."""
         for onset, apex in self._due.pop(position, []):
             if onset in crops and apex in crops:
                 self.futures[(onset, apex)] = self._pool.submit(self._make, crops[onset], crops[apex])
+        for done in [p for p in crops if self._last_use.get(p, -1) <= position]:
+            del crops[done]
 
 
 @dataclass
 class EpisodeFrames:
-    """What pass 3 reads of the onset and apex frames, by frame position: the model crops and
-    (landmark stage) the mesh landmarks in crop coordinates."""
+    """What pass 3 reads of the onset and apex frames, by frame position: the model crops (held only
+    until their pairs' images have started, `PairImages.read`) and (landmark stage) the mesh
+    landmarks in crop coordinates."""
 
     crops: dict[int, np.ndarray] = field(default_factory=dict)
     landmarks: dict[int, list[list[float]]] = field(default_factory=dict)
@@ -356,7 +404,8 @@ def _episode_frames(
     for pos, frame in enumerate(reader.frames(decode=lambda p: p in wanted, stop_after=last)):
         if pos in wanted and frame.image is not None:
             geometry = faces.placements[pos].geometry  # type: ignore[union-attr]
-            out.crops[pos] = crop_face(frame.image, geometry)[0]
+            if images.wants(pos):
+                out.crops[pos] = crop_face(frame.image, geometry)[0]
             mesh = faces.mesh.landmarks(frame.image, roi_from_geometry(geometry)) if faces.mesh else None
             if mesh is not None:
                 out.landmarks[pos] = crop_landmarks(mesh.points, geometry)

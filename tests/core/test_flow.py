@@ -128,3 +128,14 @@ def test_opencv_thread_count_does_not_change_the_flow() -> None:
     finally:
         cv2.setNumThreads(threads)
     assert np.array_equal(one, many)
+
+
+def test_runtime_tv_l1_runs_three_outer_iterations_and_three_warps() -> None:
+    """The setting chosen by the rule in bench/RESULTS.md (issue 26): 3 outer iterations, 3 warpings
+    per scale, OpenCV's defaults otherwise."""
+    onset = _texture(3)
+    apex = np.roll(onset, 2, axis=1)
+    expected = cv2.optflow.DualTVL1OpticalFlow_create(outerIterations=3, warps=3).calc(onset, apex, None)
+    np.testing.assert_array_equal(dense_flow(onset, apex), expected)
+    five_warps = cv2.optflow.DualTVL1OpticalFlow_create(outerIterations=3).calc(onset, apex, None)
+    assert not np.array_equal(expected, five_warps)  # the setting is seen in the flow

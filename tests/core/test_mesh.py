@@ -125,6 +125,21 @@ def test_single_face_landmarks_fall_where_the_face_is(images_dir: Path) -> None:
     assert min(eyes) > 0.15 and max(eyes) / min(eyes) < 1.4  # both open, similar
 
 
+def test_both_eyes_side_by_side_read_as_one_after_the_other(images_dir: Path) -> None:
+    """The right eye runs on the contour model's worker thread; the apertures are those of running
+    both eyes in turn on the calling thread, and `close` ends the worker."""
+    image = _image(images_dir, "single_face.jpg")
+    points = _landmarks(image, _blaze().detect(image)[0]).points
+    eyes = EyeContours()
+    in_turn = [eyes.contour(image, points[a], points[b], mirror) for a, b, mirror in (
+        (mesh.RIGHT_EYE_OUTER, mesh.RIGHT_EYE_INNER, False), (mesh.LEFT_EYE_INNER, mesh.LEFT_EYE_OUTER, True))]
+    ratios = [float(np.linalg.norm(c[12, :2] - c[4, :2]) / np.linalg.norm(c[8, :2] - c[0, :2])) for c in in_turn]
+    assert eyes.aperture(image, points) == pytest.approx(tuple(ratios), abs=1e-6)
+    workers = list(eyes._worker._threads)
+    eyes.close()
+    assert workers and not any(t.is_alive() for t in workers)
+
+
 def test_a_mirrored_image_gives_mirrored_landmarks(images_dir: Path) -> None:
     image = _image(images_dir, "single_face.jpg")
     flipped = cv2.flip(image, 1)

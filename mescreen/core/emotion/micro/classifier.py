@@ -22,8 +22,8 @@ from mescreen.core.errors import InputError, ModelMissingError
 from mescreen.core.emotion.micro.flow import flow_image, resize_square
 from mescreen.core.labels import EMOTIONS_3
 
-if TYPE_CHECKING:  # TensorFlow is imported only when the model is loaded
-    from mescreen.core.emotion.micro.estimator import EmotionNetwork
+if TYPE_CHECKING:  # the runtime is imported only when the model is loaded
+    from mescreen.core.emotion.micro.estimator import ConvertedNetwork
 
 #: File stem of the shipped model in models/: emotion_cnn.json + emotion_cnn.weights.npz.
 MODEL_STEM = "emotion_cnn"
@@ -68,7 +68,7 @@ def _check_crop(crop: np.ndarray, name: str) -> np.ndarray:
 class EmotionClassifier:
     """Loads models/emotion_cnn.* and returns negative / positive / surprise probabilities."""
 
-    def __init__(self, estimator: EmotionNetwork, input_kind: str, input_size: int, version: str) -> None:
+    def __init__(self, estimator: ConvertedNetwork, input_kind: str, input_size: int, version: str) -> None:
         self.estimator = estimator
         self.input_kind = input_kind
         self.input_size = input_size
@@ -78,8 +78,9 @@ class EmotionClassifier:
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> EmotionClassifier:
-        """The shipped model; ModelMissingError names the command that rebuilds it."""
-        from mescreen.core.emotion.micro.estimator import CONFIG_SUFFIX, WEIGHTS_SUFFIX, EmotionNetwork
+        """The shipped model (its converted network); ModelMissingError names the command that
+        rebuilds or converts it."""
+        from mescreen.core.emotion.micro.estimator import CONFIG_SUFFIX, WEIGHTS_SUFFIX, ConvertedNetwork
 
         stem = (models_dir or default_models_dir()) / MODEL_STEM
         config = stem.with_name(stem.name + CONFIG_SUFFIX)
@@ -89,7 +90,7 @@ class EmotionClassifier:
                 f"The emotion model ({weights.name}) is missing from {stem.parent.name}/. "
                 "Rebuild it with `mescreen train emotion` (needs the research data, MESCREEN_DATA)."
             )
-        estimator, meta = EmotionNetwork.load(stem)
+        estimator, meta = ConvertedNetwork.load(stem)
         if sorted(meta["classes"]) != sorted(EMOTIONS_3):
             raise ModelMissingError(
                 f"The emotion model's classes {meta['classes']} are not {EMOTIONS_3}; rebuild it with `mescreen train emotion`."
@@ -111,7 +112,7 @@ class EmotionClassifier:
     def predict_many(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, float]]:
         """Probabilities per (onset crop, apex crop) pair: the pairs' images made side by side, one
         per core (TV-L1 at this size hardly uses OpenCV's own threads: on two, 95% of its work
-        stays on the calling thread), then one batched TF call."""
+        stays on the calling thread), then one batched network call."""
         if len(pairs) == 0:
             return []
         workers = max(1, min(len(pairs), os.cpu_count() or 1))

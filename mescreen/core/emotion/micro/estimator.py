@@ -1,5 +1,6 @@
-"""The micro-expression emotion network at run time: its configuration, input preparation and the
-fitted estimator that loads from plain arrays (models/emotion_cnn.json + .weights.npz).
+"""The micro-expression emotion network: its configuration, input preparation, the fitted Keras
+estimator that loads from plain arrays (models/emotion_cnn.json + .weights.npz) and the converted
+network the runtime runs (models/emotion_cnn.tflite, LiteRT: no TensorFlow).
 
 Training (mescreen.training.emotion) imports this module and adds `fit`; the runtime never
 imports training code.
@@ -15,11 +16,14 @@ from typing import Any
 import numpy as np
 
 from mescreen.core.emotion.table3 import build_emotion_net, build_plain_cnn, build_ststnet
+from mescreen.core.runtime import LiteModel, converted_file
 
 #: Files of a saved model: configuration (JSON) and weights as plain arrays (.npz, never a
 #: pickle; 4x smaller than Keras' .weights.h5, whose per-variable HDF5 overhead dominates here).
 CONFIG_SUFFIX = ".json"
 WEIGHTS_SUFFIX = ".weights.npz"
+#: Output name of the converted network (mescreen.training.convert writes it).
+PROBABILITIES = "probabilities"
 
 
 @dataclass
@@ -84,10 +88,62 @@ def region_input(X: np.ndarray) -> np.ndarray:
     return np.where(keep[None, :, :, None], X, median).astype(np.float32)
 
 
-class EmotionNetwork:
-    """The Table 3 CNN (or a Table 4 variant) as a fitted estimator: predict / predict_proba / save /
-    load; X is (N, H, W, C) float32 network input in [0, 1]. Training subclasses it with `fit`
-    (mescreen.training.emotion.EmotionCNN)."""
+class NetworkReader:
+    """Network outputs turned into the estimator's predictions: input preparation (`regions`),
+    test-time mirroring and the class order. Shared by the Keras estimator (`EmotionNetwork`, for
+    training) and the converted network the runtime runs (`ConvertedNetwork`), so both predict alike."""
+
+    config: EmotionCNNConfig
+    classes_: np.ndarray
+
+    def _forward(self, X: np.ndarray, model: Any = None, batch_size: int = 256) -> np.ndarray:
+        raise NotImplementedError
+
+    def _prepare(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, np.float32)
+        return region_input(X) if self.config.regions else X
+
+    def _mirrored(self, X: np.ndarray) -> np.ndarray:
+        """X mirrored as training mirrored it (for flow, u negated too)."""
+        return mirrored(X.astype(np.float32), self.config.flip)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        plain = self._forward(X)
+        if not (self.config.tta and self.config.flip != "none" and len(X)):
+            return plain
+        return (plain + self._forward(self._mirrored(X))) / 2
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class ConvertedNetwork(NetworkReader):
+    """The fitted network as the runtime runs it: the file converted from its weights
+    (mescreen.training.convert), run by LiteRT (mescreen.core.runtime), without TensorFlow."""
+
+    def __init__(self, config: EmotionCNNConfig, classes: np.ndarray, input_shape: tuple[int, ...],
+                 model: LiteModel) -> None:
+        self.config, self.classes_, self.input_shape_, self.model = config, classes, input_shape, model
+
+    def _forward(self, X: np.ndarray, model: Any = None, batch_size: int = 256) -> np.ndarray:
+        X = self._prepare(X)
+        out = [self.model.run(X[i:i + batch_size])[PROBABILITIES] for i in range(0, len(X), batch_size)]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, len(self.classes_)), np.float32)
+
+    @classmethod
+    def load(cls, stem: Path) -> tuple[ConvertedNetwork, dict[str, Any]]:
+        """The converted network saved at `stem`, and the whole JSON; ModelMissingError (naming the
+        command) when it was not converted from the weights there."""
+        meta = json.loads(stem.with_name(stem.name + CONFIG_SUFFIX).read_text())
+        path = converted_file(stem.with_name(stem.name + WEIGHTS_SUFFIX), meta)
+        return cls(EmotionCNNConfig(**meta["config"]), np.array(meta["classes"]), tuple(meta["input_shape"]),
+                   LiteModel(path)), meta
+
+
+class EmotionNetwork(NetworkReader):
+    """The Table 3 CNN (or a Table 4 variant) as a fitted Keras estimator: predict / predict_proba /
+    save / load; X is (N, H, W, C) float32 network input in [0, 1]. Training subclasses it with `fit`
+    (mescreen.training.emotion.EmotionCNN); the runtime reads its converted file (`ConvertedNetwork`)."""
 
     def __init__(self, config: EmotionCNNConfig | None = None, **overrides: Any) -> None:
         self.config = EmotionCNNConfig(**{**asdict(config or EmotionCNNConfig()), **overrides})
@@ -132,10 +188,6 @@ class EmotionNetwork:
         inputs = keras.Input(shape=self.input_shape_)
         return keras.Model(inputs, keras.layers.Average()([m(inputs) for m in members]), name="emotion_ensemble")
 
-    def _prepare(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, np.float32)
-        return region_input(X) if self.config.regions else X
-
     def _forward(self, X: np.ndarray, model: Any = None, batch_size: int = 256) -> np.ndarray:
         model = model or self.model_
         if model is None:
@@ -159,19 +211,6 @@ class EmotionNetwork:
             if mirrored is not None:
                 views[prefix + "mirrored"] = (plain + self._forward(mirrored, model)) / 2
         return views
-
-    def _mirrored(self, X: np.ndarray) -> np.ndarray:
-        """X mirrored as training mirrored it (for flow, u negated too)."""
-        return mirrored(X.astype(np.float32), self.config.flip)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        plain = self._forward(X)
-        if not (self.config.tta and self.config.flip != "none" and len(X)):
-            return plain
-        return (plain + self._forward(self._mirrored(X))) / 2
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def save(self, stem: Path, extra: dict[str, Any] | None = None) -> tuple[Path, Path]:
         """Write `<stem>.json` (config, classes, input shape, `extra`) and `<stem>.weights.h5`."""
