@@ -6,12 +6,23 @@ tighter than our crop (roughly forehead to chin, ear to ear), so `predict` first
 `FER_WINDOW` out of the crop and shrinks it to the 48x48 input, then standardises each face's
 pixels (zero mean, unit variance: lighting changes between frames then matter less).
 
+Two reading settings from the model JSON (version 4; both absent in older models):
+- `test_time_flip`: each face is also read mirrored and the two readings (probabilities and face
+  features) are averaged: a face's expression does not depend on its side, and the mirror is a
+  second look at the same face for the cost of a second pass.
+- `logit_offsets` (emotion -> offset): added to the log-probabilities before they are normalised
+  again (post-hoc logit adjustment, Menon et al., ICLR 2021). FER+ has 73 neutral faces for every
+  disgusted one, so the network's argmax seldom says disgust or contempt even when they are its
+  second reading; the offsets, fitted on FER+ valid (mescreen.training.frame_emotion_offsets),
+  move its decisions towards the rare classes. They change the probabilities, not the features.
+
 The weights are plain npz arrays and the network is rebuilt from its name in the JSON
 (mescreen.core.frame_emotion_net), so loading never unpickles anything.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -84,6 +95,8 @@ class FrameEmotionModel:
                                     input_signature=[tf.TensorSpec(shape, tf.float32)])
         self._forward(tf.zeros([1] + shape[1:], tf.float32))
         self.feature_size = int(network.layers[-1].input.shape[-1])
+        self.flip = bool(meta.get("test_time_flip", False))
+        self.offsets = offset_vector(meta.get("logit_offsets"))
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> FrameEmotionModel:
@@ -103,7 +116,7 @@ class FrameEmotionModel:
         network = build_network(meta)
         with np.load(weights, allow_pickle=False) as arrays:
             network.set_weights([arrays[k] for k in sorted(arrays.files)])
-        return cls(network, meta, model_version(weights))
+        return cls(network, meta, reading_version(model_version(weights), meta))
 
     def predict_faces(self, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """(n, 8) float32 for faces already in FER framing, (n, 48, 48) uint8 (training, evaluation)."""
@@ -122,12 +135,47 @@ class FrameEmotionModel:
         """(probabilities, face features) of FER-framed faces, in batches."""
         probs, features = [], []
         for i in range(0, len(faces), batch_size):
-            f, p = self._forward(network_input(faces[i:i + batch_size]))
-            features.append(np.asarray(f, np.float32))
-            probs.append(np.asarray(p, np.float32))
+            x = network_input(faces[i:i + batch_size])
+            if self.flip:  # the face and its mirror in one pass, then their mean
+                f, p = (np.asarray(a, np.float32).reshape(2, len(x), -1).mean(axis=0)
+                        for a in self._forward(np.concatenate([x, x[:, :, ::-1]])))
+            else:
+                f, p = (np.asarray(a, np.float32) for a in self._forward(x))
+            features.append(f)
+            probs.append(adjust(p, self.offsets))
         if not probs:
             return np.zeros((0, len(FRAME_EMOTIONS)), np.float32), np.zeros((0, self.feature_size), np.float32)
         return np.concatenate(probs), np.concatenate(features)
+
+
+def offset_vector(offsets: dict[str, float] | None) -> np.ndarray:
+    """(8,) float32 in FRAME_EMOTIONS order from the JSON's emotion -> offset mapping (zeros if none)."""
+    offsets = offsets or {}
+    unknown = set(offsets) - set(FRAME_EMOTIONS)
+    if unknown:
+        raise ModelMissingError(f"The per-frame emotion model's logit offsets name unknown emotions {sorted(unknown)}; "
+                                f"rebuild it with `{REBUILD_COMMAND}`.")
+    return np.array([float(offsets.get(name, 0.0)) for name in FRAME_EMOTIONS], np.float32)
+
+
+def adjust(proba: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(n, 8) float32: `proba` with `offsets` added to its logarithm, normalised to sum 1 again."""
+    if not offsets.any():
+        return proba
+    logits = np.log(np.maximum(proba, 1e-12)) + offsets
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits)
+    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def reading_version(weights_version: str, meta: dict[str, Any]) -> str:
+    """The version recorded in results: the weights' version, with the reading settings that change
+    what the model returns (flip: also its face features, which the AU detector is tied to)."""
+    version = weights_version + ("+flip" if meta.get("test_time_flip") else "")
+    if any((meta.get("logit_offsets") or {}).values()):
+        digest = hashlib.sha256(json.dumps(meta["logit_offsets"], sort_keys=True).encode()).hexdigest()[:8]
+        version += f"+offsets@{digest}"
+    return version
 
 
 def build_network(meta: dict[str, Any]) -> Any:

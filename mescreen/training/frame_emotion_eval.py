@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -112,6 +112,17 @@ def ferplus_section(model: FrameEmotionModel, baseline: PixelBaseline, test: Fer
     base = report(test.label, baseline.predict_proba(faces))
     room = ", filmed in a dim room (35% light, sensor noise of 3 grey levels)" if dim else ""
     return _section(f"FER+ test, {len(test)} faces (pixel duplicates of train removed){room}", ours, base)
+
+
+def test_figures(model: FrameEmotionModel, test: FerPlus) -> dict[str, Any]:
+    """What the model JSON records of FER+ test (leak-free): accuracy, UF1, UAR and
+    `per_class_recall` (emotion -> recall), which the screening reads to say how well each emotion
+    is read. Written by the training command, or by `mescreen evaluate frame-emotion --record`."""
+    result = report(test.label, model.predict_faces(prepare_faces(test.images, model_framing(model))))
+    return {"per_class_recall": {name: round(float(r), 4) for name, r in result.recall_per_class.items()},
+            "per_class_recall_source": f"FER+ test, {result.n} faces (pixel duplicates of train removed)",
+            "fer_test": {"accuracy": round(result.accuracy, 4), "uf1": round(result.uf1, 4),
+                         "uar": round(result.uar, 4)}}
 
 
 def crop_section(model: FrameEmotionModel, baseline: PixelBaseline, crops: CropSet) -> str:
