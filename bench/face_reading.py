@@ -2,7 +2,7 @@
 AU's active rate inside and outside the segment and its AUC, and the share of frames whose top
 emotion matches the label with the episodes overlapping it; on the clip and on darkened, rotated
 and downscaled copies; then the in-the-wild prototype check of the AU detector on FER+ test faces
-(mescreen.training.au_wild_check).
+(mescreen.training.au_wild_check); last, issue 25's grimace targets (mescreen.training.au.grimace_lines).
 
 Usage: MESCREEN_DATA=... .venv/bin/python bench/face_reading.py [VIDEO ...] [--models DIR]
 Without VIDEO, every video under $MESCREEN_DATA/videos with a `<name>.labels.csv` beside it.
@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     from mescreen.core.au import AUStage
     from mescreen.core.datapaths import require_data_root
-    from mescreen.training.au import bar_lines
+    from mescreen.training.au import bar_lines, grimace_lines
     from mescreen.training.face_reading import check_video, labelled_videos, report_markdown
 
     from mescreen.core.frame_emotion import FrameEmotionModel
@@ -34,16 +34,20 @@ def main() -> None:
     stage, emotion = AUStage.load(args.models), FrameEmotionModel.load(args.models)
     videos = args.videos or labelled_videos(require_data_root())
     print(f"AU stage {stage.version}")
+    checked = {}
     for video in videos:
-        reports = check_video(video, stage, emotion)
+        checked[video.name] = reports = check_video(video, stage, emotion)
         print("\n".join(bar_lines({video.name: reports})))
         print(report_markdown(video.name, reports))
         if not args.no_emotions:
             print(emotion_check(video, args.models))
+    wild = None
     if not args.no_wild:
         from mescreen.training.au_wild_check import prototype_check, prototype_markdown
 
-        print(prototype_markdown(prototype_check(require_data_root(), stage.detector, features=emotion)))
+        wild = prototype_check(require_data_root(), stage.detector, features=emotion)
+        print(prototype_markdown(wild))
+    print("\n" + "\n".join(grimace_lines(checked, wild)))
 
 
 def emotion_check(video: Path, models_dir: Path | None) -> str:
