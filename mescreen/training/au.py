@@ -705,8 +705,10 @@ def grimace_lines(videos: dict[str, Any], wild: dict[str, Any] | None) -> list[s
     lines = [f"Grimace targets (issue 25): {' and '.join(GRIMACE_SMILE_AUS)} active in <= {GRIMACE_CRYING_MAX:.0%} of "
              f"the crying frames and >= {GRIMACE_LAUGHING_MIN:.0%} of the laughing ones; "
              f"{' and '.join(GRIMACE_SAD_AUS)} on sad FER+ faces against neutral ones, AUC >= {GRIMACE_SAD_AUC_MIN:.2f}.",
-             "", "| reading | " + " | ".join(f"{au} crying / laughing" for au in GRIMACE_SMILE_AUS) + " | target |",
-             "|---|" + "---|" * len(GRIMACE_SMILE_AUS) + "---|"]
+             ""]
+    if videos:
+        lines += ["| reading | " + " | ".join(f"{au} crying / laughing" for au in GRIMACE_SMILE_AUS) + " | target |",
+                  "|---|" + "---|" * len(GRIMACE_SMILE_AUS) + "---|"]
     for name, reports in videos.items():
         for variant, rep in reports.items():
             pooled = by_expression(rep)
