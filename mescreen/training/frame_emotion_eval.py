@@ -137,6 +137,10 @@ def _section(title: str, ours: ClassificationReport, base: ClassificationReport)
     head, rule = TABLE_HEADER.split("\n")
     lines = [f"### {title}", "", "| model " + head, "|---" + rule,
              "| frame emotion network " + ours.row(), "| pixel logistic regression (baseline) " + base.row(), "",
+             "Recall per class (true faces read right):", "",
+             "| model | " + " | ".join(ours.labels) + " |", "|---" * (len(ours.labels) + 1) + "|",
+             *(f"| {name} | " + " | ".join("–" if np.isnan(r) else f"{r:.2f}" for r in rep.recall_per_class.values()) + " |"
+               for name, rep in (("frame emotion network", ours), ("pixel logistic regression (baseline)", base))), "",
              "Confusion, network (rows true, columns predicted):", "", ours.confusion_markdown(), "",
              "Confusion, baseline:", "", base.confusion_markdown()]
     return "\n".join(lines)
