@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test", action=argparse.BooleanOptionalAction, default=True,
                         help="read FER+ test once at the end and record its per-class recall in the model JSON "
                              "(default; --no-test for a candidate that is not chosen yet)")
+    parser.add_argument("--reading-only", action="store_true",
+                        help="train nothing: fit --flip / --offsets for the network already in --out (default models/) "
+                             "on FER+ valid, record FER+ test, rewrite its JSON only (the weights are not touched)")
     parser.add_argument("--threads", type=int, default=2, help="TensorFlow threads (default 2)")
     parser.add_argument("--limit", type=int, default=None,
                         help="first N images of each split only (smoke tests; never for a shipped model)")
@@ -72,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
                                 framing=args.framing, dim_share=args.dim_share, loss=args.loss, tau=args.tau,
                                 flip=args.flip, offsets=args.offsets)
     train, valid = data.part("train"), data.part("valid")
+    if args.reading_only:
+        return refit_reading(args, data)
     command = command_line(args)
     print(f"{command}\nFER+ train {len(train)} faces, valid {len(valid)} (train's pixel duplicates removed)")
     start = time.perf_counter()
@@ -82,30 +87,63 @@ def run(args: argparse.Namespace) -> int:
             "data": "FER2013 faces with FER+ votes, research-only; see models/cards/frame_emotion.md"}
     print(f"Best valid macro-F1 {max(h[2] for h in trainer.history_):.3f} at epoch {trainer.best_epoch_}; "
           f"{seconds:.0f} s")
-    meta = read_settings(trainer, meta, train, valid)
-    if args.test:  # read once, after every choice: the figures the card and the screening's wording use
-        from mescreen.core.frame_emotion import FrameEmotionModel
-        from mescreen.training.frame_emotion_eval import test_figures
-
-        meta = {**meta, **test_figures(FrameEmotionModel(trainer.network_, meta, "in training"), data.part("test"))}
-        print(f"FER+ test: {meta['fer_test']}; recall {meta['per_class_recall']}")
+    meta = read_settings(trainer.network_, meta, trainer.valid_faces_, train, valid, args)
+    if args.test:
+        meta = with_test_figures(trainer.network_, meta, data.part("test"))
     config_path, weights_path = save_network(trainer.network_, args.out or datapaths.models_dir(), meta)
     print(f"Wrote {config_path} and {weights_path} ({datapaths.model_version(weights_path)}, "
           f"{weights_path.stat().st_size / 1024:.0f} KB)")
     return 0
 
 
-def read_settings(trainer: Any, meta: dict[str, Any], train: Any, valid: Any) -> dict[str, Any]:
-    """`meta` with the reading settings: flip, and the logit offsets fitted on FER+ valid with that
-    fit's valid figures."""
+def read_settings(network: Any, meta: dict[str, Any], valid_faces: Any, train: Any, valid: Any,
+                  args: argparse.Namespace) -> dict[str, Any]:
+    """`meta` with the reading settings: flip, and the logit offsets fitted on FER+ valid (its
+    prepared `valid_faces`) with that fit's valid figures."""
     from mescreen.core.frame_emotion import FrameEmotionModel
     from mescreen.training.frame_emotion import class_prior
     from mescreen.training.frame_emotion_offsets import as_mapping, fit_reading
 
-    c = trainer.config
-    meta = {**meta, "test_time_flip": c.flip}
-    proba = FrameEmotionModel(trainer.network_, meta, "in training").predict_faces(trainer.valid_faces_)
-    offsets, fit = fit_reading(proba, valid.targets, c.offsets, class_prior(train.soft_targets))
-    meta = {**meta, "logit_offsets": as_mapping(offsets) if c.offsets != "none" else {}, "offset_fit": fit}
-    print(f"Logit offsets ({c.offsets}): {meta['logit_offsets']}; FER+ valid {fit}")
+    meta = {**meta, "test_time_flip": args.flip, "logit_offsets": {}}
+    proba = FrameEmotionModel(network, meta, "in training").predict_faces(valid_faces)
+    offsets, fit = fit_reading(proba, valid.targets, args.offsets, class_prior(train.soft_targets))
+    meta = {**meta, "logit_offsets": as_mapping(offsets) if args.offsets != "none" else {}, "offset_fit": fit}
+    print(f"Logit offsets ({args.offsets}): {meta['logit_offsets']}; FER+ valid {fit}")
     return meta
+
+
+def with_test_figures(network: Any, meta: dict[str, Any], test: Any) -> dict[str, Any]:
+    """`meta` with FER+ test read once, after every choice: the figures the card and the
+    screening's per-emotion wording use (`per_class_recall`)."""
+    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.training.frame_emotion_eval import test_figures
+
+    meta = {**meta, **test_figures(FrameEmotionModel(network, meta, "in training"), test)}
+    print(f"FER+ test: {meta['fer_test']}; recall {meta['per_class_recall']}")
+    return meta
+
+
+def refit_reading(args: argparse.Namespace, data: Any) -> int:
+    """--reading-only: the reading settings of an already trained network, its JSON rewritten."""
+    import json
+
+    from mescreen.core import datapaths
+    from mescreen.core.frame_emotion import CONFIG_SUFFIX, MODEL_STEM, FrameEmotionModel
+    from mescreen.training.frame_emotion_eval import model_framing
+    from mescreen.training.frame_emotion import prepare_faces
+
+    folder = args.out or datapaths.models_dir()
+    model = FrameEmotionModel.load(folder)
+    valid = data.part("valid")
+    stale = ("per_class_recall", "per_class_recall_source", "fer_test")  # of the old reading
+    meta = {**{k: v for k, v in model.meta.items() if k not in stale}, "config": {**model.meta.get("config", {}), "flip": args.flip, "offsets": args.offsets},
+            "reading_command": f"mescreen train frame-emotion --reading-only --{'' if args.flip else 'no-'}flip "
+                               f"--offsets {args.offsets}" + ("" if args.test else " --no-test")}
+    meta = read_settings(model.network, meta, prepare_faces(valid.images, model_framing(model)), data.part("train"),
+                         valid, args)
+    if args.test:
+        meta = with_test_figures(model.network, meta, data.part("test"))
+    path = folder / (MODEL_STEM + CONFIG_SUFFIX)
+    path.write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"Wrote {path} (weights unchanged: {FrameEmotionModel.load(folder).version})")
+    return 0

@@ -47,3 +47,22 @@ def test_the_logit_adjusted_loss_offsets_and_flip_reach_the_model(data_dir: Path
     assert "per_class_recall" not in meta  # --no-test: a candidate does not read the test split
     assert "--loss logit-adjusted" in meta["command"] and "--flip --offsets prior" in meta["command"]
     assert FrameEmotionModel.load(tmp_path).version.split("+")[1] == "flip"
+
+
+def test_reading_only_refits_flip_and_offsets_of_a_trained_network_and_keeps_its_weights(
+        data_dir: Path, tmp_path: Path) -> None:
+    from mescreen.core.frame_emotion import FrameEmotionModel
+
+    parser = argparse.ArgumentParser()
+    train_frame_emotion.add_arguments(parser)
+    common = ["--architecture", "table3", "--epochs", "1", "--limit", "200", "--threads", "1", "--out", str(tmp_path)]
+    assert train_frame_emotion.run(parser.parse_args(common + ["--no-test"])) == 0
+    weights = (tmp_path / "frame_emotion.weights.npz").read_bytes()
+    history = json.loads((tmp_path / "frame_emotion.json").read_text())["history"]
+    assert train_frame_emotion.run(parser.parse_args(common + ["--reading-only", "--flip", "--offsets", "per-class"])) == 0
+    meta = json.loads((tmp_path / "frame_emotion.json").read_text())
+    assert (tmp_path / "frame_emotion.weights.npz").read_bytes() == weights and meta["history"] == history
+    assert meta["test_time_flip"] is True and meta["offset_fit"]["form"] == "per-class"
+    assert set(meta["per_class_recall"]) == set(FRAME_EMOTIONS)
+    assert meta["reading_command"] == "mescreen train frame-emotion --reading-only --flip --offsets per-class"
+    assert FrameEmotionModel.load(tmp_path).flip
