@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     videos = root / "videos"
     steps = [
         lambda: (f"## Per-frame emotion model {model.version} ({model.meta['architecture']}, best valid epoch "
-                 f"{model.meta['best_epoch']})\n\nTrained with: `{model.meta['command']}`. "
+                 f"{model.meta['best_epoch']})\n\nTrained with: `{model.meta['command']}`. {ev.reading_line(model.meta)} "
                  f"Published reference: {ev.PUBLISHED}."),
         lambda: ev.ferplus_section(model, baseline, data.part("test")),
         lambda: ev.ferplus_section(model, baseline, data.part("test"), dim=True),

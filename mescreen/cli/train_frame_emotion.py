@@ -129,14 +129,15 @@ def refit_reading(args: argparse.Namespace, data: Any) -> int:
 
     from mescreen.core import datapaths
     from mescreen.core.frame_emotion import CONFIG_SUFFIX, MODEL_STEM, FrameEmotionModel
-    from mescreen.training.frame_emotion_eval import model_framing
     from mescreen.training.frame_emotion import prepare_faces
+    from mescreen.training.frame_emotion_eval import model_framing
 
     folder = args.out or datapaths.models_dir()
     model = FrameEmotionModel.load(folder)
     valid = data.part("valid")
     stale = ("per_class_recall", "per_class_recall_source", "fer_test")  # of the old reading
-    meta = {**{k: v for k, v in model.meta.items() if k not in stale}, "config": {**model.meta.get("config", {}), "flip": args.flip, "offsets": args.offsets},
+    kept = {k: v for k, v in model.meta.items() if k not in stale}
+    meta = {**kept, "config": {**kept.get("config", {}), "flip": args.flip, "offsets": args.offsets},
             "reading_command": f"mescreen train frame-emotion --reading-only --{'' if args.flip else 'no-'}flip "
                                f"--offsets {args.offsets}" + ("" if args.test else " --no-test")}
     meta = read_settings(model.network, meta, prepare_faces(valid.images, model_framing(model)), data.part("train"),

@@ -114,6 +114,16 @@ def ferplus_section(model: FrameEmotionModel, baseline: PixelBaseline, test: Fer
     return _section(f"FER+ test, {len(test)} faces (pixel duplicates of train removed){room}", ours, base)
 
 
+def reading_line(meta: dict[str, Any]) -> str:
+    """The model's reading settings in words (flip, logit offsets) and the command that fitted them."""
+    offsets = ", ".join(f"{name} {b:+.2f}" for name, b in (meta.get("logit_offsets") or {}).items() if b)
+    line = (f"Reading: test-time flip {'on' if meta.get('test_time_flip') else 'off'}; logit offsets "
+            f"{offsets or 'none'}")
+    if meta.get("reading_command"):
+        line += f" (fitted on FER+ valid by `{meta['reading_command']}`)"
+    return line + "."
+
+
 def test_figures(model: FrameEmotionModel, test: FerPlus) -> dict[str, Any]:
     """What the model JSON records of FER+ test (leak-free): accuracy, UF1, UAR and
     `per_class_recall` (emotion -> recall), which the screening reads to say how well each emotion

@@ -82,3 +82,13 @@ def test_the_logit_adjusted_loss_is_least_for_the_balanced_answer() -> None:
     assert loss(votes, None) < loss(balanced, None)
     assert loss(balanced, margin) < loss(votes, margin)
     assert balanced[0, 5] > votes[0, 5]  # the rare class gains
+
+
+def test_the_evaluation_names_the_reading_settings_and_the_command_that_fitted_them() -> None:
+    from mescreen.training.frame_emotion_eval import reading_line
+
+    assert reading_line({}) == "Reading: test-time flip off; logit offsets none."
+    line = reading_line({"test_time_flip": True, "logit_offsets": {"neutral": 0.0, "disgust": 0.33},
+                         "reading_command": "mescreen train frame-emotion --reading-only --flip --offsets prior"})
+    assert line == ("Reading: test-time flip on; logit offsets disgust +0.33 (fitted on FER+ valid by "
+                    "`mescreen train frame-emotion --reading-only --flip --offsets prior`).")
