@@ -418,8 +418,21 @@ def train_and_report(
         detector.save(path)
     card = Path(out_dir) / "cards" / "au_detector.md"
     card.parent.mkdir(parents=True, exist_ok=True)
-    card.write_text(detector_card(detector, model_version(path)))
+    card.write_text(with_history(detector_card(detector, model_version(path)), card))
     return path
+
+
+#: Heading of the card's hand-written, dated record of earlier versions (kept across rebuilds).
+HISTORY_HEADING = "## History"
+
+
+def with_history(card: str, previous: Path) -> str:
+    """`card` followed by the history section (`HISTORY_HEADING` to the end) of the card at
+    `previous` that it replaces: the generated part holds today's figures, and a rebuild must not
+    erase the dated record of the versions before it."""
+    old = previous.read_text() if previous.exists() else ""
+    at = old.find("\n" + HISTORY_HEADING + "\n")
+    return card if at < 0 else card.rstrip("\n") + "\n" + old[at:]
 
 
 def detector_card(detector: AUDetector, version: str) -> str:

@@ -62,3 +62,14 @@ def test_grimace_targets_read_crying_laughing_and_sad_faces() -> None:
     proba[1, 0] = 0.9  # a second crying frame with AU12: 20%
     report = segment_report(time_s, proba, stage, segments)
     assert "| clip.mp4, original | 0.20 / 1.00 | 0.10 / 1.00 | NOT met |" in "\n".join(grimace_lines({"clip.mp4": {"original": report}}, None))
+
+
+def test_a_rebuilt_au_card_keeps_the_history_of_the_card_it_replaces(tmp_path) -> None:
+    from mescreen.training.au import with_history
+
+    card = tmp_path / "au_detector.md"
+    assert with_history("# Card\n\ntoday\n", card) == "# Card\n\ntoday\n"  # no card before
+    card.write_text("# Card\n\nold figures\n\n## History\n\n### v5.1 (2026-11-29)\nold\n")
+    assert with_history("# Card\n\ntoday\n", card) == "# Card\n\ntoday\n\n## History\n\n### v5.1 (2026-11-29)\nold\n"
+    card.write_text("# Card\n\nno history yet\n")
+    assert with_history("# Card\n\ntoday\n", card) == "# Card\n\ntoday\n"
