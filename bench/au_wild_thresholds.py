@@ -11,7 +11,11 @@ With `--narrow-eyes`, also AU6 and AU12 active rates on each emotion's faces, al
 the narrowest eyes (mescreen.training.au_wild_check.narrow_eye_rates): a crying face squeezes the eyes
 like a laugh.
 
-Usage: MESCREEN_DATA=... .venv/bin/python bench/au_wild_thresholds.py [--models DIR] [--split valid|test] [--narrow-eyes]
+With `--grimace`, also issue 25's in-the-wild grimace target on the same split: AU4 and AU15 on sad
+faces against neutral ones (AUC; mescreen.training.au.grimace_lines), the AU detector's selection
+rule reads it on valid.
+
+Usage: MESCREEN_DATA=... .venv/bin/python bench/au_wild_thresholds.py [--models DIR] [--split valid|test] [--narrow-eyes] [--grimace]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=None, help="models folder (default: the shipped models/)")
     parser.add_argument("--split", choices=["valid", "test"], default="valid")
     parser.add_argument("--narrow-eyes", action="store_true", help="also AU6 / AU12 on faces with narrowed eyes")
+    parser.add_argument("--grimace", action="store_true", help="also AU4 / AU15 AUC on sad against neutral faces")
     args = parser.parse_args()
     from mescreen.core.aus.stage import AUStage
     from mescreen.core.datapaths import require_data_root
@@ -50,6 +55,12 @@ def main() -> None:
         for name, r in table.items():
             print(f"| {name} | {r['faces']} | {r['AU6']:.2f} / {r['AU12']:.2f} | {r['narrow faces']} | "
                   f"{r['AU6 narrow']:.2f} / {r['AU12 narrow']:.2f} |")
+    if args.grimace:
+        from mescreen.training.au import grimace_lines
+        from mescreen.training.au_wild_check import prototype_check
+
+        check = prototype_check(require_data_root(), stage.detector, split=args.split, features=emotion)
+        print("\n" + "\n".join(grimace_lines({}, check)))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 AU's active rate inside and outside the segment and its AUC, and the share of frames whose top
 emotion matches the label with the episodes overlapping it; on the clip and on darkened, rotated
 and downscaled copies; then the in-the-wild prototype check of the AU detector on FER+ test faces
-(mescreen.training.au_wild_check).
+(mescreen.training.au_wild_check); last, issue 25's grimace targets (mescreen.training.au.grimace_lines).
 
 For every labels file it reads, it also prints the episode figures of issue 26
 (mescreen.training.emotion_reading.episode_figures): the expressions with an episode, episodes
@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     from mescreen.core.aus.stage import AUStage
     from mescreen.core.datapaths import require_data_root
-    from mescreen.training.au import bar_lines
+    from mescreen.training.au import bar_lines, grimace_lines
     from mescreen.training.face_reading import check_video, labelled_videos, report_markdown
 
     from mescreen.core.emotion.frame.model import FrameEmotionModel
@@ -47,19 +47,24 @@ def main() -> None:
     stage, emotion = AUStage.load(args.models), FrameEmotionModel.load(args.models)
     videos = args.videos or labelled_videos(require_data_root())
     print(f"AU stage {stage.version}")
+    checked = {}
     for video in videos:
         if not args.no_aus:
-            reports = check_video(video, stage, emotion)
-            print("\n".join(bar_lines({video.name: reports})))
+            checked[video.name] = reports = check_video(video, stage, emotion)
+            print("
+".join(bar_lines({video.name: reports})))
             print(report_markdown(video.name, reports))
         if not args.no_emotions:
             print(emotion_check(video, args.models))
     if not args.no_clips:
         print(constructed_check(require_data_root() / "videos", args.clips, args.models))
+    wild = None
     if not args.no_wild:
         from mescreen.training.au_wild_check import prototype_check, prototype_markdown
 
-        print(prototype_markdown(prototype_check(require_data_root(), stage.detector, features=emotion)))
+        wild = prototype_check(require_data_root(), stage.detector, features=emotion)
+        print(prototype_markdown(wild))
+    print("\n" + "\n".join(grimace_lines(checked, wild)))
 
 
 def emotion_check(video: Path, models_dir: Path | None) -> str:

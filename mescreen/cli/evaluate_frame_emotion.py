@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
+    from mescreen.training.ferplus import FerPlus
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -11,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-clip", action="store_true", help="skip the real-clip and still-image check")
     parser.add_argument("--threads", type=int, default=2, help="TensorFlow threads (default 2)")
     parser.add_argument("--report", type=Path, default=None, help="also write the printed Markdown to this file")
+    parser.add_argument("--record", action="store_true",
+                        help="write the FER+ test figures (per_class_recall, which the screening reads) into the "
+                             "model JSON, as the training command does")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,12 +37,14 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise InputError(str(exc)) from exc
     data = leak_free(load_ferplus(root))
+    if args.record:
+        record_test_figures(model, data.part("test"), args.models)
     train = data.part("train")
     baseline = ev.PixelBaseline().fit(prepare_faces(train.images, ev.model_framing(model)), train.targets)
     videos = root / "videos"
     steps = [
         lambda: (f"## Per-frame emotion model {model.version} ({model.meta['architecture']}, best valid epoch "
-                 f"{model.meta['best_epoch']})\n\nTrained with: `{model.meta['command']}`. "
+                 f"{model.meta['best_epoch']})\n\nTrained with: `{model.meta['command']}`. {ev.reading_line(model.meta)} "
                  f"Published reference: {ev.PUBLISHED}."),
         lambda: ev.ferplus_section(model, baseline, data.part("test")),
         lambda: ev.ferplus_section(model, baseline, data.part("test"), dim=True),
@@ -52,3 +62,17 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         args.report.write_text("\n\n".join(sections) + "\n")
     return 0
+
+
+def record_test_figures(model: FrameEmotionModel, test: FerPlus, models: Path | None) -> None:
+    """Add the FER+ test figures to the model JSON of the `models` folder (nothing else changes)."""
+    import json
+
+    from mescreen.core.datapaths import models_dir
+    from mescreen.core.emotion.frame.model import CONFIG_SUFFIX, MODEL_STEM
+    from mescreen.training.frame_emotion_eval import test_figures
+
+    path = (models or models_dir()) / (MODEL_STEM + CONFIG_SUFFIX)
+    figures = test_figures(model, test)
+    path.write_text(json.dumps({**json.loads(path.read_text()), **figures}, indent=2) + "\n")
+    print(f"Recorded in {path.name}: {figures}\n", flush=True)

@@ -413,12 +413,26 @@ def train_and_report(
         detector.metadata["videos"] = videos
         wild = prototype_check(root, detector, per_class=300, split="test", features=emotion)
         log(prototype_markdown(wild))
+        log("\n".join(grimace_lines(videos, wild)))
         detector.metadata["wild"] = wild
         detector.save(path)
     card = Path(out_dir) / "cards" / "au_detector.md"
     card.parent.mkdir(parents=True, exist_ok=True)
-    card.write_text(detector_card(detector, model_version(path)))
+    card.write_text(with_history(detector_card(detector, model_version(path)), card))
     return path
+
+
+#: Heading of the card's hand-written, dated record of earlier versions (kept across rebuilds).
+HISTORY_HEADING = "## History"
+
+
+def with_history(card: str, previous: Path) -> str:
+    """`card` followed by the history section (`HISTORY_HEADING` to the end) of the card at
+    `previous` that it replaces: the generated part holds today's figures, and a rebuild must not
+    erase the dated record of the versions before it."""
+    old = previous.read_text() if previous.exists() else ""
+    at = old.find("\n" + HISTORY_HEADING + "\n")
+    return card if at < 0 else card.rstrip("\n") + "\n" + old[at:]
 
 
 def detector_card(detector: AUDetector, version: str) -> str:
@@ -601,6 +615,9 @@ def detector_card(detector: AUDetector, version: str) -> str:
             prototype_markdown(meta["wild"]),
             "",
         ]
+    if videos or meta.get("wild"):
+        parts += ["## The grimace (issue 25's targets, read after the model was chosen)", "",
+                  *grimace_lines(videos, meta.get("wild"))]
     parts += [
         "## Intended use",
         "Reading which AUs move, frame by frame, in mescreen's screening aid, as input to spotting "
@@ -681,6 +698,47 @@ def bar_lines(videos: dict[str, Any]) -> list[str]:
                 f"{ok(bar43)} | AU4 {fmt(d.get('AU4'))} vs {fmt(h.get('AU4'))}, AU15 {fmt(d.get('AU15'))} vs "
                 f"{fmt(h.get('AU15'))} {ok(bar4)} |"
             )
+    return lines + [""]
+
+
+#: Issue 25's targets for the grimace: AUs of a smile at most this often in crying frames and at
+#: least this often in laughing ones, and the AUC of sad against neutral FER+ faces for AU4 and AU15.
+GRIMACE_SMILE_AUS, GRIMACE_CRYING_MAX, GRIMACE_LAUGHING_MIN = ("AU12", "AU6"), 0.10, 0.80
+GRIMACE_SAD_AUS, GRIMACE_SAD_AUC_MIN = ("AU4", "AU15"), 0.80
+
+
+def grimace_lines(videos: dict[str, Any], wild: dict[str, Any] | None) -> list[str]:
+    """Issue 25's grimace targets, each with met / NOT met: per clip variant labelled with crying
+    (sadness) and laughing (happiness), AU12 and AU6 active in <= 10% of the crying frames and >= 80%
+    of the laughing ones; on the FER+ faces of `wild` (au_wild_check.prototype_check), AU4 and AU15
+    rising in sad faces, AUC against neutral faces >= 0.80."""
+    def ok(flag: bool) -> str:
+        return "met" if flag else "NOT met"
+
+    lines = [f"Grimace targets (issue 25): {' and '.join(GRIMACE_SMILE_AUS)} active in <= {GRIMACE_CRYING_MAX:.0%} of "
+             f"the crying frames and >= {GRIMACE_LAUGHING_MIN:.0%} of the laughing ones; "
+             f"{' and '.join(GRIMACE_SAD_AUS)} on sad FER+ faces against neutral ones, AUC >= {GRIMACE_SAD_AUC_MIN:.2f}.",
+             ""]
+    if videos:
+        lines += ["| reading | " + " | ".join(f"{au} crying / laughing" for au in GRIMACE_SMILE_AUS) + " | target |",
+                  "|---|" + "---|" * len(GRIMACE_SMILE_AUS) + "---|"]
+    for name, reports in videos.items():
+        for variant, rep in reports.items():
+            pooled = by_expression(rep)
+            if not {"happiness", "sadness"} <= set(pooled):
+                continue
+            rates = [(pooled["sadness"].get(au) or 0.0, pooled["happiness"].get(au) or 0.0) for au in GRIMACE_SMILE_AUS]
+            met = all(cry <= GRIMACE_CRYING_MAX and laugh >= GRIMACE_LAUGHING_MIN for cry, laugh in rates)
+            lines.append(f"| {name}, {variant} | " + " | ".join(f"{c:.2f} / {h:.2f}" for c, h in rates) + f" | {ok(met)} |")
+    sad = (wild or {}).get("emotions", {}).get("sadness", {})
+    if sad:
+        aucs = [sad[au]["auc"] if au in sad else float("nan") for au in GRIMACE_SAD_AUS]
+        met = all(a >= GRIMACE_SAD_AUC_MIN for a in aucs)
+        lines += ["", "| reading | " + " | ".join(f"{au} AUC, sad vs neutral" for au in GRIMACE_SAD_AUS) + " | target |",
+                  "|---|" + "---|" * len(GRIMACE_SAD_AUS) + "---|",
+                  f"| FER+ {wild.get('split', 'test')}, {wild['faces'].get('sadness', 0)} sad and "
+                  f"{wild['faces'].get('neutral', 0)} neutral faces | " + " | ".join(f"{a:.3f}" for a in aucs)
+                  + f" | {ok(met)} |"]
     return lines + [""]
 
 

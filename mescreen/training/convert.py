@@ -64,14 +64,11 @@ class Convertible:
 
 def frame_emotion_keras(folder: Path) -> Any:
     """The per-frame network with both outputs the runtime reads: face features and probabilities."""
-    import keras
-
     meta = json.loads((folder / (frame_model.MODEL_STEM + frame_model.CONFIG_SUFFIX)).read_text())
     network = frame_model.build_network(meta)
     with np.load(folder / (frame_model.MODEL_STEM + frame_model.WEIGHTS_SUFFIX), allow_pickle=False) as arrays:
         network.set_weights([arrays[k] for k in sorted(arrays.files)])
-    return keras.Model(network.inputs[0], {frame_model.FEATURES: network.layers[-1].input,
-                                        frame_model.PROBABILITIES: network.outputs[0]})
+    return frame_model.with_named_outputs(network)
 
 
 def micro_emotion_keras(folder: Path) -> Any:

@@ -5,7 +5,10 @@ labels, pixel duplicates of train removed), report `test` once (mescreen/trainin
 Target: each image's normalised 8-emotion vote distribution (Barsoum et al., ICMI 2016: the
 crowd's disagreement is information). Loss: cross-entropy against it with per-class weights
 (inverse vote mass to the power `weight_power`), so disgust, contempt and
-fear (119, 119 and 532 training faces against 8,739 neutral) are not ignored.
+fear (119, 119 and 532 training faces against 8,739 neutral) are not ignored. Or (`loss`
+"logit-adjusted", version 4's candidate) the cross-entropy of the logits shifted by tau x the log
+class prior (Menon et al., ICLR 2021). Either way the shipped model's decisions are then moved
+towards the rare classes by logit offsets fitted on valid (mescreen.training.frame_emotion_offsets).
 
 Augmentation targets real video rather than FER's web photos: random scale / shift / rotation
 (+-15 deg) / mirror in one affine warp (our crop is framed differently from FER's), then
@@ -58,6 +61,10 @@ class FrameEmotionConfig:
     dim_share: float = 0.0  # share of faces drawn from their dim-capture copy each epoch (0: none)
     dim_gain: tuple[float, float] = (0.15, 0.7)  # brightness kept by the dim camera
     dim_noise: tuple[float, float] = (0.5, 5.0)  # sensor noise, grey levels (s.d.) at video scale
+    loss: str = "weighted"  # "weighted": class-weighted cross-entropy; "logit-adjusted": see `logit_adjusted_loss`
+    tau: float = 1.0  # strength of the logit adjustment of the "logit-adjusted" loss
+    flip: bool = False  # read each face and its mirror at run time (model JSON `test_time_flip`)
+    offsets: str = "none"  # logit offsets fitted on valid after training: "none", "prior" or "per-class"
 
 
 #: Side (px) at which a FER face is "filmed" for its dim copy: a face in 640x360 interview video.
@@ -107,6 +114,28 @@ def class_weights(soft_targets: np.ndarray, power: float) -> np.ndarray:
     return (weights / np.average(weights, weights=mass)).astype(np.float32)
 
 
+def class_prior(soft_targets: np.ndarray) -> np.ndarray:
+    """(8,) float64: each class's share of the training votes (what the network learns as its prior)."""
+    mass = soft_targets.sum(axis=0).astype(float) + 1e-3
+    return mass / mass.sum()
+
+
+LOSSES = ("weighted", "logit-adjusted")
+
+
+def soft_cross_entropy(q: Any, p: Any, weights: Any, margin: Any = None) -> Any:
+    """Mean class-weighted cross-entropy of the network's probabilities `q` against the vote
+    distributions `p` (TensorFlow tensors); with `margin` (tau x log prior), of softmax(log q +
+    margin) instead: the logit-adjusted loss, whose minimiser is q proportional to p / prior**tau,
+    i.e. the network learns to answer as if the classes were balanced."""
+    import tensorflow as tf
+
+    log_q = tf.math.log(tf.clip_by_value(q, 1e-7, 1.0))
+    if margin is not None:
+        log_q = tf.nn.log_softmax(log_q + margin)
+    return -tf.reduce_mean(tf.reduce_sum(weights * p * log_q, axis=1))
+
+
 def augment(faces: np.ndarray, rng: np.random.Generator, config: FrameEmotionConfig) -> np.ndarray:
     """One random variant of each (n, 48, 48) uint8 face; see the module docstring."""
     n, size = len(faces), INPUT_SIZE
@@ -151,6 +180,7 @@ class FrameEmotionTrainer:
         self.config = config or FrameEmotionConfig()
         self.log = log
         self.network_: Any = None
+        self.valid_faces_ = np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8)
         self.best_epoch_ = 0
         self.history_: list[tuple[int, float, float, float]] = []
 
@@ -165,8 +195,15 @@ class FrameEmotionTrainer:
         faces, targets = prepare_faces(train.images, c.framing), train.soft_targets
         dim_rng = np.random.default_rng([c.seed, 1])
         dim_faces = prepare_faces(dim_capture(train.images, dim_rng, c), c.framing) if c.dim_share > 0 else None
-        valid_x, valid_y = network_input(prepare_faces(valid.images, c.framing)), valid.targets
+        self.valid_faces_ = prepare_faces(valid.images, c.framing)
+        valid_x, valid_y = network_input(self.valid_faces_), valid.targets
         weights = tf.constant(class_weights(targets, c.weight_power))
+        if c.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {c.loss!r}")
+        # "logit-adjusted" (Menon et al., ICLR 2021): the cross-entropy of softmax(logits + tau *
+        # log prior) against the votes, so a rare class must win by a margin that grows as it is rarer;
+        # the network itself (read without the term) then answers as if the classes were balanced.
+        margin = tf.constant((c.tau * np.log(class_prior(targets))).astype(np.float32)) if c.loss == "logit-adjusted" else None
         network = build_frame_net(c.architecture, INPUT_SIZE, len(FRAME_EMOTIONS), seed=c.seed)
         steps = c.epochs * -(-len(faces) // c.batch_size)
         optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(c.learning_rate, steps))
@@ -176,8 +213,7 @@ class FrameEmotionTrainer:
         @tf.function(reduce_retracing=True)
         def step(x: Any, p: Any) -> Any:
             with tf.GradientTape() as tape:
-                q = tf.clip_by_value(network(x, training=True), 1e-7, 1.0)
-                loss = -tf.reduce_mean(tf.reduce_sum(weights * p * tf.math.log(q), axis=1))
+                loss = soft_cross_entropy(network(x, training=True), p, weights, margin)
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
             return loss
 

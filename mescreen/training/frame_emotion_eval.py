@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -114,6 +114,27 @@ def ferplus_section(model: FrameEmotionModel, baseline: PixelBaseline, test: Fer
     return _section(f"FER+ test, {len(test)} faces (pixel duplicates of train removed){room}", ours, base)
 
 
+def reading_line(meta: dict[str, Any]) -> str:
+    """The model's reading settings in words (flip, logit offsets) and the command that fitted them."""
+    offsets = ", ".join(f"{name} {b:+.2f}" for name, b in (meta.get("logit_offsets") or {}).items() if b)
+    line = (f"Reading: test-time flip {'on' if meta.get('test_time_flip') else 'off'}; logit offsets "
+            f"{offsets or 'none'}")
+    if meta.get("reading_command"):
+        line += f" (fitted on FER+ valid by `{meta['reading_command']}`)"
+    return line + "."
+
+
+def test_figures(model: FrameEmotionModel, test: FerPlus) -> dict[str, Any]:
+    """What the model JSON records of FER+ test (leak-free): accuracy, UF1, UAR and
+    `per_class_recall` (emotion -> recall), which the screening reads to say how well each emotion
+    is read. Written by the training command, or by `mescreen evaluate frame-emotion --record`."""
+    result = report(test.label, model.predict_faces(prepare_faces(test.images, model_framing(model))))
+    return {"per_class_recall": {name: round(float(r), 4) for name, r in result.recall_per_class.items()},
+            "per_class_recall_source": f"FER+ test, {result.n} faces (pixel duplicates of train removed)",
+            "fer_test": {"accuracy": round(result.accuracy, 4), "uf1": round(result.uf1, 4),
+                         "uar": round(result.uar, 4)}}
+
+
 def crop_section(model: FrameEmotionModel, baseline: PixelBaseline, crops: CropSet) -> str:
     """A cross-dataset set through the runtime path, model and baseline."""
     ours = report(crops.labels, model.predict(crops.crops))
@@ -126,6 +147,10 @@ def _section(title: str, ours: ClassificationReport, base: ClassificationReport)
     head, rule = TABLE_HEADER.split("\n")
     lines = [f"### {title}", "", "| model " + head, "|---" + rule,
              "| frame emotion network " + ours.row(), "| pixel logistic regression (baseline) " + base.row(), "",
+             "Recall per class (true faces read right):", "",
+             "| model | " + " | ".join(ours.labels) + " |", "|---" * (len(ours.labels) + 1) + "|",
+             *(f"| {name} | " + " | ".join("–" if np.isnan(r) else f"{r:.2f}" for r in rep.recall_per_class.values()) + " |"
+               for name, rep in (("frame emotion network", ours), ("pixel logistic regression (baseline)", base))), "",
              "Confusion, network (rows true, columns predicted):", "", ours.confusion_markdown(), "",
              "Confusion, baseline:", "", base.confusion_markdown()]
     return "\n".join(lines)

@@ -42,3 +42,34 @@ def test_rates_inside_and_outside_and_auc() -> None:
     text = report_markdown("clip.mp4", {"original": report})
     assert "AU12 (lip corner puller)" in text and "not in the detector" in text
     assert pytest.approx(1.0) == report["cross"]["happiness 10.0-19.0 s"]["AU12"]
+
+
+def test_grimace_targets_read_crying_laughing_and_sad_faces() -> None:
+    from mescreen.training.au import grimace_lines
+
+    time_s = np.arange(20) * 1.0
+    proba = np.zeros((20, 2), np.float32)
+    proba[10:, :] = 0.9  # AU12 and AU6 on in the laugh
+    proba[0, :] = 0.9  # ... and in one of the ten crying frames: 10%, still within the target
+    stage = SimpleNamespace(au_names=["AU12", "AU6"], thresholds=np.array([0.5, 0.5], np.float32))
+    segments = [Segment(10, 19, "happiness", ("AU12", "AU6")), Segment(0, 9, "sadness", ("AU12", "AU6"))]
+    report = segment_report(time_s, proba, stage, segments)
+    wild = {"split": "valid", "faces": {"sadness": 50, "neutral": 60},
+            "emotions": {"sadness": {"AU4": {"auc": 0.91}, "AU15": {"auc": 0.79}}}}
+    text = "\n".join(grimace_lines({"clip.mp4": {"original": report}}, wild))
+    assert "| clip.mp4, original | 0.10 / 1.00 | 0.10 / 1.00 | met |" in text
+    assert "| FER+ valid, 50 sad and 60 neutral faces | 0.910 | 0.790 | NOT met |" in text  # AU15 below 0.80
+    proba[1, 0] = 0.9  # a second crying frame with AU12: 20%
+    report = segment_report(time_s, proba, stage, segments)
+    assert "| clip.mp4, original | 0.20 / 1.00 | 0.10 / 1.00 | NOT met |" in "\n".join(grimace_lines({"clip.mp4": {"original": report}}, None))
+
+
+def test_a_rebuilt_au_card_keeps_the_history_of_the_card_it_replaces(tmp_path) -> None:
+    from mescreen.training.au import with_history
+
+    card = tmp_path / "au_detector.md"
+    assert with_history("# Card\n\ntoday\n", card) == "# Card\n\ntoday\n"  # no card before
+    card.write_text("# Card\n\nold figures\n\n## History\n\n### v5.1 (2026-11-29)\nold\n")
+    assert with_history("# Card\n\ntoday\n", card) == "# Card\n\ntoday\n\n## History\n\n### v5.1 (2026-11-29)\nold\n"
+    card.write_text("# Card\n\nno history yet\n")
+    assert with_history("# Card\n\ntoday\n", card) == "# Card\n\ntoday\n"

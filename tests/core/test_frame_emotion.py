@@ -97,3 +97,54 @@ def test_every_batch_size_reads_as_one_by_one_through_the_converted_file(model: 
     for n in (64, 5, 1):
         np.testing.assert_allclose(model.predict(np.resize(crops, (n, CROP_SIZE, CROP_SIZE)))[: min(n, 7)],
                                    whole[: min(n, 7)], atol=1e-5)
+
+
+def _with_meta(tmp_path: Path, **changes: object) -> FrameEmotionModel:
+    """The shipped model from a copy of its files whose JSON has `changes`."""
+    import json
+    import shutil
+
+    for name in ("frame_emotion.weights.npz", "frame_emotion.tflite"):
+        shutil.copy(models_dir() / name, tmp_path)
+    meta = json.loads((models_dir() / "frame_emotion.json").read_text())
+    meta.pop("logit_offsets", None)
+    meta.pop("test_time_flip", None)
+    (tmp_path / "frame_emotion.json").write_text(json.dumps({**meta, **changes}))
+    return FrameEmotionModel.load(tmp_path)
+
+
+def test_logit_offsets_from_the_json_shift_the_probabilities_towards_their_classes(tmp_path: Path) -> None:
+    plain_dir, offset_dir = tmp_path / "plain", tmp_path / "offsets"
+    plain_dir.mkdir(), offset_dir.mkdir()
+    plain = _with_meta(plain_dir)
+    shifted = _with_meta(offset_dir, logit_offsets={"disgust": 1.5, "contempt": 0.7})
+    crops = _crops(6, seed=4)
+    p, q = plain.predict(crops), shifted.predict(crops)
+    offsets = np.array([0, 0, 0, 0, 0, 1.5, 0, 0.7], np.float32)
+    expected = p * np.exp(offsets)
+    np.testing.assert_allclose(q, expected / expected.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-6)
+    assert (q[:, 5] > p[:, 5]).all() and (q[:, 0] < p[:, 0]).all()
+    # the face features are the network's, untouched by the offsets; the version names them
+    np.testing.assert_allclose(shifted.predict_with_features(crops)[1], plain.predict_with_features(crops)[1])
+    assert "+offsets@" in shifted.version and plain.version == shifted.version.split("+")[0]
+
+
+def test_unknown_emotions_in_the_offsets_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelMissingError, match="unknown emotions"):
+        _with_meta(tmp_path, logit_offsets={"boredom": 1.0})
+
+
+def test_test_time_flip_averages_the_face_and_its_mirror(tmp_path: Path) -> None:
+    plain_dir, flip_dir = tmp_path / "plain", tmp_path / "flip"
+    plain_dir.mkdir(), flip_dir.mkdir()
+    plain = _with_meta(plain_dir)
+    flipped = _with_meta(flip_dir, test_time_flip=True)
+    faces = to_fer_framing(_crops(5, seed=5))
+    probs, features = plain._read(faces, 256)
+    mirror_probs, mirror_features = plain._read(faces[:, :, ::-1], 256)
+    got_probs, got_features = flipped._read(faces, 256)
+    np.testing.assert_allclose(got_probs, (probs + mirror_probs) / 2, atol=1e-5)
+    np.testing.assert_allclose(got_features, (features + mirror_features) / 2, atol=1e-4)
+    assert flipped.version.endswith("+flip")
+    # a face and its mirror now read the same
+    np.testing.assert_allclose(flipped._read(faces[:, :, ::-1], 256)[0], got_probs, atol=1e-5)

@@ -60,3 +60,35 @@ def test_pixel_baseline_puts_its_probabilities_in_the_columns_of_its_classes() -
     assert proba.shape == (40, 8)
     assert np.allclose(proba[:, [1, 2, 4, 5, 6, 7]], 0.0)
     assert report(np.array(["sadness"] * 20 + ["neutral"] * 20), proba).accuracy == 1.0
+
+
+def test_the_logit_adjusted_loss_is_least_for_the_balanced_answer() -> None:
+    """Plain cross-entropy is least where the network repeats the votes; the logit-adjusted one
+    where it divides them by the class prior (the balanced answer), so rare classes are read more."""
+    import tensorflow as tf
+
+    from mescreen.training.frame_emotion import class_prior, soft_cross_entropy
+
+    votes = np.array([[0.6, 0.0, 0.0, 0.0, 0.0, 0.4, 0.0, 0.0]], np.float32)
+    prior = class_prior(np.array([[0.9, 0.01, 0.01, 0.01, 0.01, 0.04, 0.01, 0.01]] * 10, np.float32))
+    balanced = votes / prior
+    balanced = (balanced / balanced.sum()).astype(np.float32)
+    ones = tf.ones(8)
+    margin = tf.constant(np.log(prior).astype(np.float32))
+
+    def loss(q: np.ndarray, m: object) -> float:
+        return float(soft_cross_entropy(tf.constant(np.clip(q, 1e-6, 1)), tf.constant(votes), ones, m))
+
+    assert loss(votes, None) < loss(balanced, None)
+    assert loss(balanced, margin) < loss(votes, margin)
+    assert balanced[0, 5] > votes[0, 5]  # the rare class gains
+
+
+def test_the_evaluation_names_the_reading_settings_and_the_command_that_fitted_them() -> None:
+    from mescreen.training.frame_emotion_eval import reading_line
+
+    assert reading_line({}) == "Reading: test-time flip off; logit offsets none."
+    line = reading_line({"test_time_flip": True, "logit_offsets": {"neutral": 0.0, "disgust": 0.33},
+                         "reading_command": "mescreen train frame-emotion --reading-only --flip --offsets prior"})
+    assert line == ("Reading: test-time flip on; logit offsets disgust +0.33 (fitted on FER+ valid by "
+                    "`mescreen train frame-emotion --reading-only --flip --offsets prior`).")

@@ -6,6 +6,16 @@ tighter than our crop (roughly forehead to chin, ear to ear), so `predict` first
 `FER_WINDOW` out of the crop and shrinks it to the 48x48 input, then standardises each face's
 pixels (zero mean, unit variance: lighting changes between frames then matter less).
 
+Two reading settings from the model JSON (version 4; both absent in older models):
+- `test_time_flip`: each face is also read mirrored and the two readings (probabilities and face
+  features) are averaged: a face's expression does not depend on its side, and the mirror is a
+  second look at the same face for the cost of a second pass.
+- `logit_offsets` (emotion -> offset): added to the log-probabilities before they are normalised
+  again (post-hoc logit adjustment, Menon et al., ICLR 2021). FER+ has 73 neutral faces for every
+  disgusted one, so the network's argmax seldom says disgust or contempt even when they are its
+  second reading; the offsets, fitted on FER+ valid (mescreen.training.frame_emotion_offsets),
+  move its decisions towards the rare classes. They change the probabilities, not the features.
+
 The weights are plain npz arrays (training rebuilds the Keras network from its name in the JSON,
 mescreen.core.emotion.frame.networks, so loading never unpickles anything); the runtime reads the
 network converted from them once at build time (frame_emotion.tflite, mescreen.training.convert).
@@ -13,6 +23,7 @@ network converted from them once at build time (frame_emotion.tflite, mescreen.t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -75,7 +86,7 @@ class FrameEmotionModel:
 
     emotion_names: list[str] = list(FRAME_EMOTIONS)
 
-    def __init__(self, network: LiteModel, meta: dict[str, Any], version: str) -> None:
+    def __init__(self, network: LiteModel | KerasReader, meta: dict[str, Any], version: str) -> None:
         self.network = network
         self.meta = meta
         self.version = version
@@ -83,6 +94,8 @@ class FrameEmotionModel:
         #: mescreen.core.emotion.recall.
         self.per_class_recall = recall_from_meta(meta)
         self.feature_size = int(network.run(np.zeros((1, *network.input_shape), np.float32))[FEATURES].shape[-1])
+        self.flip = bool(meta.get("test_time_flip", False))
+        self.offsets = offset_vector(meta.get("logit_offsets"))
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> FrameEmotionModel:
@@ -99,7 +112,7 @@ class FrameEmotionModel:
         if meta.get("classes") != FRAME_EMOTIONS:
             raise ModelMissingError(f"The per-frame emotion model's classes {meta.get('classes')} are not "
                                     f"{FRAME_EMOTIONS}; rebuild it with `{REBUILD_COMMAND}`.")
-        return cls(LiteModel(converted_file(weights, meta)), meta, model_version(weights))
+        return cls(LiteModel(converted_file(weights, meta)), meta, reading_version(model_version(weights), meta))
 
     def predict_faces(self, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """(n, 8) float32 for faces already in FER framing, (n, 48, 48) uint8 (training, evaluation)."""
@@ -118,12 +131,49 @@ class FrameEmotionModel:
         """(probabilities, face features) of FER-framed faces, in batches."""
         probs, features = [], []
         for i in range(0, len(faces), batch_size):
-            out = self.network.run(network_input(faces[i:i + batch_size]))
-            features.append(np.asarray(out[FEATURES], np.float32))
-            probs.append(np.asarray(out[PROBABILITIES], np.float32))
+            x = network_input(faces[i:i + batch_size])
+            if self.flip:  # the face and its mirror in one pass, then their mean
+                out = self.network.run(np.concatenate([x, x[:, :, ::-1]]))
+                f, p = (np.asarray(out[k], np.float32).reshape(2, len(x), -1).mean(axis=0)
+                        for k in (FEATURES, PROBABILITIES))
+            else:
+                out = self.network.run(x)
+                f, p = (np.asarray(out[k], np.float32) for k in (FEATURES, PROBABILITIES))
+            features.append(f)
+            probs.append(adjust(p, self.offsets))
         if not probs:
             return np.zeros((0, len(FRAME_EMOTIONS)), np.float32), np.zeros((0, self.feature_size), np.float32)
         return np.concatenate(probs), np.concatenate(features)
+
+
+def offset_vector(offsets: dict[str, float] | None) -> np.ndarray:
+    """(8,) float32 in FRAME_EMOTIONS order from the JSON's emotion -> offset mapping (zeros if none)."""
+    offsets = offsets or {}
+    unknown = set(offsets) - set(FRAME_EMOTIONS)
+    if unknown:
+        raise ModelMissingError(f"The per-frame emotion model's logit offsets name unknown emotions {sorted(unknown)}; "
+                                f"rebuild it with `{REBUILD_COMMAND}`.")
+    return np.array([float(offsets.get(name, 0.0)) for name in FRAME_EMOTIONS], np.float32)
+
+
+def adjust(proba: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(n, 8) float32: `proba` with `offsets` added to its logarithm, normalised to sum 1 again."""
+    if not offsets.any():
+        return proba
+    logits = np.log(np.maximum(proba, 1e-12)) + offsets
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits)
+    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def reading_version(weights_version: str, meta: dict[str, Any]) -> str:
+    """The version recorded in results: the weights' version, with the reading settings that change
+    what the model returns (flip: also its face features, which the AU detector is tied to)."""
+    version = weights_version + ("+flip" if meta.get("test_time_flip") else "")
+    if any((meta.get("logit_offsets") or {}).values()):
+        digest = hashlib.sha256(json.dumps(meta["logit_offsets"], sort_keys=True).encode()).hexdigest()[:8]
+        version += f"+offsets@{digest}"
+    return version
 
 
 def build_network(meta: dict[str, Any]) -> Any:
@@ -131,6 +181,26 @@ def build_network(meta: dict[str, Any]) -> Any:
     from mescreen.core.emotion.frame.networks import build_frame_net
 
     return build_frame_net(meta["architecture"], int(meta["input_size"]), len(meta["classes"]))
+
+
+def with_named_outputs(network: Any) -> Any:
+    """The Keras network with the two outputs the runtime reads, named as in its converted file:
+    the face features (what the classifier reads) and the probabilities."""
+    import keras
+
+    return keras.Model(network.inputs[0], {FEATURES: network.layers[-1].input, PROBABILITIES: network.outputs[0]})
+
+
+class KerasReader:
+    """A Keras network read as the runtime reads its converted file (`run` -> named outputs), for
+    the choices training makes before converting (reading settings, the FER+ test figures)."""
+
+    def __init__(self, network: Any) -> None:
+        self._network = with_named_outputs(network)
+        self.input_shape: tuple[int, ...] = tuple(int(d) for d in network.inputs[0].shape[1:])
+
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: np.asarray(value) for name, value in self._network(batch, training=False).items()}
 
 
 def save_network(network: Any, folder: Path, meta: dict[str, Any]) -> tuple[Path, Path]:

@@ -8,6 +8,9 @@ Candidates, all cheap enough to run on every analysed frame on one CPU core (mod
   filters (24, 12 and 6 px maps) and dropout 0.3 before the softmax; about 27 M multiply-adds.
   Why: table3-wide reaches a 12x12 map after its stem and pool, where a lip corner is a pixel
   or two; this keeps the stem's output at the input's resolution.
+- "table3-deep4" (version 4 candidate): table3-deep with a second 128-filter residual block on the 6 px
+  map (606,024 parameters, about 37 M multiply-adds). Why there: depth on the smallest map adds
+  capacity for the least CPU (a block on the 24 px map costs 16 times as much).
 - "sepnet": a mini-Xception (Arriaga et al., 2017 style): a stride-2 3x3 stem, three residual blocks of
   two depthwise-separable convolutions (32, 64, 128 filters) each ending in a stride-2 max
   pool with a strided 1x1 shortcut, global average pooling, dropout and a softmax. About 4 M
@@ -24,7 +27,7 @@ from typing import Any
 
 from mescreen.core.emotion.table3 import build_emotion_net
 
-ARCHITECTURES = ("table3", "table3-wide", "table3-deep", "sepnet")
+ARCHITECTURES = ("table3", "table3-wide", "table3-deep", "table3-deep4", "sepnet")
 #: Filters of the sepnet's residual blocks.
 SEPNET_FILTERS: tuple[int, ...] = (32, 64, 128)
 
@@ -70,9 +73,10 @@ def build_frame_net(architecture: str, input_size: int, n_classes: int, *, seed:
     if architecture in ("table3", "table3-wide"):
         width = 2 if architecture == "table3-wide" else 1
         return build_emotion_net(shape, n_classes, width=width, seed=seed, name=architecture)
-    if architecture == "table3-deep":
-        return build_emotion_net(shape, n_classes, stem=(3, 1), block_filters=(32, 64, 128), n_blocks=3,
-                                 dropout=0.3, seed=seed, name=architecture)
+    if architecture in ("table3-deep", "table3-deep4"):
+        return build_emotion_net(shape, n_classes, stem=(3, 1), block_filters=(32, 64, 128),
+                                 n_blocks=4 if architecture == "table3-deep4" else 3, dropout=0.3, seed=seed,
+                                 name=architecture)
     if architecture == "sepnet":
         return build_sepnet(shape, n_classes, seed=seed)
     raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
