@@ -40,6 +40,7 @@ from mescreen.core.aus.facs import au_vector
 from mescreen.core.labels import AU_DESCRIPTIONS, AU_NAMES
 from mescreen.training.au_emotion import chain_evaluation, chain_markdown, load_coded_sets
 from mescreen.training.au_settings import TrainingSettings
+from mescreen.training.card_template import render_card
 from mescreen.training.ckplus import load_ckplus
 from mescreen.training.face_reading import by_expression, check_video, labelled_videos, report_markdown
 from mescreen.training.au_wild_check import prototype_check, prototype_markdown
@@ -436,233 +437,67 @@ def with_history(card: str, previous: Path) -> str:
 
 
 def detector_card(detector: AUDetector, version: str) -> str:
-    """The model card, written from the figures of the run that produced the model."""
+    """The model card: `card_templates/au_detector.md` filled with the figures of the run that
+    produced the model (its metadata)."""
     meta = detector.metadata
     data = meta["data"]
+    weak = data.get("weak") or {}
     evaluation = meta.get("evaluation") or {}
-    aus = ", ".join(f"{a} ({AU_DESCRIPTIONS.get(a, '?')})" for a in detector.au_names)
-    unreliable = [a for a, ok in zip(detector.au_names, detector.reliable_) if not ok]
-    thresholds = " | ".join(f"{a} {t:.2f}" if t <= 1 else f"{a} never (unreliable)"
-                            for a, t in zip(detector.au_names, detector.thresholds_))
-    neutral = " | ".join(f"{a} {t:.3f}" for a, t in zip(detector.au_names, detector.neutral_level_))
-    parts = [
-        "# Model card: AU detector (`models/au_detector.npz` + `.json`)",
-        "",
-        f"Version: `{version}`. Rebuild: `{meta.get('command', '')}` (seed {meta.get('seed')}), "
-        "with MESCREEN_DATA pointing at the research data. Load: `mescreen.core.aus.stage.AUStage.load()` (runtime, "
-        "person-normalised) or `mescreen.core.aus.detector.AUDetector.load(path)`; tested in tests/core/test_au_model.py "
-        "and tests/core/test_au_stage.py.",
-        "",
-        "## What it does",
-        f"Per-frame occurrence probability of {len(detector.au_names)} action units: {aus}. "
-        "These are the AUs of the seed paper's Table 1 that the training data codes often enough "
-        "(AU11, 18, 21, 22 have fewer than 10 CK+ sequences and are left out). The runtime stage adds AU43 "
-        "(eyes closed), read from the landmark stage's eye aperture, not from this model "
-        "(`mescreen/core/aus/stage.py`; never active when no geometry is given).",
-        "",
-        "Method (after OpenFace's appearance models, Baltrusaitis et al. FG 2015): "
-        + (f"HOG ({detector.hog.size}x{detector.hog.size} px, {detector.hog.cell}-px cells, {detector.hog.bins} bins) "
-           f"of the 128x128 face crop, standardisation, PCA ({detector.n_components} components), "
-           if detector.hog is not None else "no appearance part (no HOG: trained with `--components 0`), ")
-        + f"one class-balanced logistic regression per AU (C={detector.C}), folded into one affine map. "
-        + ("Beside the HOG projection each row " if detector.hog is not None else "Each row ")
-        + f"carries {len(detector.shape_names)} face-shape measures from the 468-point mesh "
-        f"({', '.join(detector.shape_names) or 'none'}; `mescreen/core/face/shape.py`: heights and distances in the "
-        "aligned crop's frame, each the mean of both face sides), standardised and scaled by "
-        f"{detector.shape_gain} (a face without a mesh gets the training mean, i.e. appearance alone; the gain was chosen "
-        "among 0, 1 and 3 by the mean F1 of the grouped evaluation below, so the figures below are slightly optimistic "
-        "for it: bench/RESULTS.md, 'AU detector with face shape'). "
-        + (f"Each row also carries the {detector.embedding_size} face features of the per-frame emotion network "
-           f"(`{detector.metadata.get('embedding_model', '')}`, trained on FER+: the values its classifier reads), "
-           f"standardised and scaled like the shape measures: that network learned in-the-wild faces from 25,000 "
-           "photos, which ~1,300 coded lab images cannot teach HOG. " if detector.embedding_size else "")
-        + "With the person normalisation 0.73 ms per frame on one core of a heavily shared machine (`bench/au_stage.py --frames 500`; the face "
-        "features come free with the emotion model's own pass). Trained on coded images (CK+, MEGC) "
-        "and on FER+ in-the-wild faces with weak AU labels from their emotion's prototype (below). Decision thresholds maximise "
-        + (f"{1 - detector.wild_weight:g} x F1 on the coded images + {detector.wild_weight:g} x F1 on the FER+ faces "
-           "(for each AU their weak labels teach; the coded images alone for the others), both on grouped out-of-fold "
-           "predictions: thresholds set on lab faces alone were too low for faces in the wild "
-           "(`bench/au_wild_thresholds.py`). " if detector.wild_weight > 0 else
-           "F1 on grouped out-of-fold predictions of the coded images. ")
-        + "They are kept within [0.05, 0.95] so that no AU is 'always on'. An AU whose out-of-fold AUC is below "
-        f"{MIN_AUC} or whose F1 is below {MIN_F1_GAIN}x the F1 of always answering 'present' is shipped "
-        "as unreliable: its probability is reported but its threshold is above 1, so it is never called "
-        "active (the same rule is applied inside every evaluation fold, so the figures below include it), and "
-        "so is an AU whose nested out-of-fold figures below fail the same rule, even if the final fit's own "
-        "inner folds pass it.",
-        "",
-        f"Thresholds: {thresholds}",
-        "",
-        f"Population resting level (the {detector.resting_quantile:.0%} quantile of the out-of-fold probabilities "
-        f"on coded images without the AU): {neutral}",
-        "",
-        "## Data and terms",
-        f"{data['images']} images of {data['subjects']} subjects: {data['by_source']}. CK+48 peak frames "
-        "(Lucey et al., CVPRW 2010; Kanade, Cohn & Tian, FG 2000) with the 23 binary AU columns; "
-        "MEGC2019 composite apex crops of CASME II (Yan et al., PLoS ONE 2014) and SAMM (Davison et al., "
-        "IEEE TAC 2018) with their FACS strings parsed by `mescreen.core.aus.facs` (side and intensity letters read; "
-        "`ref(...)` AUs and uncertain 'or' alternatives not counted as present). Composite protocol: See et "
-        "al., FG 2019. These datasets are released for non-commercial research under signed agreements; "
-        "the weights are derived from them and inherit research-only use. No image is in the repository.",
-        "",
-        f"Crops: every image went through the runtime landmark face stage (`mescreen.training.still_faces`: BlazeFace "
-        f"and the mesh on the enlarged, bordered image; the mesh on the image itself when BlazeFace misses): "
-        f"{data['crops']} (haar = no mesh, the Haar stage's crop and no shape; fallback = no face found, the image "
-        "enlarged to 128 px + CLAHE). "
-        f"Augmentation: {data['augmentation']}.",
-        "",
-        weak_section(data.get("weak") or {}, detector.wild_weight),
-        "",
-        "## How 'no AU' is learned, and the person normalisation",
-        "CK+ has no neutral frames. An AU's negatives are the peak frames of other CK+ sequences not "
-        "coded with it, the MEGC apex crops whose code lacks it (micro-expressions are faint, so those "
-        "are close to neutral faces) and, with FER+, the neutral faces and the faces of emotions whose "
-        "prototype lacks it. The runtime (`mescreen/core/aus/stage.py`) then corrects each person's resting face, as "
-        "OpenFace's dynamic models do: `p_norm = clip(p_raw - (neutral - resting_level), 0, 1)`, where `neutral` "
-        "is the mean of the person's raw probabilities over the frames the per-frame emotion model calls neutral "
-        "(each frame weighted by its p(neutral)), shrunk towards the resting level above as if 300 fully neutral "
-        "frames (10 s at 30 frames/s) had read exactly that, with slow forgetting (half-life 9000 frames = 5 min "
-        "at 30 frames/s; constant memory, `mescreen/core/aus/baseline.py`). A clip without a neutral-looking face is "
-        "thus left as read, and an expression, however long it is held, carries little neutral weight and is "
-        "not normalised away (tested with a constructed 5-s neutral + 15-s smile stream, and a cry-then-laugh "
-        "stream with no neutral frame, in tests/core/test_au_stage.py). The person's 10% quantile used before "
-        "assumed a neutral tenth of every clip; on CK+ and MEGC subjects (expressions only) it cut the mean "
-        "out-of-fold F1 from 0.719 to 0.470, while this estimator gives 0.721 (prior sizes of 30 / 100 / 1000 "
-        "frames: 0.645 / 0.706 / 0.719; 300 was chosen on the same comparison with an earlier detector, "
-        "where it was best too; "
-        "`bench/person_normalisation.py`, bench/RESULTS.md 'Person normalisation'). These coded faces cannot show "
-        "what the correction gains: they are all expressions, and the detector's thresholds were fitted to them.",
-        "",
-    ]
-    if evaluation:
-        parts += [
-            "## Evaluation",
-            f"Protocol: {evaluation['protocol']}; {evaluation['n_images']} original images (augmented copies "
-            f"never scored), {evaluation['n_subjects']} subjects. F1 of always-on = the F1 a detector that "
-            "always says 'present' gets (2b/(1+b) for base rate b): the chance level to beat. AUC is "
-            "threshold-free. All figures are from raw (un-normalised) probabilities of single peak/apex "
-            "images; `bench/person_normalisation.py` streams the same out-of-fold readings subject by subject "
-            "through the person normalisation (previous section).",
-            "",
-            "All images:",
-            "",
-            markdown_table(evaluation["per_au"]),
-            "",
-        ]
-        for source, metrics in evaluation["per_source"].items():
-            parts += [f"{source} images only:", "", markdown_table(metrics), ""]
-        if evaluation.get("coded_only"):
-            parts += [
-                "## Do the FER+ faces help? (same folds, same scored images)",
-                "The baseline is the same per-AU logistic regression on the same input (HOG, shape and any face features), trained on the coded "
-                "images only (the previous detector's recipe). Both are scored on the held-out coded images only.",
-                "",
-                comparison_table(evaluation["coded_only"], evaluation),
-                "",
-            ]
-        if evaluation.get("chain"):
-            parts += [
-                "## Detector + AU-to-emotion mapping, end to end",
-                "The runtime chain on the same images: the out-of-fold active AUs above, mapped to an emotion "
-                "by a mapping learned from the coding sheets of the other two datasets (the detector never saw "
-                "the image's subject, the mapping never saw its dataset). Compare with the mapping on the "
-                "coders' own AU sets (models/cards/au_emotion.md): the gap is the cost of detector errors. "
-                "Chance UAR is 1 / (number of emotions in the images): 0.14 for SAMM and CK+ (7), 0.33 for the "
-                "CASME II images (disgust, happiness, surprise), so both micro-expression rows are at or below chance.",
-                "",
-                chain_markdown(evaluation["chain"]),
-                "",
-            ]
     framing = meta.get("framing") or {}
-    if framing:
-        rows = [f"| {s} | {v['scale']:.3f} | {v['dx']} | {v['dy']} | {v['correlation']:.3f} |"
-                for s, v in framing.items() if isinstance(v, dict)]
-        parts += [
-            "## Do training crops line up with runtime crops?",
-            f"Mean crop of each training source fitted onto the mean of {framing['runtime_crops']} runtime crops "
-            "(face stage on every 10th frame of the real-face test videos videos/*.mp4: two people, so a "
-            "coarse reference) by a similarity transform "
-            "(scale < 1 means the training faces appear larger than runtime faces; shifts in px of 128):",
-            "",
-            "| source | scale | dx | dy | correlation after fit |",
-            "|---|---|---|---|---|",
-            *rows,
-            "",
-            "The scale and shift jitter of the augmentation is meant to cover these offsets.",
-            "",
-        ]
     videos = meta.get("videos") or {}
+    hog = detector.hog
+    values = {
+        "version": version, "command": meta.get("command", ""), "seed": str(meta.get("seed")),
+        "n_aus": str(len(detector.au_names)),
+        "aus": ", ".join(f"{a} ({AU_DESCRIPTIONS.get(a, '?')})" for a in detector.au_names),
+        "appearance": (f"HOG ({hog.size}x{hog.size} px, {hog.cell}-px cells, {hog.bins} bins) of the 128x128 face "
+                       f"crop, standardisation, PCA ({detector.n_components} components), " if hog is not None else
+                       "no appearance part (no HOG: trained with `--components 0`), "),
+        "row_lead": "Beside the HOG projection each row " if hog is not None else "Each row ",
+        "C": str(detector.C), "n_shape": str(len(detector.shape_names)),
+        "shape_names": ", ".join(detector.shape_names) or "none", "shape_gain": str(detector.shape_gain),
+        "embedding": (f"Each row also carries the {detector.embedding_size} face features of the per-frame emotion "
+                      f"network (`{meta.get('embedding_model', '')}`, trained on FER+: the values its classifier reads), "
+                      "standardised and scaled like the shape measures: that network learned in-the-wild faces from "
+                      "25,000 photos, which ~1,300 coded lab images cannot teach HOG. " if detector.embedding_size else ""),
+        "threshold_rule": (f"{1 - detector.wild_weight:g} x F1 on the coded images + {detector.wild_weight:g} x F1 on "
+                           "the FER+ faces (for each AU their weak labels teach; the coded images alone for the others), "
+                           "both on grouped out-of-fold predictions: thresholds set on lab faces alone were too low for "
+                           "faces in the wild (`bench/au_wild_thresholds.py`). " if detector.wild_weight > 0 else
+                           "F1 on grouped out-of-fold predictions of the coded images. "),
+        "min_auc": str(MIN_AUC), "min_f1_gain": str(MIN_F1_GAIN),
+        "thresholds": " | ".join(f"{a} {t:.2f}" if t <= 1 else f"{a} never (unreliable)"
+                                 for a, t in zip(detector.au_names, detector.thresholds_)),
+        "resting_quantile": f"{detector.resting_quantile:.0%}",
+        "neutral": " | ".join(f"{a} {t:.3f}" for a, t in zip(detector.au_names, detector.neutral_level_)),
+        "images": str(data["images"]), "subjects": str(data["subjects"]), "by_source": str(data["by_source"]),
+        "crops": str(data["crops"]), "augmentation": str(data["augmentation"]),
+        **weak_values(weak, detector.wild_weight),
+        "unreliable": ", ".join(a for a, ok in zip(detector.au_names, detector.reliable_) if not ok) or "none",
+        "evaluation": "", "coded_only": "", "chain": "", "framing": "", "videos": "", "wild": "", "grimace": "",
+    }
+    if evaluation:
+        values |= {
+            "evaluation": "yes", "protocol": str(evaluation["protocol"]), "n_images": str(evaluation["n_images"]),
+            "n_subjects": str(evaluation["n_subjects"]), "all_images": markdown_table(evaluation["per_au"]),
+            "per_source": "\n".join(line for source, metrics in evaluation["per_source"].items()
+                                    for line in (f"{source} images only:", "", markdown_table(metrics), "")),
+        }
+        if evaluation.get("coded_only"):
+            values["coded_only"] = comparison_table(evaluation["coded_only"], evaluation)
+        if evaluation.get("chain"):
+            values["chain"] = chain_markdown(evaluation["chain"])
+    if framing:
+        values |= {"runtime_crops": str(framing["runtime_crops"]), "framing": "\n".join(
+            f"| {s} | {v['scale']:.3f} | {v['dx']} | {v['dy']} | {v['correlation']:.3f} |"
+            for s, v in framing.items() if isinstance(v, dict))}
     if videos:
-        parts += [
-            "## Real-video check (by-eye labels; a check, never a tuning target)",
-            "Each labelled video under MESCREEN_DATA/videos (`<name>.labels.csv` beside it) read by the runtime "
-            "chain (face stage, this detector, person normalisation), as printed by `bench/face_reading.py`: per "
-            "labelled segment, each listed AU's share of frames called active (normalised probability >= the "
-            "threshold above) inside and outside the segment, and the AUC of its probability inside versus "
-            "outside; also on a darkened, a 15°-rotated and a half-resolution copy. The labels are one careful "
-            "observer's reading, not certified FACS coding; AUs the detector does not read are listed as such.",
-            "",
-        ]
-        parts += bar_lines(videos)
-        parts += [report_markdown(name, reports) for name, reports in videos.items()]
+        values["videos"] = "\n".join(bar_lines(videos) + [report_markdown(name, r) for name, r in videos.items()])
     if meta.get("wild"):
-        parts += [
-            "## In the wild: FER+ test faces by their emotion's prototype AUs (a check, never a tuning target)",
-            "Faces the detector never trained on (leak-free FER+ test split), read raw (single photos have no person "
-            "baseline): each emotion's prototype AUs against neutral faces (`mescreen.training.au_wild_check`, also "
-            "printed by `bench/face_reading.py`).",
-            "",
-            prototype_markdown(meta["wild"]),
-            "",
-        ]
+        values["wild"] = prototype_markdown(meta["wild"])
     if videos or meta.get("wild"):
-        parts += ["## The grimace (issue 25's targets, read after the model was chosen)", "",
-                  *grimace_lines(videos, meta.get("wild"))]
-    parts += [
-        "## Intended use",
-        "Reading which AUs move, frame by frame, in mescreen's screening aid, as input to spotting "
-        "summaries, the AU-to-emotion mapping and ME sub-division. A screening aid, never a diagnosis; "
-        "not for decisions about a person on its own.",
-        "",
-        "## Known limits",
-        "- Trained mostly on posed, peak-intensity CK+ expressions: subtle spontaneous AUs (micro-"
-        "expressions) are read far worse, as the CASME II / SAMM rows show (near chance for most AUs).",
-        f"- Shipped as unreliable (never called active): {', '.join(unreliable) or 'none'}. Rare AUs (AU10, "
-        "AU16, AU26; AU14/AU15 to a lesser degree) have few positives and low F1 in the folds.",
-        "- Occurrence only, no intensity; no side (L/R) although codes have one.",
-        "- 48x48 CK+ sources limit detail; HOG is sensitive to pose beyond about ±20° and to occlusion "
-        "(glasses, hands, beards).",
-        "- Demographics follow CK+ (mostly young US adults), CASME II (Chinese students) and SAMM "
-        "(mixed, UK); performance on other groups is unmeasured.",
-        "- Hyper-parameters of the appearance model were chosen for an earlier detector on the same grouped "
-        "folds among about ten settings (C 0.05 to 0.0005, PCA 100 to 600 components, HOG 64 or 96 px, 1 or 2 "
-        "jittered copies; mean F1 0.585 to 0.634): a small optimism in the figures above. The FER+ number "
-        f"({(data.get('weak') or {}).get('per_class')} per emotion) and weight ({(data.get('weak') or {}).get('weight')}) "
-        "and the face features were chosen on FER+ valid faces and the grouped folds (`bench/au_weak_faces.py`, "
-        "bench/RESULTS.md), never on the FER+ test faces or the video below; the PCA basis is fitted once per "
-        "training part (label-free) and shared by its inner threshold folds.",
-        "- FER+ labels are weak: a face gets its emotion's prototype AUs, not a coding of that face. They "
-        "teach in-the-wild appearance and neutral faces, and can teach wrong AUs where a face differs from "
-        "the prototype.",
-        "- Face features tie this detector to one emotion model (its version is in the JSON; the runtime refuses "
-        "another): retraining the per-frame emotion model means rebuilding this detector (`make models` does both, in order). That network was trained "
-        "on FER+ training faces, the same faces that carry the weak labels here, so on those training rows its "
-        "features are cleaner than on new faces; the FER+ valid and test checks are the honest figures.",
-        "- The person normalisation rests on the emotion model's p(neutral): a clip in which no frame looks "
-        "neutral is left as read, with the detector's in-the-wild resting bias (the FER+ test table: neutral faces "
-        "read AU1 and AU4 active in part).",
-        "- Eyes closed (AU43) has no appearance model: no training set here codes it often enough. It is read from "
-        "the eye-contour aperture relative to the person's open eyes; a strong laugh narrows the eyes and can read "
-        "as closed, and an eye covered by a hand reads as its contour model guesses.",
-        "- A crying face with the eyes squeezed shut, the cheeks raised and the lips pressed is read in part as "
-        "AU12 and AU6, as in a smile (bars 1 and 2, sadness side, in the check below). AU6 (cheek raiser) with "
-        "AU15 is one of EMFACS's sadness combinations; that clip's labels do not list it.",
-        "- Thresholds weigh FER+ faces by their weak labels, which leave AU6 and AU7 unknown on sad faces and "
-        "count every sad face as showing AU1, AU4 and AU15: where a face differs from its emotion's prototype, "
-        "its threshold share follows the prototype.",
-        "",
-    ]
-    return "\n".join(parts)
+        values["grimace"] = "\n".join(grimace_lines(videos, meta.get("wild")))
+    return render_card("au_detector", values)
 
 
 def bar_lines(videos: dict[str, Any]) -> list[str]:
@@ -742,28 +577,23 @@ def grimace_lines(videos: dict[str, Any], wild: dict[str, Any] | None) -> list[s
     return lines + [""]
 
 
-def weak_section(weak: dict[str, Any], wild_weight: float = 0.0) -> str:
-    """Card paragraph on the FER+ faces with prototype AU labels (`wild_weight`: their share in the
-    thresholds)."""
-    if not weak.get("faces"):
-        return "No weakly labelled faces were used."
+def weak_values(weak: dict[str, Any], wild_weight: float = 0.0) -> dict[str, str]:
+    """The card's values on the FER+ faces with prototype AU labels (`wild_weight`: their share in
+    the thresholds)."""
     rules = "; ".join(
         f"{e}: " + ("+".join(str(a) for a in pos) or "none") + (f" (unknown: {'+'.join(str(a) for a in unk)})" if unk else "")
         for e, (pos, unk) in PROTOTYPES.items()
     )
-    return (
-        f"Weak labels: {sum(weak['faces'].values())} FER+ training faces (FER2013, Goodfellow et al. ICONIP 2013; "
-        f"FER+ votes, Barsoum et al. ICMI 2016), at most {weak['per_class']} per emotion with at least 6 of 10 "
-        f"crowd votes for their label: {weak['faces']}; crops: {weak['crops']}. Each face gets its emotion's "
-        f"prototype AUs (EMFACS, Ekman & Friesen; FACS Investigator's Guide, Ekman, Friesen & Hager 2002) as "
-        f"present, AUs that often but not always accompany that emotion as unknown (the face is not used for "
-        f"them), and every other AU as absent: {rules}. Each face counts {weak['weight']} of a coded image in the "
-        "logistic regressions (class balance is computed on the weighted counts). "
-        + (f"Their out-of-fold F1 weighs {wild_weight:g} in each AU's threshold (above); resting levels and every "
-           "figure below come from coded images. " if wild_weight > 0 else
-           "They are training rows only: thresholds, resting levels and every figure below come from coded images. ")
-        + "FER2013 faces are research-only (no licence covers them); none is in the repository."
-    )
+    faces = weak.get("faces") or {}
+    return {
+        "weak_faces": str(sum(faces.values())) if faces else "", "no_weak_faces": "" if faces else "yes",
+        "weak_per_class": str(weak.get("per_class")), "weak_weight": str(weak.get("weight")),
+        "weak_by_emotion": str(faces), "weak_crops": str(weak.get("crops")), "weak_rules": rules,
+        "weak_use": (f"Their out-of-fold F1 weighs {wild_weight:g} in each AU's threshold (above); resting levels and "
+                     "every figure below come from coded images. " if wild_weight > 0 else
+                     "They are training rows only: thresholds, resting levels and every figure below come from "
+                     "coded images. "),
+    }
 
 
 def comparison_table(coded_only: dict[str, Any], shipped: dict[str, Any]) -> str:
