@@ -41,10 +41,10 @@ def tv_l1_defaults(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
 
 
 #: TV-L1 settings measured by `--settings`: OpenCV parameter names (its binding spells the inner
-#: iterations "innnerIterations"). The first is OpenCV's default, the second the runtime's before.
+#: iterations "innnerIterations"). The first is OpenCV's default, the second the runtime's.
 SETTINGS: dict[str, dict[str, float]] = {
     "OpenCV defaults": {},
-    "outer 3 (runtime until issue 26)": {"outerIterations": 3},
+    "outer 3 (the runtime's)": {"outerIterations": 3},
     "outer 3, warps 3": {"outerIterations": 3, "warps": 3},
     "outer 3, inner 15": {"outerIterations": 3, "innnerIterations": 15},
     "outer 3, inner 10": {"outerIterations": 3, "innnerIterations": 10},
