@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,12 +11,11 @@ import pytest
 
 from mescreen.core import INTENDED_USE
 from mescreen.app.report_pdf import ReportContext, build_report, session_drawings
-
-pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
-                                reason="poppler-utils (pdftoppm, pdftotext) not installed")
+from tests.conftest import require, require_tools
 
 
 def _pages_text(pdf: Path) -> list[str]:
+    require_tools("pdftotext", package="poppler-utils")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
                           text=True).stdout
     return [p for p in text.split("\f") if p.strip()]
@@ -29,6 +26,7 @@ def _squash(text: str) -> str:
 
 
 def _render(pdf: Path, out: Path) -> list[Path]:
+    require_tools("pdftoppm", package="poppler-utils")
     subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(out / "page")], check=True)
     return sorted(out.glob("page*.png"))
 
@@ -135,10 +133,8 @@ CJK_CODE = "患者一"
 def _wide_font_required() -> None:
     from mescreen.app.pdf_fonts import WIDE_FONT
 
-    if WIDE_FONT is None:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("CI=true but no wide-coverage font is installed (.ci/run installs fonts-wqy-zenhei)")
-        pytest.skip("no wide-coverage font installed (apt-get install fonts-wqy-zenhei)")
+    require(WIDE_FONT is not None, "no wide-coverage font installed (apt-get install fonts-wqy-zenhei; .ci/run "
+            "installs it)")
 
 
 def test_cjk_patient_code_prints_in_the_report(result, tmp_path):
