@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from mescreen.core import INTENDED_USE
@@ -80,6 +81,14 @@ def registry() -> JobRegistry:
     return _registry_for(database_url())
 
 
+def table(data: pd.DataFrame | list[dict[str, object]] | dict[str, list[object]]) -> None:
+    """A full-text table (cells wrap, nothing is cut off). st.table renders its cells as Markdown,
+    where a lone "-" becomes a bullet and a typed code could become a link: every cell and heading
+    is shown literally (mescreen.app.text.md)."""
+    frame = pd.DataFrame(data)
+    st.table(frame.map(md).rename(columns=md), hide_index=True)
+
+
 def indicator_tables(tables: IndicatorTables) -> None:
     """Judged indicators, then those not judged with the reason in its own column, then figures
     shown for information; full text (tables wrap, nothing is cut off), references behind an
@@ -88,13 +97,13 @@ def indicator_tables(tables: IndicatorTables) -> None:
     if tables.judged.empty:
         st.caption("No indicator could be judged for this recording.")
     else:
-        st.table(tables.judged, hide_index=True)
+        table(tables.judged)
     if not tables.not_judged.empty:
         st.markdown("**Not judged**")
-        st.table(tables.not_judged, hide_index=True)
+        table(tables.not_judged)
     if not tables.described.empty:
         with st.expander("Emotion shares (for information, no threshold)"):
-            st.table(tables.described, hide_index=True)
+            table(tables.described)
     if tables.references:
         with st.popover("References behind the indicators", icon=":material/info:"):
             for i, reference in enumerate(tables.references, start=1):

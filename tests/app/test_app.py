@@ -157,7 +157,7 @@ def test_finished_session_shows_charts_indicators_and_exports(store):
     tables = [t.value for t in at.table]  # full text, never cut off: indicators, episodes, clusters
     assert any("Judged" in str(t.columns) or "raised" in t.columns for t in tables)
     episodes = next(t for t in tables if "active AUs" in t.columns)
-    assert "AU4 brow lowerer, AU9 nose wrinkler, AU10 upper lip raiser" in episodes.to_string()
+    assert "AU4 brow lowerer, AU9 nose wrinkler, AU10 upper lip raiser" in shown(episodes.to_string())
     downloads = at.get("download_button")
     assert len(downloads) == 3
     assert f"Session {session_id}" in at.selectbox(key="session_picker_P-7").format_func(session_id)

@@ -53,7 +53,7 @@ trend_pair(timeline.emotion_share_frame(finished), "Emotion share of expression 
            "Emotion shares: change from the baseline", "trend_em")
 
 st.subheader("Sessions")
-st.dataframe(timeline.sessions_table(views, rules), hide_index=True, width="stretch")  # plain text: file names
+ui.table(timeline.sessions_table(views, rules))  # full file names, shown as typed
 
 st.subheader("Compare two sessions")
 numbers = timeline.session_numbers(views)
@@ -69,7 +69,7 @@ else:
     left, right = st.columns(2)
     first = left.selectbox("First session", ids, index=len(ids) - 2, format_func=name, key="compare_first")
     second = right.selectbox("Second session", ids, index=len(ids) - 1, format_func=name, key="compare_second")
-    st.table(timeline.compare(by_id[first], by_id[second], rules), hide_index=True)
+    ui.table(timeline.compare(by_id[first], by_id[second], rules))
     with db() as session:
         pair = [repository.load_session(session, i, actor=actor())[1] for i in (first, second)]
     for column, i, result in zip((left, right), (first, second), pair):

@@ -130,14 +130,14 @@ episodes = summary.episodes_table(result)
 if not episodes.empty:
     st.caption("Confidence is how sure the emotion reading is (0 to 1); an uncertain reading counts as "
                "undetermined. AU names are explained on the **AU glossary** page.")
-    st.table(episodes, hide_index=True)
+    ui.table(episodes)
     evidence_section(result, view.video_path)
 
 st.header("ME clusters")
 chart_pair("cluster_distribution", "silhouette")
 clusters = summary.cluster_table(result)
 if not clusters.empty:
-    st.table(clusters.drop(columns="AU codes"), hide_index=True)
+    ui.table(clusters.drop(columns="AU codes"))
 if result.clusters.note:
     st.caption(result.clusters.note)
 
@@ -145,10 +145,8 @@ st.header("Face quality")
 chart("face_quality")
 
 with st.expander("Recording details and model versions"):
-    # Data frames, not st.table: their cells are plain text (facts include the file name).
-    st.dataframe({"item": list(facts), "value": [str(v) for v in facts.values()]}, hide_index=True)
-    st.dataframe({"component": list(result.versions), "version": list(result.versions.values())},
-                 hide_index=True)
+    ui.table({"item": list(facts), "value": [str(v) for v in facts.values()]})  # the file name in full
+    ui.table({"component": list(result.versions), "version": list(result.versions.values())})
 
 st.header("Notes")
 with db() as session:
