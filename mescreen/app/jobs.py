@@ -56,6 +56,7 @@ class Job:
 
     id: str
     session_id: int
+    session_number: int  # the patient's own number of the session (mescreen.store.models)
     patient_code: str
     file_name: str
     owner: str
@@ -135,7 +136,8 @@ class JobRegistry:
                 file_name=source.name, content_hash=source.content_hash, status="queued",
                 upload_path=upload_path,
             )
-        job = Job(uuid.uuid4().hex, session_id, patient_code, source.name, uploader)
+            number = repository.session_number(session, session_id)
+        job = Job(uuid.uuid4().hex, session_id, number, patient_code, source.name, uploader)
         with self._lock:
             self._jobs[job.id] = job
         self._pool.submit(self._work, job, source, recorded_on, keep_video_in)

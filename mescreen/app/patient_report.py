@@ -42,8 +42,9 @@ class PatientReportContext:
 
 
 def trend_drawing(frame: pd.DataFrame, title: str, *, change: bool = False) -> Drawing:
-    """Each metric per session number (x), gaps where a session has no value; for `change`, the
-    change from the named baseline with a zero line."""
+    """Each metric per session in recording order (x, labelled with the session's own number),
+    gaps where a session has no value; for `change`, the change from the named baseline with a
+    zero line."""
     column = "change" if change else "value"
     if frame.empty or frame[column].isna().all():
         message = (f"No change yet: it needs at least {timeline.MIN_EARLIER_SESSIONS} earlier analysed sessions."
@@ -55,18 +56,20 @@ def trend_drawing(frame: pd.DataFrame, title: str, *, change: bool = False) -> D
     _caption(d, title)
     plot = LinePlot()
     plot.x, plot.y, plot.width, plot.height = 40, 25 + legend_h, CHART_W - 60, 130
+    order = frame.drop_duplicates("session").sort_values(["recorded_on", "number"])
+    place = {session: k for k, session in enumerate(order["session"], start=1)}
+    number_at = {k: int(n) for k, n in zip(place.values(), order["number"])}
     series = []
     for k, (metric, rows) in enumerate(frame.groupby("metric", sort=False)):
-        rows = rows.sort_values("number")
+        rows = rows.sort_values(["recorded_on", "number"])
         name = str(metric)
         colour = emotion_colour(name) if name in EMOTION_COLOURS else _SERIES_COLOURS[k % len(_SERIES_COLOURS)]
-        series.append((name, rows["number"].to_numpy(float), rows[column].to_numpy(float), colour))
+        series.append((name, rows["session"].map(place).to_numpy(float), rows[column].to_numpy(float), colour))
     legend = plot_lines(plot, series, width=1.8, markers=True)
-    numbers = frame["number"].astype(int)
-    plot.xValueAxis.valueMin = float(numbers.min()) - 0.2
-    plot.xValueAxis.valueMax = float(numbers.max()) + 0.2
-    plot.xValueAxis.valueSteps = sorted(set(numbers.tolist()))
-    plot.xValueAxis.labelTextFormat = "%d"
+    plot.xValueAxis.valueMin = 0.8
+    plot.xValueAxis.valueMax = len(place) + 0.2
+    plot.xValueAxis.valueSteps = list(number_at)
+    plot.xValueAxis.labelTextFormat = lambda x: str(number_at.get(int(round(x)), ""))
     plot.xValueAxis.labels.fontName = FONT
     plot.yValueAxis.labels.fontName = FONT
     values = frame[column].to_numpy(float)
@@ -89,7 +92,6 @@ def build_patient_report(views: Sequence[SessionView], context: PatientReportCon
                          labels: dict[str, str]) -> bytes:
     """All sessions of one patient and their trends, as PDF bytes."""
     st = _styles()
-    numbers = timeline.session_numbers(views)
     finished = timeline.done(views)
     story: list = [
         _p("mescreen patient report", st["title"]),
@@ -107,15 +109,16 @@ def build_patient_report(views: Sequence[SessionView], context: PatientReportCon
     story.append(_p(f"Analysis pipeline version(s) of these sessions: {', '.join(pipelines) or '-'}. Values "
                     "from different versions may not be comparable.", st["small"]))
 
-    notes = [("Patient", context.patient_note)] + [(f"Session {numbers[v.id]}", v.notes or "") for v in views]
+    notes = [("Patient", context.patient_note)] + [(f"Session {v.number}", v.notes or "") for v in views]
     notes = [(who, text) for who, text in notes if text]
     if notes:
         story.append(_p("Clinician's notes", st["h2"]))
         story += [_p(f"{who}: {text}", st["body"]) for who, text in notes]
 
     story.append(_p("Trends over time", st["h2"]))
-    story.append(_p(f"The x axis is the patient's session number (1 is the earliest recording). A session without "
-                    f"a value is a gap, never a zero. Change is measured from {timeline.BASELINE_WORDS}.",
+    story.append(_p("Sessions are drawn in recording order (earliest left), each labelled with its own session "
+                    "number, given at upload. A session without a value is a gap, never a zero. Change is "
+                    f"measured from {timeline.BASELINE_WORDS}.",
                     st["body"]))
     indicators = timeline.indicator_frame(finished, labels)
     indicators = indicators[indicators["metric"].isin(list(labels.values()))].copy()

@@ -43,7 +43,7 @@ def _progress_text(job: Job) -> str:
 def show_job(job: Job, *, key_prefix: str) -> None:
     """One job's state. Links, not buttons, lead to results: switching pages from inside a
     fragment that reruns itself on a timer leaves the new page blank."""
-    title = f"**{md(job.file_name)}** for patient **{md(job.patient_code)}** (session {job.session_id})"
+    title = f"**{md(job.file_name)}** for patient **{md(job.patient_code)}** (session {job.session_number})"
     if job.status in ("queued", "running"):
         st.markdown(title)
         if _no_bar_yet(job):
@@ -99,7 +99,7 @@ def sidebar_jobs(username: str, shown: int = 3) -> None:
     st.divider()
     st.markdown("**Your analyses**")
     for job in jobs:
-        label = f"{md(job.patient_code)}, session {job.session_id}"
+        label = f"{md(job.patient_code)}, session {job.session_number}"
         if job.finished:
             words = {"done": "finished", "failed": "failed", "cancelled": "cancelled"}[job.status]
             st.caption(f"{label}: {words}")

@@ -53,7 +53,7 @@ class ReportContext:
     """What the record needs beyond the analysis itself."""
 
     patient_code: str
-    session_id: int | None = None
+    session_number: int | None = None  # the patient's own session number (never the store id)
     recorded_on: str = ""
     uploaded_by: str = ""
     generated_by: str = ""
@@ -457,7 +457,7 @@ def indicator_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> l
 
 def notes_section(context: ReportContext, st: dict[str, ParagraphStyle]) -> list:
     """The clinician's notes on this session and on the patient, as written."""
-    notes = [(f"Session {context.session_id}", context.session_note), ("Patient", context.patient_note)]
+    notes = [(f"Session {context.session_number}", context.session_note), ("Patient", context.patient_note)]
     notes = [(who, text) for who, text in notes if text]
     if not notes:
         return []
@@ -517,14 +517,14 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
     story: list = []
     story.append(_p("mescreen screening report", st["title"]))
     story.append(_p(f"Patient {context.patient_code}"
-                    + (f", session {context.session_id}" if context.session_id is not None else "")
+                    + (f", session {context.session_number}" if context.session_number is not None else "")
                     + (f", recorded {context.recorded_on}" if context.recorded_on else ""), st["body"]))
     story.append(_p(INTENDED_USE, st["box"]))
 
     story.append(_p("Session details", st["h2"]))
     details = [["Item", "Value"],
                ["Patient code", context.patient_code],
-               ["Session", "-" if context.session_id is None else str(context.session_id)],
+               ["Session", "-" if context.session_number is None else str(context.session_number)],
                ["Recorded on", context.recorded_on or "-"],
                ["Uploaded by", context.uploaded_by or "-"],
                *[[k, v] for k, v in summary.session_facts(result)],

@@ -160,7 +160,7 @@ def test_finished_session_shows_charts_indicators_and_exports(store):
     assert "AU4 brow lowerer, AU9 nose wrinkler, AU10 upper lip raiser" in shown(episodes.to_string())
     downloads = at.get("download_button")
     assert len(downloads) == 3
-    assert f"Session {session_id}" in at.selectbox(key="session_picker_P-7").format_func(session_id)
+    assert "Session 1 - recorded 2026-11-20" in at.selectbox(key="session_picker_P-7").format_func(session_id)
 
     at.switch_page("screens/over_time.py").run()
     assert not at.exception
@@ -192,7 +192,7 @@ def test_over_time_names_its_baseline_compares_two_sessions_and_offers_the_patie
     text = _texts(at)
     assert "Baseline:" in text and "earlier analysed sessions" in text
     first, second = at.selectbox(key="compare_first"), at.selectbox(key="compare_second")
-    assert first.format_func(first.value).startswith("Session 3 - recorded 2026-10-03")
+    assert first.format_func(first.value).startswith("Session 1 - recorded 2026-10-03")
     assert second.format_func(second.value).startswith("Session 4 - recorded 2026-10-04")
     compare = next(t.value for t in at.table if "second minus first" in t.value.columns)
     assert list(compare.columns) == ["figure", "first", "second", "second minus first"]

@@ -114,7 +114,7 @@ def test_kept_video_moves_and_is_recorded(sessions, tmp_path):
 def test_time_left_follows_the_stage_rate():
     from mescreen.app.jobs import Job
 
-    job = Job("j", 1, "P", "f.mp4", "dr", status="running", stage="faces", done=25, total=100,
+    job = Job("j", 1, 1, "P", "f.mp4", "dr", status="running", stage="faces", done=25, total=100,
               stage_started_at=100.0)
     assert job.seconds_left(now=110.0) == pytest.approx(30.0)
     assert job.fraction == 0.25

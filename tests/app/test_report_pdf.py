@@ -33,7 +33,7 @@ def _render(pdf: Path, out: Path) -> list[Path]:
 
 def test_report_pages_text_and_render(result, tmp_path):
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(build_report(result, ReportContext("P-0042", session_id=7, recorded_on="2026-11-20",
+    pdf.write_bytes(build_report(result, ReportContext("P-0042", session_number=7, recorded_on="2026-11-20",
                                                        uploaded_by="dr.ada", generated_by="dr.ada")))
     assert pdf.read_bytes().startswith(b"%PDF")
     pages = _pages_text(pdf)
@@ -83,7 +83,7 @@ def _filled_to(png: Path) -> float:
 
 def test_report_words_versions_evidence_and_full_pages(result, tmp_path):
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(build_report(result, ReportContext("P-0042", session_id=7, session_note="Tired today.",
+    pdf.write_bytes(build_report(result, ReportContext("P-0042", session_number=7, session_note="Tired today.",
                                                        patient_note="Second opinion requested.")))
     pages = _pages_text(pdf)
     everything = _squash(" ".join(pages))
@@ -108,7 +108,7 @@ def test_patient_report_covers_every_session_with_trends_and_the_baseline(tmp_pa
 
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     views = [SessionView(
-        id=10 + i, patient_code="P-0042", recorded_on=date(2026, 1 + i, 1), uploader="ada", file_name="f.mp4",
+        id=10 + i, number=1 + i, patient_code="P-0042", recorded_on=date(2026, 1 + i, 1), uploader="ada", file_name="f.mp4",
         content_hash="0", status="done", error=None, created_at=now, updated_at=now, level="none",
         indicators={"au_rate_AU4": 0.1 * i}, raised=[], emotion_shares={"sadness": 0.2 * i} if i != 1 else {},
         summary={"n_episodes": 3}, versions={"pipeline": "2.0.0"}, video_path=None,
@@ -141,7 +141,7 @@ def test_cjk_patient_code_prints_in_the_report(result, tmp_path):
     """Issue 15, item 12: the code used to print as empty boxes."""
     _wide_font_required()
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_id=3, uploaded_by="王医生")))
+    pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_number=3, uploaded_by="王医生")))
     text = "\n".join(_pages_text(pdf))
     assert f"Patient {CJK_CODE}" in text and "王医生" in text
     assert f"patient {CJK_CODE}" in _pages_text(pdf)[1]  # the page header of later pages too
@@ -152,5 +152,5 @@ def test_without_a_wide_font_characters_are_written_as_code_points(result, tmp_p
 
     monkeypatch.setattr(fonts, "WIDE_FONT", None)
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_id=3)))
+    pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_number=3)))
     assert "Patient [U+60A3][U+8005][U+4E00]" in "\n".join(_pages_text(pdf))

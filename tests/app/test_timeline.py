@@ -14,7 +14,7 @@ from mescreen.store.repository import SessionView
 def _view(i: int, day: date, negative: float | None, shares: dict[str, float], status: str = "done") -> SessionView:
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     return SessionView(
-        id=i, patient_code="P", recorded_on=day, uploader="ada", file_name="f.mp4", content_hash="0",
+        id=i, number=i, patient_code="P", recorded_on=day, uploader="ada", file_name="f.mp4", content_hash="0",
         status=status, error=None, created_at=now, updated_at=now, level="none",
         indicators={"negative_share": negative}, raised=["negative_share"] if negative and negative > 0.7 else [],
         emotion_shares=shares, summary={"n_episodes": 4}, versions={}, video_path=None,
@@ -63,11 +63,12 @@ def test_no_sessions_gives_empty_frames():
     assert timeline.indicator_frame([]).empty and timeline.emotion_share_frame([]).empty
 
 
-def test_session_numbers_count_per_patient_in_recording_order():
-    assert timeline.session_numbers(VIEWS) == {1: 1, 2: 2, 3: 3, 5: 4, 6: 5, 4: 6}
+def test_sessions_keep_their_own_numbers_and_are_listed_in_recording_order():
     frame = timeline.indicator_frame(VIEWS)
-    assert frame["number"].tolist() == [1, 2, 3, 4, 5]
-    assert timeline.sessions_table(VIEWS)["session"].tolist() == [2, 1, 3, 4, 5, 6]
+    assert frame["number"].tolist() == [1, 2, 3, 5, 6]  # the stored numbers, not the places 1..5
+    table = timeline.sessions_table(VIEWS)
+    assert table["session"].tolist() == [1, 2, 3, 5, 6, 4]
+    assert table["recording order"].tolist() == [1, 2, 3, 4, 5, 6]
 
 
 def test_change_names_its_baseline():

@@ -24,8 +24,9 @@ if not finished:
     st.stop()
 
 ui.intended_use()
-st.caption(f"{len(finished)} analysed session(s), numbered 1, 2, 3 ... in recording order. A session "
-           "without a value is a gap in the line, never a zero.")
+st.caption(f"{len(finished)} analysed session(s), drawn in recording order. Each keeps the number it was given "
+           "at upload, also when it was recorded before earlier uploads. A session without a value is a gap "
+           "in the line, never a zero.")
 st.markdown(f"**Baseline:** each session's change is measured from {timeline.BASELINE_WORDS}, so the patient "
             "is compared with themselves, not with a population norm.")
 if len(finished) <= timeline.MIN_EARLIER_SESSIONS:
@@ -56,7 +57,6 @@ st.subheader("Sessions")
 ui.table(timeline.sessions_table(views, rules))  # full file names, shown as typed
 
 st.subheader("Compare two sessions")
-numbers = timeline.session_numbers(views)
 if len(finished) < 2:
     st.caption("Two analysed sessions are needed for a comparison.")
 else:
@@ -64,7 +64,7 @@ else:
     by_id = {v.id: v for v in finished}
 
     def name(i: int) -> str:
-        return f"Session {numbers[i]} - recorded {by_id[i].recorded_on}"
+        return f"Session {by_id[i].number} - recorded {by_id[i].recorded_on}"
 
     left, right = st.columns(2)
     first = left.selectbox("First session", ids, index=len(ids) - 2, format_func=name, key="compare_first")

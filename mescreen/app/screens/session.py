@@ -10,7 +10,6 @@ from mescreen.app.au_words import in_words
 from mescreen.app.auth import actor
 from mescreen import service
 from mescreen.app.store import db, sessions
-from mescreen.app.timeline import session_numbers
 from mescreen.store import repository
 
 st.title("Session")
@@ -26,15 +25,14 @@ if not timeline:
     st.info(f"Patient {ui.md(code)} has no recordings yet. Upload one on **Upload & analyse**.")
     st.stop()
 
-numbers = session_numbers(timeline)
-views = {v.id: v for v in reversed(timeline)}  # newest first
+views = {v.id: v for v in reversed(timeline)}  # newest recording first
 wanted = st.session_state.get(ui.SESSION_KEY)
 if wanted not in views:
     wanted = next((v.id for v in views.values() if v.status == "done"), next(iter(views)))
 ids = list(views)
 chosen = st.selectbox(
     "Recording", ids, index=ids.index(wanted), key=f"session_picker_{code}",
-    format_func=lambda i: f"Session {numbers[i]} - recorded {views[i].recorded_on} - {views[i].status} - "
+    format_func=lambda i: f"Session {views[i].number} - recorded {views[i].recorded_on} - {views[i].status} - "
                           f"{views[i].file_name}",
 )
 st.session_state[ui.SESSION_KEY] = chosen
@@ -153,11 +151,11 @@ with db() as session:
     patient = repository.get_patient(session, code, actor=actor())
 note_left, note_right = st.columns(2)
 with note_left.form(f"session_note_{view.id}"):
-    session_note = st.text_area(f"Note on session {numbers[view.id]}", value=view.notes or "", height=130)
+    session_note = st.text_area(f"Note on session {view.number}", value=view.notes or "", height=130)
     if st.form_submit_button("Save session note"):
         with db() as session:
             repository.set_session_note(session, view.id, session_note, actor=actor())
-        ui.flash(f"The note on session {numbers[view.id]} was saved.")
+        ui.flash(f"The note on session {view.number} was saved.")
         st.rerun()
 with note_right.form(f"patient_note_{code}"):
     patient_note = st.text_area(f"Note on patient {code} (all sessions)", value=patient.notes or "", height=130)
@@ -181,8 +179,8 @@ def audited(make, action: str):
 
 
 c1, c2, c3 = st.columns(3)
-c1.download_button("PDF report", audited(lambda: exports.pdf_bytes(view, result, user, numbers[view.id],
-                                                                   patient.notes or ""), "download_pdf"),
+c1.download_button("PDF report", audited(lambda: exports.pdf_bytes(view, result, user, patient.notes or ""),
+                                         "download_pdf"),
                    file_name=f"{stem}.pdf", mime="application/pdf", type="primary", key="download_pdf",
                    on_click="ignore")
 c2.download_button("Per-frame CSV (OpenFace columns)", audited(lambda: exports.csv_bytes(result), "download_csv"),
@@ -192,17 +190,17 @@ c3.download_button("Full result (JSON)", audited(lambda: exports.json_bytes(resu
 ui.intended_use()
 
 st.divider()
-with st.expander(f"Delete session {numbers[view.id]} only"):
-    st.warning(f"This erases session {numbers[view.id]} (recorded {view.recorded_on}): its results and any kept "
+with st.expander(f"Delete session {view.number} only"):
+    st.warning(f"This erases session {view.number} (recorded {view.recorded_on}): its results and any kept "
                "video. The patient's other sessions stay; their change over time is recomputed without it. "
                "It cannot be undone.")
-    typed = st.text_input(f"Type {numbers[view.id]} to confirm", key=f"delete_session_confirm_{view.id}")
-    if st.button("Delete this session", key="delete_session_button", disabled=typed.strip() != str(numbers[view.id])):
+    typed = st.text_input(f"Type {view.number} to confirm", key=f"delete_session_confirm_{view.id}")
+    if st.button("Delete this session", key="delete_session_button", disabled=typed.strip() != str(view.number)):
         try:
             service.delete_session(sessions(), view.id, actor=user)
         except MescreenError as exc:
             ui.error(exc)
         else:
             st.session_state.pop(ui.SESSION_KEY, None)
-            ui.flash(f"Session {numbers[view.id]} of patient {view.patient_code} was deleted.")
+            ui.flash(f"Session {view.number} of patient {view.patient_code} was deleted.")
             st.rerun()

@@ -17,7 +17,6 @@ from mescreen.app.auth import actor
 from mescreen.app.progress_panel import analysing_banner, jobs_panel
 from mescreen.app.settings import load_settings
 from mescreen.app.store import db
-from mescreen.app.timeline import session_numbers
 from mescreen.app.upload_check import ACCEPTED_EXTENSIONS, CheckedUpload, check_upload
 from mescreen.store import repository
 
@@ -97,11 +96,10 @@ if pending is not None and pending[0] == code:
     _, checked, pending_date = pending
     with db() as session:
         views = repository.patient_timeline(session, code, actor=actor())
-    numbers = session_numbers(views)
     earlier = [v for v in views if v.content_hash == checked.content_hash and v.status == "done"]
     st.warning(
         f"{ui.md(checked.file_name)} was already analysed for patient {ui.md(code)}: "
-        + ", ".join(f"session {numbers[v.id]} (recorded {v.recorded_on})" for v in earlier)
+        + ", ".join(f"session {v.number} (recorded {v.recorded_on})" for v in earlier)
         + ". Analyse it again as a new session?", icon=":material/content_copy:")
     again, cancel = st.columns(2)
     if again.button("Analyse again", key="upload_again", type="primary"):
