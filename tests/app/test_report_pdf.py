@@ -11,7 +11,7 @@ import pytest
 
 from mescreen.core import INTENDED_USE
 from mescreen.app.report_pdf import ReportContext, build_report, session_drawings
-from tests.conftest import require, require_tools
+from tests.conftest import require_tools
 
 
 def _pages_text(pdf: Path) -> list[str]:
@@ -128,18 +128,23 @@ def test_patient_report_covers_every_session_with_trends_and_the_baseline(tmp_pa
 
 
 CJK_CODE = "患者一"
+HANGUL_CODE = "김민수"
+#: An Egyptian hieroglyph: no font mescreen installs or looks for has it.
+UNPRINTABLE = "P-\U00013000"
 
 
-def _wide_font_required() -> None:
-    from mescreen.app.pdf_fonts import WIDE_FONT
+def test_make_installs_fonts_for_japanese_and_korean():
+    """`make` installs IPAexGothic and NanumGothic with the environment (Makefile), so a machine
+    with only Python prints Japanese and Korean codes too (issue 27)."""
+    from mescreen.app.pdf_fonts import PACKAGED_FONTS, _packaged
 
-    require(WIDE_FONT is not None, "no wide-coverage font installed (apt-get install fonts-wqy-zenhei; .ci/run "
-            "installs it)")
+    missing = [package for package, name in PACKAGED_FONTS if _packaged(package, name) is None]
+    assert not missing, f"font packages missing from the environment: {missing} (run `make venv`)"
 
 
 def test_cjk_patient_code_prints_in_the_report(result, tmp_path):
-    """Issue 15, item 12: the code used to print as empty boxes."""
-    _wide_font_required()
+    """Issue 15, item 12: the code used to print as empty boxes; issue 27: and as code points on a
+    machine without Debian's CJK font."""
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_number=3, uploaded_by="王医生")))
     text = "\n".join(_pages_text(pdf))
@@ -147,10 +152,33 @@ def test_cjk_patient_code_prints_in_the_report(result, tmp_path):
     assert f"patient {CJK_CODE}" in _pages_text(pdf)[1]  # the page header of later pages too
 
 
-def test_without_a_wide_font_characters_are_written_as_code_points(result, tmp_path, monkeypatch):
+def test_hangul_prints_in_the_report(result, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_report(result, ReportContext(patient_code=HANGUL_CODE, session_number=1)))
+    pages = _pages_text(pdf)
+    assert f"Patient {HANGUL_CODE}" in pages[0] and f"patient {HANGUL_CODE}" in pages[1]
+    assert "cannot be printed" not in pages[0]
+
+
+def test_without_a_wide_font_characters_are_written_as_code_points_and_the_first_page_says_so(
+        result, tmp_path, monkeypatch):
     import mescreen.app.pdf_fonts as fonts
 
-    monkeypatch.setattr(fonts, "WIDE_FONT", None)
+    monkeypatch.setattr(fonts, "WIDE_FONTS", ())
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(build_report(result, ReportContext(patient_code=CJK_CODE, session_number=3)))
-    assert "Patient [U+60A3][U+8005][U+4E00]" in "\n".join(_pages_text(pdf))
+    first = _squash(_pages_text(pdf)[0])
+    assert "Patient [U+60A3][U+8005][U+4E00]" in first
+    assert "cannot be printed" in first and "[U+60A3]" in first
+
+
+def test_a_character_no_font_has_is_named_on_the_first_page(result, tmp_path):
+    from mescreen.app.patient_report import PatientReportContext, build_patient_report
+
+    for name, data in (("session", build_report(result, ReportContext(patient_code=UNPRINTABLE))),
+                       ("patient", build_patient_report([], PatientReportContext(UNPRINTABLE), {}))):
+        pdf = tmp_path / f"{name}.pdf"
+        pdf.write_bytes(data)
+        first = _squash(_pages_text(pdf)[0])
+        assert "P-[U+13000]" in first, name
+        assert "Some characters cannot be printed" in first and "U+13000" in first, name

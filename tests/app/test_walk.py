@@ -69,3 +69,15 @@ def test_a_sessions_number_is_the_one_given_at_upload_on_every_page(store):
     assert table["session"].tolist() == ["2", "3", "1"] and table["recording order"].tolist() == ["1", "2", "3"]
     compare = at.selectbox(key="compare_second")
     assert compare.format_func(compare.value).startswith("Session 1 - recorded 2026-06-01")
+
+
+def test_a_code_the_pdf_cannot_print_is_named_beside_the_pdf_buttons(store):
+    code = "P-\U00013000"  # an Egyptian hieroglyph: no font mescreen installs or looks for has it
+    with store() as s:
+        repository.create_patient(s, code, actor="ada")
+        repository.save_session(s, code, make_result(), recorded_on=date(2026, 5, 1), uploader="ada",
+                                file_name="a.mp4", content_hash="h" * 64)
+    at = _signed_in("screens/session.py")
+    assert "[U+13000]" in "\n".join(shown(w.value) for w in at.warning)
+    at.switch_page("screens/over_time.py").run()
+    assert "[U+13000]" in "\n".join(shown(w.value) for w in at.warning)

@@ -80,6 +80,7 @@ st.subheader("Patient report")
 user = actor()
 with db() as session:
     note = repository.get_patient(session, code, actor=user).notes or ""
+ui.pdf_font_notice(code, note, *(v.notes or "" for v in views), *(v.file_name for v in views))
 report = exports.audited(sessions(), lambda: exports.patient_pdf_bytes(views, code, user, note), actor=user,
                          action="download_patient_pdf", patient_code=code)
 st.download_button("PDF report of all sessions", report,

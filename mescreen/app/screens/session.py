@@ -168,6 +168,7 @@ with note_right.form(f"patient_note_{code}"):
 st.caption("Notes appear in the PDF reports; every change is in the audit log.")
 
 st.header("Export")
+ui.pdf_font_notice(view.patient_code, view.notes or "", patient.notes or "", view.uploader, view.file_name)
 stem = exports.file_stem(view)
 user = actor()
 
