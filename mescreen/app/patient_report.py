@@ -17,14 +17,14 @@ from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Spacer
+from reportlab.platypus import Spacer
 
 from mescreen.core import INTENDED_USE
 from mescreen.app import timeline
 from mescreen.app.au_words import in_words
 from mescreen.app.palette import EMOTION_COLOURS, emotion_colour
 from mescreen.app.report_pdf import (
-    CHART_W, FONT, _build, _caption, _legend, _no_data, _p, _styles, _table, plot_lines, unprintable_notice,
+    CHART_W, FONT, _build, _caption, _legend, _p, _styles, _table, plot_lines, unprintable_notice,
 )
 from mescreen.store.repository import SessionView
 
@@ -46,10 +46,7 @@ def trend_drawing(frame: pd.DataFrame, title: str, *, change: bool = False) -> D
     gaps where a session has no value; for `change`, the change from the named baseline with a
     zero line."""
     column = "change" if change else "value"
-    if frame.empty or frame[column].isna().all():
-        message = (f"No change yet: it needs at least {timeline.MIN_EARLIER_SESSIONS} earlier analysed sessions."
-                   if change else "No analysed session has a value.")
-        return _no_data(title, message)
+    frame = frame[frame.groupby("metric")[column].transform(lambda v: v.notna().any())]
     n_metrics = frame["metric"].nunique()
     legend_h = 10 * n_metrics + 6
     d = Drawing(CHART_W, 175 + legend_h)
@@ -88,6 +85,45 @@ def trend_drawing(frame: pd.DataFrame, title: str, *, change: bool = False) -> D
     return d
 
 
+def _has(frame: pd.DataFrame, column: str) -> bool:
+    return not frame.empty and bool(frame[column].notna().any())
+
+
+def trend_section(finished: Sequence[SessionView], labels: dict[str, str], st: dict) -> list:
+    """The trend charts that have something to draw: emotion shares, then the indicators with a
+    value in some session, four to a chart (numbered when there are several), each followed by its
+    change from the baseline where one exists. What had nothing to draw is named in one sentence."""
+    indicators = timeline.indicator_frame(finished, labels)
+    indicators = indicators[indicators["metric"].isin(list(labels.values()))].copy()
+    indicators["metric"] = [in_words(m) for m in indicators["metric"]]
+    valued = [m for m in dict.fromkeys(indicators["metric"])
+              if indicators.loc[indicators["metric"] == m, "value"].notna().any()]
+    groups = [valued[k:k + 4] for k in range(0, len(valued), 4)]
+    shares = timeline.emotion_share_frame(finished)
+    charts = [(shares, "Emotion share of the episodes per session", "Emotion shares: change from the baseline")]
+    for k, group in enumerate(groups, start=1):
+        suffix = f" ({k})" if len(groups) > 1 else ""
+        charts.append((indicators[indicators["metric"].isin(group)], f"Screening indicators per session{suffix}",
+                       f"Screening indicators: change from the baseline{suffix}"))
+    out: list = []
+    for frame, title, change_title in charts:
+        if _has(frame, "value"):
+            out += [trend_drawing(frame, title), Spacer(1, 8)]
+        if _has(frame, "change"):
+            out += [trend_drawing(frame, change_title, change=True), Spacer(1, 8)]
+    left_out = []
+    if not _has(shares, "value"):
+        left_out.append("emotion shares (no analysed session has an episode with an emotion)")
+    if not valued:
+        left_out.append("screening indicators (none could be judged in any analysed session)")
+    if not any(_has(frame, "change") for frame, _, _ in charts):
+        left_out.append(f"change from the baseline (it needs a session with at least {timeline.MIN_EARLIER_SESSIONS} "
+                        "earlier analysed sessions with a value)")
+    if left_out:
+        out.append(_p("Not drawn, having no values yet: " + "; ".join(left_out) + ".", st["body"]))
+    return out
+
+
 def build_patient_report(views: Sequence[SessionView], context: PatientReportContext,
                          labels: dict[str, str]) -> bytes:
     """All sessions of one patient and their trends, as PDF bytes."""
@@ -123,22 +159,6 @@ def build_patient_report(views: Sequence[SessionView], context: PatientReportCon
                     "number, given at upload. A session without a value is a gap, never a zero. Change is "
                     f"measured from {timeline.BASELINE_WORDS}.",
                     st["body"]))
-    indicators = timeline.indicator_frame(finished, labels)
-    indicators = indicators[indicators["metric"].isin(list(labels.values()))].copy()
-    indicators["metric"] = [in_words(m) for m in indicators["metric"]]
-    shares = timeline.emotion_share_frame(finished)
-    drawings = [
-        trend_drawing(shares, "Emotion share of the episodes per session"),
-        trend_drawing(shares, "Emotion shares: change from the baseline", change=True),
-    ]
-    for start in range(0, len(labels), 4):
-        group = list(labels.values())[start:start + 4]
-        part = indicators[indicators["metric"].isin([in_words(g) for g in group])]
-        if not part.empty:
-            drawings.append(trend_drawing(part, f"Screening indicators per session ({start // 4 + 1})"))
-            drawings.append(trend_drawing(part, f"Screening indicators: change from the baseline ({start // 4 + 1})",
-                                          change=True))
-    for drawing in drawings:
-        story.append(KeepTogether([drawing, Spacer(1, 8)]))
+    story += trend_section(finished, labels, st)
     return _build(story, f"mescreen patient report - patient {context.patient_code}",
                   f"mescreen patient report {context.patient_code}")

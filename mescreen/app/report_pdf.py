@@ -69,10 +69,11 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", parent=base["Title"], fontName=FONT_BOLD, fontSize=17,
                                 alignment=TA_LEFT, spaceAfter=4),
+        # A heading goes to the next page with what follows it, never alone at a page's foot.
         "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=FONT_BOLD, fontSize=12.5,
-                             spaceBefore=10, spaceAfter=4),
+                             spaceBefore=10, spaceAfter=4, keepWithNext=1),
         "h3": ParagraphStyle("h3", parent=base["Heading3"], fontName=FONT_BOLD, fontSize=10,
-                             spaceBefore=6, spaceAfter=2),
+                             spaceBefore=6, spaceAfter=2, keepWithNext=1),
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5),
         "box": ParagraphStyle("box", parent=body, backColor=colors.HexColor("#FFF4E0"),
@@ -97,27 +98,36 @@ def unprintable_notice(texts: list[object], st: dict[str, ParagraphStyle]) -> li
                "typed. (An administrator can add a font: see MESCREEN_PDF_FONT in the app's README.)", st["box"])]
 
 
-def _fit_header(header: list[object], widths: list[float], style: ParagraphStyle) -> list[float]:
-    """Widths widened so no header word is broken ("threshol d"), taken from the widest column."""
+def _longest_word(text: object, font: str, size: float) -> float:
+    return max((pdfmetrics.stringWidth(w, font, size) for w in str(text).split()), default=0.0)
+
+
+def _fit_words(rows: list[list[object]], widths: list[float], style: ParagraphStyle) -> list[float]:
+    """Widths widened so that no word of any cell is broken over two lines ("threshol d", "macr o",
+    "Sadness_ME 1"), taken from the columns with the most room to spare."""
     padding = 14.0  # the table's left and right cell padding, and a little air
-    need = [max(pdfmetrics.stringWidth(w, FONT_BOLD, style.fontSize) for w in str(h).split() or [""]) + padding
-            for h in header]
+    need = [max(_longest_word(row[i], FONT_BOLD if r == 0 else style.fontName, style.fontSize)
+                for r, row in enumerate(rows)) + padding for i in range(len(widths))]
     widths = list(widths)
     for i, n in enumerate(need):
         short = n - widths[i]
-        if short > 0:
-            donor = max(range(len(widths)), key=lambda k: widths[k] - need[k])
-            widths[i] += short
-            widths[donor] -= short
+        while short > 0.01:
+            donor = max((k for k in range(len(widths)) if k != i), key=lambda k: widths[k] - need[k])
+            given = min(short, widths[donor] - need[donor])
+            if given <= 0:
+                break  # no room left anywhere: the table is too narrow for its words
+            widths[i] += given
+            widths[donor] -= given
+            short -= given
     return widths
 
 
 def _table(rows: list[list[object]], widths: list[float], style: ParagraphStyle) -> Table:
-    """A grid table with a bold header row; every cell wrapped so long evidence text fits, header
-    words never broken."""
+    """A grid table with a bold header row; every cell wrapped so long evidence text fits, words
+    never broken."""
     head = ParagraphStyle("head", parent=style, fontName=FONT_BOLD)
     cells = [[_p(c, head) for c in rows[0]]] + [[_p(c, style) for c in row] for row in rows[1:]]
-    table = Table(cells, colWidths=_fit_header(rows[0], widths, style), repeatRows=1)
+    table = Table(cells, colWidths=_fit_words(rows, widths, style), repeatRows=1)
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EEF4")),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#B0B8C0")),
@@ -152,7 +162,8 @@ def _time_axis(plot: LinePlot, end_s: float) -> None:
     plot.xValueAxis.valueMax = max(end_s, 1e-3)
     plot.xValueAxis.labels.fontName = FONT
     plot.yValueAxis.labels.fontName = FONT
-    plot.xValueAxis.labelTextFormat = "%.0f s"
+    # Whole seconds would label a short recording's half-second ticks "0 s, 0 s, 1 s, 2 s, 2 s".
+    plot.xValueAxis.labelTextFormat = "%.0f s" if end_s >= 10 else "%.1f s"
 
 
 def _runs(t: np.ndarray, v: np.ndarray) -> list[list[tuple[float, float]]]:
@@ -218,6 +229,7 @@ def _legend(pairs: list[tuple[colors.Color, str]], x: float, y: float) -> Legend
     legend.fontName, legend.fontSize = FONT, 7.5
     legend.alignment = "right"
     legend.deltay, legend.dy, legend.dx = 9, 6, 6
+    legend.columnMaximum = max(len(pairs), 1)  # one column: a second would fall outside the chart
     legend.colorNamePairs = pairs
     return legend
 
@@ -466,6 +478,13 @@ def indicator_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> l
     return out
 
 
+def episodes_table(result: SessionResult, st: dict[str, ParagraphStyle]) -> Table:
+    """One row per episode (mescreen.app.summary.episodes_table), the AU names given the room."""
+    widths = [w * mm for w in (6, 12, 12, 12, 13, 15, 24, 19)]
+    return _frame_table(summary.episodes_table(result), st["small"],
+                        widths + [CHART_W - sum(widths) - 22 * mm, 22 * mm])
+
+
 def notes_section(context: ReportContext, st: dict[str, ParagraphStyle]) -> list:
     """The clinician's notes on this session and on the patient, as written."""
     notes = [(f"Session {context.session_number}", context.session_note), ("Patient", context.patient_note)]
@@ -486,8 +505,9 @@ def evidence_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> li
     if not out:
         return [_p("No episode has face-mesh landmarks (sessions analysed with the Haar face stage, or "
                    "before landmarks were stored).", st["body"])]
+    intro = ParagraphStyle("intro", parent=st["small"], keepWithNext=1)  # with the first picture
     return [_p("Grey: regions that did not move; coloured: regions that moved (face-mesh landmarks, "
-               "features, not the face; no image of the patient is stored).", st["small"]), *out]
+               "features, not the face; no image of the patient is stored).", intro), *out]
 
 
 #: What each entry of SessionResult.versions is, in words.
@@ -564,16 +584,14 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
             story.append(_p(f"\u2022 {w}", st["body"]))
 
     story.append(_p("Charts", st["h2"]))
-    for drawing in session_drawings(result):
-        story.append(KeepTogether([drawing, Spacer(1, 8)]))
+    for drawing in session_drawings(result):  # a drawing never splits; bare, so the heading keeps with it
+        story += [drawing, Spacer(1, 8)]
 
     story.append(_p("Episodes", st["h2"]))
-    episodes = summary.episodes_table(result)
-    if episodes.empty:
+    if not result.episodes:
         story.append(_p("No facial movement episodes were found in this recording.", st["body"]))
     else:
-        widths = [w * mm for w in (6, 12, 12, 12, 13, 15, 24, 19)]
-        story.append(_frame_table(episodes, st["small"], widths + [CHART_W - sum(widths) - 22 * mm, 22 * mm]))
+        story.append(episodes_table(result, st))
         story.append(_p("What the face did (evidence from the face-mesh landmarks)", st["h2"]))
         story += evidence_section(result, st)
     clusters = summary.cluster_table(result)

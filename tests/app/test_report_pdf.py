@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mescreen.core import INTENDED_USE
-from mescreen.app.report_pdf import ReportContext, build_report, session_drawings
+from mescreen.app.report_pdf import ReportContext, build_report, face_quality_drawing, session_drawings
 from tests.conftest import require_tools
 
 
@@ -182,3 +182,119 @@ def test_a_character_no_font_has_is_named_on_the_first_page(result, tmp_path):
         first = _squash(_pages_text(pdf)[0])
         assert "P-[U+13000]" in first, name
         assert "Some characters cannot be printed" in first and "U+13000" in first, name
+
+
+# ---------------------------------------------------------------- issue 27: the walk's PDF findings
+
+def test_the_emotion_chart_legend_names_every_emotion_inside_the_chart():
+    """The legend omitted fear and contempt: ReportLab's legend starts a new column after three
+    names, and the later columns fell outside the drawing."""
+    from reportlab.graphics.charts.legends import Legend
+
+    from mescreen.app.report_pdf import emotion_over_time_drawing
+    from tests.app.conftest import make_result
+
+    result = make_result()
+    result.series.emotion_prob[:] = np.linspace(0.05, 0.5, result.series.emotion_prob.shape[1])  # every emotion
+    drawing = emotion_over_time_drawing(result)
+    legend = next(item for item in drawing.contents if isinstance(item, Legend))
+    names = [name for _, name in legend.colorNamePairs]
+    assert {"fear", "contempt"} <= set(names) and len(names) == len(result.series.emotion_names)
+    x0, y0, x1, y1 = legend.getBounds()
+    assert 0 <= x0 and x1 <= drawing.width and 0 <= y0 and y1 <= drawing.height, (x0, y0, x1, y1, drawing.width)
+
+
+def _broken_words(table) -> list[str]:
+    """Words of the table's cells that ReportLab split over two lines ("macr o")."""
+    from reportlab.platypus import Paragraph
+
+    table.wrap(800, 800)  # wraps every cell paragraph at its column's width
+    broken = []
+    for row in table._cellvalues:
+        for cell in row:
+            for para in (c for c in (cell if isinstance(cell, (list, tuple)) else [cell]) if isinstance(c, Paragraph)):
+                words = set(para.getPlainText().split())
+                lines = para.blPara.lines
+                shown = [" ".join(str(w) for w in line[1]) if isinstance(line, tuple)
+                         else "".join(f.text for f in line.words) for line in lines]
+                broken += [w for text in shown for w in text.split() if w not in words]
+    return broken
+
+
+def test_table_cells_never_break_a_word():
+    from mescreen.app.report_pdf import _styles, episodes_table
+    from tests.app.conftest import make_result
+
+    result = make_result()
+    for episode in result.episodes:
+        episode.cluster = "Sadness_ME1"
+    result.episodes[0].kind = "macro"
+    assert _broken_words(episodes_table(result, _styles())) == []
+
+
+def _headings() -> set[str]:
+    return {"Session details", "Screening", "Judged against a threshold", "Not judged", "Clinician's notes",
+            "Emotion shares (for information, no threshold)", "Analysis notes", "Charts", "Episodes",
+            "What the face did (evidence from the face-mesh landmarks)", "ME clusters", "Versions"}
+
+
+def test_a_short_recordings_time_axis_labels_differ():
+    """A 2.4 s recording's axis read "0 s 0 s 1 s 2 s 2 s" (whole seconds at half-second ticks)."""
+    from reportlab.graphics.shapes import Group, String
+
+    from tests.app.conftest import make_result
+
+    def strings(item) -> list[str]:  # texts of strings and of axis labels (Label widgets keep theirs in _text)
+        if isinstance(item, Group):
+            return [t for child in item.contents for t in strings(child)]
+        text = item.text if isinstance(item, String) else getattr(item, "_text", None)
+        return [str(text)] if text is not None else []
+
+    for n_frames in (72, 600):  # 2.4 s and 20 s at 30 frames per second
+        drawing = face_quality_drawing(make_result(n_frames, with_episodes=False)).expandUserNodes()
+        labels = [t for t in strings(drawing) if t.endswith(" s")]
+        assert len(labels) >= 3 and len(set(labels)) == len(labels), (n_frames, labels)
+
+
+def test_no_heading_is_left_alone_at_the_bottom_of_a_page(tmp_path):
+    from dataclasses import replace
+
+    from tests.app.conftest import make_result
+
+    footer = set(_squash(INTENDED_USE).split())
+    alone = []
+    for n in range(0, 24, 2):  # analysis notes of several lengths move every heading along the pages
+        result = replace(make_result(), warnings=[f"Analysis note {k}." for k in range(n)])
+        pdf = tmp_path / f"report{n}.pdf"
+        pdf.write_bytes(build_report(result, ReportContext("P-1", session_number=1, session_note="A note.")))
+        for number, page in enumerate(_pages_text(pdf)[:-1], start=1):
+            lines = [line.strip() for line in page.splitlines() if line.strip()]
+            body = [line for line in lines if not set(_squash(line).split()) <= footer]
+            last = _squash(body[-1]) if body else ""
+            if last in _headings() or last.endswith("no image of the patient is stored)."):  # the pictures' intro
+                alone.append((n, number, body[-1]))
+    assert alone == []
+
+
+def test_patient_report_leaves_out_empty_sections_and_numbers_those_it_shows(tmp_path):
+    from datetime import date, datetime, timezone
+
+    from mescreen.app.patient_report import PatientReportContext, build_patient_report
+    from mescreen.app.summary import rule_labels
+    from mescreen.store.repository import SessionView
+
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    valued = ["micro_per_minute", "macro_per_minute", "time_share_sadness", "time_share_happiness",
+              "au12_per_minute", "head_motion"]
+    views = [SessionView(
+        id=i, number=i, patient_code="P-1", recorded_on=date(2026, 1 + i, 1), uploader="ada", file_name="f.mp4",
+        content_hash="0", status="done", error=None, created_at=now, updated_at=now, level="none",
+        indicators={**{k: 0.1 * (i + 1) for k in valued}, "negative_share": None, "surprise_share": None},
+        raised=[], emotion_shares={}, summary={"n_episodes": 1}, versions={}, video_path=None) for i in range(1, 4)]
+    pdf = tmp_path / "patient.pdf"
+    pdf.write_bytes(build_patient_report(views, PatientReportContext("P-1"), rule_labels()))
+    text = _squash(" ".join(_pages_text(pdf)))
+    assert "No analysed session has a value" not in text
+    assert "Screening indicators per session (1)" in text and "Screening indicators per session (2)" in text
+    assert "Screening indicators per session (3)" not in text  # six indicators with values: two charts
+    assert "Emotion share of the episodes per session" not in text  # no session has labelled episodes
