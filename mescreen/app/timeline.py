@@ -14,6 +14,9 @@ import pandas as pd
 
 from mescreen.core.figures import MIN_EARLIER_SESSIONS, Change, change_over_time
 from mescreen.core.labels import EMOTIONS_FINE
+from mescreen.core.result import Indicator
+from mescreen.app.au_words import in_words
+from mescreen.app.summary import indicator_value
 from mescreen.store.repository import SessionView
 
 __all__ = ["BASELINE_WORDS", "MIN_EARLIER_SESSIONS", "compare", "done", "emotion_share_frame", "indicator_frame",
@@ -88,22 +91,24 @@ def sessions_table(views: Sequence[SessionView], labels: dict[str, str] | None =
 
 
 def compare(first: SessionView, second: SessionView, labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """Two sessions side by side: each indicator and emotion share, and the second minus the first
-    (empty where either session has no value: a missing value is not a zero)."""
+    """Two sessions side by side: each screening figure and emotion share, in its unit, and the
+    second minus the first ("-" where either session has no value: a missing value is not a zero).
+    A figure neither session has is left out; the emotion shares come once, after the indicators."""
     labels = labels or {}
     rows = []
-    keys = list(dict.fromkeys([*first.indicators, *second.indicators]))
+    keys = [k for k in dict.fromkeys([*first.indicators, *second.indicators]) if not k.startswith("share_")]
     for key in keys:
-        rows.append((labels.get(key, key.replace("_", " ")), first.indicators.get(key), second.indicators.get(key)))
+        name = labels.get(key) or first.indicator_labels.get(key) or second.indicator_labels.get(key) or key
+        rows.append((key, in_words(name), first.indicators.get(key), second.indicators.get(key)))
     for emotion in EMOTIONS_FINE:
-        if emotion in first.emotion_shares or emotion in second.emotion_shares:
-            rows.append((f"share of episodes read as {emotion}", first.emotion_shares.get(emotion),
-                         second.emotion_shares.get(emotion)))
+        rows.append((f"share_{emotion}", f"Share of episodes read as {emotion}", first.emotion_shares.get(emotion),
+                     second.emotion_shares.get(emotion)))
 
-    def text(value: float | None) -> str:
-        return "-" if value is None else f"{value:.3g}"
+    def text(key: str, value: float | None) -> str:
+        return indicator_value(Indicator(key, "", value))
 
     return pd.DataFrame([{
-        "figure": name, "first": text(a), "second": text(b),
-        "second minus first": "-" if a is None or b is None else f"{b - a:+.3g}",
-    } for name, a, b in rows], columns=["figure", "first", "second", "second minus first"])
+        "figure": name, "first": text(key, a), "second": text(key, b),
+        "second minus first": "-" if a is None or b is None else text(f"change_{key}", b - a),
+    } for key, name, a, b in rows if a is not None or b is not None],
+        columns=["figure", "first", "second", "second minus first"])

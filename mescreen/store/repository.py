@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,7 @@ class SessionView:
     versions: dict[str, str]
     video_path: str | None
     notes: str | None = None  # the clinician's note on this session
+    indicator_labels: dict[str, str] = field(default_factory=dict)  # key -> label as screened
 
 
 # --- patients -----------------------------------------------------------------------------------
@@ -455,6 +456,7 @@ def _session_view(row: RecordingSession, patient_code: str) -> SessionView:
         indicators={i.key: i.value for i in screening}, raised=[i.key for i in screening if i.raised],
         emotion_shares=dict(summary.get("emotion_shares", {})), summary=summary,
         versions=dict(row.versions or {}), video_path=row.video_path, notes=row.notes,
+        indicator_labels={i.key: i.label for i in screening},
     )
 
 

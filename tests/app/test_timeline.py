@@ -81,5 +81,21 @@ def test_change_names_its_baseline():
 def test_two_sessions_side_by_side_keep_missing_values_missing():
     first, second = VIEWS[1], VIEWS[3]  # session 1 (sadness 1.0) and session 5 (no labelled episodes)
     table = timeline.compare(first, second, {"negative_share": "Negative share"}).set_index("figure")
-    assert table.loc["Negative share"].tolist() == ["0.2", "0.5", "+0.3"]
-    assert table.loc["share of episodes read as sadness"].tolist() == ["1", "-", "-"]
+    assert table.loc["Negative share"].tolist() == ["20%", "50%", "+30 points"]  # a share, in its unit
+    assert table.loc["Share of episodes read as sadness"].tolist() == ["100%", "-", "-"]
+
+
+def test_the_comparison_names_each_figure_once_in_its_unit_and_leaves_out_what_neither_has():
+    """Issue 27: rows "face seconds", "share anger" showed no values beside the emotion-share rows."""
+    from dataclasses import replace
+
+    first = replace(VIEWS[1], indicators={"face_seconds": 19.7, "share_sadness": 1.0, "episode_rate": None},
+                    indicator_labels={"face_seconds": "Seconds of video with a face"})
+    second = replace(VIEWS[0], indicators={"face_seconds": 31.0, "share_sadness": 0.5, "episode_rate": None})
+    table = timeline.compare(first, second).set_index("figure")
+    assert table.loc["Seconds of video with a face"].tolist() == ["19.7 s", "31.0 s", "+11.3"]
+    assert table.loc["Share of episodes read as sadness"].tolist() == ["100%", "50%", "-50 points"]
+    assert table.loc["Share of episodes read as disgust"].tolist() == ["0%", "50%", "+50 points"]
+    assert not any("share_" in f or f.startswith("share ") for f in table.index)
+    assert "episode_rate" not in table.index and "episode rate" not in table.index  # neither has a value
+    assert len(table.index) == len(set(table.index))

@@ -44,12 +44,24 @@ def trend_pair(frame: pd.DataFrame, title: str, change_title: str, key: str) -> 
 
 
 rules = summary.rule_labels()
-shown = st.multiselect("Indicators", list(rules.values()), default=list(rules.values())[:4],
-                       key="trend_indicators")
-indicators = timeline.indicator_frame(finished, rules)
-# `shown` only offers rule labels, so this also drops indicators the rules no longer name.
-indicators = indicators[indicators["metric"].isin(shown)]
-trend_pair(indicators, "Screening indicators per session", "Indicators: change from the baseline", "trend_ind")
+# Offered: the indicators these sessions were screened with (today's rules first); shown at first:
+# the first four that have a value, so the chart is not empty while there is something to draw.
+present = [k for k in rules if any(k in v.indicators for v in finished)]
+valued = [k for k in present if any(v.indicators.get(k) is not None for v in finished)]
+if not valued:
+    st.info(f"No screening indicator could be judged in any of the {len(finished)} analysed session(s), so none "
+            "is drawn over time. Each session's page says why (for example, too little visible face).")
+else:
+    shown = st.multiselect("Indicators", [rules[k] for k in present], default=[rules[k] for k in valued[:4]],
+                           key="trend_indicators")
+    indicators = timeline.indicator_frame(finished, rules)
+    # `shown` only offers rule labels, so this also drops indicators the rules no longer name.
+    indicators = indicators[indicators["metric"].isin(shown)]
+    if shown:
+        trend_pair(indicators, "Screening indicators per session", "Indicators: change from the baseline",
+                   "trend_ind")
+    else:
+        st.caption("Choose one or more indicators above to draw them.")
 trend_pair(timeline.emotion_share_frame(finished), "Emotion share of expression episodes per session",
            "Emotion shares: change from the baseline", "trend_em")
 

@@ -85,30 +85,32 @@ def chart_pair(left_name: str, right_name: str) -> None:
 
 
 def evidence_section(result, video_path: str | None) -> None:
-    """Per episode, the face-mesh landmarks at onset and apex (features, not the face); the real
-    apex frame beside it only when the video was kept."""
-    pictures = [(n, e, charts.episode_evidence(e, n)) for n, e in enumerate(result.episodes, start=1)]
-    pictures = [(n, e, fig) for n, e, fig in pictures if fig is not None]
+    """The face-mesh landmarks at onset and apex of one episode, chosen from those that have them
+    (features, not the face); the real apex frame beside it only when the video was kept. One
+    picture at a time: a picture per episode made a long session's page slow to open."""
+    numbered = [(n, e) for n, e in enumerate(result.episodes, start=1)
+                if evidence.episode_evidence(e) is not None]
     st.subheader("What the face did")
-    if not pictures:
+    if not numbered:
         st.caption("No episode has face-mesh landmarks (analysed with the Haar face stage, or before "
                    "landmarks were stored).")
         return
     st.caption("Face-mesh landmarks at onset and apex (stored features, not the face). Coloured: the regions "
                "that moved; grey: still. Black lines on the apex show each point's movement, enlarged "
                f"{charts.ARROW_GAIN} times.")
-    for number, episode, fig in pictures:
-        with st.expander(f"Episode {number}: {summary.emotion_text(episode)} at {episode.apex_s:.2f} s",
-                         expanded=number == pictures[0][0]):
-            left, right = st.columns([3, 1]) if video_path else (st.container(), None)
-            with left:
-                st.plotly_chart(fig, key=f"evidence_{number}", config={"displaylogo": False})
-            if right is not None:
-                frame = ui.video_frame(video_path, episode.apex_frame)
-                if frame is not None:
-                    right.image(frame, caption=f"apex frame {episode.apex_frame} (kept video)")
-            found = evidence.episode_evidence(episode)
-            st.caption(found.caption() if found else "")
+    episodes = dict(numbered)
+    number = st.selectbox("Episode", list(episodes), key=f"evidence_episode_{view.id}",
+                          format_func=lambda n: f"Episode {n}: {summary.emotion_text(episodes[n])} at "
+                                                f"{episodes[n].apex_s:.2f} s")
+    episode = episodes[number]
+    left, right = st.columns([3, 1]) if video_path else (st.container(), None)
+    with left:
+        st.plotly_chart(charts.episode_evidence(episode, number), key="evidence", config={"displaylogo": False})
+    if right is not None:
+        frame = ui.video_frame(video_path, episode.apex_frame)
+        if frame is not None:
+            right.image(frame, caption=f"apex frame {episode.apex_frame} (kept video)")
+    st.caption(evidence.episode_evidence(episode).caption())
 
 
 st.header("Screening indicators")
