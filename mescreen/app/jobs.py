@@ -76,7 +76,8 @@ class Job:
 
     @property
     def stage_label(self) -> str:
-        return STAGE_WORDS.get(self.stage, self.stage.capitalize() or "Waiting")
+        """The stage in words; a job that runs but has not reported a stage yet is starting."""
+        return STAGE_WORDS.get(self.stage, self.stage.capitalize() or "Starting")
 
     @property
     def fraction(self) -> float:

@@ -103,8 +103,12 @@ def sidebar_jobs(username: str, shown: int = 3) -> None:
         if job.finished:
             words = {"done": "finished", "failed": "failed", "cancelled": "cancelled"}[job.status]
             st.caption(f"{label}: {words}")
-            if job.status == "done":
-                ui.session_link(job.patient_code, job.session_id, "Open")
+            if job.status == "done" and st.button("Open", key=f"sidebar_open_{job.id}"):
+                # A button, not a link: every link to the Session page is drawn as the current page
+                # there, so all of them lit up at once. The app switches page on the rerun (outside
+                # this fragment: a switch from inside a timed fragment leaves the new page blank).
+                ui.open_session_next(job.patient_code, job.session_id)
+                st.rerun(scope="app")
         elif _no_bar_yet(job):
             st.caption(f"{label}: {_state(job)}")
         else:

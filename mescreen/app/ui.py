@@ -30,6 +30,7 @@ PATIENT_KEY = "patient_code"
 SESSION_KEY = "session_id"
 _ADDRESS_KEY = "session_in_address"  # (patient, session) this browser's address names
 _FLASH_KEY = "flash_message"
+_OPEN_KEY = "open_session_next"  # (?patient=&session=) to switch to on the next full run
 
 
 def flash(message: str) -> None:
@@ -163,6 +164,16 @@ def session_link(patient_code: str, session_id: int, label: str) -> None:
                  query_params={"patient": patient_code, "session": str(session_id)})
 
 
+def open_session_next(patient_code: str, session_id: int) -> None:
+    """Ask the next full run of the app to open this session (mescreen/app/app.py switches page)."""
+    st.session_state[_OPEN_KEY] = {"patient": patient_code, "session": str(session_id)}
+
+
+def session_to_open() -> dict[str, str] | None:
+    """The session `open_session_next` asked for, once."""
+    return st.session_state.pop(_OPEN_KEY, None)
+
+
 def follow_session_link() -> None:
     """Select the patient and session a link names. The address then keeps naming the session
     shown (`show_session_in_address`), so a reload returns to it; a link is followed only when it
@@ -181,10 +192,10 @@ def follow_session_link() -> None:
             repository.get_patient(session, named[0], actor=actor())
             if session_id is not None and repository.session_patient_code(session, session_id,
                                                                           actor=actor()) != named[0]:
-                raise UnknownSessionError(f"Session {session_id} was not found among patient {named[0]!r}'s "
-                                          "sessions.")
+                raise UnknownSessionError(f"The session with the id {session_id} was not found among patient "
+                                          f"{named[0]!r}'s sessions.")
     except MescreenError as exc:
-        st.error(f"This link cannot be opened: {md(exc)} Choose a patient on the **Patients** page.",
+        st.error(f"This link cannot be opened: {md(sentence(exc))} Choose a patient on the **Patients** page.",
                  icon=":material/block:")
         st.stop()
     st.session_state[PATIENT_KEY] = named[0]
@@ -192,6 +203,13 @@ def follow_session_link() -> None:
         st.session_state.pop(SESSION_KEY, None)
     else:
         st.session_state[SESSION_KEY] = session_id
+
+
+def sentence(text: object) -> str:
+    """`text` as a sentence: a capital first letter and a full stop (messages are joined to more words)."""
+    words = str(text).strip()
+    words = words[:1].upper() + words[1:]
+    return words if words.endswith((".", "!", "?")) else words + "."
 
 
 def show_session_in_address(patient_code: str, session_id: int) -> None:

@@ -239,7 +239,7 @@ def _patient_views(session: Session, patients: list[Patient]) -> list[PatientVie
 def _recording(session: Session, session_id: int) -> RecordingSession:
     row = session.get(RecordingSession, session_id)
     if row is None:
-        raise UnknownSessionError(f"no analysed session with id {session_id}")
+        raise UnknownSessionError(f"There is no session with the id {session_id}.")
     return row
 
 

@@ -228,6 +228,43 @@ def test_the_session_page_draws_one_evidence_picture_and_never_cuts_off_the_chin
         assert all(low <= y <= high for y in ys), (axis, low, high, max(ys, default=None))
 
 
+def test_the_upload_form_states_its_limit_as_the_upload_widget_does(store):
+    """The label said "up to 1024 MB" above a widget saying "1GB per file"."""
+    with store() as s:
+        repository.create_patient(s, "P-U", actor="ada")
+    at = _signed_in("screens/upload.py")
+    label = at.file_uploader(key="recording_0").label
+    assert "up to 1 GB)" in label and "1024" not in label, label
+
+
+def test_the_chosen_file_is_named_in_full(store):
+    """The upload widget shortens long names ("interview record...clinic.mp4")."""
+    with store() as s:
+        repository.create_patient(s, "P-F", actor="ada")
+    at = _signed_in("screens/upload.py")
+    name = "interview recording of visit 2 at the memory clinic, 2026-03-01.mp4"
+    at.file_uploader(key="recording_0").upload(name, b"x" * 2048).run()
+    assert f"Chosen: {name}" in "\n".join(shown(c.value) for c in at.caption)
+
+
+def test_a_link_to_a_session_that_does_not_exist_says_so_in_sentences(store):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.test_app import APP, PASSWORD, TIMEOUT
+
+    with store() as s:
+        repository.create_patient(s, "P-L", actor="ada")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["patient"] = "P-L"
+    at.query_params["session"] = "999"
+    at.run()
+    at.text_input[0].input("ada")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    error = "\n".join(shown(e.value) for e in at.error)
+    assert "There is no session with the id 999. Choose a patient" in error, error
+
+
 def test_a_code_the_pdf_cannot_print_is_named_beside_the_pdf_buttons(store):
     code = "P-\U00013000"  # an Egyptian hieroglyph: no font mescreen installs or looks for has it
     with store() as s:

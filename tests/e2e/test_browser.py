@@ -204,7 +204,7 @@ def test_clinician_flow_in_a_real_browser(app_url, videos_dir, tmp_path):
             shot("03a_wrong_type")
 
             page.locator("input[type=file]").set_input_files(str(videos_dir / "single_face.mp4"))
-            expect(page.get_by_text("single_face.mp4")).to_be_visible()
+            expect(page.get_by_text("Chosen: single_face.mp4")).to_be_visible()  # named in full below the widget
             # A refused form keeps what was entered (issue 16): the consent box is still ticked.
             expect(page.get_by_role("checkbox", name="The patient consented")).to_be_checked()
             page.get_by_role("button", name="Analyse").click()

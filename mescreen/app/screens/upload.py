@@ -54,12 +54,16 @@ def submit(checked: CheckedUpload, recorded_on: date) -> None:
 
 analysing_banner(BANNER_KEY)
 round_ = st.session_state.get(FORM_KEY, 0)
+# Outside the form, so the chosen file can be named in full below it (the widget shortens long names).
+uploaded = st.file_uploader(
+    f"Interview recording or photo ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
+    f"up to {settings.max_upload_words})",
+    max_upload_size=settings.max_upload_mb, key=f"recording_{round_}",
+)
+chosen = st.empty()  # always there, so the form below keeps its place when a file is chosen (no stale copy)
+if uploaded is not None:
+    chosen.caption(f"Chosen: {ui.md(uploaded.name)}")  # no size: the widget writes its own, in other units
 with st.form("upload"):
-    uploaded = st.file_uploader(
-        f"Interview recording or photo ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
-        f"up to {settings.max_upload_mb} MB)",
-        max_upload_size=settings.max_upload_mb, key=f"recording_{round_}",
-    )
     recorded_on = st.date_input("Recording date", value=date.today(), max_value=date.today(),
                                 key=f"recorded_on_{round_}")
     consent = st.checkbox("The patient consented to this recording being analysed.", key=f"consent_{round_}")
