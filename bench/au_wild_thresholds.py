@@ -28,9 +28,9 @@ def main() -> None:
     parser.add_argument("--split", choices=["valid", "test"], default="valid")
     parser.add_argument("--narrow-eyes", action="store_true", help="also AU6 / AU12 on faces with narrowed eyes")
     args = parser.parse_args()
-    from mescreen.core.au import AUStage
+    from mescreen.core.aus.stage import AUStage
     from mescreen.core.datapaths import require_data_root
-    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
     from mescreen.training.au_wild_check import narrow_eye_rates, read_faces, weak_label_f1
 
     stage, emotion = AUStage.load(args.models), FrameEmotionModel.load(args.models)

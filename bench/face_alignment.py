@@ -1,5 +1,5 @@
 """Where the Haar stage's eye-aligned crop puts the mesh's alignment points: the measurement
-behind `mescreen.core.mesh.ALIGN_TARGETS`.
+behind `mescreen.core.face.mesh.ALIGN_TARGETS`.
 
 On every 6th frame of the shared one-face clips where the Haar stage found a face and both eyes,
 the mesh landmarks (BlazeFace -> mesh -> mesh again from its own landmarks) are mapped into that
@@ -14,11 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from mescreen.core.datapaths import require_data_root
-from mescreen.core.face import FaceDetector, FaceGeometry, to_gray
-from mescreen.core.mesh import (
+from mescreen.core.face.crop import FaceGeometry, to_gray
+from mescreen.core.face.haar import FaceDetector
+from mescreen.core.face.mesh import (
     ALIGN_POINTS, BlazeFaceDetector, FaceMesh, crop_matrix, roi_from_detection, roi_from_landmarks,
 )
-from mescreen.core.video import VideoReader
+from mescreen.core.io.video import VideoReader
 
 CLIPS = ("WolfgangLanger_Pexels.mp4", "single_face.mp4")
 EVERY = 6

@@ -24,7 +24,7 @@ import numpy as np
 
 from mescreen.core.datapaths import require_data_root
 from mescreen.core.pipeline import AnalysisOptions, find_patient_faces
-from mescreen.core.video import VideoReader
+from mescreen.core.io.video import VideoReader
 
 Transform = Callable[[np.ndarray], np.ndarray]
 

@@ -21,8 +21,8 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--models", type=Path, default=None, help="models folder (default: the shipped models/)")
     args = parser.parse_args()
-    from mescreen.core.face import CROP_SIZE
-    from mescreen.core.frame_emotion import FrameEmotionModel, to_fer_framing
+    from mescreen.core.face.crop import CROP_SIZE
+    from mescreen.core.emotion.frame.model import FrameEmotionModel, to_fer_framing
     from mescreen.training.emotion import limit_threads
 
     limit_threads(1)

@@ -23,14 +23,15 @@ import resource
 import numpy as np
 
 from mescreen.core.datapaths import require_data_root
-from mescreen.core.face import FaceGeometry, Track, interpolate_track
-from mescreen.core.mesh import (
+from mescreen.core.face.crop import FaceGeometry
+from mescreen.core.face.tracks import Track, interpolate_track
+from mescreen.core.face.mesh import (
     ALIGN_POINTS, LEFT_EYE_OUTER, RIGHT_EYE_OUTER, BlazeFaceDetector, EyeContours, FaceMesh, MeshResult, Roi,
     crop_matrix, roi_from_detection, roi_from_landmarks,
 )
-from mescreen.core.mesh_track import MEASURES, MIN_MESH_SCORE, measure
+from mescreen.core.face.mesh_track import MEASURES, MIN_MESH_SCORE, measure
 from mescreen.core.pipeline import AnalysisOptions, find_patient_faces
-from mescreen.core.video import VideoReader
+from mescreen.core.io.video import VideoReader
 
 CLIP = "WolfgangLanger_Pexels.mp4"
 STEPS = (1, 2, 3, 4)

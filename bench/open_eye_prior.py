@@ -1,5 +1,5 @@
 """The population open-eye aperture that the AU stage's AU43 reading starts from
-(mescreen.core.au.OPEN_EYE_PRIOR is the 10% quantile printed here: the narrow end of open eyes):
+(mescreen.core.aus.stage.OPEN_EYE_PRIOR is the 10% quantile printed here: the narrow end of open eyes):
 the eye aperture the landmark stage measures on FER+ training faces labelled neutral (at least 6 of 10 crowd votes), prepared as the AU detector's training
 faces are (mescreen.training.still_faces), faces the mesh does not find left out.
 
@@ -19,7 +19,7 @@ def main() -> None:
     args = parser.parse_args()
     from mescreen.core.datapaths import require_data_root
     from mescreen.core.labels import FRAME_EMOTIONS
-    from mescreen.core.mesh_track import MEASURES
+    from mescreen.core.face.mesh_track import MEASURES
     from mescreen.training.ferplus import load_ferplus
     from mescreen.training.still_faces import StillFaces
 

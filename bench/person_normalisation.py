@@ -10,7 +10,7 @@ mean AUC over the readable AUs with at least 3 positives, for
 - none: the raw probabilities;
 - own 10% quantile: the method before 2026-11-29 (the person's 10th percentile mapped onto the
   population resting level, phased in over 30 frames);
-- neutral frames, prior N: the runtime (mescreen.core.au), for several prior sizes N in frames.
+- neutral frames, prior N: the runtime (mescreen.core.aus.stage), for several prior sizes N in frames.
 
 Usage: MESCREEN_DATA=... .venv/bin/python bench/person_normalisation.py [--hold 10] [--folds 5]
 """
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--priors", type=float, nargs="+", default=[30, 100, 300, 1000])
     args = parser.parse_args()
     from mescreen.core.datapaths import require_data_root
-    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
     from mescreen.core.labels import FRAME_EMOTIONS
     from mescreen.training.au import detector_factory, evaluate_grouped, face_features, training_features
     from mescreen.training.au_settings import TrainingSettings
@@ -65,7 +65,7 @@ def main() -> None:
 
 def own_quantile(raw: np.ndarray, resting: np.ndarray, hold: int, warmup: int = 30) -> np.ndarray:
     """The former runtime: shift by the person's streaming 10% quantile minus the resting level."""
-    from mescreen.core.baseline import NeutralBaseline
+    from mescreen.core.aus.baseline import NeutralBaseline
 
     baseline = NeutralBaseline(raw.shape[1], 0.1)
     out = np.zeros_like(raw)
@@ -80,8 +80,8 @@ def own_quantile(raw: np.ndarray, resting: np.ndarray, hold: int, warmup: int = 
 def neutral_frames(raw: np.ndarray, weight: np.ndarray, resting: np.ndarray, thresholds: np.ndarray, prior: float,
                    hold: int, au_names: list[str]) -> np.ndarray:
     """The runtime AU stage's normalisation with this subject's fold's resting level."""
-    from mescreen.core.au import AUStage
-    from mescreen.core.au_model import AUDetector
+    from mescreen.core.aus.stage import AUStage
+    from mescreen.core.aus.detector import AUDetector
 
     detector = AUDetector(au_names)
     detector.thresholds_, detector.neutral_level_ = thresholds[0], resting[0]

@@ -34,7 +34,7 @@ import mescreen.store.repository as repo  # noqa: E402
 from mescreen.core.result import FrameSeries  # noqa: E402
 from mescreen.store.engine import make_engine, session_factory, upgrade  # noqa: E402
 from mescreen.store.series_codec import decode_array, encode_array  # noqa: E402
-from mescreen.store.synthetic import synthetic_result  # noqa: E402
+from tests.synthetic import synthetic_result  # noqa: E402
 
 SCALARS = ("frame_index", "time_s", "face_found", "face_confidence", "face_size", "blur", "motion")
 

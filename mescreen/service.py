@@ -28,10 +28,10 @@ from typing import Callable, Protocol, Sequence
 from sqlalchemy.orm import Session, sessionmaker
 
 from mescreen.core.errors import Cancelled, MescreenError
-from mescreen.core.peer_import import PeerFrames, analyze_peer
+from mescreen.core.io.peer_import import PeerFrames, analyze_peer
 from mescreen.core.progress import Progress, ProgressCallback
 from mescreen.core.result import Screening, SessionResult
-from mescreen.core.video import file_sha256
+from mescreen.core.io.video import file_sha256
 from mescreen.private_files import private_dir
 from mescreen.store import repository
 
@@ -42,7 +42,8 @@ Analyse = Callable[[Path, Callable[[Progress], bool], Sequence[Screening]], Sess
 
 @dataclass(frozen=True)
 class VideoSource:
-    """A video or still on disk. `content_hash` is computed when empty."""
+    """A video or still on disk. `content_hash` is computed (once, here) when empty; the
+    pipeline never hashes the file itself."""
 
     path: Path
     file_name: str = ""
@@ -156,6 +157,8 @@ def analyse_for_patient(
             )
         result = _run(source, previous, analyse, progress)
         result.video.file_name = source.name
+        if isinstance(source, VideoSource):
+            result.video.sha256 = content_hash
         stored_id = writer.save(result, content_hash)
     except Cancelled:
         writer.fail(f"Cancelled by {uploader}.", content_hash)
@@ -207,21 +210,25 @@ def delete_session(sessions: sessionmaker[Session], session_id: int, *, actor: s
 
 def _rescreen(sessions: sessionmaker[Session], patient_code: str,
               later: Sequence[tuple[int, date, SessionResult]]) -> list[int]:
-    from mescreen.core.screening import load_config, screen
+    from mescreen.core.screening.indicators import load_config, screen
 
+    if not later:
+        return []
     config = load_config()
-    done = []
-    for later_id, recorded_on, result in later:
-        if result.screening.config_version != config["config_version"]:
-            continue
-        with sessions() as session:
-            previous = repository.previous_screenings(
-                session, patient_code, recorded_on=recorded_on, session_id=later_id
-            )
-            screening = screen(result.series, result.episodes, result.clusters, previous, config)
-            repository.replace_screening(session, later_id, screening)
-        done.append(later_id)
-    return done
+    first_id, first_on, _ = later[0]
+    with sessions() as session:
+        previous = repository.previous_screenings(session, patient_code, recorded_on=first_on, session_id=first_id)
+        # `later` is in recording order, so each session's earlier screenings are the ones before
+        # the first plus those already (re-)screened here: one read, one write, whatever the count.
+        new: list[tuple[int, Screening]] = []
+        for later_id, _recorded_on, result in later:
+            screening = result.screening
+            if screening.config_version == config["config_version"]:
+                screening = screen(result.series, result.episodes, result.clusters, tuple(previous), config)
+                new.append((later_id, screening))
+            previous.append(screening)
+        repository.replace_screenings(session, new)
+    return [later_id for later_id, _ in new]
 
 
 def _keep(sessions: sessionmaker[Session], session_id: int, upload: Path, folder: Path) -> str:

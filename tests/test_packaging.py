@@ -31,7 +31,8 @@ def test_wheel_top_level_is_mescreen_alone_with_models_and_migrations(wheel: Pat
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
     assert top == {"mescreen"}
-    shipped = {p.name for p in (REPO / "models").iterdir() if p.suffix in (".npz", ".json")}
+    shipped = {p.name for p in (REPO / "models").iterdir() if p.suffix in (".npz", ".json", ".tflite")}
+    assert any(name.endswith(".tflite") for name in shipped)  # the converted networks the analysis runs
     assert shipped and {f"mescreen/models/{n}" for n in shipped} <= set(names)
     assert "mescreen/store/alembic.ini" in names
     assert any(n.startswith("mescreen/store/migrations/versions/0001") for n in names)

@@ -7,17 +7,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from mescreen.app.jobs import JobRegistry
 from mescreen.batch import task
 from mescreen.batch.job import VideoJob
 from mescreen.batch.store import store_fingerprint
 from mescreen.core.errors import NoFaceError
-from mescreen.core.screening import screen
-from mescreen.service import VideoSource, analyse_for_patient, delete_session
+from mescreen.core.screening.indicators import screen
+from mescreen.service import VideoSource, analyse_for_patient, delete_session, rescreen_later_sessions
 from mescreen.store import repository
 from mescreen.store.engine import ENV_VAR
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 from tests.conftest import sqlite_store
 
 DATES = {1: date(2026, 1, 10), 2: date(2026, 3, 10), 3: date(2026, 6, 10), 4: date(2026, 8, 10)}
@@ -137,3 +138,32 @@ def test_deleting_a_session_rescreens_the_later_ones_as_if_it_had_never_been(tmp
     without_first = _via_dashboard(tmp_path / "without", (2, 3, 4))
     assert after == without_first
     assert after[DATES[4]][1] == []  # two earlier sessions left: no change shown
+
+
+def test_a_back_dated_upload_rescreens_the_later_sessions_in_one_transaction(tmp_path: Path) -> None:
+    """Re-screening reads the earlier screenings once and writes every later session in one commit:
+    the work does not grow with the square of the sessions, and no half-re-screened patient is left."""
+    with sqlite_store(tmp_path, "s.db") as (_, sessions):
+        _submit_all(sessions, _recordings(tmp_path / "uploads"), (1, 2, 3, 4))
+        with sessions() as s:
+            first, *later = [v.id for v in repository.patient_timeline(s, "P-1", actor="test")]
+        commits: list[int] = []
+        event.listen(sessions, "after_commit", lambda _s: commits.append(1))
+        assert sorted(rescreen_later_sessions(sessions, "P-1", first)) == sorted(later)
+        assert len(commits) <= 3  # the later sessions, the earlier screenings, the one write
+        assert _longitudinal_by_date(sessions) == _via_dashboard(tmp_path / "ref", (1, 2, 3, 4))
+
+
+def test_an_upload_is_hashed_once_and_its_hash_kept_with_the_result(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload check hashed the bytes; neither the service nor the pipeline reads the file again
+    to hash it, and the stored result carries that hash."""
+    upload = tmp_path / "u.mp4"
+    upload.write_text("3")
+    monkeypatch.setattr("mescreen.service.file_sha256", lambda path: pytest.fail("hashed again"))
+    with sqlite_store(tmp_path, "s.db") as (_, sessions):
+        stored = analyse_for_patient(sessions, "P-1", VideoSource(upload, content_hash="ab" * 32),
+                                     recorded_on=DATES[1], uploader="dr", analyse=_analyse)
+        with sessions() as s:
+            _, result = repository.load_session(s, stored.session_id, actor="test")
+    assert result.video.sha256 == "ab" * 32

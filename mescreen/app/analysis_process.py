@@ -1,13 +1,14 @@
 """Runs mescreen.core.pipeline in a warm worker process and relays its progress, result and errors.
 
-Why a process and not the job thread itself: Keras builds models by auto-naming layers from
-per-thread counters, and inside the Streamlit server those counters collide while page fragments
-rerun (the emotion model then fails to build with "The name conv2d is used 6 times"). A spawned
-process also keeps TensorFlow's memory out of the web server.
+Why a process and not the job thread itself: a spawned process keeps the model runtime's native
+memory (and a decoder crash) out of the web server, and a cancelled analysis that does not stop can
+be killed. (It was first needed because Keras, which built the networks before they ran on LiteRT,
+auto-named layers from per-thread counters that collided inside the Streamlit server.)
 
-Why warm: loading the models takes 20-30 s on the server, so a process per analysis made every
-analysis wait that long on an empty bar. An `AnalysisWorker` is spawned when the dashboard starts,
-loads the models once, and then takes analyses one after another. While it is still loading, the
+Why warm: loading the models took 20-30 s on the server when they ran on TensorFlow (well under a
+second on LiteRT), and a process per analysis still pays Python's and the libraries' start-up. An
+`AnalysisWorker` is spawned when the dashboard starts, loads the models once, and then takes
+analyses one after another. While it is still loading, the
 job it was given reports the stage "loading" ("Loading models").
 
 Messages from the child: ("ready",) once the models are loaded (or ("error", kind, message) if

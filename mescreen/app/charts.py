@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mescreen.core.figures import MIN_EARLIER_SESSIONS
+from mescreen.core.screening.figures import MIN_EARLIER_SESSIONS
 from mescreen.core.result import Episode, Indicator, SessionResult
 from mescreen.app import evidence, summary
 from mescreen.app.au_words import READ_AUS, au_label, au_list, au_region

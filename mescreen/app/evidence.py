@@ -1,6 +1,6 @@
 """What the face did in an episode, from its stored face-mesh landmarks (features, not the face).
 
-An episode keeps the 468 landmarks (MediaPipe's face-mesh numbering, see mescreen.core.mesh) at
+An episode keeps the 468 landmarks (MediaPipe's face-mesh numbering, see mescreen.core.face.mesh) at
 onset and apex, in the aligned face crop's 0..1 coordinates. Both sets are aligned on the eye
 corners and the nose bridge, so what differs between them is expression, not head movement. This
 module measures how far each face region moved and which regions moved most; the screen
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mescreen.core.mesh import LEFT_EYE_OUTER, N_LANDMARKS, RIGHT_EYE_OUTER
+from mescreen.core.face.mesh import LEFT_EYE_OUTER, N_LANDMARKS, RIGHT_EYE_OUTER
 from mescreen.core.result import Episode
 from mescreen.app.au_words import REGIONS, au_region
 

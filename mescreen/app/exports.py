@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from mescreen.core.openface_csv import to_openface_text
+from mescreen.core.io.openface_csv import to_openface_text
 from mescreen.core.result import SessionResult
-from mescreen.core.safe_csv import csv_text
+from mescreen.core.io.safe_csv import csv_text
 from mescreen.app.patient_report import PatientReportContext, build_patient_report
 from mescreen.app.report_pdf import ReportContext, build_report
 from mescreen.app.summary import rule_labels

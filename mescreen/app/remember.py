@@ -47,9 +47,18 @@ def secret() -> bytes:
     path = Path(os.environ.get(SECRET_FILE_ENV) or Path("var") / "secret_key").expanduser()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written under a private name, then linked into place: the key file appears whole, and
+        # when two processes start at once (e.g. two workers) the first link wins, the other reads it.
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip().encode("utf-8")
 
 

@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mescreen.core.figures import UNDETERMINED, episode_emotion
+from mescreen.core.emotion.recall import not_read, reading_text
+from mescreen.core.screening.figures import UNDETERMINED, episode_emotion
 from mescreen.core.result import Episode, Indicator, SessionResult
-from mescreen.core.screening import CONFIG_DIR, load_config
+from mescreen.core.screening.indicators import CONFIG_DIR, indicator_emotions, load_config
 from mescreen.app.au_words import au_list, in_words
 
 #: Long recordings are binned to at most this many points before charting: a browser or a PDF
@@ -79,7 +80,7 @@ def emotion_trace(result: SessionResult, max_points: int = MAX_POINTS) -> tuple[
 
 
 def emotion_label(episode: Episode) -> str:
-    """The emotion an episode counts as (mescreen.core.figures.episode_emotion), as everywhere."""
+    """The emotion an episode counts as (mescreen.core.screening.figures.episode_emotion), as everywhere."""
     return episode_emotion(episode)
 
 
@@ -231,7 +232,7 @@ def _threshold_text(indicator: Indicator, kinds: dict[str, str]) -> str:
 
 #: The case-study sentence of the screening's evidence, and what it means: the paper names these
 #: clusters without their AU combinations, so no episode can be matched to them, although
-#: mescreen's own clusters (mescreen.core.subdivision), numbered on their own, carry some of the
+#: mescreen's own clusters (mescreen.core.episodes.clusters), numbered on their own, carry some of the
 #: same names ("not matchable" beside episodes assigned to Sadness_ME1 read as a contradiction).
 _UNMATCHABLE = re.compile(r"Not matchable \(AU combination unknown to mescreen\): ([^.]*)\.")
 _UNMATCHABLE_WORDS = (r"The paper's case-study clusters \1 are not counted: the paper does not give their AU "
@@ -279,8 +280,18 @@ def not_judged_reason(indicator: Indicator, result: SessionResult) -> tuple[str,
     return evidence_words(evidence) or "Not enough data in this recording.", ""
 
 
+def with_reading(text: str, indicator: Indicator, result: SessionResult, rules: dict[str, dict[str, Any]]) -> str:
+    """`text`, then how well each emotion the indicator counts is read (mescreen.core.emotion.recall);
+    `text` alone for an indicator that counts no emotion."""
+    emotions = indicator_emotions(indicator.key, rules)
+    if not emotions:
+        return text
+    return " ".join(part for part in (text, reading_text(emotions, result.series.emotion_recall)) if part)
+
+
 def indicator_tables(result: SessionResult) -> IndicatorTables:
-    """Judged and not-judged indicators apart (see `IndicatorTables`)."""
+    """Judged and not-judged indicators apart (see `IndicatorTables`); every emotion indicator says
+    how well its emotions are read."""
     rules = known_rules()
     labels = {k: r["label"] for k, r in rules.items()}
     kinds = {k: r["kind"] for k, r in rules.items()}
@@ -294,16 +305,17 @@ def indicator_tables(result: SessionResult) -> IndicatorTables:
     for ind in everything:
         label = indicator_label(ind, labels)
         if ind.threshold is None:
-            described.append({"figure": label, "value": indicator_value(ind, kinds),
-                              "evidence": evidence_words(ind.evidence)})
+            unread = ind.value is None and not_read(indicator_emotions(ind.key, rules), result.series.emotion_recall)
+            described.append({"figure": label, "value": "not read" if unread else indicator_value(ind, kinds),
+                              "evidence": with_reading(evidence_words(ind.evidence), ind, result, rules)})
         elif ind.value is None:
             reason, evidence = not_judged_reason(ind, result)
-            not_judged.append({"indicator": label, "why not judged": reason, "evidence": evidence or "-",
-                               "ref.": ref(ind)})
+            not_judged.append({"indicator": label, "why not judged": reason,
+                               "evidence": with_reading(evidence, ind, result, rules) or "-", "ref.": ref(ind)})
         else:
             judged.append({"indicator": label, "value (95% interval)": indicator_value(ind, kinds),
                            "threshold": _threshold_text(ind, kinds), "raised": "yes" if ind.raised else "no",
-                           "evidence": evidence_words(ind.evidence), "ref.": ref(ind)})
+                           "evidence": with_reading(evidence_words(ind.evidence), ind, result, rules), "ref.": ref(ind)})
     return IndicatorTables(
         judged=pd.DataFrame(judged, columns=["indicator", "value (95% interval)", "threshold", "raised", "evidence", "ref."]),
         not_judged=pd.DataFrame(not_judged, columns=["indicator", "why not judged", "evidence", "ref."]),

@@ -1,6 +1,6 @@
 """A patient's sessions as tables for the over-time charts, with change from their own baseline.
 
-Change is mescreen.core.figures.change_over_time, the same figure the screening judges: a
+Change is mescreen.core.screening.figures.change_over_time, the same figure the screening judges: a
 session's value against the mean of all the patient's earlier sessions, shown only once
 MIN_EARLIER_SESSIONS earlier values exist. Each patient is compared with themselves, not with a
 population norm mescreen does not have. Missing values stay missing (gaps, not zeros).
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from mescreen.core.figures import MIN_EARLIER_SESSIONS, Change, change_over_time
+from mescreen.core.screening.figures import MIN_EARLIER_SESSIONS, Change, change_over_time
 from mescreen.core.labels import EMOTIONS_FINE
 from mescreen.core.result import Indicator
 from mescreen.app.au_words import in_words
@@ -66,7 +66,7 @@ def indicator_frame(views: Sequence[SessionView], labels: dict[str, str] | None 
 
 def emotion_share_frame(views: Sequence[SessionView]) -> pd.DataFrame:
     """Each fine emotion's share of the labelled episodes per completed session
-    (mescreen.core.figures.emotion_shares); a session without labelled episodes has no share
+    (mescreen.core.screening.figures.emotion_shares); a session without labelled episodes has no share
     (a gap), not a share of 0."""
     sessions = done(views)
     emotions = [e for e in EMOTIONS_FINE if any(v.emotion_shares.get(e) for v in sessions)]

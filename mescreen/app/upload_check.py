@@ -1,7 +1,7 @@
 """Checks an uploaded recording before any work starts or anything is written to the store.
 
 Name, size and emptiness are checked on the bytes the browser sent; then the file is saved under
-the upload folder and opened with the pipeline's own reader (mescreen.core.video), and a few frames
+the upload folder and opened with the pipeline's own reader (mescreen.core.io.video), and a few frames
 spread over the recording (or the still) are searched for a face with the pipeline's own face
 detector (BlazeFace). A recording that fails any check is deleted again, so a bad upload leaves
 no file and no database row behind.
@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 
 from mescreen.core.errors import InputError, NoFaceError
-from mescreen.core.mesh import BlazeFaceDetector
+from mescreen.core.face.mesh import BlazeFaceDetector
 from mescreen.core.result import VideoInfo
-from mescreen.core.video import ReadLimits, VideoReader, probe
+from mescreen.core.io.video import ReadLimits, VideoReader, probe
 from mescreen.app.settings import size_words
 from mescreen.private_files import private_dir, write_private
 

@@ -1,6 +1,6 @@
 """Getting a Dask client: a LocalCluster on this machine, or an existing cluster by address.
 
-Workers are processes with one task thread each: the analysis is CPU-bound Python + TensorFlow,
+Workers are processes with one task thread each: the analysis is CPU-bound Python + LiteRT,
 so threads inside one process would fight over the GIL, and a crashing video decoder takes down
 only its own process (the nanny restarts it and the scheduler re-runs the task elsewhere).
 """
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from distributed import Client, LocalCluster
 
 from mescreen.batch.errors import BatchError
+from mescreen.core.runtime import VERBOSE_ENV
 
 #: Seconds to wait for an explicit scheduler to answer, and for at least one of its workers.
 CONNECT_TIMEOUT_S = 20
@@ -28,16 +29,11 @@ def default_workers() -> int:
 
 
 def worker_env(n_workers: int, db_url: str) -> dict[str, str]:
-    """Environment of local worker processes: the client's store, and the cores shared out so
-    that n TensorFlow runtimes do not each start one thread per core."""
+    """Environment of local worker processes: the client's store, the cores shared out so that n
+    workers' numerical libraries do not each start one thread per core (the networks run on one
+    LiteRT thread each), and the client's `--verbose` choice (mescreen.core.runtime)."""
     threads = str(max(1, (os.cpu_count() or 1) // n_workers))
-    return {
-        "MESCREEN_DB_URL": db_url,
-        "TF_NUM_INTRAOP_THREADS": threads,
-        "TF_NUM_INTEROP_THREADS": "1",
-        "OMP_NUM_THREADS": threads,
-        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-    }
+    return {"MESCREEN_DB_URL": db_url, "OMP_NUM_THREADS": threads, VERBOSE_ENV: os.environ.get(VERBOSE_ENV, "")}
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from mescreen.core.errors import InputError, MescreenError
 from mescreen.batch.job import Outcome, Status, VideoJob
-from mescreen.core.video import file_sha256
+from mescreen.core.io.video import file_sha256
 
 if TYPE_CHECKING:
     from mescreen.core.pipeline import Models

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from mescreen.cli.arguments import check_output_file, past_date, positive_number
-from mescreen.core.figures import episode_emotion
+from mescreen.core.errors import InputError
+from mescreen.core.screening.figures import episode_emotion
 
 INTENDED_USE = "mescreen is a screening aid for clinicians, never a diagnosis."
 
@@ -91,7 +92,7 @@ class _ProgressBar:
 
 def _emotion_lines(series: Any) -> list[str]:
     """The per-frame emotion: a still's reading, or the share of face-visible time per emotion."""
-    from mescreen.core.figures import emotion_time_counts, has_frame_emotions
+    from mescreen.core.screening.figures import emotion_time_counts, has_frame_emotions
     from mescreen.core.labels import au_label
 
     if not has_frame_emotions(series):
@@ -165,10 +166,9 @@ def patient_store(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mescreen.core.openface_csv import write_openface_csv
+    from mescreen.core.io.openface_csv import write_openface_csv
     from mescreen.core.pipeline import AnalysisOptions, Models, analyze_video
-    from mescreen.core.video import probe
-    from mescreen.service import VideoSource, analyse_for_patient
+    from mescreen.core.io.video import file_sha256, probe
 
     options = AnalysisOptions(max_fps=args.max_fps, face=args.face)
     probe(args.video, options.limits)  # a bad file is reported before models and store are opened
@@ -189,7 +189,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if sessions is None:
             result = analyse(args.video, bar, ())
+            result.video.sha256 = file_sha256(args.video)
         else:
+            from mescreen.service import VideoSource, analyse_for_patient  # the store: only with --patient
+
             stored = analyse_for_patient(
                 sessions, args.patient, VideoSource(args.video), recorded_on=args.recorded_on or date.today(),
                 uploader=args.uploader, analyse=analyse, progress=bar,

@@ -3,7 +3,7 @@
 The default run prints LOSO over the 278 samples (UF1, UAR, accuracy, confusion, every seed of
 the ensemble), then the cross-dataset protocol (CASME II -> SAMM, SAMM -> CASME II) and both
 raw-pixel baselines under every protocol (mescreen/training/protocols.py). `--external DIR`
-scores the shipped model, untrained, on another data folder. Variants: `--reprocessed` feeds apex crops re-made by the runtime face stage (mescreen/core/face.py
+scores the shipped model, untrained, on another data folder. Variants: `--reprocessed` feeds apex crops re-made by the runtime face stage (mescreen/core/face/ (crop.py, haar.py, tracks.py)
 crop_still) instead of the dataset's aligned crops; `--casme-emotions` evaluates on CASME II's own
 emotion classes; `--ablations` runs the paper's Tables 4-8 and writes models/cards/emotion_ablations.md.
 """
@@ -54,8 +54,9 @@ def _reprocessed_crops(data: MegcSet) -> tuple[np.ndarray, int, list[float]]:
     """
     import numpy as np
 
-    from mescreen.core.emotion import to_dataset_framing
-    from mescreen.core.face import CROP_MARGIN, CROP_SIZE, crop_still
+    from mescreen.core.emotion.micro.classifier import to_dataset_framing
+    from mescreen.core.face.crop import CROP_MARGIN, CROP_SIZE
+    from mescreen.core.face.haar import crop_still
     from mescreen.training.megc import apex_crops, prepare_apex
 
     missed = 0
@@ -169,10 +170,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         apex = None
         if args.reprocessed:
-            from mescreen.core.emotion import DATASET_WINDOW
+            from mescreen.core.emotion.micro.classifier import DATASET_WINDOW
 
             apex, missed, window = _reprocessed_crops(data)
-            lines.append(f"Re-processed apex crops with mescreen.core.face.crop_still, then the dataset window "
+            lines.append(f"Re-processed apex crops with mescreen.core.face.haar.crop_still, then the dataset window "
                          f"{DATASET_WINDOW} (measured now: {window}): no face found in {missed} of "
                          f"{len(data)} images (those keep the dataset crop).")
             lines[0] += " --reprocessed"

@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mescreen.core.datapaths import require_data_root
     from mescreen.core.errors import InputError
-    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
     from mescreen.training import frame_emotion_eval as ev
     from mescreen.training.emotion import limit_threads
     from mescreen.training.ferplus import leak_free, load_ferplus

@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sheet is not None:
         import pandas as pd
 
-        from mescreen.core.au_emotion import AUEmotionMapper
+        from mescreen.core.emotion.au_mapping import AUEmotionMapper
         from mescreen.core.errors import InputError
         from mescreen.training.au_emotion import score_sheet, sheet_markdown
 

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mescreen.core.errors import InputError
-    from mescreen.core.peer_import import TimingError, read_peer_csv
+    from mescreen.core.io.peer_import import TimingError, read_peer_csv
     from mescreen.service import PeerCsvSource, analyse_for_patient
 
     try:

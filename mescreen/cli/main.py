@@ -1,7 +1,10 @@
 """Entry point of the `mescreen` console script.
 
 Each sub-command lives in its own module of this package and exposes
-`register(subparsers)`; main discovers them, so adding a command touches one file.
+`register(subparsers)`; main discovers them, so adding a command touches one file. When the
+command names its module (`mescreen analyze` -> analyze.py), only that module registers: the
+training commands' options read their defaults from training code, whose imports (scikit-learn)
+would cost an analysis a second of start-up.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ import sys
 
 import mescreen.cli
 from mescreen.core.errors import MescreenError
+from mescreen.core.runtime import set_verbose
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every sub-command, or only `command`'s when a module of that name exists."""
     parser = argparse.ArgumentParser(
         prog="mescreen",
         description="mescreen: micro-expression screening aid (not a diagnostic tool).",
     )
+    parser.add_argument("--verbose", action="store_true",
+                        help="keep the model runtime's own log lines (for debugging; hidden by default)")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for info in sorted(pkgutil.iter_modules(mescreen.cli.__path__), key=lambda m: m.name):
-        if info.name == "main":
-            continue
-        module = importlib.import_module(f"mescreen.cli.{info.name}")
+    names = sorted(info.name for info in pkgutil.iter_modules(mescreen.cli.__path__) if info.name != "main")
+    for name in [command] if command in names else names:
+        module = importlib.import_module(f"mescreen.cli.{name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
@@ -33,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run a sub-command; expected failures print one clear line and exit 2, never a traceback."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
+    set_verbose(args.verbose)
     try:
         return int(args.func(args) or 0)
     except MescreenError as exc:

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mescreen.core import datapaths
     from mescreen.core.errors import InputError
-    from mescreen.core.subdivision import REFERENCE_FILE
+    from mescreen.core.episodes.clusters import REFERENCE_FILE
     from mescreen.training.clusters import SOURCES, fit_reference, load_coded_samples, markdown_summary, provenance
 
     sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())

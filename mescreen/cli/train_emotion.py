@@ -113,8 +113,9 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from mescreen.cli.convert import convert_and_report
     from mescreen.core import datapaths
-    from mescreen.core.emotion import MODEL_STEM
+    from mescreen.core.emotion.micro.classifier import MODEL_STEM
     from mescreen.training.emotion import EmotionCNN, fit_params_for, make_inputs
 
     data = load_data(args)
@@ -134,4 +135,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"Trained on {len(data)} samples in {seconds:.0f} s: {command}")
     print(f"Wrote {config_path} and {weights_path} ({datapaths.model_version(weights_path)}, "
           f"{weights_path.stat().st_size / 1024:.0f} KB)")
+    convert_and_report(out_dir, (MODEL_STEM,))
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from mescreen.core.frame_emotion_net import ARCHITECTURES
+    from mescreen.core.emotion.frame.networks import ARCHITECTURES
     from mescreen.training.frame_emotion import FrameEmotionConfig
 
     c = FrameEmotionConfig()
@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     from mescreen.core import datapaths
     from mescreen.core.errors import InputError
-    from mescreen.core.frame_emotion import save_network
+    from mescreen.cli.convert import convert_and_report
+    from mescreen.core.emotion.frame.model import MODEL_STEM, save_network
     from mescreen.training.emotion import limit_threads
     from mescreen.training.ferplus import leak_free, load_ferplus
     from mescreen.training.frame_emotion import FrameEmotionConfig, FrameEmotionTrainer
@@ -71,4 +72,5 @@ def run(args: argparse.Namespace) -> int:
           f"{seconds:.0f} s")
     print(f"Wrote {config_path} and {weights_path} ({datapaths.model_version(weights_path)}, "
           f"{weights_path.stat().st_size / 1024:.0f} KB)")
+    convert_and_report(weights_path.parent, (MODEL_STEM,))
     return 0

@@ -1,15 +1,17 @@
 """The whole analysis of one recording: `analyze_video(path, options, progress) -> SessionResult`.
 
 Three streaming passes over the file, none holding more than a few frames (the read-ahead of
-mescreen.core.video.prefetched):
+mescreen.core.io.video.prefetched):
 
 1. faces: every frame is demuxed, every `mesh_every`-th (landmark stage) or `detect_every`-th
-   (paper stage) is converted and its faces found: a full-frame search every 2 s (BlazeFace,
-   or Haar on a shrunk gray copy) and in between each face followed (the face mesh on the
-   region of its previous landmarks, or template matching). Detections are linked into tracks,
-   the patient's track is chosen over the whole video, then interpolated over the frames
-   between detections: crop geometry and, for the landmark stage, head pose, eye and mouth
-   aperture and landmark confidence.
+   (paper stage) is searched or followed: a full-frame search every 2 s (BlazeFace, or Haar on
+   a shrunk gray copy) and in between each face followed (the face mesh on the region of its
+   previous landmarks, or template matching); the landmark stage converts every frame, and
+   searches on every frame while a followed face is lost (mescreen.core.face.mesh_track).
+   Detections are linked into tracks, the patient's face (its tracks joined across gaps) is
+   chosen over the whole video, then interpolated over the frames between detections: crop
+   geometry and, for the landmark stage, head pose, eye and mouth aperture and landmark
+   confidence.
 2. aus: every frame is decoded, the patient's face cropped with the stored geometry, the AU
    stage updated and the spotting feature (256 values, float16) kept per frame.
 3. emotion: after spotting, the file is read again up to the last episode, converting only the
@@ -20,14 +22,16 @@ mescreen.core.video.prefetched):
 Decoding 640x360 H.264 costs under 1 ms of CPU per frame, so the extra passes cost less than
 keeping crops (16 KiB per frame, which would make memory grow with video length) or predicting
 faces forward; each pass decodes in a background thread a few frames ahead
-(mescreen.core.video.prefetched). Measured figures are in bench/RESULTS.md.
+(mescreen.core.io.video.prefetched). Measured figures are in bench/RESULTS.md.
 
-Per-frame emotion: the per-frame network (mescreen.core.frame_emotion) reads every crop of pass 2,
+Per-frame emotion: the per-frame network (mescreen.core.emotion.frame.model) reads every crop of pass 2,
 in batches; its trace (neutral + 7 emotions) is the series' `emotion_prob`, unsmoothed. The AU
 stage reads each batch's frames, in order, once their emotion is known: a frame's p(neutral) is its
-weight in the person's neutral level (mescreen.core.au).
-Episodes: micro-expressions come from the movement spotter, macro-expressions from the emotion
-trace; how each gets its emotion and confidence is in mescreen.core.expressions.
+weight in the person's neutral level (mescreen.core.aus.stage).
+Episodes: expressions the emotion trace or the AUs show (mescreen.core.episodes.expressions),
+micro when they last up to 0.5 s; the movement spotter's signal is kept as the series' `motion`
+(movement alone, such as talking, is not an expression). How each episode gets its emotion and
+confidence is in mescreen.core.episodes.expressions.
 """
 
 from __future__ import annotations
@@ -43,35 +47,35 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Sequence
 import cv2
 import numpy as np
 
-from mescreen.core.au_activity import active_names
+from mescreen.core.aus.activity import active_names
 from mescreen.core.errors import NoFaceError
-from mescreen.core.face import (
-    FaceDetector, FaceDetectorParams, FaceTracker, Placements, TrackParams, crop_face,
-    interpolate_track,
-)
-from mescreen.core.expressions import macro_episodes, micro_emotion
+from mescreen.core.face.crop import crop_face
+from mescreen.core.face.haar import FaceDetector, FaceDetectorParams, FaceTracker
+from mescreen.core.face.tracks import Placements, TrackParams, interpolate_track
+from mescreen.core.episodes.expressions import ExpressionParams, expression_episodes, micro_emotion
 from mescreen.core.labels import FRAME_EMOTIONS
-from mescreen.core.mesh import crop_landmarks, models_version as mesh_models_version
-from mescreen.core.mesh_track import MeshTracker, roi_from_geometry
+from mescreen.core.face.mesh import crop_landmarks, models_version as mesh_models_version
+from mescreen.core.face.mesh_track import MeshTracker, roi_from_geometry
 from mescreen.core.progress import Progress, ProgressCallback, report
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters, SessionResult
-from mescreen.core.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature
-from mescreen.core.video import ReadLimits, VideoReader
+from mescreen.core.episodes.spotting import APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature
+from mescreen.core.io.video import ReadLimits, VideoReader
 
 if TYPE_CHECKING:  # the models are imported when loaded: TensorFlow is slow to import
-    from mescreen.core.au import AUStage
-    from mescreen.core.au_emotion import AUEmotionMapper
-    from mescreen.core.emotion import EmotionClassifier
-    from mescreen.core.frame_emotion import FrameEmotionModel
-    from mescreen.core.subdivision import ReferenceClusters
+    from mescreen.core.aus.stage import AUStage
+    from mescreen.core.emotion.au_mapping import AUEmotionMapper
+    from mescreen.core.emotion.micro.classifier import EmotionClassifier
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
+    from mescreen.core.episodes.clusters import ReferenceClusters
 
 #: Crops per call of the per-frame emotion network.
 EMOTION_BATCH = 64
 _NEUTRAL = FRAME_EMOTIONS.index("neutral")
 
 #: Version of this pipeline's own logic (face, spotting, combination); models carry their own.
-PIPELINE_VERSION = "2.2.0"  # 2: the landmark face stage is the default; 2.1: face-shape measures for the AU model;
-# 2.2: the AU person normalisation rests on the frames the emotion model calls neutral
+PIPELINE_VERSION = "2.3.0"  # 2: the landmark face stage is the default; 2.1: face-shape measures for the AU model;
+# 2.2: the AU person normalisation rests on the frames the emotion model calls neutral; 2.3: episodes from the
+# emotion trace and the AUs (issue 26)
 
 _REPORT_EVERY = 25  # frames between progress callbacks
 
@@ -91,6 +95,7 @@ class AnalysisOptions:
     detector: FaceDetectorParams = field(default_factory=FaceDetectorParams)
     tracking: TrackParams = field(default_factory=TrackParams)
     spotter: SpotterParams = field(default_factory=SpotterParams)
+    expressions: ExpressionParams = field(default_factory=ExpressionParams)
     limits: ReadLimits = field(default_factory=ReadLimits)
     models_dir: Path | None = None
     previous: Sequence[Screening] = ()
@@ -100,7 +105,8 @@ class AnalysisOptions:
             "max_fps": self.max_fps, "face": self.face, "mesh_every": self.mesh_every,
             "detect_every": self.detect_every,
             "full_detect_every_s": self.full_detect_every_s, "detector": asdict(self.detector),
-            "tracking": asdict(self.tracking), "spotter": asdict(self.spotter), "limits": asdict(self.limits),
+            "tracking": asdict(self.tracking), "spotter": asdict(self.spotter),
+            "expressions": asdict(self.expressions), "limits": asdict(self.limits),
         }
         out["spotter"]["scales_s"] = list(self.spotter.scales_s)
         if self.tracking.near is not None:
@@ -121,11 +127,11 @@ class Models:
     @classmethod
     def load(cls, models_dir: Path | None = None) -> "Models":
         """Raises ModelMissingError (naming the rebuild command) for the first absent model."""
-        from mescreen.core.au import AUStage
-        from mescreen.core.au_emotion import AUEmotionMapper
-        from mescreen.core.emotion import EmotionClassifier
-        from mescreen.core.frame_emotion import FrameEmotionModel
-        from mescreen.core.subdivision import ReferenceClusters
+        from mescreen.core.aus.stage import AUStage
+        from mescreen.core.emotion.au_mapping import AUEmotionMapper
+        from mescreen.core.emotion.micro.classifier import EmotionClassifier
+        from mescreen.core.emotion.frame.model import FrameEmotionModel
+        from mescreen.core.episodes.clusters import ReferenceClusters
 
         au, frame_emotion = AUStage.load(models_dir), FrameEmotionModel.load(models_dir)
         au.check_embedding(frame_emotion.version)
@@ -138,7 +144,7 @@ class Models:
     def versions(self) -> dict[str, str]:
         """Everything `SessionResult.versions` records, known before analysing (batch skips
         recordings already analysed with the same versions)."""
-        from mescreen.core.screening import load_config
+        from mescreen.core.screening.indicators import load_config
 
         return {
             "pipeline": PIPELINE_VERSION, "opencv": cv2.__version__, "face_mesh": mesh_models_version(),
@@ -164,7 +170,7 @@ def find_patient_faces(
 ) -> FacePass:
     """Pass 1: look for faces on every `mesh_every`-th / `detect_every`-th frame (a full-frame
     search every `full_detect_every_s`, each followed face tracked otherwise; see
-    `mescreen.core.mesh_track.MeshTracker` and `mescreen.core.face.FaceTracker`), link tracks,
+    `mescreen.core.face.mesh_track.MeshTracker` and `mescreen.core.face.haar.FaceTracker`), link tracks,
     choose the patient's and place it on every frame."""
     full_every = max(1, round(options.full_detect_every_s * (reader.info.analysed_fps or 1.0)))
     tracker: MeshTracker | FaceTracker
@@ -175,17 +181,22 @@ def find_patient_faces(
     indices = array("i")  # compact: a long video has hundreds of thousands of frames
     times = array("d")
     total = reader.expected_frames
-    for pos, frame in enumerate(reader.frames(decode=tracker.wants)):
-        indices.append(frame.index)
-        times.append(frame.time_s)
-        if frame.image is not None:
-            tracker.observe(pos, frame.image)
-        if pos % _REPORT_EVERY == 0:
-            report(progress, Progress("faces", pos, total))
+    try:
+        for pos, frame in enumerate(reader.frames(decode=tracker.wants)):
+            indices.append(frame.index)
+            times.append(frame.time_s)
+            if frame.image is not None:
+                tracker.observe(pos, frame.image)
+            if pos % _REPORT_EVERY == 0:
+                report(progress, Progress("faces", pos, total))
+    finally:
+        if isinstance(tracker, MeshTracker):
+            tracker.eyes.close()  # its worker thread: eye apertures are read in this pass only
     n = len(indices)
     report(progress, Progress("faces", n, n))
     track = tracker.patient()
-    placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1)
+    placements = interpolate_track(track, n, options.tracking.max_gap_frames, hold_frames=tracker.detect_every - 1,
+                                   return_hold_frames=tracker.lost_every - 1)
     return FacePass(
         np.frombuffer(indices, np.int32).copy(), np.frombuffer(times, np.float64).copy(), placements,
         tracker.most_faces, tracker if isinstance(tracker, MeshTracker) else None,
@@ -208,6 +219,23 @@ def _no_face_ranges(found: np.ndarray, time_s: np.ndarray, limit: int = 5) -> st
     return ", ".join(spans[:limit]) + more
 
 
+#: A face crop less sharp than this share of the recording's median (variance of the Laplacian)
+#: is motion-blurred: it is read, at a confidence lowered in proportion (`blurred_frames`).
+BLURRED_CROP_SHARE = 0.5
+
+
+def blurred_frames(blur: np.ndarray, found: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Frames whose face crop is blurred (`BLURRED_CROP_SHARE`); their `confidence` is scaled in place
+    by their sharpness over that limit, so a clinician sees which readings rest on a blurred face."""
+    sharp = blur[found & (blur > 0)]
+    if sharp.size == 0:
+        return np.zeros(len(blur), bool)
+    limit = BLURRED_CROP_SHARE * float(np.median(sharp))
+    blurred = found & (blur < limit)
+    confidence[blurred] *= (blur[blurred] / limit).astype(confidence.dtype)
+    return blurred
+
+
 class _SeriesBuilder:
     """Per-frame arrays filled in pass 2 (sized once: the frame count is known after pass 1)."""
 
@@ -226,7 +254,7 @@ class _SeriesBuilder:
         """The optional FrameSeries arrays of the landmark stage (none for the paper stage)."""
         if self.measures.shape[1] == 0:
             return {}
-        m = self.measures  # columns as mescreen.core.mesh_track.MEASURES
+        m = self.measures  # columns as mescreen.core.face.mesh_track.MEASURES
         return {
             "head_pose": m[:, 0:3].copy(), "eye_aperture": m[:, 3:5].copy(),
             "mouth_aperture": m[:, 5].copy(), "landmark_confidence": m[:, 6].copy(),
@@ -240,7 +268,17 @@ def _au_pass(
     au_names = list(models.au.au_names)
     out = _SeriesBuilder(faces, au_names)
     n = len(faces.frame_index)
-    batch = FaceBatch(models.au, models.frame_emotion, out.au, out.emotion)
+    with ThreadPoolExecutor(1, thread_name_prefix="mescreen-frame-batch") as pool:
+        batch = FaceBatch(models.au, models.frame_emotion, out.au, out.emotion, pool)
+        _crop_frames(reader, faces, out, batch, progress)
+    report(progress, Progress("aus", n, n))
+    return out
+
+
+def _crop_frames(reader: VideoReader, faces: FacePass, out: _SeriesBuilder, batch: FaceBatch,
+                 progress: ProgressCallback | None) -> None:
+    """Pass 2's loop: every frame with a face cropped, its spotting feature kept, its crop batched."""
+    n = len(faces.frame_index)
     for pos, frame in enumerate(reader.frames(stop_after=n - 1)):
         place = faces.placements[pos] if pos < n else None
         if place is not None and frame.image is not None:
@@ -255,66 +293,100 @@ def _au_pass(
         if pos % _REPORT_EVERY == 0:
             report(progress, Progress("aus", pos, n))
     batch.flush()
-    report(progress, Progress("aus", n, n))
-    return out
 
 
 class FaceBatch:
     """Per-frame emotion and AUs of face crops gathered into batches: one emotion-network call per
-    EMOTION_BATCH crops (much faster than one by one; memory stays at one batch of crops), then the
-    AU stage reads the batch's frames in order with each frame's p(neutral). Frames never added
-    (no face) keep NaN. Starts the AU stage afresh (one person per video)."""
+    EMOTION_BATCH crops (much faster than one by one), then the AU stage reads the batch's frames in
+    order with each frame's p(neutral). Frames never added (no face) keep NaN. Starts the AU stage
+    afresh (one person per video).
 
-    def __init__(self, au: AUStage, emotion: FrameEmotionModel, au_into: np.ndarray, emotion_into: np.ndarray) -> None:
+    With a `pool` (one worker thread) a full batch is read there while the caller cuts the next one:
+    the networks release the GIL, so pass 2 uses both cores; batches still run one at a time, in
+    order (the AU stage's person normalisation depends on it), and at most two batches of crops are
+    held. `flush` reads what is left and waits for every batch."""
+
+    def __init__(self, au: AUStage, emotion: FrameEmotionModel, au_into: np.ndarray, emotion_into: np.ndarray,
+                 pool: Executor | None = None) -> None:
         self.au, self.emotion = au, emotion
         self.au_into, self.emotion_into = au_into, emotion_into
         self.items: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+        self._pool = pool
+        self._running: Future[None] | None = None
         self.au.check_embedding(emotion.version)
         self.au.reset()
 
     def add(self, pos: int, crop: np.ndarray, geometry: np.ndarray | None) -> None:
         self.items.append((pos, crop, geometry))
         if len(self.items) >= EMOTION_BATCH:
-            self.flush()
+            self._dispatch()
 
     def flush(self) -> None:
-        if not self.items:
+        self._dispatch()
+        self._wait()
+
+    def _dispatch(self) -> None:
+        items, self.items = self.items, []
+        if not items:
             return
-        positions = [pos for pos, _, _ in self.items]
-        crops = np.stack([crop for _, crop, _ in self.items])
+        self._wait()  # the previous batch first: one at a time, in frame order
+        if self._pool is None:
+            self._read(items)
+        else:
+            self._running = self._pool.submit(self._read, items)
+
+    def _wait(self) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            running.result()  # re-raises a failure of the batch here
+
+    def _read(self, items: list[tuple[int, np.ndarray, np.ndarray | None]]) -> None:
+        positions = [pos for pos, _, _ in items]
+        crops = np.stack([crop for _, crop, _ in items])
         probs, features = self.emotion.predict_with_features(crops)
         self.emotion_into[positions] = probs
         self.au_into[positions] = self.au.update_many(
-            crops, [geometry for _, _, geometry in self.items], probs[:, _NEUTRAL], features)
-        self.items = []
+            crops, [geometry for _, _, geometry in items], probs[:, _NEUTRAL], features)
 
 
 class PairImages:
     """The ME network's input image of each micro-expression's (onset, apex) crop pair, made in a
     worker thread as soon as pass 3 has read both crops. Why: for the shipped model the image is
-    an optical flow (TV-L1, about 0.8 s per pair on one core) which would otherwise start only
+    an optical flow (TV-L1, about 0.35 s per pair on one core) which would otherwise start only
     after pass 3 has read up to the last episode; this way it runs on the other core while pass 3
-    decodes. A pair whose crops are not both read (no face) gets no image."""
+    decodes. A pair whose crops are not both read (no face) gets no image. A crop is dropped from
+    the caller's `crops` once the last pair it belongs to has started, so a long recording's many
+    episodes do not pile up crops."""
 
     def __init__(self, make: Callable[[np.ndarray, np.ndarray], np.ndarray], pairs: Iterable[tuple[int, int]],
                  pool: Executor) -> None:
         self._make, self._pool = make, pool
         self._due: dict[int, list[tuple[int, int]]] = {}  # position of a pair's later frame -> pairs
+        self._last_use: dict[int, int] = {}  # crop position -> the position after which no pair needs it
         for pair in dict.fromkeys(pairs):
             self._due.setdefault(max(pair), []).append(pair)
+            for position in pair:
+                self._last_use[position] = max(self._last_use.get(position, -1), max(pair))
         self.futures: dict[tuple[int, int], Future[np.ndarray]] = {}
+
+    def wants(self, position: int) -> bool:
+        """Whether a pair needs the crop at `position`."""
+        return position in self._last_use
 
     def read(self, position: int, crops: dict[int, np.ndarray]) -> None:
         """Pass 3 has read the frame at `position` (and every one before it)."""
         for onset, apex in self._due.pop(position, []):
             if onset in crops and apex in crops:
                 self.futures[(onset, apex)] = self._pool.submit(self._make, crops[onset], crops[apex])
+        for done in [p for p in crops if self._last_use.get(p, -1) <= position]:
+            del crops[done]
 
 
 @dataclass
 class EpisodeFrames:
-    """What pass 3 reads of the onset and apex frames, by frame position: the model crops and
-    (landmark stage) the mesh landmarks in crop coordinates."""
+    """What pass 3 reads of the onset and apex frames, by frame position: the model crops (held only
+    until their pairs' images have started, `PairImages.read`) and (landmark stage) the mesh
+    landmarks in crop coordinates."""
 
     crops: dict[int, np.ndarray] = field(default_factory=dict)
     landmarks: dict[int, list[list[float]]] = field(default_factory=dict)
@@ -334,7 +406,8 @@ def _episode_frames(
     for pos, frame in enumerate(reader.frames(decode=lambda p: p in wanted, stop_after=last)):
         if pos in wanted and frame.image is not None:
             geometry = faces.placements[pos].geometry  # type: ignore[union-attr]
-            out.crops[pos] = crop_face(frame.image, geometry)[0]
+            if images.wants(pos):
+                out.crops[pos] = crop_face(frame.image, geometry)[0]
             mesh = faces.mesh.landmarks(frame.image, roi_from_geometry(geometry)) if faces.mesh else None
             if mesh is not None:
                 out.landmarks[pos] = crop_landmarks(mesh.points, geometry)
@@ -345,15 +418,15 @@ def _episode_frames(
 
 
 def set_apex_aus(ep: Episode, apex: np.ndarray, au_names: Sequence[str], thresholds: Sequence[float]) -> None:
-    """The episode's AU probabilities at its apex, and its active AUs (mescreen.core.au_activity:
-    NaN and unreliable AUs are never active). Shared with `mescreen.core.peer_import`."""
+    """The episode's AU probabilities at its apex, and its active AUs (mescreen.core.aus.activity:
+    NaN and unreliable AUs are never active). Shared with `mescreen.core.io.peer_import`."""
     ep.au_prob = {a: float(v) for a, v in zip(au_names, apex) if np.isfinite(v)}
     ep.active_aus = active_names(apex, au_names, thresholds)
 
 
 def settle_emotion(ep: Episode, reference_clusters: ReferenceClusters) -> None:
     """Episode emotion = argmax of `emotion_prob` (empty when nothing is above zero), its
-    confidence (that probability) and reference cluster. Shared with `mescreen.core.peer_import`."""
+    confidence (that probability) and reference cluster. Shared with `mescreen.core.io.peer_import`."""
     best = max(ep.emotion_prob, key=lambda e: ep.emotion_prob[e], default="")
     ep.emotion = best if best and ep.emotion_prob[best] > 0 else ""
     ep.confidence = round(float(ep.emotion_prob[best]), 4) if ep.emotion else None
@@ -365,9 +438,9 @@ def cluster_and_screen(
     series: FrameSeries, episodes: list[Episode], reference_clusters: ReferenceClusters, previous: Sequence[Screening],
     progress: ProgressCallback | None = None,
 ) -> tuple[SessionClusters, Screening]:
-    """The session's ME clusters and its screening: the last stages, shared with `mescreen.core.peer_import`."""
-    from mescreen.core.screening import screen
-    from mescreen.core.subdivision import cluster_session
+    """The session's ME clusters and its screening: the last stages, shared with `mescreen.core.io.peer_import`."""
+    from mescreen.core.screening.indicators import screen
+    from mescreen.core.episodes.clusters import cluster_session
 
     report(progress, Progress("clusters", 0, 1))
     clusters = cluster_session(episodes, reference_clusters)
@@ -383,7 +456,7 @@ def _describe_episodes(
 ) -> None:
     """Fill each episode's apex AUs, landmarks and reference cluster; micro-expressions also get
     the ME network's reading fused with the per-frame emotion and the AU mapping
-    (mescreen.core.expressions; macro-expressions come with their emotion)."""
+    (mescreen.core.episodes.expressions; macro-expressions come with their emotion)."""
     au_names = list(models.au.au_names)
     thresholds = np.asarray(models.au.thresholds, np.float64)
     pairs, usable = [], []
@@ -429,16 +502,15 @@ def analyze_video(
             "patient's face, frontal and well lit, filling at least a tenth of the picture's height."
         )
     built = _au_pass(reader, faces, models, progress)
+    blurred = blurred_frames(built.blur, built.face_found, built.confidence)
 
     report(progress, Progress("spotting", 0, 1))
     fps = reader.info.analysed_fps
     spot = Spotter(options.spotter).spot(
         built.features, faces.time_s, faces.frame_index, fps, n_blocks=APPEARANCE_BLOCKS
     )
-    # Micro-expressions from movement; macro-expressions from the emotion the face shows over time.
-    episodes = sorted([e for e in spot.episodes if e.kind == "micro"]
-                      + macro_episodes(built.emotion, faces.time_s, faces.frame_index, fps),
-                      key=lambda e: (e.onset_s, e.offset_s))
+    episodes = expression_episodes(built.emotion, built.au, models.au.au_names, models.au.thresholds,
+                                   faces.time_s, faces.frame_index, fps, options.expressions)
     report(progress, Progress("spotting", 1, 1))
 
     positions = {int(f): i for i, f in enumerate(faces.frame_index)}
@@ -462,7 +534,7 @@ def analyze_video(
         face_confidence=built.confidence, face_size=built.size, blur=built.blur, motion=spot.signal,
         au_names=list(models.au.au_names), au_prob=built.au, emotion_names=list(FRAME_EMOTIONS),
         emotion_prob=built.emotion, au_thresholds=[float(t) for t in models.au.thresholds],
-        **built.geometry_arrays(),
+        emotion_recall=dict(models.frame_emotion.per_class_recall), **built.geometry_arrays(),
     )
 
     clusters, screening = cluster_and_screen(series, episodes, models.clusters, options.previous, progress)
@@ -473,6 +545,11 @@ def analyze_video(
         warnings.append(
             f"No face in {missing} of {n} frames ({_no_face_ranges(built.face_found, faces.time_s)}); "
             "those frames have no AU values and cannot contain episodes."
+        )
+    if blurred.any():
+        warnings.append(
+            f"The face is blurred (motion) in {int(blurred.sum())} of {n} frames "
+            f"({_no_face_ranges(~blurred, faces.time_s)}); they are read at a lower face confidence."
         )
     if faces.faces_seen > 1:
         warnings.append(

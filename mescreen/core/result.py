@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mescreen.core.au_activity import active_mask, readable, thresholds_or_default
+from mescreen.core.aus.activity import active_mask, readable, thresholds_or_default
 
 EpisodeKind = Literal["micro", "macro"]
 ScreeningLevel = Literal["none", "watch", "flag", "insufficient"]
@@ -47,7 +47,9 @@ class FrameSeries:
     `au_prob` is (n, len(au_names)) person-normalised AU probabilities, NaN where no face;
     `au_thresholds` holds the AU model's decision threshold per AU (empty: unknown, for results
     made before they were recorded); "active" is answered by `au_active()` alone (see
-    mescreen.core.au_activity). `emotion_prob` is (n, len(emotion_names)), NaN where not computed.
+    mescreen.core.aus.activity). `emotion_prob` is (n, len(emotion_names)), NaN where not computed;
+    `emotion_recall` is the emotion model's recall per emotion on its test faces (empty: unknown),
+    which decides how well each emotion is read (mescreen.core.emotion.recall).
     The optional face-geometry arrays (None when the face stage did not measure them) are:
     `head_pose` (n, 3) yaw/pitch/roll in degrees, `eye_aperture` (n, 2) right/left eye opening
     over eye width, `mouth_aperture` (n,) inner-lip distance over mouth width and
@@ -66,6 +68,7 @@ class FrameSeries:
     emotion_names: list[str]
     emotion_prob: np.ndarray  # float32 (n, n_emotion)
     au_thresholds: list[float] = field(default_factory=list)
+    emotion_recall: dict[str, float] = field(default_factory=dict)
     head_pose: np.ndarray | None = None
     eye_aperture: np.ndarray | None = None
     mouth_aperture: np.ndarray | None = None
@@ -86,7 +89,7 @@ class FrameSeries:
         return readable(self.thresholds())
 
     def au_active(self) -> np.ndarray:
-        """(n, n_au) bool: the one definition of an active AU (mescreen.core.au_activity)."""
+        """(n, n_au) bool: the one definition of an active AU (mescreen.core.aus.activity)."""
         return active_mask(self.au_prob, self.thresholds()) & self.face_found[:, None]
 
     def optional_arrays(self) -> dict[str, np.ndarray]:
@@ -112,6 +115,7 @@ class FrameSeries:
         out: dict[str, Any] = {
             "au_names": list(self.au_names), "emotion_names": list(self.emotion_names),
             "au_thresholds": [float(t) for t in self.au_thresholds],
+            "emotion_recall": {e: float(r) for e, r in self.emotion_recall.items()},
         }
         for name in self._ARRAYS:
             out[name] = _array_to_json(getattr(self, name))
@@ -124,12 +128,14 @@ class FrameSeries:
         arrays = {name: _array_from_json(data[name]) for name in cls._ARRAYS}
         optional = {name: _array_from_json(data[name]) for name in cls.OPTIONAL_ARRAYS if data.get(name)}
         return cls(au_names=list(data["au_names"]), emotion_names=list(data["emotion_names"]),
-                   au_thresholds=[float(t) for t in data.get("au_thresholds", [])], **arrays, **optional)
+                   au_thresholds=[float(t) for t in data.get("au_thresholds", [])],
+                   emotion_recall={e: float(r) for e, r in (data.get("emotion_recall") or {}).items()},
+                   **arrays, **optional)
 
     def equals(self, other: "FrameSeries") -> bool:
         """Exact equality, NaN equal to NaN (for round-trip tests)."""
-        if (self.au_names, self.emotion_names, list(self.au_thresholds)) != (
-            other.au_names, other.emotion_names, list(other.au_thresholds)
+        if (self.au_names, self.emotion_names, list(self.au_thresholds), self.emotion_recall) != (
+            other.au_names, other.emotion_names, list(other.au_thresholds), other.emotion_recall
         ):
             return False
         mine, theirs = self.optional_arrays(), other.optional_arrays()
@@ -149,7 +155,7 @@ class Episode:
     apex_s: float
     offset_s: float
     kind: EpisodeKind
-    score: float  # spotting peak height, in units of the signal's robust spread
+    score: float  # peak of the signal that raised it: emotion or AU probability (imported AUs: robust z of the movement)
     au_prob: dict[str, float] = field(default_factory=dict)  # AU probabilities at the apex
     active_aus: list[str] = field(default_factory=list)  # AUs over their decision threshold
     emotion3_prob: dict[str, float] = field(default_factory=dict)  # CNN: negative/positive/surprise

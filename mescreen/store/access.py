@@ -20,7 +20,7 @@ from mescreen.store.audit import record
 from mescreen.store.errors import UnknownPatientError, UnknownSessionError
 from mescreen.store.models import Patient, RecordingSession, TeamMember, User
 
-DENIED = "denied"  # audit outcome (see mescreen.store.audit.OUTCOMES)
+DENIED = "denied"  # audit outcome: an attempt to reach another care team's patient
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from mescreen.store.models import AuditLog, utcnow
 from mescreen.store.transactions import transaction
 
 
-OUTCOMES = ("ok", "failed", "refused", "locked", "denied")  # denied: another care team's patient
 T = TypeVar("T")
 
 

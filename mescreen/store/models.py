@@ -208,8 +208,11 @@ class FrameSeriesBlob(Base):
     au_prob: Mapped[bytes] = mapped_column(LargeBinary)
     emotion_prob: Mapped[bytes] = mapped_column(LargeBinary)
     # None for sessions whose AU model's thresholds are unknown (read with the default; see
-    # mescreen.core.au_activity).
+    # mescreen.core.aus.activity).
     au_thresholds: Mapped[list[float] | None] = mapped_column(JSON)
+    # None for sessions whose emotion model recorded no recall per emotion ("unknown"; see
+    # mescreen.core.emotion.recall).
+    emotion_recall: Mapped[dict[str, float] | None] = mapped_column(JSON)
 
 
 class FrameArray(Base):

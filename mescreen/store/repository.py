@@ -16,14 +16,15 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from mescreen.core.au_activity import DEFAULT_THRESHOLD
-from mescreen.core.figures import emotion_shares, labelled_episodes
+from mescreen.core.aus.activity import DEFAULT_THRESHOLD
+from mescreen.core.screening.figures import emotion_shares, labelled_episodes
 from mescreen.core.result import (
     ClusterInfo,
     Episode,
@@ -397,6 +398,7 @@ def _fill(session: Session, row: RecordingSession, result: SessionResult) -> Non
     row.series = FrameSeriesBlob(
         codec=CODEC, n_frames=len(series), au_names=list(series.au_names),
         emotion_names=list(series.emotion_names), au_thresholds=[float(t) for t in series.au_thresholds] or None,
+        emotion_recall={e: float(r) for e, r in series.emotion_recall.items()} or None,
         **{name: encode_array(getattr(series, name)) for name in FrameSeries._ARRAYS},
     )
     row.frame_arrays = [FrameArray(name=name, data=encode_array(arr)) for name, arr in series.optional_arrays().items()]
@@ -493,7 +495,8 @@ def _series(blob: FrameSeriesBlob, extra: list[FrameArray]) -> FrameSeries:
     arrays = {name: decode_array(getattr(blob, name)) for name in FrameSeries._ARRAYS}
     optional = {a.name: decode_array(a.data) for a in extra if a.name in FrameSeries.OPTIONAL_ARRAYS}
     return FrameSeries(au_names=list(blob.au_names), emotion_names=list(blob.emotion_names),
-                       au_thresholds=list(blob.au_thresholds or []), **arrays, **optional)
+                       au_thresholds=list(blob.au_thresholds or []), emotion_recall=dict(blob.emotion_recall or {}),
+                       **arrays, **optional)
 
 
 #: Added to the warnings of a session whose AU thresholds were never recorded.
@@ -611,14 +614,15 @@ def later_sessions(session: Session, session_id: int) -> list[tuple[int, date, S
         return [(r.id, r.recorded_on, _result(session, r)) for r in rows]  # type: ignore[misc]
 
 
-def replace_screening(session: Session, session_id: int, screening: Screening) -> None:
-    """Store a re-computed screening (level, reasons, indicators) of a completed session."""
+def replace_screenings(session: Session, screenings: Sequence[tuple[int, Screening]]) -> None:
+    """Store re-computed screenings (level, reasons, indicators) of completed sessions, all in one
+    transaction: a patient's later sessions are re-screened together or not at all."""
     with transaction(session):
-        row = _recording(session, session_id)
-        plain = to_plain(screening)
-        row.indicators = []
-        session.flush()
-        _set_screening(row, plain)
+        for session_id, screening in screenings:
+            row = _recording(session, session_id)
+            row.indicators = []
+            session.flush()
+            _set_screening(row, to_plain(screening))
 
 
 def find_done_session(

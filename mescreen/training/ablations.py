@@ -17,7 +17,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from mescreen.core.emotion_net import blocks_for_layers
+from mescreen.core.emotion.table3 import blocks_for_layers
 from mescreen.training.emotion import EmotionCNN, EmotionCNNConfig, EmotionEvaluation, evaluate
 from mescreen.training.megc import MegcSet
 from mescreen.training.protocols import pixel_classifier

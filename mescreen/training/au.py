@@ -1,7 +1,7 @@
-"""Training and subject-grouped evaluation of the AU detector (mescreen/core/au_model.py).
+"""Training and subject-grouped evaluation of the AU detector (mescreen/core/aus/detector.py).
 
 Data: the CK+48 peak frames (AU columns) and the MEGC2019 apex crops (their `action_units`
-FACS strings, parsed by mescreen.core.facs with side and intensity letters read, uncertain "or"
+FACS strings, parsed by mescreen.core.aus.facs with side and intensity letters read, uncertain "or"
 alternatives and ref(...) AUs not counted as present). Both are turned into what the runtime face
 stage hands over (grayscale, 128x128, CLAHE) before features are taken.
 
@@ -9,7 +9,7 @@ stage hands over (grayscale, 128x128, CLAHE) before features are taken.
 frames of other sequences not coded with it (e.g. AU12 negatives are surprise, anger, ...
 peaks) plus the MEGC apex crops whose code lacks it, which are close to neutral faces because
 micro-expressions are faint. The runtime then shifts each person's neutral reading (from the
-frames the emotion model calls neutral) onto the population's resting level (mescreen/core/au.py),
+frames the emotion model calls neutral) onto the population's resting level (mescreen/core/aus/stage.py),
 so a person's neutral face reads as "no AU".
 
 Evaluation: outer GroupKFold over subjects (CK+ and MEGC subjects are distinct groups); inside
@@ -30,13 +30,13 @@ import numpy as np
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-from mescreen.core.au import AUStage
-from mescreen.core.au_model import MIN_AUC, MIN_F1_GAIN, AUDetector, HOGParams, hog_features, reads_reliably
+from mescreen.core.aus.stage import AUStage
+from mescreen.core.aus.detector import MIN_AUC, MIN_F1_GAIN, AUDetector, HOGParams, hog_features, reads_reliably
 from mescreen.core.datapaths import model_version
-from mescreen.core.face import CROP_SIZE
-from mescreen.core.face_shape import SHAPE_FEATURES
-from mescreen.core.frame_emotion import FrameEmotionModel
-from mescreen.core.facs import au_vector
+from mescreen.core.face.crop import CROP_SIZE
+from mescreen.core.face.shape import SHAPE_FEATURES
+from mescreen.core.emotion.frame.model import FrameEmotionModel
+from mescreen.core.aus.facs import au_vector
 from mescreen.core.labels import AU_DESCRIPTIONS, AU_NAMES
 from mescreen.training.au_emotion import chain_evaluation, chain_markdown, load_coded_sets
 from mescreen.training.au_settings import TrainingSettings
@@ -435,8 +435,8 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "# Model card: AU detector (`models/au_detector.npz` + `.json`)",
         "",
         f"Version: `{version}`. Rebuild: `{meta.get('command', '')}` (seed {meta.get('seed')}), "
-        "with MESCREEN_DATA pointing at the research data. Load: `mescreen.core.au.AUStage.load()` (runtime, "
-        "person-normalised) or `mescreen.core.au_model.AUDetector.load(path)`; tested in tests/core/test_au_model.py "
+        "with MESCREEN_DATA pointing at the research data. Load: `mescreen.core.aus.stage.AUStage.load()` (runtime, "
+        "person-normalised) or `mescreen.core.aus.detector.AUDetector.load(path)`; tested in tests/core/test_au_model.py "
         "and tests/core/test_au_stage.py.",
         "",
         "## What it does",
@@ -444,7 +444,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "These are the AUs of the seed paper's Table 1 that the training data codes often enough "
         "(AU11, 18, 21, 22 have fewer than 10 CK+ sequences and are left out). The runtime stage adds AU43 "
         "(eyes closed), read from the landmark stage's eye aperture, not from this model "
-        "(`mescreen/core/au.py`; never active when no geometry is given).",
+        "(`mescreen/core/aus/stage.py`; never active when no geometry is given).",
         "",
         "Method (after OpenFace's appearance models, Baltrusaitis et al. FG 2015): "
         + (f"HOG ({detector.hog.size}x{detector.hog.size} px, {detector.hog.cell}-px cells, {detector.hog.bins} bins) "
@@ -453,7 +453,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
         + f"one class-balanced logistic regression per AU (C={detector.C}), folded into one affine map. "
         + ("Beside the HOG projection each row " if detector.hog is not None else "Each row ")
         + f"carries {len(detector.shape_names)} face-shape measures from the 468-point mesh "
-        f"({', '.join(detector.shape_names) or 'none'}; `mescreen/core/face_shape.py`: heights and distances in the "
+        f"({', '.join(detector.shape_names) or 'none'}; `mescreen/core/face/shape.py`: heights and distances in the "
         "aligned crop's frame, each the mean of both face sides), standardised and scaled by "
         f"{detector.shape_gain} (a face without a mesh gets the training mean, i.e. appearance alone; the gain was chosen "
         "among 0, 1 and 3 by the mean F1 of the grouped evaluation below, so the figures below are slightly optimistic "
@@ -486,7 +486,7 @@ def detector_card(detector: AUDetector, version: str) -> str:
         f"{data['images']} images of {data['subjects']} subjects: {data['by_source']}. CK+48 peak frames "
         "(Lucey et al., CVPRW 2010; Kanade, Cohn & Tian, FG 2000) with the 23 binary AU columns; "
         "MEGC2019 composite apex crops of CASME II (Yan et al., PLoS ONE 2014) and SAMM (Davison et al., "
-        "IEEE TAC 2018) with their FACS strings parsed by `mescreen.core.facs` (side and intensity letters read; "
+        "IEEE TAC 2018) with their FACS strings parsed by `mescreen.core.aus.facs` (side and intensity letters read; "
         "`ref(...)` AUs and uncertain 'or' alternatives not counted as present). Composite protocol: See et "
         "al., FG 2019. These datasets are released for non-commercial research under signed agreements; "
         "the weights are derived from them and inherit research-only use. No image is in the repository.",
@@ -503,12 +503,12 @@ def detector_card(detector: AUDetector, version: str) -> str:
         "CK+ has no neutral frames. An AU's negatives are the peak frames of other CK+ sequences not "
         "coded with it, the MEGC apex crops whose code lacks it (micro-expressions are faint, so those "
         "are close to neutral faces) and, with FER+, the neutral faces and the faces of emotions whose "
-        "prototype lacks it. The runtime (`mescreen/core/au.py`) then corrects each person's resting face, as "
+        "prototype lacks it. The runtime (`mescreen/core/aus/stage.py`) then corrects each person's resting face, as "
         "OpenFace's dynamic models do: `p_norm = clip(p_raw - (neutral - resting_level), 0, 1)`, where `neutral` "
         "is the mean of the person's raw probabilities over the frames the per-frame emotion model calls neutral "
         "(each frame weighted by its p(neutral)), shrunk towards the resting level above as if 300 fully neutral "
         "frames (10 s at 30 frames/s) had read exactly that, with slow forgetting (half-life 9000 frames = 5 min "
-        "at 30 frames/s; constant memory, `mescreen/core/baseline.py`). A clip without a neutral-looking face is "
+        "at 30 frames/s; constant memory, `mescreen/core/aus/baseline.py`). A clip without a neutral-looking face is "
         "thus left as read, and an expression, however long it is held, carries little neutral weight and is "
         "not normalised away (tested with a constructed 5-s neutral + 15-s smile stream, and a cry-then-laugh "
         "stream with no neutral frame, in tests/core/test_au_stage.py). The person's 10% quantile used before "

@@ -1,4 +1,4 @@
-"""Cross-dataset evaluation and training of the AU -> emotion mapping (mescreen/core/au_emotion.py).
+"""Cross-dataset evaluation and training of the AU -> emotion mapping (mescreen/core/emotion/au_mapping.py).
 
 Data: the coded AU sets with the coders' estimated emotion from three sources, read in place:
 CASME II (au_sheets/casme2_coding_2019.csv, the 2019 revision), SAMM
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from mescreen.core import datapaths
-from mescreen.core.au_emotion import MODEL_FILE, AUEmotionMapper, PrototypeRules
+from mescreen.core.emotion.au_mapping import MODEL_FILE, AUEmotionMapper, PrototypeRules
 from mescreen.core.errors import InputError
-from mescreen.core.facs import parse_facs
+from mescreen.core.aus.facs import parse_facs
 from mescreen.core.labels import EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3
 from mescreen.training.ckplus import read_ckplus_labels
 from mescreen.training.metrics import classification_report
@@ -171,7 +171,7 @@ def mapping_card(mapper: AUEmotionMapper, version: str, evaluation: dict[str, An
         "",
         f"Version: `{version}`. Rebuild: `{meta.get('command', '')}` (plain `mescreen train au` rebuilds it "
         "too, after the detector; deterministic, no seed involved). Evaluate: "
-        "`mescreen evaluate mapping`. Load: `mescreen.core.au_emotion.AUEmotionMapper.load()`; tested in "
+        "`mescreen evaluate mapping`. Load: `mescreen.core.emotion.au_mapping.AUEmotionMapper.load()`; tested in "
         "tests/core/test_au_emotion.py.",
         "",
         "## What it does",
@@ -184,7 +184,7 @@ def mapping_card(mapper: AUEmotionMapper, version: str, evaluation: dict[str, An
         "## Data and terms",
         f"Coded AU sets with the coders' estimated emotion: {meta['data']}. CASME II 2019 coding sheet (Yan et "
         "al., PLoS ONE 2014), SAMM FACS codes v2 (Davison et al., IEEE TAC 2018), CK+ AU columns, one row per "
-        "sequence (Lucey et al., CVPRW 2010; Kanade, Cohn & Tian, FG 2000). FACS strings parsed by `mescreen.core.facs` "
+        "sequence (Lucey et al., CVPRW 2010; Kanade, Cohn & Tian, FG 2000). FACS strings parsed by `mescreen.core.aus.facs` "
         "(ref(...) AUs left out, uncertain 'or' alternatives kept). Samples labelled 'others', 'other' or "
         "'repression' are left out. Research-only, non-commercial terms of the datasets apply to the "
         "mapping derived from them.",
@@ -199,7 +199,7 @@ def mapping_card(mapper: AUEmotionMapper, version: str, evaluation: dict[str, An
         "",
         "Baseline: FACS/EMFACS prototype combinations (Ekman, Friesen & Hager, FACS Investigator's Guide "
         "2002; Friesen & Ekman, EMFACS 1983) with the CK+ validation criteria (Lucey et al. 2010), scored "
-        "by best Jaccard overlap (`mescreen.core.au_emotion.PrototypeRules`). Its CK+ figure is circular: CK+ emotion "
+        "by best Jaccard overlap (`mescreen.core.emotion.au_mapping.PrototypeRules`). Its CK+ figure is circular: CK+ emotion "
         "labels were themselves checked against these criteria.",
         "",
         "## Intended use",
@@ -221,7 +221,7 @@ def mapping_card(mapper: AUEmotionMapper, version: str, evaluation: dict[str, An
 def score_sheet(mapper: AUEmotionMapper, sheet: pd.DataFrame, au_column: str, emotion_column: str) -> dict[str, Any]:
     """The mapping's figures on any coding sheet, and every row it could not use, with the reason.
 
-    AU strings are parsed by mescreen.core.facs; a row with no readable AU is skipped and listed,
+    AU strings are parsed by mescreen.core.aus.facs; a row with no readable AU is skipped and listed,
     a row read only in part is scored on the AUs that were read and listed too. Emotions are
     matched case-insensitively to EMOTIONS_FINE; others (e.g. "others", "repression") are counted
     per label and skipped. Scored on the fine emotions and on the composite classes (FINE_TO_3).

@@ -17,10 +17,10 @@ class TrainingSettings:
     training weight relative to a coded image, chosen on FER+ valid (bench/au_weak_faces.py);
     `shape_gain`: scale of the face-shape measures beside the HOG projection (0: appearance only),
     chosen by grouped folds; `copies`: the mirror plus copies - 1 jittered images per coded image;
-    `face_features`: also read the per-frame emotion network's face features (mescreen.core.au_model;
+    `face_features`: also read the per-frame emotion network's face features (mescreen.core.aus.detector;
     chosen on FER+ valid and grouped folds: bench/au_weak_faces.py --face-features);
     `wild_threshold_weight`: the FER+ faces' share in choosing each AU's threshold
-    (mescreen.core.au_model.AUDetector's `wild_weight`; 0.5, both domains alike, set a priori)."""
+    (mescreen.core.aus.detector.AUDetector's `wild_weight`; 0.5, both domains alike, set a priori)."""
 
     seed: int = 0
     copies: int = 2

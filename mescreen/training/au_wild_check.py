@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from mescreen.core.au_activity import active_mask
-from mescreen.core.au_model import AUDetector, best_f1_threshold, f1_at
-from mescreen.core.frame_emotion import FrameEmotionModel
+from mescreen.core.aus.activity import active_mask
+from mescreen.core.aus.detector import AUDetector, best_f1_threshold, f1_at
+from mescreen.core.emotion.frame.model import FrameEmotionModel
 from mescreen.training.ferplus import leak_free, load_ferplus
 from mescreen.training.ferplus_aus import PROTOTYPES, weak_labels
 from mescreen.training.still_faces import StillFaces
@@ -89,7 +89,8 @@ def prototype_check(
             j = detector.au_names.index(name)
             t = float(detector.thresholds_[j])
             y = np.r_[np.ones(len(proba)), np.zeros(len(neutral))]
-            rows[name] = {"rate": float(np.mean(proba[:, j] >= t)), "neutral_rate": float(np.mean(neutral[:, j] >= t)),
+            rows[name] = {"rate": float(np.mean(active_mask(proba[:, j], t))),
+                          "neutral_rate": float(np.mean(active_mask(neutral[:, j], t))),
                           "auc": float(roc_auc_score(y, np.r_[proba[:, j], neutral[:, j]])), "readable": t <= 1.0}
         if rows:
             out["emotions"][emotion] = rows

@@ -5,7 +5,7 @@ lower-cased and its "Other" dropped; CASME II's "repression" (a masked, suppress
 that dataset's scheme) and "others" have no fine emotion and are dropped; CK+'s labels come from
 mescreen.training.ckplus.read_ckplus_labels ("happy" becomes "happiness") and each CK+ sequence counts
 once (its FACS code applies to all three stored frames).
-AU codes are parsed with mescreen.core.facs: AUs written as ref(...) are left out, "X or Y" alternatives
+AU codes are parsed with mescreen.core.aus.facs: AUs written as ref(...) are left out, "X or Y" alternatives
 kept (both), side and intensity letters ignored.
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mescreen.core.facs import au_vector
+from mescreen.core.aus.facs import au_vector
 from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
-from mescreen.core.subdivision import MESubdivider
+from mescreen.core.episodes.clusters import MESubdivider
 from mescreen.training.ckplus import read_ckplus_labels
 
 SOURCES = ("samm", "casme2", "ckplus")

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from mescreen.core.emotion import network_input
-from mescreen.core.emotion_model import EmotionCNNConfig, EmotionNetwork, mirrored
-from mescreen.core.facs import au_vector
+from mescreen.core.emotion.micro.classifier import network_input
+from mescreen.core.emotion.micro.estimator import EmotionCNNConfig, EmotionNetwork, mirrored
+from mescreen.core.aus.facs import au_vector
 from mescreen.core.labels import AU_NAMES, EMOTIONS_3
 from mescreen.training.loso import EstimatorFactory, Views, out_of_fold_views
 from mescreen.training.megc import MegcSet, apex_crops, flow_images

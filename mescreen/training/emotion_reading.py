@@ -5,16 +5,21 @@ For each labelled segment whose expression is an emotion: the share of face fram
 strongest per-frame emotion is that emotion, and the share read as any negative emotion (crying
 is "sadness" by eye, but fear or anger is also a negative reading); the episodes that overlap it,
 with their emotions. For segments labelled "neutral": episodes per minute (false alarms). And
-the session's emotion shares (mescreen.core.figures). This is a check, never a tuning target.
+the session's emotion shares (mescreen.core.screening.figures).
+
+`episode_figures` sums a clip up against issue 26's bars: the expressions (labelled segments that
+are an emotion; touching segments of one expression count as one) with an episode, episodes per
+minute over the neutral segments, and how far matched episodes' ends are from the labels'.
+This is a check, never a tuning target.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mescreen.core.figures import emotion_shares, episode_emotion, top_frame_emotions
+from mescreen.core.screening.figures import emotion_shares, episode_emotion, top_frame_emotions
 from mescreen.core.labels import FRAME_EMOTIONS, NEGATIVE_EMOTIONS
-from mescreen.core.result import SessionResult
+from mescreen.core.result import Episode, SessionResult
 from mescreen.training.face_reading import Segment
 
 
@@ -62,3 +67,68 @@ def emotion_markdown(name: str, result: SessionResult, segments: list[Segment]) 
               + (", ".join(f"{e} {s:.2f}" for e, s in sorted(shares.items(), key=lambda kv: -kv[1]) if s)
                  or "none (no episode with a certain emotion)"), ""]
     return "\n".join(lines)
+
+
+#: Labels that are not an expression an episode should be found in.
+NOT_EXPRESSIONS = frozenset({"neutral", "mixed", "unclear", ""})
+
+#: Ends this close to the label's count as right (issue 26's bar); an episode reaching further
+#: into a neutral segment, or lying mostly inside one, is a false alarm there.
+END_TOLERANCE_S = 0.3
+
+
+def expressions_of(segments: list[Segment]) -> list[Segment]:
+    """The labelled expressions: segments that are an emotion, touching ones (at most
+    END_TOLERANCE_S apart) of the same expression joined (a by-eye label may split one crying
+    where a hand comes up)."""
+    out: list[Segment] = []
+    for seg in sorted((s for s in segments if s.expression not in NOT_EXPRESSIONS), key=lambda s: s.start_s):
+        if out and out[-1].expression == seg.expression and seg.start_s - out[-1].end_s <= END_TOLERANCE_S:
+            out[-1] = Segment(out[-1].start_s, seg.end_s, seg.expression, tuple(dict.fromkeys(out[-1].aus + seg.aus)))
+        else:
+            out.append(seg)
+    return out
+
+
+def _overlap(ep: Episode, start: float, end: float) -> float:
+    return max(0.0, min(ep.offset_s, end) - max(ep.onset_s, start))
+
+
+def episode_figures(episodes: list[Episode], segments: list[Segment]) -> dict:
+    """Expressions with an episode, false alarms over neutral segments, and the end errors
+    (episode minus label, seconds) of each expression's best-overlapping episode."""
+    matched = []
+    for seg in expressions_of(segments):
+        best = max(episodes, key=lambda e: _overlap(e, seg.start_s, seg.end_s), default=None)
+        if best is not None and _overlap(best, seg.start_s, seg.end_s) > 0:
+            matched.append((seg, best.onset_s - seg.start_s, best.offset_s - seg.end_s))
+        else:
+            matched.append((seg, None, None))
+    neutral = [s for s in segments if s.expression == "neutral"]
+    alarms = [e for e in episodes
+              if sum(_overlap(e, s.start_s, s.end_s) for s in neutral) > min(END_TOLERANCE_S, 0.5 * e.duration_s)]
+    seconds = sum(s.end_s - s.start_s for s in neutral)
+    return {"expressions": matched, "alarms": alarms, "neutral_s": seconds,
+            "alarms_per_minute": len(alarms) / (seconds / 60.0) if seconds > 0 else None}
+
+
+def episode_figures_markdown(name: str, figures: dict) -> str:
+    """One paragraph per clip: the three figures, and each expression's match."""
+    found = [(seg, a, b) for seg, a, b in figures["expressions"] if a is not None]
+    lines = [f"**{name}: episodes against the labels**", ""]
+    lines.append(f"- expressions with an episode: {len(found)} of {len(figures['expressions'])}"
+                 + "".join(f"; {seg.name}: " + ("none" if a is None else f"ends {a:+.2f} / {b:+.2f} s")
+                           for seg, a, b in figures["expressions"]))
+    if figures["neutral_s"]:
+        lines.append(f"- false alarms over neutral segments: {len(figures['alarms'])} in {figures['neutral_s']:.1f} s "
+                     f"({figures['alarms_per_minute']:.1f} per minute)"
+                     + "".join(f"; {e.kind} {episode_emotion(e)} {e.onset_s:.2f}-{e.offset_s:.2f} s" for e in figures["alarms"]))
+    else:
+        lines.append("- no segment is labelled neutral: false alarms not counted")
+    if found:
+        errors = np.abs([[a, b] for _, a, b in found])
+        within = int((errors.max(axis=1) <= END_TOLERANCE_S).sum())
+        lines.append(f"- end error of matched episodes: onset median {np.median(errors[:, 0]):.2f} s (max "
+                     f"{errors[:, 0].max():.2f}), offset median {np.median(errors[:, 1]):.2f} s (max {errors[:, 1].max():.2f}); "
+                     f"both ends within {END_TOLERANCE_S} s: {within} of {len(found)}")
+    return "\n".join(lines + [""])

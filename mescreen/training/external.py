@@ -1,7 +1,7 @@
 """Score the shipped emotion model on a data folder it was never trained on.
 
 The folder is laid out like megc2019/ (labels.csv with its columns; flow/ and/or apex/ images).
-The model is the one in models/, run exactly as the pipeline runs it (mescreen.core.emotion:
+The model is the one in models/, run exactly as the pipeline runs it (mescreen.core.emotion.micro.classifier:
 same network input, seed ensemble, test-time mirroring); nothing is trained on the folder. Beside
 it, the two raw-pixel baselines of mescreen/training/protocols.py, trained on the shipped model's
 own training data (all of MEGC2019 under MESCREEN_DATA, same input) and tested on the folder.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mescreen.core.emotion import EmotionClassifier, network_input
+from mescreen.core.emotion.micro.classifier import EmotionClassifier, network_input
 from mescreen.core.errors import InputError
 from mescreen.core.labels import EMOTIONS_3
 from mescreen.training.emotion import make_inputs

@@ -21,13 +21,14 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from mescreen.core.au import AUStage
-from mescreen.core.face import crop_face
-from mescreen.core.facs import parse_facs
-from mescreen.core.frame_emotion import FrameEmotionModel
+from mescreen.core.aus.activity import active_mask
+from mescreen.core.aus.stage import AUStage
+from mescreen.core.face.crop import crop_face
+from mescreen.core.aus.facs import parse_facs
+from mescreen.core.emotion.frame.model import FrameEmotionModel
 from mescreen.core.labels import AU_DESCRIPTIONS, FRAME_EMOTIONS
 from mescreen.core.pipeline import AnalysisOptions, FaceBatch, find_patient_faces
-from mescreen.core.video import VideoReader
+from mescreen.core.io.video import VideoReader
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def read_aus(video: Path, stage: AUStage, emotion: FrameEmotionModel) -> tuple[n
 def segment_report(time_s: np.ndarray, proba: np.ndarray, stage: AUStage, segments: list[Segment]) -> dict:
     """Per segment and listed AU: active rate inside / outside, AUC; and the cross table."""
     face = ~np.isnan(proba).all(axis=1)
-    active = (proba >= stage.thresholds) & face[:, None]
+    active = active_mask(proba, stage.thresholds) & face[:, None]
     index = {name: j for j, name in enumerate(stage.au_names)}
     listed = sorted({a for s in segments for a in s.aus}, key=lambda a: int(a[2:]))
     rows, cross = [], {}

@@ -17,7 +17,6 @@ import pandas as pd
 
 from mescreen.core.labels import FRAME_EMOTIONS
 
-SPLITS = ("train", "valid", "test")
 VOTE_COLUMNS = [f"votes_{name}" for name in FRAME_EMOTIONS]
 
 

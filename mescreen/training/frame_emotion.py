@@ -32,9 +32,9 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
-from mescreen.core.face import CROP_SIZE, clahe
-from mescreen.core.frame_emotion import FER_WINDOW, INPUT_SIZE, network_input, to_fer_framing
-from mescreen.core.frame_emotion_net import build_frame_net
+from mescreen.core.face.crop import CROP_SIZE, clahe
+from mescreen.core.emotion.frame.model import FER_WINDOW, INPUT_SIZE, network_input, to_fer_framing
+from mescreen.core.emotion.frame.networks import build_frame_net
 from mescreen.core.labels import FRAME_EMOTIONS
 from mescreen.training.ferplus import FerPlus
 from mescreen.training.metrics import classification_report

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from mescreen.core.frame_emotion import FrameEmotionModel, network_input, to_fer_framing
+from mescreen.core.emotion.frame.model import FrameEmotionModel, network_input, to_fer_framing
 from mescreen.core.labels import FRAME_EMOTIONS, NEGATIVE_EMOTIONS
 from mescreen.training.ckplus import read_ckplus_labels
 from mescreen.training.ferplus import FerPlus

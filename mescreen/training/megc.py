@@ -1,7 +1,7 @@
 """The MEGC2019 composite micro-expression set (CASME II + SAMM, 278 samples, 52 subjects).
 
 Reads `megc2019/labels.csv` under the data folder and its images as uint8 arrays (network
-inputs are made from them by mescreen.core.emotion.network_input, the same code the runtime uses):
+inputs are made from them by mescreen.core.emotion.micro.classifier.network_input, the same code the runtime uses):
 - flow: the shipped 28x28 (u, v, optical strain) PNGs, each channel min-max normalised to
   0-255 by the data's makers; returned in (u, v, strain) channel order.
 - apex: the 224x224 aligned apex face crops made into what mescreen's face stage hands the
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from mescreen.core.datapaths import require_data_root
-from mescreen.core.face import CROP_SIZE, clahe, to_gray
-from mescreen.core.flow import resize_square
+from mescreen.core.face.crop import CROP_SIZE, clahe, to_gray
+from mescreen.core.emotion.micro.flow import resize_square
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class MegcSet:
     subject: np.ndarray
     label3: np.ndarray  # negative / positive / surprise
     emotion: np.ndarray  # the dataset's own estimated emotion
-    action_units: np.ndarray  # the dataset's FACS string ("" where uncoded), parsed by mescreen.core.facs
+    action_units: np.ndarray  # the dataset's FACS string ("" where uncoded), parsed by mescreen.core.aus.facs
     flow_path: np.ndarray
     apex_path: np.ndarray
 

@@ -1,5 +1,5 @@
 """Dataset images turned into what the runtime's landmark face stage hands the AU detector: the
-mesh-aligned CLAHE crop and the face-shape measures (mescreen.core.face_shape).
+mesh-aligned CLAHE crop and the face-shape measures (mescreen.core.face.shape).
 
 Why not the Haar `crop_still`: the pipeline's default face stage aligns every crop on mesh
 landmarks and reads the shape measures from the same mesh, so training on anything else would
@@ -18,10 +18,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mescreen.core.face import crop_face, crop_still, to_gray
-from mescreen.core.face_shape import SHAPE_FEATURES
-from mescreen.core.mesh import Roi
-from mescreen.core.mesh_track import MEASURES, MeshDetection, MeshTracker, measure
+from mescreen.core.face.crop import crop_face, to_gray
+from mescreen.core.face.haar import crop_still
+from mescreen.core.face.shape import SHAPE_FEATURES
+from mescreen.core.face.mesh import Roi
+from mescreen.core.face.mesh_track import MEASURES, MeshDetection, MeshTracker, measure
 from mescreen.training.megc import prepare_apex
 
 #: Smallest side an image is enlarged to before the mesh looks for its face.

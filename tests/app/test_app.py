@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from mescreen.core import INTENDED_USE
 from mescreen.store import repository
 from mescreen.store.engine import make_engine, session_factory, upgrade
-from tests.app.conftest import make_result
+from tests.app.conftest import make_result, screened_result
 
 APP = str(Path(__file__).resolve().parents[2] / "mescreen" / "app" / "app.py")
 PASSWORD = "correct horse battery"
@@ -166,6 +166,28 @@ def test_finished_session_shows_charts_indicators_and_exports(store):
     assert not at.exception
     assert len(at.get("plotly_chart")) == 4
     assert "1 analysed session(s)" in _texts(at)
+
+
+def test_session_page_says_how_well_each_emotion_is_read_and_judges_no_unread_one(store):
+    with store() as s:
+        repository.create_patient(s, "P-8", actor="ada")
+        repository.save_session(s, "P-8", screened_result(), recorded_on=date(2026, 11, 21), uploader="ada",
+                                file_name="interview.mp4", content_hash="d" * 64)
+    at = _signed_in("screens/session.py")
+    assert not at.exception, at.exception
+    tables = {tuple(t.value.columns): t.value for t in at.table}
+    not_judged = tables[("indicator", "why not judged", "evidence", "ref.")]
+    negative = not_judged[not_judged["indicator"].str.startswith("Share of episodes read as a negative")]
+    assert len(negative) == 1  # counts disgust and contempt: not judged, as an unread AU
+    assert "contempt and disgust are not read" in negative["why not judged"].iloc[0]
+    described = tables[("figure", "value", "evidence")]
+    disgust = described[described["figure"] == "Share of episodes read as disgust"].iloc[0]
+    assert disgust["value"] == "not read" and "Disgust is not read by this version" in disgust["evidence"]
+    fear = described[described["figure"] == "Share of episodes read as fear"].iloc[0]
+    assert "Fear is read poorly by this version" in fear["evidence"] and "treat its share with care" in fear["evidence"]
+    sadness = not_judged[not_judged["indicator"] == "Share of face-visible time read as sadness"].iloc[0]
+    assert sadness["why not judged"].startswith("Too little face was visible")  # 10 s: not for its emotion
+    assert "Sadness is read fairly well by this version (it recognised 75%" in sadness["evidence"]
 
 
 def test_users_page_is_for_admins_only(store):

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import numpy as np
 import pytest
 
-from mescreen.core.peer_import import read_peer_csv
+from mescreen.core.io.peer_import import read_peer_csv
 from mescreen.core.result import SessionResult
 from mescreen.app import exports
 from mescreen.store.audit import audit_entries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from mescreen.app import remember
 
@@ -39,3 +40,24 @@ def test_the_cookie_script_stores_and_deletes():
     stored = remember.cookie_script("tok.sig")
     assert "mescreen_signin=tok.sig" in stored and "SameSite=Strict" in stored and "Max-Age=36000" in stored
     assert "Max-Age=0" in remember.cookie_script(None)
+
+
+def test_processes_starting_together_share_one_whole_secret(tmp_path, monkeypatch):
+    """Two workers spawned at once both found no key file; the second must read the first's key
+    (it used to fail with FileExistsError)."""
+    monkeypatch.delenv(remember.SECRET_ENV, raising=False)
+    path = tmp_path / "var" / "secret_key"
+    monkeypatch.setenv(remember.SECRET_FILE_ENV, str(path))
+    real_exists = Path.exists
+    first: list[bytes] = []
+
+    def racing_exists(self: Path) -> bool:  # the other process makes the key after our check
+        found = real_exists(self)
+        if self == path and not found and not first:
+            first.append(b"")  # marks the race as run before the nested call checks again
+            first[0] = remember.secret()
+        return found
+
+    monkeypatch.setattr(Path, "exists", racing_exists)
+    assert remember.secret() == first[0] and len(first[0]) == 64
+    assert sorted(p.name for p in path.parent.iterdir()) == ["secret_key"]  # no draft left behind

@@ -55,6 +55,18 @@ def test_report_pages_text_and_render(result, tmp_path):
     assert all(p.stat().st_size > 5_000 for p in pngs)  # drawn pages, not blank ones
 
 
+def test_report_says_how_well_each_emotion_is_read(tmp_path):
+    from tests.app.conftest import screened_result
+
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_report(screened_result(), ReportContext("P-0043")))
+    everything = _squash(" ".join(_pages_text(pdf)))
+    for expected in ("Disgust is not read by this version", "Fear is read poorly by this version",
+                     "treat its share with care", "contempt and disgust are not read by",  # table cells wrap
+                     "Sadness is read fairly well by this version", "Happiness is read well by this version"):
+        assert expected in everything, expected
+
+
 def test_report_for_an_empty_session_says_so(empty_result, tmp_path):
     pdf = tmp_path / "empty.pdf"
     pdf.write_bytes(build_report(empty_result, ReportContext("P-1")))

@@ -199,3 +199,8 @@ def test_future_dates_and_non_positive_fps_are_refused(tmp_path: Path, capsys, f
     with pytest.raises(SystemExit) as exit_:
         main(["analyze", str(tmp_path / "v.mp4"), *flags])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_create_patient_without_a_patient_is_one_clear_line(images_dir: Path, capsys) -> None:
+    assert main(["analyze", str(images_dir / "single_face.jpg"), "--create-patient", "--no-progress"]) == 2
+    assert capsys.readouterr().err == "mescreen: --create-patient needs --patient CODE.\n"

@@ -36,7 +36,7 @@ def _external_dir(data_dir: Path, tmp_path: Path, n: int = 12) -> tuple[Path, pd
 def test_external_scores_the_shipped_model_as_the_pipeline_runs_it(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mescreen.core.emotion import EmotionClassifier
+    from mescreen.core.emotion.micro.classifier import EmotionClassifier
     from mescreen.training.megc import flow_images, load_megc_folder
     from mescreen.training.metrics import classification_report
 

@@ -20,8 +20,8 @@ def _parse(module: object, argv: list[str]) -> argparse.Namespace:
 
 @pytest.mark.realdata
 def test_tiny_subset_trains_both_artefacts_and_they_load(data_dir: Path, tmp_path: Path) -> None:
-    from mescreen.core.au import AUStage
-    from mescreen.core.au_emotion import AUEmotionMapper
+    from mescreen.core.aus.stage import AUStage
+    from mescreen.core.emotion.au_mapping import AUEmotionMapper
     from mescreen.core.labels import AU_NAMES
 
     args = _parse(train_au, ["--limit-subjects", "4", "--folds", "2", "--copies", "1", "--components", "20",

@@ -9,7 +9,7 @@ import pytest
 
 from mescreen.cli import train_clusters
 from mescreen.core.errors import InputError
-from mescreen.core.subdivision import MESubdivider, ReferenceClusters
+from mescreen.core.episodes.clusters import MESubdivider, ReferenceClusters
 
 
 def _args(*argv: str) -> argparse.Namespace:

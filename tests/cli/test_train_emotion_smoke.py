@@ -22,7 +22,7 @@ def _parse(module: object, argv: list[str]) -> argparse.Namespace:
 def test_one_epoch_on_a_tiny_subset_trains_saves_and_loads(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    from mescreen.core.emotion import EmotionClassifier
+    from mescreen.core.emotion.micro.classifier import EmotionClassifier
 
     args = _parse(train_emotion, ["--input", kind, "--size", "28", "--epochs", "1", "--limit", "24",
                                   "--out", str(tmp_path)])

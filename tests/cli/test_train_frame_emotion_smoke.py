@@ -12,7 +12,7 @@ from mescreen.cli import train_frame_emotion
 
 
 def test_one_epoch_on_a_tiny_subset_trains_saves_and_loads(data_dir: Path, tmp_path: Path) -> None:
-    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
 
     parser = argparse.ArgumentParser()
     train_frame_emotion.add_arguments(parser)

@@ -81,6 +81,7 @@ class FakeFrameEmotion:
 
     def __init__(self) -> None:
         self.calls: list[int] = []
+        self.per_class_recall: dict[str, float] = {}  # unknown, as a JSON without it
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         assert crops.ndim == 3 and crops.shape[1:] == (128, 128) and crops.dtype == np.uint8
@@ -101,7 +102,7 @@ class FakeFrameEmotion:
 def fake_models() -> Models:
     """Fakes for AU, emotion, per-frame emotion and mapper; the shipped reference clusters (a
     committed file)."""
-    from mescreen.core.subdivision import ReferenceClusters
+    from mescreen.core.episodes.clusters import ReferenceClusters
 
     return Models(au=FakeAUStage(), emotion=FakeEmotion(), mapper=FakeMapper(),
                   clusters=ReferenceClusters.load(REFERENCE.parent), frame_emotion=FakeFrameEmotion())

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mescreen.core.au_activity import DEFAULT_THRESHOLD, active_mask, active_names, thresholds_or_default
+from mescreen.core.aus.activity import DEFAULT_THRESHOLD, active_mask, active_names, thresholds_or_default
 
 
 def test_nan_and_unreliable_aus_are_never_active():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mescreen.core.au_emotion import AUEmotionMapper, PrototypeRules, au_numbers
+from mescreen.core.emotion.au_mapping import AUEmotionMapper, PrototypeRules, au_numbers
 from mescreen.core.errors import ModelMissingError
 from mescreen.core.labels import EMOTIONS_FINE
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from mescreen.core.au_model import (
+from mescreen.core.aus.detector import (
     NEVER_ACTIVE, THRESHOLD_RANGE, AUDetector, best_blended_threshold, best_f1_threshold, hog_features,
 )
 from mescreen.core.errors import InputError
@@ -196,7 +196,7 @@ def test_shipped_model_reads_a_smile(images_dir: Path) -> None:
     the landmark stage's crop, face shape and emotion-network face features as at run time."""
     import cv2
 
-    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
     from mescreen.training.still_faces import StillFaces
 
     models = Path(__file__).resolve().parents[2] / "models"

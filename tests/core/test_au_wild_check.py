@@ -10,8 +10,8 @@ import pytest
 
 @pytest.mark.realdata
 def test_happy_faces_read_au12_and_the_table_names_every_prototype_au(data_dir: Path) -> None:
-    from mescreen.core.au_model import AUDetector
-    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.aus.detector import AUDetector
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
     from mescreen.training.au_wild_check import prototype_check, prototype_markdown
 
     models = Path(__file__).resolve().parents[2] / "models"
@@ -31,8 +31,8 @@ def test_happy_faces_read_au12_and_the_table_names_every_prototype_au(data_dir: 
 
 @pytest.mark.realdata
 def test_f1_of_the_thresholds_and_the_narrow_eyed_faces_on_fer_faces(data_dir: Path) -> None:
-    from mescreen.core.au_model import AUDetector
-    from mescreen.core.frame_emotion import FrameEmotionModel
+    from mescreen.core.aus.detector import AUDetector
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
     from mescreen.training.au_wild_check import narrow_eye_rates, read_faces, weak_label_f1
 
     models = Path(__file__).resolve().parents[2] / "models"

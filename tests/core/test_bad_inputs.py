@@ -11,10 +11,10 @@ import pytest
 from fake_models import fake_models
 
 from mescreen.core.errors import InputError, NoFaceError
-from mescreen.core.face import TrackParams
+from mescreen.core.face.tracks import TrackParams
 from mescreen.core.pipeline import AnalysisOptions, analyze_video
 from mescreen.core.result import SessionResult
-from mescreen.core.video import ReadLimits
+from mescreen.core.io.video import ReadLimits
 
 pytestmark = pytest.mark.realdata
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mescreen.core.baseline import NeutralBaseline, NeutralFaceLevel
+from mescreen.core.aus.baseline import NeutralBaseline, NeutralFaceLevel
 
 
 def test_matches_the_exact_quantile_to_a_histogram_cell() -> None:

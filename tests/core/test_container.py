@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mescreen.core.container import stream_kinds
+from mescreen.core.io.container import stream_kinds
 from mescreen.core.errors import InputError
-from mescreen.core.video import probe
+from mescreen.core.io.video import probe
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mescreen.core.emotion_net import blocks_for_layers, build_emotion_net, build_plain_cnn
+from mescreen.core.emotion.table3 import blocks_for_layers, build_emotion_net, build_plain_cnn
 
 
 def test_table3_network_has_the_papers_22247_parameters() -> None:

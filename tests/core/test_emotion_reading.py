@@ -7,7 +7,7 @@ import pytest
 
 from mescreen.core.labels import AU_NAMES, FRAME_EMOTIONS
 from mescreen.core.result import Episode, FrameSeries
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 from mescreen.training.emotion_reading import emotion_markdown, emotion_rows
 from mescreen.training.face_reading import Segment
 
@@ -38,3 +38,24 @@ def test_rows_count_matches_negatives_and_false_alarms():
     assert neutral["episodes_per_minute"] == pytest.approx(1 / (4.9 / 60))
     text = emotion_markdown("clip", _result(), segments)
     assert "Session emotion shares (episodes): sadness 1.00" in text
+
+
+def test_episode_figures_count_expressions_false_alarms_and_end_errors():
+    from mescreen.training.emotion_reading import episode_figures, episode_figures_markdown, expressions_of
+
+    segments = [Segment(0.0, 4.9, "neutral", ()), Segment(5.0, 5.4, "surprise", ()), Segment(5.5, 9.9, "neutral", ()),
+                Segment(10.0, 12.0, "sadness", ()), Segment(12.1, 14.0, "sadness", ()), Segment(14.1, 16.0, "mixed", ()),
+                Segment(16.1, 17.0, "happiness", ())]
+    assert [s.name for s in expressions_of(segments)] == ["surprise 5.0-5.4 s", "sadness 10.0-14.0 s",
+                                                          "happiness 16.1-17.0 s"]
+    episodes = [Episode(0, 0, 0, 5.1, 5.2, 5.6, "micro", 1.0),  # the surprise, ending 0.2 s late
+                Episode(0, 0, 0, 2.0, 2.1, 2.2, "micro", 1.0),  # inside neutral: a false alarm
+                Episode(0, 0, 0, 9.8, 11.0, 13.5, "macro", 1.0),  # the crying, 0.2 s early
+                Episode(0, 0, 0, 7.0, 7.5, 8.0, "macro", 1.0)]  # a second false alarm
+    figures = episode_figures(episodes, segments)
+    (surprise, a, b), (sad, c, d), (happy, e, f) = figures["expressions"]
+    assert (a, b) == pytest.approx((0.1, 0.2)) and (c, d) == pytest.approx((-0.2, -0.5)) and e is None
+    assert [ep.onset_s for ep in figures["alarms"]] == [2.0, 7.0]
+    assert figures["alarms_per_minute"] == pytest.approx(2 / ((4.9 + 4.4) / 60))
+    text = episode_figures_markdown("clip", figures)
+    assert "expressions with an episode: 2 of 3" in text and "both ends within 0.3 s: 1 of 2" in text

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mescreen.core.datapaths import models_dir
-from mescreen.core.emotion import EmotionClassifier, network_input
+from mescreen.core.emotion.micro.classifier import EmotionClassifier, network_input
 from mescreen.core.errors import InputError, ModelMissingError
 from mescreen.core.labels import EMOTIONS_3
 
@@ -71,7 +71,7 @@ def test_network_input_shapes() -> None:
 
 
 def test_dataset_framing_cuts_the_measured_window() -> None:
-    from mescreen.core.emotion import DATASET_WINDOW, to_dataset_framing
+    from mescreen.core.emotion.micro.classifier import DATASET_WINDOW, to_dataset_framing
 
     crop = np.zeros((128, 128), np.uint8)
     x0, y0, x1, y1 = DATASET_WINDOW
@@ -81,14 +81,17 @@ def test_dataset_framing_cuts_the_measured_window() -> None:
     assert framed[2:-2, 2:-2].min() == 200  # nothing of the outside margin is left
 
 
-def test_loaded_network_is_traced_once_and_reads_as_the_eager_network(classifier: EmotionClassifier) -> None:
-    """Loading traces the forward pass (so no analysis pays for tracing); any batch size then
-    reuses that one graph, and it gives the eager network's probabilities."""
+def test_the_runtime_network_is_the_converted_file_with_tta_around_it(classifier: EmotionClassifier) -> None:
+    """The runtime runs the converted file (no Keras); test-time mirroring averages the plain and the
+    mirrored input's probabilities, as the Keras estimator did."""
+    from mescreen.core.emotion.micro.estimator import ConvertedNetwork, mirrored
+
     estimator = classifier.estimator
-    graph = estimator._graph[1]
-    rng = np.random.default_rng(0)
-    for n in (1, 3, 7):
-        X = rng.random((n, *estimator.input_shape_), dtype=np.float32)
-        eager = np.asarray(estimator.model_(X, training=False))
-        np.testing.assert_allclose(estimator._forward(X), eager, atol=1e-5)
-    assert graph.experimental_get_tracing_count() == 1
+    assert isinstance(estimator, ConvertedNetwork)
+    X = np.random.default_rng(0).random((3, *estimator.input_shape_), dtype=np.float32)
+    plain = estimator.model.run(X)["probabilities"]
+    if estimator.config.tta and estimator.config.flip != "none":
+        flipped = estimator.model.run(mirrored(X, estimator.config.flip))["probabilities"]
+        np.testing.assert_allclose(estimator.predict_proba(X), (plain + flipped) / 2, atol=1e-6)
+    else:
+        np.testing.assert_allclose(estimator.predict_proba(X), plain, atol=1e-6)

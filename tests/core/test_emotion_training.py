@@ -88,7 +88,7 @@ def test_ststnet_is_small_and_trains() -> None:
 
 
 def test_region_input_keeps_brows_eyes_and_mouth_only_and_commutes_with_mirroring() -> None:
-    from mescreen.core.emotion_model import region_input
+    from mescreen.core.emotion.micro.estimator import region_input
 
     X = np.random.default_rng(2).random((3, 28, 28, 3), dtype=np.float32)
     out = region_input(X)
@@ -109,3 +109,26 @@ def test_auxiliary_au_loss_needs_the_aus_and_ships_the_emotion_output_only(tmp_p
     multi.save(tmp_path / "m")
     loaded, _ = EmotionCNN.load(tmp_path / "m")
     assert np.allclose(loaded.predict_proba(X), multi.predict_proba(X), atol=1e-6)
+
+
+def test_the_stst_candidate_ensemble_saves_loads_and_predicts_through_the_runtime(tmp_path: Path) -> None:
+    """What `mescreen train emotion --arch ststnet --shift 2` writes (five members in one file) loads
+    in the runtime classifier and reads as the trained estimator did."""
+    import argparse
+
+    from mescreen.cli.train_emotion import add_arguments, config_from_args
+    from mescreen.core.emotion.micro.classifier import MODEL_STEM, EmotionClassifier
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    config = config_from_args(parser.parse_args(["--arch", "ststnet", "--shift", "2", "--epochs", "1"]))
+    assert (config.architecture, config.shift, config.n_members, config.tta) == ("ststnet", 2, 5, True)
+    X, y = _data(size=28)
+    model = EmotionCNN(config).fit(X, y)
+    model.save(tmp_path / MODEL_STEM, extra={"input_kind": "flow"})
+    runtime = EmotionClassifier.load(tmp_path)
+    assert len(runtime.estimator.members_) == 5 and runtime.estimator.model_.count_params() < 5 * 2000
+    images = (X * 255).astype(np.uint8)
+    expected = model.predict_proba(images.astype(np.float32) / 255.0)
+    assert np.allclose(runtime.predict_images(images), expected[:, [list(model.classes_).index(c)
+                                                                   for c in runtime.labels]], atol=1e-5)

@@ -8,12 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from mescreen.core.face import (
-    CROP_SIZE, Detection, FaceGeometry, FaceTracker, Track, TrackBuilder, TrackParams, crop_face, crop_still,
-    interpolate_track, iou, to_gray,
-)
-from mescreen.core.mesh_track import MeshTracker
-from mescreen.core.video import VideoReader
+from mescreen.core.face.crop import CROP_SIZE, Detection, FaceGeometry, crop_face, to_gray
+from mescreen.core.face.haar import FaceTracker, crop_still
+from mescreen.core.face.tracks import Track, TrackBuilder, TrackParams, interpolate_track, iou
+from mescreen.core.face.mesh_track import MeshTracker
+from mescreen.core.io.video import VideoReader
 
 
 def test_to_gray_accepts_gray_bgr_bgra_and_other_depths() -> None:
@@ -112,7 +111,10 @@ def test_interpolation_between_detections_bridges_short_gaps_only() -> None:
     assert placed[2].geometry.angle == pytest.approx(2.0)
     assert placed[2].confidence == pytest.approx(0.8)
     assert placed[4].detected
-    assert all(placed[i] is None for i in range(5, 20))  # 16 frames apart: longer than the gap limit
+    assert all(placed[i] is None for i in range(8, 17))  # 16 frames apart: longer than the gap limit,
+    assert placed[7].geometry.cx == placed[4].geometry.cx and placed[17].geometry.cx == placed[20].geometry.cx  # held
+    lost_face = interpolate_track(track, 28, max_gap_frames=6, hold_frames=3, return_hold_frames=0)
+    assert lost_face[7] is not None and lost_face[19] is None  # searched every frame: found when back
     assert placed[27] is not None and placed[27].geometry.cx == placed[24].geometry.cx  # held
     assert interpolate_track(track, 28, max_gap_frames=6)[27] is None
 
@@ -157,7 +159,7 @@ def test_crop_still_picks_the_largest_of_several_faces(images_dir: Path) -> None
 
 
 def _all_faces(image: np.ndarray) -> list[Detection]:
-    from mescreen.core.face import _still_detector
+    from mescreen.core.face.haar import _still_detector
 
     return _still_detector().detect(to_gray(image))
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mescreen.core.face_shape import SHAPE_FEATURES, face_shape
+from mescreen.core.face.shape import SHAPE_FEATURES, face_shape
 
 
 def _similar(points: np.ndarray, angle_deg: float, scale: float, shift: tuple[float, float]) -> np.ndarray:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from mescreen.core.facs import AUCode, au_vector, parse_facs
+from mescreen.core.aus.facs import AUCode, au_vector, parse_facs
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mescreen.core.flow import FLOW_SIZE, dense_flow, flow_image, minmax_uint8, optical_strain
+from mescreen.core.emotion.micro.flow import FLOW_SIZE, dense_flow, flow_image, minmax_uint8, optical_strain
 from mescreen.training.emotion import augment
 
 
@@ -117,7 +117,7 @@ def test_missing_tv_l1_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_opencv_thread_count_does_not_change_the_flow() -> None:
-    """Pairs are made in threads (mescreen.core.emotion), whatever OpenCV's own thread count."""
+    """Pairs are made in threads (mescreen.core.emotion.micro.classifier), whatever OpenCV's own thread count."""
     onset, apex = _texture(3), np.roll(_texture(3), 2, axis=0)
     threads = cv2.getNumThreads()
     try:
@@ -128,3 +128,14 @@ def test_opencv_thread_count_does_not_change_the_flow() -> None:
     finally:
         cv2.setNumThreads(threads)
     assert np.array_equal(one, many)
+
+
+def test_runtime_tv_l1_runs_three_outer_iterations_and_three_warps() -> None:
+    """The setting chosen by the rule in bench/RESULTS.md (issue 26): 3 outer iterations, 3 warpings
+    per scale, OpenCV's defaults otherwise."""
+    onset = _texture(3)
+    apex = np.roll(onset, 2, axis=1)
+    expected = cv2.optflow.DualTVL1OpticalFlow_create(outerIterations=3, warps=3).calc(onset, apex, None)
+    np.testing.assert_array_equal(dense_flow(onset, apex), expected)
+    five_warps = cv2.optflow.DualTVL1OpticalFlow_create(outerIterations=3).calc(onset, apex, None)
+    assert not np.array_equal(expected, five_warps)  # the setting is seen in the flow

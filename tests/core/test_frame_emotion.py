@@ -11,8 +11,9 @@ import pytest
 
 from mescreen.core.datapaths import models_dir
 from mescreen.core.errors import InputError, ModelMissingError
-from mescreen.core.face import CROP_SIZE, crop_still
-from mescreen.core.frame_emotion import FrameEmotionModel, network_input, to_fer_framing
+from mescreen.core.face.crop import CROP_SIZE
+from mescreen.core.face.haar import crop_still
+from mescreen.core.emotion.frame.model import FrameEmotionModel, network_input, to_fer_framing
 from mescreen.core.labels import FRAME_EMOTIONS
 
 
@@ -89,8 +90,10 @@ def test_a_smiling_real_face_is_read_as_happiness(model: FrameEmotionModel, data
     assert FRAME_EMOTIONS[int(np.argmax(proba))] == "happiness"
 
 
-def test_one_graph_traced_at_load_serves_every_batch_size(model: FrameEmotionModel) -> None:
-    """Tracing happens when the model loads, not in an analysis (whose last batch is smaller)."""
+def test_every_batch_size_reads_as_one_by_one_through_the_converted_file(model: FrameEmotionModel) -> None:
+    """The converted network takes any batch size (the last batch of a video is smaller)."""
+    crops = _crops(7, seed=7)
+    whole = model.predict(crops)
     for n in (64, 5, 1):
-        model.predict(_crops(n, seed=n))
-    assert model._forward.experimental_get_tracing_count() == 1
+        np.testing.assert_allclose(model.predict(np.resize(crops, (n, CROP_SIZE, CROP_SIZE)))[: min(n, 7)],
+                                   whole[: min(n, 7)], atol=1e-5)

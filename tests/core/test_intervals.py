@@ -1,6 +1,6 @@
 import pytest
 
-from mescreen.core.intervals import poisson_rate, wilson
+from mescreen.core.screening.intervals import poisson_rate, wilson
 
 
 def test_wilson_matches_published_values():

@@ -12,15 +12,16 @@ import cv2
 import numpy as np
 import pytest
 
-from mescreen.core import mesh
+from mescreen.core.face import mesh
 from mescreen.core.errors import ModelMissingError
-from mescreen.core.face import CROP_SIZE, FaceDetector, FaceGeometry, to_gray
-from mescreen.core.mesh import (
+from mescreen.core.face.crop import CROP_SIZE, FaceGeometry, to_gray
+from mescreen.core.face.haar import FaceDetector
+from mescreen.core.face.mesh import (
     ALIGN_POINTS, ALIGN_TARGETS, DETECTORS, BlazeFaceDetector, FaceMesh, MeshResult, alignment_geometry,
     crop_landmarks, EyeContours, head_pose, mouth_aperture, roi_from_detection, roi_from_landmarks, similarity,
     ssd_anchors, weighted_nms,
 )
-from mescreen.core.video import VideoReader
+from mescreen.core.io.video import VideoReader
 
 MOUTH_POINTS = (mesh.MOUTH_RIGHT, mesh.MOUTH_LEFT, mesh.LIP_INNER_TOP, mesh.LIP_INNER_BOTTOM)
 FACE_POINTS = ALIGN_POINTS + MOUTH_POINTS + (1,)  # 1 = nose tip
@@ -122,6 +123,21 @@ def test_single_face_landmarks_fall_where_the_face_is(images_dir: Path) -> None:
     assert mouth_aperture(result.points) >= 0
     eyes = EyeContours().aperture(image, result.points)
     assert min(eyes) > 0.15 and max(eyes) / min(eyes) < 1.4  # both open, similar
+
+
+def test_both_eyes_side_by_side_read_as_one_after_the_other(images_dir: Path) -> None:
+    """The right eye runs on the contour model's worker thread; the apertures are those of running
+    both eyes in turn on the calling thread, and `close` ends the worker."""
+    image = _image(images_dir, "single_face.jpg")
+    points = _landmarks(image, _blaze().detect(image)[0]).points
+    eyes = EyeContours()
+    in_turn = [eyes.contour(image, points[a], points[b], mirror) for a, b, mirror in (
+        (mesh.RIGHT_EYE_OUTER, mesh.RIGHT_EYE_INNER, False), (mesh.LEFT_EYE_INNER, mesh.LEFT_EYE_OUTER, True))]
+    ratios = [float(np.linalg.norm(c[12, :2] - c[4, :2]) / np.linalg.norm(c[8, :2] - c[0, :2])) for c in in_turn]
+    assert eyes.aperture(image, points) == pytest.approx(tuple(ratios), abs=1e-6)
+    workers = list(eyes._worker._threads)
+    eyes.close()
+    assert workers and not any(t.is_alive() for t in workers)
 
 
 def test_a_mirrored_image_gives_mirrored_landmarks(images_dir: Path) -> None:

@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from mescreen.core.face import FaceGeometry, Track, interpolate_track
-from mescreen.core.mesh_track import MEASURES, MeshDetection, MeshTracker
-from mescreen.core.video import VideoReader
+from mescreen.core.face.crop import FaceGeometry
+from mescreen.core.face.tracks import Track, interpolate_track
+from mescreen.core.face.mesh_track import MEASURES, MeshDetection, MeshTracker
+from mescreen.core.io.video import VideoReader
 
 
 def _mesh_det(x: float, measure: float) -> MeshDetection:

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from mescreen.core.labels import AU_NAMES, EMOTIONS_3
-from mescreen.core.openface_csv import (
+from mescreen.core.io.openface_csv import (
     au_from_openface_column, openface_au_column, openface_columns, to_openface_text, write_openface_csv,
 )
-from mescreen.core.peer_import import read_peer_csv
+from mescreen.core.io.peer_import import read_peer_csv
 from mescreen.core.result import FrameSeries
 
 

@@ -8,8 +8,8 @@ import pytest
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
 from mescreen.core.errors import Cancelled
-from mescreen.core.peer_import import TimingError, analyze_peer, detect_tool, read_peer_csv
-from mescreen.core.subdivision import ReferenceClusters
+from mescreen.core.io.peer_import import TimingError, analyze_peer, detect_tool, read_peer_csv
+from mescreen.core.episodes.clusters import ReferenceClusters
 
 
 def _openface_csv(n: int = 120, fps: float = 30.0, spike_at: int = 60) -> bytes:

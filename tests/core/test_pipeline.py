@@ -13,7 +13,7 @@ from fake_models import fake_models
 
 from mescreen.core.datapaths import models_dir
 from mescreen.core.errors import Cancelled, ModelMissingError
-from mescreen.core.expressions import MAPPER_FLOOR, macro_episodes, micro_emotion
+from mescreen.core.episodes.expressions import MAPPER_FLOOR, expression_episodes, micro_emotion
 from mescreen.core.labels import AU_NAMES, EMOTIONS_3, EMOTIONS_FINE, FINE_TO_3, FRAME_EMOTIONS
 from mescreen.core.pipeline import EMOTION_BATCH, AnalysisOptions, Models, PairImages, analyze_video
 from mescreen.core.progress import Progress
@@ -95,10 +95,12 @@ def test_full_result_on_the_demo_video(wolfgang: tuple[SessionResult, list[Progr
         assert ep.emotion in EMOTIONS_FINE and sum(ep.emotion_prob.values()) == pytest.approx(1.0)
         assert ep.confidence == pytest.approx(ep.emotion_prob[ep.emotion], abs=1e-4)
         assert ep.au_prob and set(ep.active_aus) <= set(AU_NAMES)
-    # Macro episodes are exactly those of the stored per-frame trace.
-    macro = [(e.onset_frame, e.offset_frame, e.emotion) for e in result.episodes if e.kind == "macro"]
-    from_trace = macro_episodes(series.emotion_prob, series.time_s, series.frame_index, result.video.analysed_fps)
-    assert macro == [(e.onset_frame, e.offset_frame, e.emotion) for e in from_trace]
+    # Episodes are exactly the expressions of the stored per-frame trace and AUs.
+    found = expression_episodes(series.emotion_prob, series.au_prob, series.au_names, series.au_thresholds,
+                                series.time_s, series.frame_index, result.video.analysed_fps)
+    assert [(e.onset_frame, e.apex_frame, e.offset_frame, e.kind) for e in result.episodes] == [
+        (e.onset_frame, e.apex_frame, e.offset_frame, e.kind) for e in found]
+    assert [e.emotion for e in result.episodes if e.kind == "macro"] == [e.emotion for e in found if e.kind == "macro"]
     assert result.clusters.reference_version.startswith("me_clusters_reference.json@")
     assert sum(result.clusters.counts.values()) == sum(bool(e.cluster) for e in result.episodes)
     assert result.screening.level in ("none", "watch", "flag", "insufficient")
@@ -205,22 +207,6 @@ def test_end_to_end_with_the_trained_models(videos_dir: Path) -> None:
     assert np.nanmax(result.series.au_prob) <= 1.0
 
 
-def test_macro_expressions_are_the_held_emotions_of_the_trace() -> None:
-    """A constructed trace: 3 s neutral, 4 s happiness (with a 0.2-s dip), 1 s neutral, 0.3 s
-    sadness (too short for a macro-expression), neutral again."""
-    fps = 10.0
-    labels = ["neutral"] * 30 + ["happiness"] * 18 + ["neutral"] * 2 + ["happiness"] * 20 + ["neutral"] * 10 \
-        + ["sadness"] * 3 + ["neutral"] * 20
-    prob = np.full((len(labels), len(FRAME_EMOTIONS)), 0.02, np.float32)
-    for i, name in enumerate(labels):
-        prob[i, FRAME_EMOTIONS.index(name)] = 0.86
-    prob[5] = np.nan  # a frame without a face
-    time_s = np.arange(len(labels)) / fps
-    (ep,) = macro_episodes(prob, time_s, np.arange(len(labels)), fps)
-    assert ep.kind == "macro" and ep.emotion == "happiness" and ep.confidence > 0.8
-    assert 2.7 <= ep.onset_s <= 3.3 and 6.7 <= ep.offset_s <= 7.3
-
-
 def test_pair_images_start_once_both_crops_are_read_and_only_then() -> None:
     """Pass 3 hands each micro-expression's crops to a worker as soon as the later one is read."""
     from concurrent.futures import ThreadPoolExecutor
@@ -237,3 +223,48 @@ def test_pair_images_start_once_both_crops_are_read_and_only_then() -> None:
                 assert list(images.futures) == [(3, 5)]
         assert sorted(images.futures) == [(3, 5), (5, 9)]
         assert images.futures[(5, 9)].result()[0, 0] == 4
+        assert read == {}  # every crop dropped once its last pair had started
+
+
+def test_pair_images_hold_a_crop_only_until_its_last_pair_started() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        images = PairImages(lambda onset, apex: apex, [(2, 4), (4, 8)], pool)
+        assert [p for p in range(10) if images.wants(p)] == [2, 4, 8]
+        read: dict[int, np.ndarray] = {}
+        for position in range(10):
+            if images.wants(position):
+                read[position] = np.full((2, 2), position, np.uint8)
+            images.read(position, read)
+            if position == 4:
+                assert list(read) == [4]  # 2's only pair has started; 4 is still the onset of (4, 8)
+        assert read == {} and sorted(images.futures) == [(2, 4), (4, 8)]
+
+
+def test_batches_read_in_a_worker_give_what_the_caller_reads_in_order() -> None:
+    """Pass 2 reads each batch of crops in a worker thread while the next one is cut; the AU stage's
+    person normalisation depends on frame order, so the values must equal reading them in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mescreen.core.aus.stage import AUStage
+    from mescreen.core.emotion.frame.model import FrameEmotionModel
+    from mescreen.core.pipeline import FaceBatch
+
+    rng = np.random.default_rng(0)
+    n = 3 * EMOTION_BATCH + 5
+    crops = [cv2.GaussianBlur(rng.integers(0, 256, (128, 128), dtype=np.uint8), (9, 9), 2.0) for _ in range(n)]
+    emotion = FrameEmotionModel.load()
+    read = {}
+    for pool in (None, ThreadPoolExecutor(1)):
+        stage = AUStage.load()
+        au = np.full((n + 1, len(stage.au_names)), np.nan, np.float32)
+        probs = np.full((n + 1, len(FRAME_EMOTIONS)), np.nan, np.float32)
+        batch = FaceBatch(stage, emotion, au, probs, pool)
+        for pos, crop in enumerate(crops):
+            batch.add(pos + 1, crop, None)  # position 0 has no face
+        batch.flush()
+        read[pool is None] = (au, probs)
+    np.testing.assert_array_equal(read[True][0], read[False][0])
+    np.testing.assert_array_equal(read[True][1], read[False][1])
+    assert np.isnan(read[False][1][0]).all() and np.isfinite(read[False][1][1:]).all()

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from mescreen.core.safe_csv import csv_text, neutralise
+from mescreen.core.io.safe_csv import csv_text, neutralise
 
 
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"https://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])

@@ -12,8 +12,8 @@ from mescreen.core import INTENDED_USE
 from mescreen.core.errors import InputError
 from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
 from mescreen.core.result import Episode, FrameSeries, Screening, SessionClusters
-from mescreen.core import screening
-from mescreen.core.screening import CONFIG_DIR
+from mescreen.core.screening import indicators as screening
+from mescreen.core.screening.indicators import CONFIG_DIR
 
 FPS = 10.0
 V1 = CONFIG_DIR / "screening_v1.json"
@@ -221,7 +221,7 @@ def test_screening_survives_the_session_result_round_trip():
 def test_subdivision_and_screening_fill_a_session_result(tmp_path: Path):
     """Both steps as the pipeline chains them, on a session whose clusters and level are known."""
     from mescreen.core.result import SessionResult, VideoInfo
-    from mescreen.core.subdivision import REFERENCE_FILE, MESubdivider, ReferenceClusters, cluster_session
+    from mescreen.core.episodes.clusters import REFERENCE_FILE, MESubdivider, ReferenceClusters, cluster_session
 
     aus = ["AU4", "AU9", "AU10", "AU12", "AU14", "AU25"]
     X = np.array([[1, 1, 0, 0, 0, 0]] * 6 + [[0, 0, 1, 0, 0, 1]] * 4 + [[0, 0, 0, 1, 0, 0]] * 5, dtype=float)

@@ -7,7 +7,7 @@ import pytest
 
 from mescreen.core.labels import AU_NAMES, FRAME_EMOTIONS
 from mescreen.core.result import Episode, FrameSeries, SessionClusters
-from mescreen.core.screening import load_config, screen
+from mescreen.core.screening.indicators import load_config, screen
 
 FPS = 10.0
 

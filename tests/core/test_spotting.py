@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mescreen.core.face import CROP_SIZE
-from mescreen.core.spotting import (
+from mescreen.core.face.crop import CROP_SIZE
+from mescreen.core.episodes.spotting import (
     APPEARANCE_BLOCKS, FEATURE_SIZE, Spotter, SpotterParams, appearance_feature, feature_difference, robust_z,
 )
 

@@ -11,7 +11,7 @@ import pytest
 from mescreen.core.errors import ModelMissingError
 from mescreen.core.labels import AU_NAMES, EMOTIONS_FINE
 from mescreen.core.result import Episode
-from mescreen.core.subdivision import (
+from mescreen.core.episodes.clusters import (
     REFERENCE_FILE, MESubdivider, ReferenceClusters, characteristic_aus, cluster_session,
 )
 

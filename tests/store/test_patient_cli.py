@@ -12,7 +12,7 @@ from mescreen.cli.main import main
 from mescreen.store import repository as repo
 from mescreen.store.audit import audit_entries
 from mescreen.store.engine import session_factory
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 from datetime import date
 
 

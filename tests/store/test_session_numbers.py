@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 import mescreen.store.repository as repo
 from mescreen.store.engine import _alembic_config, _sqlite_foreign_keys, make_engine, session_factory, upgrade
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 from tests.store.test_store_migrations import _insert_old_session
 
 ACTOR = "dr.who"

@@ -14,7 +14,7 @@ import mescreen.store.repository as repo
 from mescreen.store.errors import InvalidValueError, SignInThrottledError, StoreError
 from mescreen.store.models import utcnow
 from mescreen.store.sign_in_throttle import FREE_CLIENT_FAILURES, FREE_FAILURES
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 
 
 def _rows(db: Session, action: str) -> list[tuple[str, str, str]]:

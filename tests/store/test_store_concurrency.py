@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 import mescreen.store.repository as repo
 from mescreen.store.engine import open_store
 from mescreen.store.errors import DuplicatePatientError
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 
 SESSIONS_EACH = 4
 

@@ -11,7 +11,7 @@ import numpy as np
 from alembic import command
 from sqlalchemy import text
 
-from mescreen.core.au_activity import DEFAULT_THRESHOLD
+from mescreen.core.aus.activity import DEFAULT_THRESHOLD
 from mescreen.core.labels import AU_NAMES
 from mescreen.store import repository as repo
 from mescreen.store.engine import _alembic_config, make_engine, session_factory, upgrade
@@ -76,6 +76,7 @@ def test_upgrade_gives_old_sessions_their_models_thresholds_or_the_default_with_
     assert second.series.au_thresholds == []
     assert second.series.thresholds().tolist() == [DEFAULT_THRESHOLD] * len(AU_NAMES)
     assert repo.DEFAULT_THRESHOLD_NOTE in second.warnings
+    assert first.series.emotion_recall == {} == second.series.emotion_recall  # how well emotions are read: unknown
 
 
 def test_upgrade_to_never_reused_ids_keeps_every_row(db_url: str) -> None:

@@ -21,7 +21,7 @@ from mescreen.store.errors import (
     UnknownPatientError,
     UnknownSessionError,
 )
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 
 ACTOR = "dr.who"
 STORED_TABLES = (models.Patient, models.RecordingSession, models.Indicator, models.EpisodeRow, models.FrameSeriesBlob)

@@ -16,7 +16,7 @@ from mescreen.store.engine import (
 )
 from mescreen.store.errors import DuplicateTeamError, InvalidValueError, UnknownPatientError, UnknownSessionError, UnknownTeamError
 from mescreen.store.models import AuditLog
-from mescreen.store.synthetic import synthetic_result
+from tests.synthetic import synthetic_result
 from tests.store.test_store_migrations import _insert_old_session
 
 FIRST = "Care team 1"  # made by migration 0005

@@ -3,7 +3,7 @@ ME sub-division and screening, and saved as a session of the patient.
 
 Like an upload: the same consent tick, then a background job with progress and cancel in the
 analyses panel. The file is read (and a malformed one refused, storing nothing) before the job is
-queued; its times are checked for plausibility by mescreen.core.peer_import, which asks for the
+queued; its times are checked for plausibility by mescreen.core.io.peer_import, which asks for the
 frame rate when they cannot be right. The form keeps its values when the file is refused.
 """
 
@@ -18,7 +18,7 @@ from mescreen.app import ui
 from mescreen.app.auth import actor
 from mescreen.app.progress_panel import analysing_banner, jobs_panel
 from mescreen.core.errors import MescreenError
-from mescreen.core.peer_import import PLAUSIBLE_FPS, TimingError, read_peer_csv
+from mescreen.core.io.peer_import import PLAUSIBLE_FPS, TimingError, read_peer_csv
 from mescreen.service import PeerCsvSource
 
 FORM_KEY = "import_form_round"  # bumped after a submission: new widget keys empty the form

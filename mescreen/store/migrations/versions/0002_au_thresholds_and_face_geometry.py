@@ -2,7 +2,7 @@
 landmarks; indicator intervals.
 
 - `frame_series.au_thresholds`: the AU model's per-AU decision thresholds, so that every reader
-  answers "is this AU active?" the same way (mescreen.core.au_activity). Sessions analysed before
+  answers "is this AU active?" the same way (mescreen.core.aus.activity). Sessions analysed before
   get the thresholds of the AU model version they were analysed with where it is known (below);
   others keep NULL and are read with the documented default 0.5, with a note in their warnings.
 - `frame_arrays`: optional per-frame arrays (head pose, eye and mouth aperture, landmark

@@ -10,8 +10,7 @@ Existing sessions are numbered as the session page and the PDF reports showed th
 upgrade keep naming the same sessions.
 
 Revision ID: 0007
-Revises: 0005 (for now: migration 0006, emotion recall kept with each session's series,
-is on another branch; whoever merges both points this at 0006)
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -21,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
