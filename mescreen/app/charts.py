@@ -17,6 +17,7 @@ from mescreen.core.screening.figures import MIN_EARLIER_SESSIONS
 from mescreen.core.result import Episode, Indicator, SessionResult
 from mescreen.app import evidence, summary
 from mescreen.app.au_words import READ_AUS, au_label, au_list, au_region
+from mescreen.app.plain_words import cluster_words
 from mescreen.app.palette import EMOTION_COLOURS, KIND_SHADE, MACRO_OPACITY, NOT_RAISED, RAISED, emotion_colour
 
 _LAYOUT = dict(
@@ -138,7 +139,8 @@ def episode_timeline(result: SessionResult) -> go.Figure:
             y=labels, x=[max(e.duration_s, 1e-3) for e in eps], base=[e.onset_s for e in eps],
             orientation="h", name=f"{kind}-expressions ({KIND_SHADE[kind]})", opacity=opacity,
             marker_color=[emotion_colour(lab) for lab in labels],
-            customdata=[[f"{e.onset_s:.2f}", f"{e.offset_s:.2f}", au_list(e.active_aus), e.cluster or "-",
+            customdata=[[f"{e.onset_s:.2f}", f"{e.offset_s:.2f}", au_list(e.active_aus),
+                         cluster_words(e.cluster) if e.cluster else "-",
                          summary.emotion_text(e), summary.confidence_text(e)] for e in eps],
             hovertemplate="%{customdata[4]} (confidence %{customdata[5]})<br>%{customdata[0]}-%{customdata[1]} s"
                           "<br>AUs: %{customdata[2]}<br>cluster %{customdata[3]}<extra></extra>",

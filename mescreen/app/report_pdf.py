@@ -35,6 +35,7 @@ from mescreen.core.result import Episode, SessionResult
 from mescreen.app import evidence, summary
 from mescreen.app.au_words import au_label, in_words
 from mescreen.app.palette import KIND_SHADE, LEVEL_COLOURS, emotion_colour, lighter
+from mescreen.app.plain_words import version_words
 from mescreen.app.pdf_fonts import FONT, FONT_BOLD, code_point, markup, plain_line, unprintable
 
 PAGE_W, PAGE_H = A4
@@ -510,15 +511,6 @@ def evidence_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> li
                "features, not the face; no image of the patient is stored).", intro), *out]
 
 
-#: What each entry of SessionResult.versions is, in words.
-VERSION_WORDS = {
-    "pipeline": "analysis pipeline (method version)", "opencv": "OpenCV library",
-    "screening_config": "screening rules", "clusters": "reference ME clusters",
-    "face_mesh": "face-mesh model files", "face": "face detector", "au": "AU model",
-    "au_emotion": "AU-to-emotion mapping", "emotion_cnn": "emotion network",
-}
-
-
 def versions_table(result: SessionResult, st: dict[str, ParagraphStyle]) -> Table:
     """One table of every version behind this report, each named for what it is."""
     versions = dict(result.versions)
@@ -526,7 +518,7 @@ def versions_table(result: SessionResult, st: dict[str, ParagraphStyle]) -> Tabl
     if result.clusters.reference_version:
         versions.setdefault("clusters", result.clusters.reference_version)
     rows = [["Component", "Version"], ["mescreen software (made this report)", __version__]]
-    rows += [[VERSION_WORDS.get(k, k.replace("_", " ")), v] for k, v in sorted(versions.items())]
+    rows += [[version_words(k), v] for k, v in sorted(versions.items())]
     return _table(rows, [72 * mm, CHART_W - 72 * mm], st["body"])
 
 

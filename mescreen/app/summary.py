@@ -17,6 +17,7 @@ from mescreen.core.screening.figures import UNDETERMINED, episode_emotion
 from mescreen.core.result import Episode, Indicator, SessionResult
 from mescreen.core.screening.indicators import CONFIG_DIR, indicator_emotions, load_config
 from mescreen.app.au_words import au_list, in_words
+from mescreen.app.plain_words import cluster_words
 
 #: Long recordings are binned to at most this many points before charting: a browser or a PDF
 #: page cannot show more, and per-frame arrays of an hour-long interview would be heavy.
@@ -124,7 +125,7 @@ def episodes_table(result: SessionResult) -> pd.DataFrame:
             "emotion": emotion_text(ep),
             "confidence": confidence_text(ep),
             "active AUs": au_list(ep.active_aus),
-            "ME cluster": ep.cluster or "-",
+            "ME cluster": cluster_words(ep.cluster) if ep.cluster else "-",
         })
     columns = ["#", "kind", "onset (s)", "apex (s)", "offset (s)", "duration (s)", "emotion",
                "confidence", "active AUs", "ME cluster"]
@@ -139,7 +140,7 @@ def cluster_table(result: SessionResult) -> pd.DataFrame:
     for name, count in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0])):
         cluster = info.get(name)
         rows.append({
-            "cluster": name,
+            "cluster": cluster_words(name),
             "emotion": cluster.emotion if cluster else name.split("_")[0].lower(),
             "AU combination": au_list(cluster.aus) if cluster else "-",
             "AU codes": "+".join(cluster.aus) if cluster else "-",
@@ -241,8 +242,9 @@ _UNMATCHABLE_WORDS = (r"The paper's case-study clusters \1 are not counted: the 
 
 
 def evidence_words(text: str) -> str:
-    """An indicator's evidence as a clinician reads it: AU codes named, the case-study note plain."""
-    return in_words(_UNMATCHABLE.sub(_UNMATCHABLE_WORDS, text))
+    """An indicator's evidence as a clinician reads it: AU codes and ME clusters named, the case-study
+    note plain."""
+    return cluster_words(in_words(_UNMATCHABLE.sub(_UNMATCHABLE_WORDS, text)))
 
 
 def _face_seconds(result: SessionResult) -> Indicator | None:

@@ -46,7 +46,7 @@ def test_report_pages_text_and_render(result, tmp_path):
     everything = _squash(" ".join(pages))
     for expected in ("Session details", "2026-11-20", "dr.ada", "Level: watch",
                      "Share of negative micro-expressions", "2 of 3 episodes were negative",
-                     "Emotion distribution", "Action-unit activation over time", "Disgust_ME1",
+                     "Emotion distribution", "Action-unit activation over time", "disgust cluster 1",
                      "AU4+AU9+AU10", "emotion.keras@222222", "screening_v1.json@def456",
                      "Face not found in 15 frames."):
         assert expected in everything, expected

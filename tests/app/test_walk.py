@@ -187,7 +187,7 @@ def test_the_session_page_says_why_an_indicator_was_not_judged_in_figures_and_pl
     assert "Needs at least 60 s of visible face. This recording has 19.7 s." in reasons, reasons
     everything = " ".join(shown(c) for t in tables.values() for c in t.to_numpy().ravel())
     assert "unknown to mescreen" not in everything
-    assert "The paper's case-study clusters Sadness_ME1, Sadness_ME2 are not counted" in everything
+    assert "The paper's case-study clusters sadness cluster 1, sadness cluster 2 are not counted" in everything
     described = next(v for k, v in tables.items() if k == ("figure", "value", "evidence"))
     assert all(cell != "-" for cell in described.to_numpy().ravel())  # st.table would draw "-" as a bullet
 

@@ -8,6 +8,7 @@ from mescreen.core.errors import MescreenError
 from mescreen.app import charts, evidence, exports, summary, ui
 from mescreen.app.au_words import in_words
 from mescreen.app.auth import actor
+from mescreen.app.plain_words import version_words
 from mescreen import service
 from mescreen.app.store import db, sessions
 from mescreen.store import repository
@@ -146,7 +147,9 @@ chart("face_quality")
 
 with st.expander("Recording details and model versions"):
     ui.table({"item": list(facts), "value": [str(v) for v in facts.values()]})  # the file name in full
-    ui.table({"component": list(result.versions), "version": list(result.versions.values())})
+    st.markdown("**Versions behind this reading**")
+    for key, version in result.versions.items():  # the technical name in the hover, for tracing a result
+        st.markdown(f"{ui.md(version_words(key))}: {ui.md(version)}", help=f"Technical name: `{key}`")
 
 st.header("Notes")
 with db() as session:
