@@ -175,7 +175,11 @@ def test_session_page_says_how_well_each_emotion_is_read_and_judges_no_unread_on
                                 file_name="interview.mp4", content_hash="d" * 64)
     at = _signed_in("screens/session.py")
     assert not at.exception, at.exception
-    tables = {tuple(t.value.columns): t.value for t in at.table}
+    tables = {}
+    for table in at.table:  # cells and headings reach st.table Markdown-escaped (ui.table): read them as shown
+        frame = table.value.map(shown)
+        frame.columns = [shown(c) for c in frame.columns]
+        tables[tuple(frame.columns)] = frame
     not_judged = tables[("indicator", "why not judged", "evidence", "ref.")]
     negative = not_judged[not_judged["indicator"].str.startswith("Share of episodes read as a negative")]
     assert len(negative) == 1  # counts disgust and contempt: not judged, as an unread AU
