@@ -1,9 +1,11 @@
-"""Shared fixtures. Real-data tests skip with a reason when MESCREEN_DATA is absent, except under
-CI=true, where a missing data folder is a failure (CI must test against the real data)."""
+"""Shared fixtures. A test that needs what only .ci/run installs or sets up (the research data in
+MESCREEN_DATA, ffmpeg, poppler, Chromium, PostgreSQL) goes through `require`: it skips with the
+reason on a machine with only Python and make, and fails under CI=true, where nothing may skip."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,20 +18,42 @@ from mescreen.core.datapaths import ENV_VAR, data_root
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _under_ci() -> bool:
+def under_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(present: bool, message: str) -> None:
+    """Go on when `present`; else skip with `message` (a machine with only Python and make), or
+    fail under CI=true, where .ci/run installs everything the tests need and nothing may skip."""
+    if present:
+        return
+    if under_ci():
+        pytest.fail(f"CI=true but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def require_tools(*tools: str, package: str) -> None:
+    """Programs on PATH that a test runs (ffmpeg, pdftotext ...), from the Debian `package`."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    require(not missing, f"{', '.join(missing)} not installed (apt-get install {package}; .ci/run installs it)")
+
+
+@pytest.fixture
+def needs_ffmpeg() -> None:
+    require_tools("ffmpeg", package="ffmpeg")
+
+
+@pytest.fixture
+def needs_poppler() -> None:
+    require_tools("pdftoppm", "pdftotext", package="poppler-utils")
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The research data folder; skip (locally) or fail (under CI) when it is missing."""
     root = data_root()
-    if root is None:
-        message = f"{ENV_VAR} is not set or does not exist: real-data test not run"
-        if _under_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
-    return root
+    require(root is not None, f"{ENV_VAR} is not set or does not exist: real-data test not run")
+    return root  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="session")

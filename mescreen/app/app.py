@@ -108,7 +108,7 @@ def main() -> None:
         pages.append(st.Page(HERE / "screens" / "audit.py", title="Audit log", icon=":material/policy:"))
     ui.registry()  # the first run of this server process cleans up after an interrupted one
     page = st.navigation(pages)  # before the sidebar: its links resolve against these pages
-    link = st.session_state.pop(_DEEP_LINK, None)
+    link = st.session_state.pop(_DEEP_LINK, None) or ui.session_to_open()
     if link:
         st.switch_page(session_page, query_params=link)
     auth.write_cookie()  # after any switch: a run cut short by it would drop the cookie script

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import re
 
-from mescreen.core.labels import AU_DESCRIPTIONS, AU_NAMES
+from mescreen.core.labels import AU_DESCRIPTIONS
+
+#: Every AU mescreen reads and charts: the appearance model's AUs (mescreen.core.labels.AU_NAMES)
+#: and eyes closed (AU43), read from the eye opening.
+READ_AUS: tuple[str, ...] = tuple(AU_DESCRIPTIONS)
 
 #: Face regions in the words the glossary and the evidence pictures use.
 REGIONS: tuple[str, ...] = ("brows", "eyelids", "cheeks", "nose", "mouth", "chin and jaw")
@@ -17,7 +21,7 @@ REGIONS: tuple[str, ...] = ("brows", "eyelids", "cheeks", "nose", "mouth", "chin
 #: The region each AU moves (FACS Manual 2002, muscle and appearance changes).
 AU_REGION: dict[str, str] = {
     "AU1": "brows", "AU2": "brows", "AU4": "brows",
-    "AU5": "eyelids", "AU7": "eyelids",
+    "AU5": "eyelids", "AU7": "eyelids", "AU43": "eyelids",
     "AU6": "cheeks",
     "AU9": "nose",
     "AU10": "mouth", "AU12": "mouth", "AU14": "mouth", "AU15": "mouth", "AU16": "mouth", "AU20": "mouth",
@@ -46,6 +50,7 @@ AU_MEANING: dict[str, str] = {
     "AU25": "The lips part.",
     "AU26": "The jaw drops slightly and the mouth opens, the jaw relaxed.",
     "AU27": "The mouth is stretched wide open, the jaw pulled far down.",
+    "AU43": "The eyes are closed: the upper lids cover the eyes (read from how far the eyes are open).",
 }
 
 _CODE = re.compile(r"^AU0*(\d+)([A-Z]*)$", re.IGNORECASE)
@@ -96,4 +101,4 @@ def au_region(code: str) -> str:
 def glossary() -> list[dict[str, str]]:
     """One row per AU mescreen reads: code, name, what it looks like, the region it moves."""
     return [{"AU": code, "name": AU_DESCRIPTIONS[code], "what it looks like": AU_MEANING[code],
-             "face region": AU_REGION[code]} for code in AU_NAMES]
+             "face region": AU_REGION[code]} for code in READ_AUS]

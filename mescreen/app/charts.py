@@ -14,10 +14,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mescreen.core.screening.figures import MIN_EARLIER_SESSIONS
-from mescreen.core.labels import AU_NAMES
 from mescreen.core.result import Episode, Indicator, SessionResult
 from mescreen.app import evidence, summary
-from mescreen.app.au_words import au_label, au_list, au_region
+from mescreen.app.au_words import READ_AUS, au_label, au_list, au_region
+from mescreen.app.plain_words import cluster_words
 from mescreen.app.palette import EMOTION_COLOURS, KIND_SHADE, MACRO_OPACITY, NOT_RAISED, RAISED, emotion_colour
 
 _LAYOUT = dict(
@@ -41,8 +41,9 @@ def _figure(title: str, **layout: object) -> go.Figure:
 
 
 def _empty(fig: go.Figure, message: str) -> go.Figure:
-    """An empty chart that says why it is empty, rather than blank axes."""
-    fig.add_annotation(text="<br>".join(textwrap.wrap(message, 55)), showarrow=False, x=0.5, y=0.5,
+    """An empty chart that says why it is empty, rather than blank axes. Each wrapped line keeps its
+    trailing space, so the words stay apart where the text is read without the line breaks."""
+    fig.add_annotation(text=" <br>".join(textwrap.wrap(message, 55)), showarrow=False, x=0.5, y=0.5,
                        xref="paper", yref="paper", font=dict(size=14, color="#666"))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -93,13 +94,16 @@ def emotion_over_time(result: SessionResult) -> go.Figure:
     if result.episodes:
         fig.add_scatter(
             x=[e.apex_s for e in result.episodes], y=[1.0] * len(result.episodes), mode="markers",
-            name="episode apex (band: onset to offset)",
+            name="episode apex<br>(band: onset to offset)",
             marker=dict(symbol="triangle-down", size=9, color=[emotion_colour(summary.emotion_label(e))
                                                                for e in result.episodes]),
             customdata=[[summary.emotion_text(e), summary.confidence_text(e)] for e in result.episodes],
             hovertemplate="apex %{x:.2f} s: %{customdata[0]}, confidence %{customdata[1]}<extra></extra>",
         )
-    fig.update_layout(legend_title_text="line colour = emotion:")
+    # Beside the plot, one name a line: under it, nine names wrapped into more rows than the plot is tall.
+    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top",
+                                  title_text="line colour = emotion", font=dict(size=11)),
+                      margin=dict(l=60, r=10, t=50, b=40))
     return fig
 
 
@@ -135,7 +139,8 @@ def episode_timeline(result: SessionResult) -> go.Figure:
             y=labels, x=[max(e.duration_s, 1e-3) for e in eps], base=[e.onset_s for e in eps],
             orientation="h", name=f"{kind}-expressions ({KIND_SHADE[kind]})", opacity=opacity,
             marker_color=[emotion_colour(lab) for lab in labels],
-            customdata=[[f"{e.onset_s:.2f}", f"{e.offset_s:.2f}", au_list(e.active_aus), e.cluster or "-",
+            customdata=[[f"{e.onset_s:.2f}", f"{e.offset_s:.2f}", au_list(e.active_aus),
+                         cluster_words(e.cluster) if e.cluster else "-",
                          summary.emotion_text(e), summary.confidence_text(e)] for e in eps],
             hovertemplate="%{customdata[4]} (confidence %{customdata[5]})<br>%{customdata[0]}-%{customdata[1]} s"
                           "<br>AUs: %{customdata[2]}<br>cluster %{customdata[3]}<extra></extra>",
@@ -263,7 +268,9 @@ def trend(frame: pd.DataFrame, title: str, *, change: bool = False) -> go.Figure
                   yaxis_title="change from the mean of earlier sessions" if change else "value")
     if frame.empty or frame[column].isna().all():
         message = (f"Change is shown from the session with at least {MIN_EARLIER_SESSIONS} earlier analysed "
-                   "sessions." if change else "Not enough analysed sessions for this patient yet.")
+                   "sessions that have a value." if change else
+                   "None of the analysed sessions has a value for these figures (an indicator has no value "
+                   "when it could not be judged: each session's page says why).")
         return _empty(fig, message)
     for metric, rows in frame.groupby("metric", sort=False):
         rows = rows.sort_values("recorded_on")
@@ -283,13 +290,23 @@ def trend(frame: pd.DataFrame, title: str, *, change: bool = False) -> go.Figure
     return fig
 
 
-def _face_axes(fig: go.Figure, n: int) -> None:
+def _face_axes(fig: go.Figure, n: int, x_range: tuple[float, float] = (0.0, 1.0),
+               y_range: tuple[float, float] = (0.0, 1.0)) -> None:
+    """Hidden, equal-scale axes (y down) over `x_range` and `y_range` in face coordinates."""
     for i in range(1, n + 1):
         suffix = "" if i == 1 else str(i)
         fig.update_layout(**{
-            f"xaxis{suffix}": dict(visible=False, range=[0.05, 0.95], scaleanchor=f"y{suffix}"),
-            f"yaxis{suffix}": dict(visible=False, range=[0.98, 0.0]),
+            f"xaxis{suffix}": dict(visible=False, range=list(x_range), scaleanchor=f"y{suffix}"),
+            f"yaxis{suffix}": dict(visible=False, range=[y_range[1], y_range[0]]),
         })
+
+
+def _landmark_ranges(*points: np.ndarray, margin: float = 0.03) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The x and y extent of every landmark (and of the movement arrows drawn from them), with a
+    margin: the chin, often the region that moved most, must not be cut off."""
+    xy = np.concatenate(points)
+    low, high = np.nanmin(xy, axis=0) - margin, np.nanmax(xy, axis=0) + margin
+    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
 
 
 def _contours(fig: go.Figure, points: np.ndarray, colour_of, col: int, *, dash: str = "solid",
@@ -327,9 +344,11 @@ def episode_evidence(episode: Episode, number: int) -> go.Figure | None:
     _contours(fig, found.apex, found.region_colour, 2)
     xs: list[float | None] = []
     ys: list[float | None] = []
-    for region in found.moving:
-        for i in evidence.REGION_POINTS[region]:
-            start, end = found.onset[i], found.onset[i] + ARROW_GAIN * (found.apex[i] - found.onset[i])
+    ends = [found.onset[evidence.REGION_POINTS[r]] + ARROW_GAIN * (found.apex - found.onset)[evidence.REGION_POINTS[r]]
+            for r in found.moving]
+    for region, end_points in zip(found.moving, ends):
+        for i, end in zip(evidence.REGION_POINTS[region], end_points):
+            start = found.onset[i]
             xs += [start[0], end[0], None]
             ys += [start[1], end[1], None]
     if xs:
@@ -340,23 +359,37 @@ def episode_evidence(episode: Episode, number: int) -> go.Figure | None:
                         name=f"{region} moved {100 * found.movement[region]:.1f}%", row=1, col=1)
     fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=STILL, width=1.2), name="still (grey)",
                     row=1, col=1)
-    _face_axes(fig, 2)
+    _face_axes(fig, 2, *_landmark_ranges(found.onset, found.apex, *ends))
     return fig
 
 
+#: The glossary face's drawing height, and its label size: the face is drawn square, so one unit
+#: of the face is about this many pixels, whatever the page's width.
+_FACE_PX = 520 - 50 - 10
+_FACE_FONT = 11
+
+
+def _au_lines(aus: list[str], width: float) -> list[str]:
+    """AU codes as lines that fit `width` (face units) at the label size (about 0.62 em a character)."""
+    per_line = max(1, int(width * _FACE_PX // (0.62 * _FACE_FONT * 5.2)))  # "AU10 " is about 5 characters
+    return [" ".join(aus[k:k + per_line]) for k in range(0, len(aus), per_line)]
+
+
 def face_regions() -> go.Figure:
-    """A schematic face with the regions the AUs move, in the colours the evidence pictures use."""
-    fig = _figure("Face regions (colours as in the evidence pictures)", height=420,
+    """A schematic face with the regions the AUs move, in the colours the evidence pictures use,
+    each region's AU codes inside its box."""
+    fig = _figure("Face regions (colours as in the evidence pictures)", height=_FACE_PX + 60,
                   margin=dict(l=10, r=10, t=50, b=10), showlegend=False)
     fig.add_shape(type="circle", x0=0.12, y0=0.08, x1=0.88, y1=0.98, line=dict(color="#888"))
-    for region, (x0, y0, x1, y1) in evidence.schematic_regions().items():
+    for region, boxes in evidence.schematic_regions().items():
         colour = evidence.REGION_COLOURS[region]
-        fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color=colour, width=2),
-                      fillcolor=colour, opacity=0.25)
-        aus = [a for a in AU_NAMES if au_region(a) == region]
-        fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, showarrow=False, font=dict(size=11, color="#222"),
-                           text=f"<b>{region}</b><br>{' '.join(aus)}")
+        for x0, y0, x1, y1 in boxes:
+            fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color=colour, width=2),
+                          fillcolor=colour, opacity=0.25)
+        x0, y0, x1, y1 = boxes[0]
+        aus = [a for a in READ_AUS if au_region(a) == region]
+        fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, showarrow=False,
+                           font=dict(size=_FACE_FONT, color="#222"),
+                           text="<br>".join([f"<b>{region}</b>", *_au_lines(aus, x1 - x0)]))
     _face_axes(fig, 1)
-    fig.update_xaxes(range=[0.0, 1.0])
-    fig.update_yaxes(range=[1.0, 0.0])
     return fig

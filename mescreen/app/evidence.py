@@ -108,10 +108,13 @@ def episode_evidence(episode: Episode) -> Evidence | None:
     return Evidence(onset, apex, movement, moving, au_regions)
 
 
-def schematic_regions() -> dict[str, tuple[float, float, float, float]]:
-    """Where each region sits on a schematic face (x0, y0, x1, y1 in 0..1, y down): the glossary
-    picture, which needs no patient's landmarks."""
+def schematic_regions() -> dict[str, list[tuple[float, float, float, float]]]:
+    """Where each region sits on a schematic face (boxes x0, y0, x1, y1 in 0..1, y down; the
+    cheeks are two, beside the nose, not under it): the glossary picture, which needs no patient's
+    landmarks. The first box of a region carries its label."""
     return {
-        "brows": (0.22, 0.26, 0.78, 0.33), "eyelids": (0.24, 0.35, 0.76, 0.43), "nose": (0.42, 0.42, 0.58, 0.62),
-        "cheeks": (0.18, 0.48, 0.82, 0.62), "mouth": (0.32, 0.66, 0.68, 0.78), "chin and jaw": (0.34, 0.80, 0.66, 0.92),
+        "brows": [(0.22, 0.25, 0.78, 0.33)], "eyelids": [(0.22, 0.35, 0.78, 0.45)],
+        "nose": [(0.42, 0.47, 0.58, 0.62)],
+        "cheeks": [(0.16, 0.47, 0.40, 0.62), (0.60, 0.47, 0.84, 0.62)],
+        "mouth": [(0.26, 0.64, 0.74, 0.80)], "chin and jaw": [(0.34, 0.82, 0.66, 0.93)],
     }

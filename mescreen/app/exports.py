@@ -30,7 +30,7 @@ def safe_name(text: str) -> str:
 
 def file_stem(view: SessionView) -> str:
     """A download name from the pseudonymous code and session (never the uploaded file's name)."""
-    return f"mescreen_{safe_name(view.patient_code)}_session{view.id}_{view.recorded_on.isoformat()}"
+    return f"mescreen_{safe_name(view.patient_code)}_session{view.number}_{view.recorded_on.isoformat()}"
 
 
 def audited(sessions: sessionmaker[Session], make: Callable[[], bytes], *, actor: str, action: str,
@@ -53,11 +53,10 @@ def audited(sessions: sessionmaker[Session], make: Callable[[], bytes], *, actor
     return build
 
 
-def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str, number: int | None = None,
-              patient_note: str = "") -> bytes:
-    """The session report; `number` is the patient's own session number (the store id without it)."""
+def pdf_bytes(view: SessionView, result: SessionResult, generated_by: str, patient_note: str = "") -> bytes:
+    """The session report, naming the session by its own number (as every page does)."""
     context = ReportContext(
-        patient_code=view.patient_code, session_id=view.id if number is None else number,
+        patient_code=view.patient_code, session_number=view.number,
         recorded_on=view.recorded_on.isoformat(), uploaded_by=view.uploader, generated_by=generated_by,
         session_note=view.notes or "", patient_note=patient_note,
     )

@@ -56,6 +56,7 @@ class Job:
 
     id: str
     session_id: int
+    session_number: int  # the patient's own number of the session (mescreen.store.models)
     patient_code: str
     file_name: str
     owner: str
@@ -75,7 +76,8 @@ class Job:
 
     @property
     def stage_label(self) -> str:
-        return STAGE_WORDS.get(self.stage, self.stage.capitalize() or "Waiting")
+        """The stage in words; a job that runs but has not reported a stage yet is starting."""
+        return STAGE_WORDS.get(self.stage, self.stage.capitalize() or "Starting")
 
     @property
     def fraction(self) -> float:
@@ -135,7 +137,8 @@ class JobRegistry:
                 file_name=source.name, content_hash=source.content_hash, status="queued",
                 upload_path=upload_path,
             )
-        job = Job(uuid.uuid4().hex, session_id, patient_code, source.name, uploader)
+            number = repository.session_number(session, session_id)
+        job = Job(uuid.uuid4().hex, session_id, number, patient_code, source.name, uploader)
         with self._lock:
             self._jobs[job.id] = job
         self._pool.submit(self._work, job, source, recorded_on, keep_video_in)

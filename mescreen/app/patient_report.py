@@ -17,14 +17,14 @@ from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Spacer
+from reportlab.platypus import Spacer
 
 from mescreen.core import INTENDED_USE
 from mescreen.app import timeline
 from mescreen.app.au_words import in_words
 from mescreen.app.palette import EMOTION_COLOURS, emotion_colour
 from mescreen.app.report_pdf import (
-    CHART_W, FONT, _build, _caption, _legend, _no_data, _p, _styles, _table, plot_lines,
+    CHART_W, FONT, _build, _caption, _legend, _p, _styles, _table, plot_lines, unprintable_notice,
 )
 from mescreen.store.repository import SessionView
 
@@ -42,31 +42,31 @@ class PatientReportContext:
 
 
 def trend_drawing(frame: pd.DataFrame, title: str, *, change: bool = False) -> Drawing:
-    """Each metric per session number (x), gaps where a session has no value; for `change`, the
-    change from the named baseline with a zero line."""
+    """Each metric per session in recording order (x, labelled with the session's own number),
+    gaps where a session has no value; for `change`, the change from the named baseline with a
+    zero line."""
     column = "change" if change else "value"
-    if frame.empty or frame[column].isna().all():
-        message = (f"No change yet: it needs at least {timeline.MIN_EARLIER_SESSIONS} earlier analysed sessions."
-                   if change else "No analysed session has a value.")
-        return _no_data(title, message)
+    frame = frame[frame.groupby("metric")[column].transform(lambda v: v.notna().any())]
     n_metrics = frame["metric"].nunique()
     legend_h = 10 * n_metrics + 6
     d = Drawing(CHART_W, 175 + legend_h)
     _caption(d, title)
     plot = LinePlot()
     plot.x, plot.y, plot.width, plot.height = 40, 25 + legend_h, CHART_W - 60, 130
+    order = frame.drop_duplicates("session").sort_values(["recorded_on", "number"])
+    place = {session: k for k, session in enumerate(order["session"], start=1)}
+    number_at = {k: int(n) for k, n in zip(place.values(), order["number"])}
     series = []
     for k, (metric, rows) in enumerate(frame.groupby("metric", sort=False)):
-        rows = rows.sort_values("number")
+        rows = rows.sort_values(["recorded_on", "number"])
         name = str(metric)
         colour = emotion_colour(name) if name in EMOTION_COLOURS else _SERIES_COLOURS[k % len(_SERIES_COLOURS)]
-        series.append((name, rows["number"].to_numpy(float), rows[column].to_numpy(float), colour))
+        series.append((name, rows["session"].map(place).to_numpy(float), rows[column].to_numpy(float), colour))
     legend = plot_lines(plot, series, width=1.8, markers=True)
-    numbers = frame["number"].astype(int)
-    plot.xValueAxis.valueMin = float(numbers.min()) - 0.2
-    plot.xValueAxis.valueMax = float(numbers.max()) + 0.2
-    plot.xValueAxis.valueSteps = sorted(set(numbers.tolist()))
-    plot.xValueAxis.labelTextFormat = "%d"
+    plot.xValueAxis.valueMin = 0.8
+    plot.xValueAxis.valueMax = len(place) + 0.2
+    plot.xValueAxis.valueSteps = list(number_at)
+    plot.xValueAxis.labelTextFormat = lambda x: str(number_at.get(int(round(x)), ""))
     plot.xValueAxis.labels.fontName = FONT
     plot.yValueAxis.labels.fontName = FONT
     values = frame[column].to_numpy(float)
@@ -85,17 +85,58 @@ def trend_drawing(frame: pd.DataFrame, title: str, *, change: bool = False) -> D
     return d
 
 
+def _has(frame: pd.DataFrame, column: str) -> bool:
+    return not frame.empty and bool(frame[column].notna().any())
+
+
+def trend_section(finished: Sequence[SessionView], labels: dict[str, str], st: dict) -> list:
+    """The trend charts that have something to draw: emotion shares, then the indicators with a
+    value in some session, four to a chart (numbered when there are several), each followed by its
+    change from the baseline where one exists. What had nothing to draw is named in one sentence."""
+    indicators = timeline.indicator_frame(finished, labels)
+    indicators = indicators[indicators["metric"].isin(list(labels.values()))].copy()
+    indicators["metric"] = [in_words(m) for m in indicators["metric"]]
+    valued = [m for m in dict.fromkeys(indicators["metric"])
+              if indicators.loc[indicators["metric"] == m, "value"].notna().any()]
+    groups = [valued[k:k + 4] for k in range(0, len(valued), 4)]
+    shares = timeline.emotion_share_frame(finished)
+    charts = [(shares, "Emotion share of the episodes per session", "Emotion shares: change from the baseline")]
+    for k, group in enumerate(groups, start=1):
+        suffix = f" ({k})" if len(groups) > 1 else ""
+        charts.append((indicators[indicators["metric"].isin(group)], f"Screening indicators per session{suffix}",
+                       f"Screening indicators: change from the baseline{suffix}"))
+    out: list = []
+    for frame, title, change_title in charts:
+        if _has(frame, "value"):
+            out += [trend_drawing(frame, title), Spacer(1, 8)]
+        if _has(frame, "change"):
+            out += [trend_drawing(frame, change_title, change=True), Spacer(1, 8)]
+    left_out = []
+    if not _has(shares, "value"):
+        left_out.append("emotion shares (no analysed session has an episode with an emotion)")
+    if not valued:
+        left_out.append("screening indicators (none could be judged in any analysed session)")
+    if not any(_has(frame, "change") for frame, _, _ in charts):
+        left_out.append(f"change from the baseline (it needs a session with at least {timeline.MIN_EARLIER_SESSIONS} "
+                        "earlier analysed sessions with a value)")
+    if left_out:
+        out.append(_p("Not drawn, having no values yet: " + "; ".join(left_out) + ".", st["body"]))
+    return out
+
+
 def build_patient_report(views: Sequence[SessionView], context: PatientReportContext,
                          labels: dict[str, str]) -> bytes:
     """All sessions of one patient and their trends, as PDF bytes."""
     st = _styles()
-    numbers = timeline.session_numbers(views)
     finished = timeline.done(views)
     story: list = [
         _p("mescreen patient report", st["title"]),
         _p(f"Patient {context.patient_code}: {len(views)} session(s), {len(finished)} analysed. "
            f"Generated {context.generated_at} by {context.generated_by or '-'}.", st["body"]),
         _p(INTENDED_USE, st["box"]),
+        *unprintable_notice([context.patient_code, context.generated_by, context.patient_note,
+                             *(v.notes or "" for v in views), *(v.file_name for v in views),
+                             *(v.uploader for v in views)], st),
         _p("Sessions", st["h2"]),
     ]
     table = timeline.sessions_table(views, labels)
@@ -107,32 +148,17 @@ def build_patient_report(views: Sequence[SessionView], context: PatientReportCon
     story.append(_p(f"Analysis pipeline version(s) of these sessions: {', '.join(pipelines) or '-'}. Values "
                     "from different versions may not be comparable.", st["small"]))
 
-    notes = [("Patient", context.patient_note)] + [(f"Session {numbers[v.id]}", v.notes or "") for v in views]
+    notes = [("Patient", context.patient_note)] + [(f"Session {v.number}", v.notes or "") for v in views]
     notes = [(who, text) for who, text in notes if text]
     if notes:
         story.append(_p("Clinician's notes", st["h2"]))
         story += [_p(f"{who}: {text}", st["body"]) for who, text in notes]
 
     story.append(_p("Trends over time", st["h2"]))
-    story.append(_p(f"The x axis is the patient's session number (1 is the earliest recording). A session without "
-                    f"a value is a gap, never a zero. Change is measured from {timeline.BASELINE_WORDS}.",
+    story.append(_p("Sessions are drawn in recording order (earliest left), each labelled with its own session "
+                    "number, given at upload. A session without a value is a gap, never a zero. Change is "
+                    f"measured from {timeline.BASELINE_WORDS}.",
                     st["body"]))
-    indicators = timeline.indicator_frame(finished, labels)
-    indicators = indicators[indicators["metric"].isin(list(labels.values()))].copy()
-    indicators["metric"] = [in_words(m) for m in indicators["metric"]]
-    shares = timeline.emotion_share_frame(finished)
-    drawings = [
-        trend_drawing(shares, "Emotion share of the episodes per session"),
-        trend_drawing(shares, "Emotion shares: change from the baseline", change=True),
-    ]
-    for start in range(0, len(labels), 4):
-        group = list(labels.values())[start:start + 4]
-        part = indicators[indicators["metric"].isin([in_words(g) for g in group])]
-        if not part.empty:
-            drawings.append(trend_drawing(part, f"Screening indicators per session ({start // 4 + 1})"))
-            drawings.append(trend_drawing(part, f"Screening indicators: change from the baseline ({start // 4 + 1})",
-                                          change=True))
-    for drawing in drawings:
-        story.append(KeepTogether([drawing, Spacer(1, 8)]))
+    story += trend_section(finished, labels, st)
     return _build(story, f"mescreen patient report - patient {context.patient_code}",
                   f"mescreen patient report {context.patient_code}")

@@ -43,7 +43,7 @@ def _progress_text(job: Job) -> str:
 def show_job(job: Job, *, key_prefix: str) -> None:
     """One job's state. Links, not buttons, lead to results: switching pages from inside a
     fragment that reruns itself on a timer leaves the new page blank."""
-    title = f"**{md(job.file_name)}** for patient **{md(job.patient_code)}** (session {job.session_id})"
+    title = f"**{md(job.file_name)}** for patient **{md(job.patient_code)}** (session {job.session_number})"
     if job.status in ("queued", "running"):
         st.markdown(title)
         if _no_bar_yet(job):
@@ -99,12 +99,16 @@ def sidebar_jobs(username: str, shown: int = 3) -> None:
     st.divider()
     st.markdown("**Your analyses**")
     for job in jobs:
-        label = f"{md(job.patient_code)}, session {job.session_id}"
+        label = f"{md(job.patient_code)}, session {job.session_number}"
         if job.finished:
             words = {"done": "finished", "failed": "failed", "cancelled": "cancelled"}[job.status]
             st.caption(f"{label}: {words}")
-            if job.status == "done":
-                ui.session_link(job.patient_code, job.session_id, "Open")
+            if job.status == "done" and st.button("Open", key=f"sidebar_open_{job.id}"):
+                # A button, not a link: every link to the Session page is drawn as the current page
+                # there, so all of them lit up at once. The app switches page on the rerun (outside
+                # this fragment: a switch from inside a timed fragment leaves the new page blank).
+                ui.open_session_next(job.patient_code, job.session_id)
+                st.rerun(scope="app")
         elif _no_bar_yet(job):
             st.caption(f"{label}: {_state(job)}")
         else:

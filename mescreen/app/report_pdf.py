@@ -35,7 +35,8 @@ from mescreen.core.result import Episode, SessionResult
 from mescreen.app import evidence, summary
 from mescreen.app.au_words import au_label, in_words
 from mescreen.app.palette import KIND_SHADE, LEVEL_COLOURS, emotion_colour, lighter
-from mescreen.app.pdf_fonts import FONT, FONT_BOLD, markup, plain_line
+from mescreen.app.plain_words import version_words
+from mescreen.app.pdf_fonts import FONT, FONT_BOLD, code_point, markup, plain_line, unprintable
 
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
@@ -53,7 +54,7 @@ class ReportContext:
     """What the record needs beyond the analysis itself."""
 
     patient_code: str
-    session_id: int | None = None
+    session_number: int | None = None  # the patient's own session number (never the store id)
     recorded_on: str = ""
     uploaded_by: str = ""
     generated_by: str = ""
@@ -69,10 +70,11 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", parent=base["Title"], fontName=FONT_BOLD, fontSize=17,
                                 alignment=TA_LEFT, spaceAfter=4),
+        # A heading goes to the next page with what follows it, never alone at a page's foot.
         "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=FONT_BOLD, fontSize=12.5,
-                             spaceBefore=10, spaceAfter=4),
+                             spaceBefore=10, spaceAfter=4, keepWithNext=1),
         "h3": ParagraphStyle("h3", parent=base["Heading3"], fontName=FONT_BOLD, fontSize=10,
-                             spaceBefore=6, spaceAfter=2),
+                             spaceBefore=6, spaceAfter=2, keepWithNext=1),
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5),
         "box": ParagraphStyle("box", parent=body, backColor=colors.HexColor("#FFF4E0"),
@@ -86,27 +88,47 @@ def _p(text: object, style: ParagraphStyle) -> Paragraph:
     return Paragraph(markup(text, style.fontName), style)
 
 
-def _fit_header(header: list[object], widths: list[float], style: ParagraphStyle) -> list[float]:
-    """Widths widened so no header word is broken ("threshol d"), taken from the widest column."""
+def unprintable_notice(texts: list[object], st: dict[str, ParagraphStyle]) -> list:
+    """For the first page: the characters of `texts` (codes, names, notes a clinic typed) that no
+    installed font has, so a reader knows "[U+...]" is not what was typed."""
+    missing = list(dict.fromkeys(c for text in texts for c in unprintable(text)))
+    if not missing:
+        return []
+    return [_p("Some characters cannot be printed with the fonts of this server and are written as their "
+               f"Unicode code points: {', '.join(code_point(c) for c in missing)}. The dashboard shows them as "
+               "typed. (An administrator can add a font: see MESCREEN_PDF_FONT in the app's README.)", st["box"])]
+
+
+def _longest_word(text: object, font: str, size: float) -> float:
+    return max((pdfmetrics.stringWidth(w, font, size) for w in str(text).split()), default=0.0)
+
+
+def _fit_words(rows: list[list[object]], widths: list[float], style: ParagraphStyle) -> list[float]:
+    """Widths widened so that no word of any cell is broken over two lines ("threshol d", "macr o",
+    "Sadness_ME 1"), taken from the columns with the most room to spare."""
     padding = 14.0  # the table's left and right cell padding, and a little air
-    need = [max(pdfmetrics.stringWidth(w, FONT_BOLD, style.fontSize) for w in str(h).split() or [""]) + padding
-            for h in header]
+    need = [max(_longest_word(row[i], FONT_BOLD if r == 0 else style.fontName, style.fontSize)
+                for r, row in enumerate(rows)) + padding for i in range(len(widths))]
     widths = list(widths)
     for i, n in enumerate(need):
         short = n - widths[i]
-        if short > 0:
-            donor = max(range(len(widths)), key=lambda k: widths[k] - need[k])
-            widths[i] += short
-            widths[donor] -= short
+        while short > 0.01:
+            donor = max((k for k in range(len(widths)) if k != i), key=lambda k: widths[k] - need[k])
+            given = min(short, widths[donor] - need[donor])
+            if given <= 0:
+                break  # no room left anywhere: the table is too narrow for its words
+            widths[i] += given
+            widths[donor] -= given
+            short -= given
     return widths
 
 
 def _table(rows: list[list[object]], widths: list[float], style: ParagraphStyle) -> Table:
-    """A grid table with a bold header row; every cell wrapped so long evidence text fits, header
-    words never broken."""
+    """A grid table with a bold header row; every cell wrapped so long evidence text fits, words
+    never broken."""
     head = ParagraphStyle("head", parent=style, fontName=FONT_BOLD)
     cells = [[_p(c, head) for c in rows[0]]] + [[_p(c, style) for c in row] for row in rows[1:]]
-    table = Table(cells, colWidths=_fit_header(rows[0], widths, style), repeatRows=1)
+    table = Table(cells, colWidths=_fit_words(rows, widths, style), repeatRows=1)
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EEF4")),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#B0B8C0")),
@@ -141,7 +163,8 @@ def _time_axis(plot: LinePlot, end_s: float) -> None:
     plot.xValueAxis.valueMax = max(end_s, 1e-3)
     plot.xValueAxis.labels.fontName = FONT
     plot.yValueAxis.labels.fontName = FONT
-    plot.xValueAxis.labelTextFormat = "%.0f s"
+    # Whole seconds would label a short recording's half-second ticks "0 s, 0 s, 1 s, 2 s, 2 s".
+    plot.xValueAxis.labelTextFormat = "%.0f s" if end_s >= 10 else "%.1f s"
 
 
 def _runs(t: np.ndarray, v: np.ndarray) -> list[list[tuple[float, float]]]:
@@ -207,6 +230,7 @@ def _legend(pairs: list[tuple[colors.Color, str]], x: float, y: float) -> Legend
     legend.fontName, legend.fontSize = FONT, 7.5
     legend.alignment = "right"
     legend.deltay, legend.dy, legend.dx = 9, 6, 6
+    legend.columnMaximum = max(len(pairs), 1)  # one column: a second would fall outside the chart
     legend.colorNamePairs = pairs
     return legend
 
@@ -455,9 +479,16 @@ def indicator_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> l
     return out
 
 
+def episodes_table(result: SessionResult, st: dict[str, ParagraphStyle]) -> Table:
+    """One row per episode (mescreen.app.summary.episodes_table), the AU names given the room."""
+    widths = [w * mm for w in (6, 12, 12, 12, 13, 15, 24, 19)]
+    return _frame_table(summary.episodes_table(result), st["small"],
+                        widths + [CHART_W - sum(widths) - 22 * mm, 22 * mm])
+
+
 def notes_section(context: ReportContext, st: dict[str, ParagraphStyle]) -> list:
     """The clinician's notes on this session and on the patient, as written."""
-    notes = [(f"Session {context.session_id}", context.session_note), ("Patient", context.patient_note)]
+    notes = [(f"Session {context.session_number}", context.session_note), ("Patient", context.patient_note)]
     notes = [(who, text) for who, text in notes if text]
     if not notes:
         return []
@@ -475,17 +506,9 @@ def evidence_section(result: SessionResult, st: dict[str, ParagraphStyle]) -> li
     if not out:
         return [_p("No episode has face-mesh landmarks (sessions analysed with the Haar face stage, or "
                    "before landmarks were stored).", st["body"])]
+    intro = ParagraphStyle("intro", parent=st["small"], keepWithNext=1)  # with the first picture
     return [_p("Grey: regions that did not move; coloured: regions that moved (face-mesh landmarks, "
-               "features, not the face; no image of the patient is stored).", st["small"]), *out]
-
-
-#: What each entry of SessionResult.versions is, in words.
-VERSION_WORDS = {
-    "pipeline": "analysis pipeline (method version)", "opencv": "OpenCV library",
-    "screening_config": "screening rules", "clusters": "reference ME clusters",
-    "face_mesh": "face-mesh model files", "face": "face detector", "au": "AU model",
-    "au_emotion": "AU-to-emotion mapping", "emotion_cnn": "emotion network",
-}
+               "features, not the face; no image of the patient is stored).", intro), *out]
 
 
 def versions_table(result: SessionResult, st: dict[str, ParagraphStyle]) -> Table:
@@ -495,7 +518,7 @@ def versions_table(result: SessionResult, st: dict[str, ParagraphStyle]) -> Tabl
     if result.clusters.reference_version:
         versions.setdefault("clusters", result.clusters.reference_version)
     rows = [["Component", "Version"], ["mescreen software (made this report)", __version__]]
-    rows += [[VERSION_WORDS.get(k, k.replace("_", " ")), v] for k, v in sorted(versions.items())]
+    rows += [[version_words(k), v] for k, v in sorted(versions.items())]
     return _table(rows, [72 * mm, CHART_W - 72 * mm], st["body"])
 
 
@@ -517,14 +540,16 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
     story: list = []
     story.append(_p("mescreen screening report", st["title"]))
     story.append(_p(f"Patient {context.patient_code}"
-                    + (f", session {context.session_id}" if context.session_id is not None else "")
+                    + (f", session {context.session_number}" if context.session_number is not None else "")
                     + (f", recorded {context.recorded_on}" if context.recorded_on else ""), st["body"]))
     story.append(_p(INTENDED_USE, st["box"]))
+    story += unprintable_notice([context.patient_code, context.uploaded_by, context.generated_by,
+                                 context.session_note, context.patient_note, result.video.file_name], st)
 
     story.append(_p("Session details", st["h2"]))
     details = [["Item", "Value"],
                ["Patient code", context.patient_code],
-               ["Session", "-" if context.session_id is None else str(context.session_id)],
+               ["Session", "-" if context.session_number is None else str(context.session_number)],
                ["Recorded on", context.recorded_on or "-"],
                ["Uploaded by", context.uploaded_by or "-"],
                *[[k, v] for k, v in summary.session_facts(result)],
@@ -551,16 +576,14 @@ def build_report(result: SessionResult, context: ReportContext) -> bytes:
             story.append(_p(f"\u2022 {w}", st["body"]))
 
     story.append(_p("Charts", st["h2"]))
-    for drawing in session_drawings(result):
-        story.append(KeepTogether([drawing, Spacer(1, 8)]))
+    for drawing in session_drawings(result):  # a drawing never splits; bare, so the heading keeps with it
+        story += [drawing, Spacer(1, 8)]
 
     story.append(_p("Episodes", st["h2"]))
-    episodes = summary.episodes_table(result)
-    if episodes.empty:
+    if not result.episodes:
         story.append(_p("No facial movement episodes were found in this recording.", st["body"]))
     else:
-        widths = [w * mm for w in (6, 12, 12, 12, 13, 15, 24, 19)]
-        story.append(_frame_table(episodes, st["small"], widths + [CHART_W - sum(widths) - 22 * mm, 22 * mm]))
+        story.append(episodes_table(result, st))
         story.append(_p("What the face did (evidence from the face-mesh landmarks)", st["h2"]))
         story += evidence_section(result, st)
     clusters = summary.cluster_table(result)

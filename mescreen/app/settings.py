@@ -36,6 +36,22 @@ class Settings:
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
+    @property
+    def max_upload_words(self) -> str:
+        """The limit as the upload widget writes it ("1 GB" for 1024 MB, "500 MB"), so the form's
+        label and the widget below it say the same."""
+        return size_words(self.max_upload_bytes)
+
+
+def size_words(size: int) -> str:
+    """A size in bytes in KB below 1 MB, in MB, or in GB from 1024 MB on (one decimal where needed)."""
+    mb = size / 1024**2
+    if mb < 1:
+        return f"{size / 1024:.0f} KB"
+    if mb < 1024:
+        return f"{mb:.0f} MB"
+    return f"{mb / 1024:.1f}".removesuffix(".0") + " GB"
+
 
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name, "").strip().lower()

@@ -5,6 +5,7 @@ Kept apart from the drawing code so the two renderings cannot disagree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from mescreen.core.screening.figures import UNDETERMINED, episode_emotion
 from mescreen.core.result import Episode, Indicator, SessionResult
 from mescreen.core.screening.indicators import CONFIG_DIR, indicator_emotions, load_config
 from mescreen.app.au_words import au_list, in_words
+from mescreen.app.plain_words import cluster_words
 
 #: Long recordings are binned to at most this many points before charting: a browser or a PDF
 #: page cannot show more, and per-frame arrays of an hour-long interview would be heavy.
@@ -123,7 +125,7 @@ def episodes_table(result: SessionResult) -> pd.DataFrame:
             "emotion": emotion_text(ep),
             "confidence": confidence_text(ep),
             "active AUs": au_list(ep.active_aus),
-            "ME cluster": ep.cluster or "-",
+            "ME cluster": cluster_words(ep.cluster) if ep.cluster else "-",
         })
     columns = ["#", "kind", "onset (s)", "apex (s)", "offset (s)", "duration (s)", "emotion",
                "confidence", "active AUs", "ME cluster"]
@@ -138,7 +140,7 @@ def cluster_table(result: SessionResult) -> pd.DataFrame:
     for name, count in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0])):
         cluster = info.get(name)
         rows.append({
-            "cluster": name,
+            "cluster": cluster_words(name),
             "emotion": cluster.emotion if cluster else name.split("_")[0].lower(),
             "AU combination": au_list(cluster.aus) if cluster else "-",
             "AU codes": "+".join(cluster.aus) if cluster else "-",
@@ -168,14 +170,15 @@ SHARE_KINDS = {"emotion_share", "au_rate", "case_study", "emotion_time_share"}
 
 
 def known_rules() -> dict[str, dict[str, Any]]:
-    """Every screening rule mescreen has had, by key (the default configuration's wording wins), so
-    a session screened with an earlier configuration reads in today's words too. Screening v1
-    called the share of face frames with an AU active its "frame rate"; it is shown as what it
-    is (the versioned file itself stays as it was, its hash names the rules a session used)."""
-    rules: dict[str, dict[str, Any]] = {}
-    for path in sorted(CONFIG_DIR.glob("screening_v*.json")):
-        rules.update({r["key"]: r for r in load_config(path)["rules"]})
-    rules.update({r["key"]: r for r in load_config()["rules"]})
+    """Every screening rule mescreen has had, by key: the default configuration's rules first and
+    in its wording, then those only earlier configurations had (newest first), so a session
+    screened with an earlier configuration reads in today's words too. Screening v1 called the
+    share of face frames with an AU active its "frame rate"; it is shown as what it is (the
+    versioned file itself stays as it was, its hash names the rules a session used)."""
+    rules: dict[str, dict[str, Any]] = {r["key"]: r for r in load_config()["rules"]}
+    for path in sorted(CONFIG_DIR.glob("screening_v*.json"), reverse=True):
+        for rule in load_config(path)["rules"]:
+            rules.setdefault(rule["key"], rule)
     for rule in rules.values():
         if rule["kind"] == "au_rate":
             rule["label"] = rule["label"].replace(") frame rate", "): share of frames")
@@ -228,21 +231,55 @@ def _threshold_text(indicator: Indicator, kinds: dict[str, str]) -> str:
     return indicator_value(as_value, kinds)
 
 
+#: The case-study sentence of the screening's evidence, and what it means: the paper names these
+#: clusters without their AU combinations, so no episode can be matched to them, although
+#: mescreen's own clusters (mescreen.core.episodes.clusters), numbered on their own, carry some of the
+#: same names ("not matchable" beside episodes assigned to Sadness_ME1 read as a contradiction).
+_UNMATCHABLE = re.compile(r"Not matchable \(AU combination unknown to mescreen\): ([^.]*)\.")
+_UNMATCHABLE_WORDS = (r"The paper's case-study clusters \1 are not counted: the paper does not give their AU "
+                      r"combinations. (mescreen numbers its own ME clusters separately: its cluster of the same "
+                      r"name is another group of episodes, not the paper's.)")
+
+
+def evidence_words(text: str) -> str:
+    """An indicator's evidence as a clinician reads it: AU codes and ME clusters named, the case-study
+    note plain."""
+    return cluster_words(in_words(_UNMATCHABLE.sub(_UNMATCHABLE_WORDS, text)))
+
+
+def _face_seconds(result: SessionResult) -> Indicator | None:
+    face = next((i for i in result.screening.indicators if i.key == "face_seconds"), None)
+    return face if face is not None and face.value is not None else None
+
+
+def _face_reason(reason: str, result: SessionResult) -> str:
+    """A "not enough face" reason with the figures behind it: "Face found in 100%" of a short
+    recording is still too little face."""
+    face = _face_seconds(result)
+    if face is None or "face" not in reason:
+        return reason
+    if "too little visible face" in reason and face.threshold and face.value < face.threshold:
+        return f"Too little face was visible: {face.value:.1f} s of the {face.threshold:.0f} s needed."
+    if reason.startswith("needs at least"):
+        return f"{reason[:1].upper()}{reason[1:]} This recording has {face.value:.1f} s."
+    return reason
+
+
 def not_judged_reason(indicator: Indicator, result: SessionResult) -> tuple[str, str]:
     """(reason, remaining evidence) for an indicator with a threshold but no value, in plain words."""
     evidence = indicator.evidence
     if "Not judged:" in evidence:
         before, after = evidence.split("Not judged:", 1)
-        return in_words(after.strip()), in_words(before.strip())
+        return in_words(_face_reason(after.strip(), result)), evidence_words(before.strip())
     if " not read" in evidence:
         return in_words(evidence.replace("the AU detector", "the AU model")), ""
-    face = next((i for i in result.screening.indicators if i.key == "face_seconds"), None)
-    if face is not None and face.value is not None and face.threshold and face.value < face.threshold:
+    face = _face_seconds(result)
+    if face is not None and face.threshold and face.value < face.threshold:
         return (f"Too little face was visible: {face.value:.1f} s of the {face.threshold:.0f} s needed.",
-                in_words(evidence))
+                evidence_words(evidence))
     if evidence.startswith("No frame with a face"):
         return "No frame showed a face.", ""
-    return in_words(evidence) or "Not enough data in this recording.", ""
+    return evidence_words(evidence) or "Not enough data in this recording.", ""
 
 
 def with_reading(text: str, indicator: Indicator, result: SessionResult, rules: dict[str, dict[str, Any]]) -> str:
@@ -272,7 +309,7 @@ def indicator_tables(result: SessionResult) -> IndicatorTables:
         if ind.threshold is None:
             unread = ind.value is None and not_read(indicator_emotions(ind.key, rules), result.series.emotion_recall)
             described.append({"figure": label, "value": "not read" if unread else indicator_value(ind, kinds),
-                              "evidence": with_reading(in_words(ind.evidence), ind, result, rules)})
+                              "evidence": with_reading(evidence_words(ind.evidence), ind, result, rules)})
         elif ind.value is None:
             reason, evidence = not_judged_reason(ind, result)
             not_judged.append({"indicator": label, "why not judged": reason,
@@ -280,7 +317,7 @@ def indicator_tables(result: SessionResult) -> IndicatorTables:
         else:
             judged.append({"indicator": label, "value (95% interval)": indicator_value(ind, kinds),
                            "threshold": _threshold_text(ind, kinds), "raised": "yes" if ind.raised else "no",
-                           "evidence": with_reading(in_words(ind.evidence), ind, result, rules), "ref.": ref(ind)})
+                           "evidence": with_reading(evidence_words(ind.evidence), ind, result, rules), "ref.": ref(ind)})
     return IndicatorTables(
         judged=pd.DataFrame(judged, columns=["indicator", "value (95% interval)", "threshold", "raised", "evidence", "ref."]),
         not_judged=pd.DataFrame(not_judged, columns=["indicator", "why not judged", "evidence", "ref."]),

@@ -14,10 +14,13 @@ import pandas as pd
 
 from mescreen.core.screening.figures import MIN_EARLIER_SESSIONS, Change, change_over_time
 from mescreen.core.labels import EMOTIONS_FINE
+from mescreen.core.result import Indicator
+from mescreen.app.au_words import in_words
+from mescreen.app.summary import indicator_value
 from mescreen.store.repository import SessionView
 
 __all__ = ["BASELINE_WORDS", "MIN_EARLIER_SESSIONS", "compare", "done", "emotion_share_frame", "indicator_frame",
-           "session_numbers", "sessions_table"]
+           "sessions_table"]
 _COLUMNS = ["session", "number", "recorded_on", "metric", "value", "baseline", "earlier", "change"]
 
 #: The baseline every change is measured against, named the same on the page and in the PDF.
@@ -25,18 +28,13 @@ BASELINE_WORDS = (f"the mean of all of the patient's earlier analysed sessions (
                   f"{MIN_EARLIER_SESSIONS} earlier sessions have a value)")
 
 
-def session_numbers(views: Sequence[SessionView]) -> dict[int, int]:
-    """Session id -> the patient's own session number (1, 2, 3 ... in recording order, then id);
-    display only: ids stay the store's keys."""
-    ordered = sorted(views, key=lambda v: (v.recorded_on, v.id))
-    return {v.id: n for n, v in enumerate(ordered, start=1)}
-
-
-def _long(rows: list[dict[str, object]], numbers: dict[int, int]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["session", "recorded_on", "metric", "value"])
+def _long(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Rows of (session id, its number, recording date, metric, value) in recording order, with
+    each value's change from the baseline. `number` is the session's own number (given at upload:
+    not the recording order when a recording was uploaded late)."""
+    frame = pd.DataFrame(rows, columns=["session", "number", "recorded_on", "metric", "value"])
     if frame.empty:
         return pd.DataFrame(columns=_COLUMNS)
-    frame["number"] = frame["session"].map(numbers)
     frame["recorded_on"] = pd.to_datetime(frame["recorded_on"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     frame = frame.sort_values(["recorded_on", "session"]).reset_index(drop=True)
@@ -61,9 +59,9 @@ def indicator_frame(views: Sequence[SessionView], labels: dict[str, str] | None 
     """Each screening indicator's value per completed session (long format)."""
     labels = labels or {}
     return _long([
-        {"session": v.id, "recorded_on": v.recorded_on, "metric": labels.get(k, k), "value": value}
+        {"session": v.id, "number": v.number, "recorded_on": v.recorded_on, "metric": labels.get(k, k), "value": value}
         for v in done(views) for k, value in v.indicators.items()
-    ], session_numbers(views))
+    ])
 
 
 def emotion_share_frame(views: Sequence[SessionView]) -> pd.DataFrame:
@@ -73,39 +71,44 @@ def emotion_share_frame(views: Sequence[SessionView]) -> pd.DataFrame:
     sessions = done(views)
     emotions = [e for e in EMOTIONS_FINE if any(v.emotion_shares.get(e) for v in sessions)]
     return _long([
-        {"session": v.id, "recorded_on": v.recorded_on, "metric": e, "value": v.emotion_shares.get(e)}
+        {"session": v.id, "number": v.number, "recorded_on": v.recorded_on, "metric": e,
+         "value": v.emotion_shares.get(e)}
         for v in sessions for e in emotions
-    ], session_numbers(views))
+    ])
 
 
 def sessions_table(views: Sequence[SessionView], labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per session in recording order: its own number (given at upload) beside its place
+    in the recording order, which differ when a recording was uploaded after later ones."""
     labels = labels or {}
-    numbers = session_numbers(views)
+    ordered = sorted(views, key=lambda v: (v.recorded_on, v.number))
     return pd.DataFrame([{
-        "session": numbers[v.id], "recorded on": v.recorded_on, "status": v.status,
+        "session": v.number, "recording order": place, "recorded on": v.recorded_on, "status": v.status,
         "screening level": v.level or "-",
         "raised indicators": "; ".join(labels.get(k, k.replace("_", " ")) for k in v.raised) or "-",
         "episodes": v.summary.get("n_episodes", "-"), "file": v.file_name, "error": v.error or "",
-    } for v in views])
+    } for place, v in enumerate(ordered, start=1)])
 
 
 def compare(first: SessionView, second: SessionView, labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """Two sessions side by side: each indicator and emotion share, and the second minus the first
-    (empty where either session has no value: a missing value is not a zero)."""
+    """Two sessions side by side: each screening figure and emotion share, in its unit, and the
+    second minus the first ("-" where either session has no value: a missing value is not a zero).
+    A figure neither session has is left out; the emotion shares come once, after the indicators."""
     labels = labels or {}
     rows = []
-    keys = list(dict.fromkeys([*first.indicators, *second.indicators]))
+    keys = [k for k in dict.fromkeys([*first.indicators, *second.indicators]) if not k.startswith("share_")]
     for key in keys:
-        rows.append((labels.get(key, key.replace("_", " ")), first.indicators.get(key), second.indicators.get(key)))
+        name = labels.get(key) or first.indicator_labels.get(key) or second.indicator_labels.get(key) or key
+        rows.append((key, in_words(name), first.indicators.get(key), second.indicators.get(key)))
     for emotion in EMOTIONS_FINE:
-        if emotion in first.emotion_shares or emotion in second.emotion_shares:
-            rows.append((f"share of episodes read as {emotion}", first.emotion_shares.get(emotion),
-                         second.emotion_shares.get(emotion)))
+        rows.append((f"share_{emotion}", f"Share of episodes read as {emotion}", first.emotion_shares.get(emotion),
+                     second.emotion_shares.get(emotion)))
 
-    def text(value: float | None) -> str:
-        return "-" if value is None else f"{value:.3g}"
+    def text(key: str, value: float | None) -> str:
+        return indicator_value(Indicator(key, "", value))
 
     return pd.DataFrame([{
-        "figure": name, "first": text(a), "second": text(b),
-        "second minus first": "-" if a is None or b is None else f"{b - a:+.3g}",
-    } for name, a, b in rows], columns=["figure", "first", "second", "second minus first"])
+        "figure": name, "first": text(key, a), "second": text(key, b),
+        "second minus first": "-" if a is None or b is None else text(f"change_{key}", b - a),
+    } for key, name, a, b in rows if a is not None or b is not None],
+        columns=["figure", "first", "second", "second minus first"])

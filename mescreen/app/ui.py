@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from mescreen.core import INTENDED_USE
@@ -14,6 +15,7 @@ from mescreen.core.errors import MescreenError
 from mescreen.app.auth import actor
 from mescreen.app.jobs import JobRegistry
 from mescreen.app.palette import LEVEL_COLOURS
+from mescreen.app.pdf_fonts import code_point, unprintable
 from mescreen.app.report_pdf import LEVEL_WORDS
 from mescreen.app.summary import IndicatorTables
 from mescreen.app.recovery import recover_after_restart
@@ -28,6 +30,7 @@ PATIENT_KEY = "patient_code"
 SESSION_KEY = "session_id"
 _ADDRESS_KEY = "session_in_address"  # (patient, session) this browser's address names
 _FLASH_KEY = "flash_message"
+_OPEN_KEY = "open_session_next"  # (?patient=&session=) to switch to on the next full run
 
 
 def flash(message: str) -> None:
@@ -80,6 +83,14 @@ def registry() -> JobRegistry:
     return _registry_for(database_url())
 
 
+def table(data: pd.DataFrame | list[dict[str, object]] | dict[str, list[object]]) -> None:
+    """A full-text table (cells wrap, nothing is cut off). st.table renders its cells as Markdown,
+    where a lone "-" becomes a bullet and a typed code could become a link: every cell and heading
+    is shown literally (mescreen.app.text.md)."""
+    frame = pd.DataFrame(data)
+    st.table(frame.map(md).rename(columns=md), hide_index=True)
+
+
 def indicator_tables(tables: IndicatorTables) -> None:
     """Judged indicators, then those not judged with the reason in its own column, then figures
     shown for information; full text (tables wrap, nothing is cut off), references behind an
@@ -88,17 +99,27 @@ def indicator_tables(tables: IndicatorTables) -> None:
     if tables.judged.empty:
         st.caption("No indicator could be judged for this recording.")
     else:
-        st.table(tables.judged, hide_index=True)
+        table(tables.judged)
     if not tables.not_judged.empty:
         st.markdown("**Not judged**")
-        st.table(tables.not_judged, hide_index=True)
+        table(tables.not_judged)
     if not tables.described.empty:
         with st.expander("Emotion shares (for information, no threshold)"):
-            st.table(tables.described, hide_index=True)
+            table(tables.described)
     if tables.references:
         with st.popover("References behind the indicators", icon=":material/info:"):
             for i, reference in enumerate(tables.references, start=1):
                 st.markdown(f"[{i}] {reference}")
+
+
+def pdf_font_notice(*texts: object) -> None:
+    """Say, beside a PDF download, which characters of these texts (the patient code, notes) the
+    report cannot print with this server's fonts and writes as code points instead."""
+    missing = list(dict.fromkeys(c for text in texts for c in unprintable(text)))
+    if missing:
+        st.warning(f"The PDF report cannot print {len(missing)} character(s) with this server's fonts and writes "
+                   f"them as their code points: {', '.join(md(code_point(c)) for c in missing)}. An administrator "
+                   "can add a font (MESCREEN_PDF_FONT, see the app's README).", icon=":material/warning:")
 
 
 def video_frame(path: str, frame_index: int) -> np.ndarray | None:
@@ -143,6 +164,16 @@ def session_link(patient_code: str, session_id: int, label: str) -> None:
                  query_params={"patient": patient_code, "session": str(session_id)})
 
 
+def open_session_next(patient_code: str, session_id: int) -> None:
+    """Ask the next full run of the app to open this session (mescreen/app/app.py switches page)."""
+    st.session_state[_OPEN_KEY] = {"patient": patient_code, "session": str(session_id)}
+
+
+def session_to_open() -> dict[str, str] | None:
+    """The session `open_session_next` asked for, once."""
+    return st.session_state.pop(_OPEN_KEY, None)
+
+
 def follow_session_link() -> None:
     """Select the patient and session a link names. The address then keeps naming the session
     shown (`show_session_in_address`), so a reload returns to it; a link is followed only when it
@@ -161,10 +192,10 @@ def follow_session_link() -> None:
             repository.get_patient(session, named[0], actor=actor())
             if session_id is not None and repository.session_patient_code(session, session_id,
                                                                           actor=actor()) != named[0]:
-                raise UnknownSessionError(f"Session {session_id} was not found among patient {named[0]!r}'s "
-                                          "sessions.")
+                raise UnknownSessionError(f"The session with the id {session_id} was not found among patient "
+                                          f"{named[0]!r}'s sessions.")
     except MescreenError as exc:
-        st.error(f"This link cannot be opened: {md(exc)} Choose a patient on the **Patients** page.",
+        st.error(f"This link cannot be opened: {md(sentence(exc))} Choose a patient on the **Patients** page.",
                  icon=":material/block:")
         st.stop()
     st.session_state[PATIENT_KEY] = named[0]
@@ -172,6 +203,13 @@ def follow_session_link() -> None:
         st.session_state.pop(SESSION_KEY, None)
     else:
         st.session_state[SESSION_KEY] = session_id
+
+
+def sentence(text: object) -> str:
+    """`text` as a sentence: a capital first letter and a full stop (messages are joined to more words)."""
+    words = str(text).strip()
+    words = words[:1].upper() + words[1:]
+    return words if words.endswith((".", "!", "?")) else words + "."
 
 
 def show_session_in_address(patient_code: str, session_id: int) -> None:

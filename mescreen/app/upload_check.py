@@ -20,6 +20,7 @@ from mescreen.core.errors import InputError, NoFaceError
 from mescreen.core.face.mesh import BlazeFaceDetector
 from mescreen.core.result import VideoInfo
 from mescreen.core.io.video import ReadLimits, VideoReader, probe
+from mescreen.app.settings import size_words
 from mescreen.private_files import private_dir, write_private
 
 #: The containers the dashboard accepts (the pipeline reads more, but these are what clinics
@@ -52,7 +53,7 @@ def check_name_and_size(file_name: str, size: int, max_bytes: int) -> None:
         raise InputError(f"{file_name}: the file is empty (0 bytes). Upload the recording again.")
     if size > max_bytes:
         raise InputError(
-            f"{file_name}: the file is {size / 1024**2:.0f} MB, above the {max_bytes / 1024**2:.0f} MB "
+            f"{file_name}: the file is {size_words(size)}, above the {size_words(max_bytes)} "
             "limit set for this dashboard (MESCREEN_MAX_UPLOAD_MB)."
         )
 

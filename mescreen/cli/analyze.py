@@ -135,6 +135,16 @@ def _summary(result: Any) -> str:
     return "\n".join(lines)
 
 
+def stored_line(sessions: Any, session_id: int, patient: str) -> str:
+    """Where a result was stored, by the patient's own session number (as the dashboard and the
+    PDF name it), with the store's id for scripts."""
+    from mescreen.store.repository import session_number
+
+    with sessions() as session:
+        number = session_number(session, session_id)
+    return f"stored as session {number} of patient {patient} (store id {session_id})"
+
+
 def patient_store(args: argparse.Namespace) -> Any:
     """The store, with the patient present (created with --create-patient); fails before minutes
     of analysis are spent when the store or the patient is missing."""
@@ -200,5 +210,5 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         print(f"per-frame CSV written to {args.csv}")
     if session_id is not None:
-        print(f"stored as session {session_id} of patient {args.patient}")
+        print(stored_line(sessions, session_id, args.patient))
     return 0

@@ -12,7 +12,7 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
-from mescreen.cli.analyze import INTENDED_USE, patient_store
+from mescreen.cli.analyze import INTENDED_USE, patient_store, stored_line
 from mescreen.cli.arguments import past_date, positive_number
 
 
@@ -57,6 +57,6 @@ def run(args: argparse.Namespace) -> int:
     )
     result = stored.result
     print(f"episodes: {len(result.episodes)}; screening level: {result.screening.level}")
-    print(f"stored as session {stored.session_id} of patient {args.patient}")
+    print(stored_line(sessions, stored.session_id, args.patient))
     print(INTENDED_USE)
     return 0

@@ -89,7 +89,7 @@ def _show(args: argparse.Namespace) -> int:
         print("no sessions yet")
     for v in views:
         detail = f"level {v.level}" if v.status == "done" else (v.error or "")
-        print(f"session {v.id}\trecorded {v.recorded_on.isoformat()}\t{v.status}\t{v.file_name}\t{detail}")
+        print(f"session {v.number} (id {v.id})\trecorded {v.recorded_on.isoformat()}\t{v.status}\t{v.file_name}\t{detail}")
     print("A screening aid, never a diagnosis.")
     return 0
 

@@ -204,14 +204,16 @@ def find_patient_faces(
 
 
 def _no_face_ranges(found: np.ndarray, time_s: np.ndarray, limit: int = 5) -> str:
-    """Spans without a face in words, e.g. '0.00-1.25 s, 4.00-6.40 s'."""
+    """Spans without a face in words, e.g. '0.00-1.25 s, at 6.35 s' (a single frame is a moment,
+    not a span from a time to itself)."""
     spans = []
     start = None
     for i, ok in enumerate(list(found) + [True]):
         if not ok and start is None:
             start = i
         elif ok and start is not None:
-            spans.append(f"{time_s[start]:.2f}-{time_s[i - 1]:.2f} s")
+            first, last = f"{time_s[start]:.2f}", f"{time_s[i - 1]:.2f}"
+            spans.append(f"{first}-{last} s" if first != last else f"at {first} s")
             start = None
     more = f" and {len(spans) - limit} more" if len(spans) > limit else ""
     return ", ".join(spans[:limit]) + more

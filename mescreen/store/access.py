@@ -72,10 +72,11 @@ def require_session(session: Session, actor: str, session_id: int) -> RecordingS
     if row is not None and scope.allows(row.patient.team_id):
         return row
     if scope.everything:
-        raise UnknownSessionError(f"no analysed session with id {session_id}")
+        raise UnknownSessionError(f"There is no session with the id {session_id}.")
     if row is not None:
         _deny(session, actor, row.patient.code, session_id)
-    raise UnknownSessionError(f"Session {session_id} was not found or is not one of your patients' sessions.")
+    raise UnknownSessionError(f"The session with the id {session_id} was not found or is not one of your "
+                              "patients' sessions.")
 
 
 def _deny(session: Session, actor: str, code: str, session_id: int | None) -> None:

@@ -5,6 +5,8 @@ Layout, and why:
   identifier is needed, so none is stored.
 - `sessions` is one analysed recording; what charts query (status, level, versions, summary
   figures) are columns or small JSON documents on it, so the longitudinal view is one query.
+  Each has the patient's own session number (`number`), given once at upload and never changed,
+  so a report printed today names the same session as the dashboard next year.
 - `indicators` are rows (not JSON) so that a chart of one indicator over months is a plain query.
 - `frame_series` stores each per-frame array as one compressed blob (see mescreen/store/series_codec.py):
   measured much faster than one row per frame for 108,000-frame sessions.
@@ -36,6 +38,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -69,6 +72,9 @@ class Patient(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     team_id: Mapped[int] = mapped_column(ForeignKey("care_teams.id"), index=True)  # who may see the patient
+    # The last session number given out (mescreen.store.repository.next_session_number): numbers are
+    # never given again, not even after a session is deleted.
+    last_session_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -86,11 +92,15 @@ class RecordingSession(Base):
         CheckConstraint(
             "status IN ('queued', 'running', 'done', 'failed')", name="status_known"
         ),
+        UniqueConstraint("patient_id", "number", name="uq_sessions_patient_number"),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    # The patient's own session number, given once at upload (1, 2, 3 ... in upload order) and
+    # never changed: a back-dated upload gets the next number, not the place of its date.
+    number: Mapped[int] = mapped_column(Integer)
     recorded_on: Mapped[date] = mapped_column(Date)
     uploader: Mapped[str] = mapped_column(String(100))
     file_name: Mapped[str] = mapped_column(String(500))

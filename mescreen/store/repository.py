@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from mescreen.core.aus.activity import DEFAULT_THRESHOLD
@@ -82,11 +82,13 @@ __all__ = [
     "audit_entries", "create_user", "authenticate", "list_users", "count_users", "set_role",
     "set_password", "delete_user", "get_user", "audit_actions", "record_apart",
     "TeamView", "create_team", "list_teams", "teams_of", "set_member", "move_patient", "usable_teams",
-    "session_patient_code",
+    "session_patient_code", "session_number", "next_session_number",
 ]
 
-#: Identifies a patient export; bump the version if its layout changes.
-EXPORT_FORMAT = {"format": "mescreen-patient-export", "format_version": 1}
+#: Identifies a patient export; bump the version if its layout changes. Version 2 added the
+#: session numbers; a version 1 export is read with its sessions numbered in recording order.
+EXPORT_FORMAT = {"format": "mescreen-patient-export", "format_version": 2}
+READABLE_EXPORT_VERSIONS = (1, 2)
 MAX_CODE_LENGTH = 64
 
 
@@ -108,6 +110,7 @@ class SessionView:
     """One session as charts and lists need it (no per-frame data)."""
 
     id: int
+    number: int  # the patient's own session number, given at upload and never changed
     patient_code: str
     recorded_on: date
     uploader: str
@@ -125,6 +128,7 @@ class SessionView:
     versions: dict[str, str]
     video_path: str | None
     notes: str | None = None  # the clinician's note on this session
+    indicator_labels: dict[str, str] = field(default_factory=dict)  # key -> label as screened
 
 
 # --- patients -----------------------------------------------------------------------------------
@@ -236,7 +240,7 @@ def _patient_views(session: Session, patients: list[Patient]) -> list[PatientVie
 def _recording(session: Session, session_id: int) -> RecordingSession:
     row = session.get(RecordingSession, session_id)
     if row is None:
-        raise UnknownSessionError(f"no analysed session with id {session_id}")
+        raise UnknownSessionError(f"There is no session with the id {session_id}.")
     return row
 
 
@@ -250,11 +254,20 @@ def _new_session(
         raise InvalidValueError("recording date must be a date")
     patient = require_patient(session, uploader, patient_code)
     row = RecordingSession(
-        patient=patient, recorded_on=recorded_on, uploader=uploader, file_name=file_name,
-        content_hash=content_hash, status=status, upload_path=upload_path,
+        patient=patient, number=next_session_number(session, patient), recorded_on=recorded_on,
+        uploader=uploader, file_name=file_name, content_hash=content_hash, status=status,
+        upload_path=upload_path,
     )
     session.add(row)
     return row
+
+
+def next_session_number(session: Session, patient: Patient) -> int:
+    """The patient's next session number, given out once (upload order; never reused, not even
+    after a deletion). The increment is one UPDATE, so two uploads at once get two numbers."""
+    session.execute(update(Patient).where(Patient.id == patient.id)
+                    .values(last_session_number=Patient.last_session_number + 1))
+    return session.scalar(select(Patient.last_session_number).where(Patient.id == patient.id))
 
 
 def create_session(
@@ -439,12 +452,13 @@ def _session_view(row: RecordingSession, patient_code: str) -> SessionView:
     screening = [i for i in row.indicators if not i.longitudinal]
     summary = dict(row.summary or {})
     return SessionView(
-        id=row.id, patient_code=patient_code, recorded_on=row.recorded_on, uploader=row.uploader,
+        id=row.id, number=row.number, patient_code=patient_code, recorded_on=row.recorded_on, uploader=row.uploader,
         file_name=row.file_name, content_hash=row.content_hash, status=row.status, error=row.error,
         created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at), level=row.level,
         indicators={i.key: i.value for i in screening}, raised=[i.key for i in screening if i.raised],
         emotion_shares=dict(summary.get("emotion_shares", {})), summary=summary,
         versions=dict(row.versions or {}), video_path=row.video_path, notes=row.notes,
+        indicator_labels={i.key: i.label for i in screening},
     )
 
 
@@ -538,6 +552,13 @@ def session_patient_code(session: Session, session_id: int, *, actor: str) -> st
     unless refused."""
     with transaction(session):
         return require_session(session, actor, session_id).patient.code
+
+
+def session_number(session: Session, session_id: int) -> int:
+    """The patient's number of a session just registered (the analyses panel names it). Shows
+    nothing of the session itself, so no audit row."""
+    with transaction(session):
+        return _recording(session, session_id).number
 
 
 def _patient_sessions(session: Session, patient: Patient) -> list[RecordingSession]:
@@ -679,7 +700,7 @@ def delete_session(session: Session, session_id: int, *, actor: str) -> str:
     with transaction(session):
         row = require_session(session, actor, session_id)
         if row.status in ("queued", "running"):
-            raise StoreError(f"session {session_id} is still {row.status}; cancel its analysis before deleting it.")
+            raise StoreError(f"Session {row.number} is still {row.status}; cancel its analysis before deleting it.")
         code = row.patient.code
         videos = [p for p in (row.video_path, row.upload_path) if p]
         session.delete(row)
@@ -719,7 +740,7 @@ def export_patient(session: Session, code: str, *, actor: str) -> dict[str, Any]
         ):
             result = _result(session, row)
             sessions.append({
-                "recorded_on": row.recorded_on.isoformat(), "uploader": row.uploader,
+                "number": row.number, "recorded_on": row.recorded_on.isoformat(), "uploader": row.uploader,
                 "file_name": row.file_name, "content_hash": row.content_hash, "status": row.status,
                 "error": row.error, "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
                 "notes": row.notes, "result": result.to_dict() if result is not None else None,
@@ -730,6 +751,7 @@ def export_patient(session: Session, code: str, *, actor: str) -> dict[str, Any]
             "patient": {
                 "code": patient.code, "display_name": patient.display_name, "notes": patient.notes,
                 "created_at": _iso(patient.created_at), "updated_at": _iso(patient.updated_at),
+                "last_session_number": patient.last_session_number,
             },
             "sessions": sessions,
         }
@@ -738,10 +760,11 @@ def export_patient(session: Session, code: str, *, actor: str) -> dict[str, Any]
 def import_patient(session: Session, data: dict[str, Any], *, actor: str, team: str | None = None) -> str:
     """Recreate a patient from `export_patient` output (all or nothing) in care team `team`
     (default as for `create_patient`); returns its code."""
-    if not isinstance(data, dict) or any(data.get(k) != v for k, v in EXPORT_FORMAT.items()):
+    if (not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT["format"]
+            or data.get("format_version") not in READABLE_EXPORT_VERSIONS):
         raise InvalidValueError(
             f"not a mescreen patient export (expected format {EXPORT_FORMAT['format']!r} "
-            f"version {EXPORT_FORMAT['format_version']})"
+            f"version {' or '.join(map(str, READABLE_EXPORT_VERSIONS))})"
         )
     with transaction(session):
         try:
@@ -756,9 +779,13 @@ def import_patient(session: Session, data: dict[str, Any], *, actor: str, team: 
                 updated_at=datetime.fromisoformat(p["updated_at"]),
             )
             session.add(patient)
-            for s in data["sessions"]:
+            numbers = [int(s.get("number") or n) for n, s in enumerate(data["sessions"], start=1)]
+            if len(set(numbers)) != len(numbers):
+                raise ValueError(f"session numbers repeat: {sorted(numbers)}")
+            patient.last_session_number = max([int(p.get("last_session_number") or 0), *numbers])
+            for number, s in zip(numbers, data["sessions"]):
                 row = RecordingSession(
-                    patient=patient, recorded_on=date.fromisoformat(s["recorded_on"]),
+                    patient=patient, number=number, recorded_on=date.fromisoformat(s["recorded_on"]),
                     uploader=s["uploader"], file_name=s["file_name"], content_hash=s["content_hash"],
                     status=s["status"], created_at=datetime.fromisoformat(s["created_at"]),
                     updated_at=datetime.fromisoformat(s["updated_at"]),

@@ -110,8 +110,8 @@ def test_audit_page_is_for_admins_and_lists_sign_ins(store):
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     rows = set(zip(table["who"], table["what"], table["outcome"]))
-    assert {("bob", "sign_in", "failed"), ("bob", "sign_in", "ok"), ("ada", "sign_in", "ok"),
-            ("setup", "create_user", "ok")} <= rows
+    assert {("bob", "sign-in", "failed"), ("bob", "sign-in", "ok"), ("ada", "sign-in", "ok"),
+            ("setup", "create account", "ok")} <= rows  # actions in words (mescreen.app.plain_words)
     with store() as s:
         assert audit_entries(s, action="read_audit")[0].actor == "ada"
 

@@ -68,7 +68,7 @@ def test_episode_timeline_spans_onset_to_offset(result):
 
 def test_cluster_bars_name_their_au_combination(result):
     labels = list(charts.cluster_distribution(result).data[0].y)
-    assert "Disgust_ME1 (AU4+AU9+AU10)" in labels
+    assert "disgust cluster 1 (AU4+AU9+AU10)" in labels
 
 
 def test_empty_session_charts_say_why(empty_result):

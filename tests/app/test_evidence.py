@@ -50,4 +50,8 @@ def test_screen_and_paper_draw_onset_and_apex(result):
 def test_every_region_has_points_colour_and_a_place_on_the_glossary_face():
     assert set(evidence.REGION_POINTS) == set(evidence.REGIONS) == set(evidence.REGION_COLOURS)
     assert set(evidence.schematic_regions()) == set(evidence.REGIONS)
+    boxes = [(r, b) for r, bs in evidence.schematic_regions().items() for b in bs]
+    for k, (region, (x0, y0, x1, y1)) in enumerate(boxes):  # no region's box covers another's
+        for other, (u0, v0, u1, v1) in boxes[k + 1:]:
+            assert x1 <= u0 or u1 <= x0 or y1 <= v0 or v1 <= y0, (region, other)
     assert all(0 <= i < 468 for idx in evidence.REGION_POINTS.values() for i in idx)

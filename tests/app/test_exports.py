@@ -18,7 +18,7 @@ from mescreen.store.repository import PatientView, SessionView
 def _view(code: str = "P 0042/x") -> SessionView:
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     return SessionView(
-        id=3, patient_code=code, recorded_on=date(2026, 11, 20), uploader="ada",
+        id=3, number=2, patient_code=code, recorded_on=date(2026, 11, 20), uploader="ada",
         file_name="Jane Roe interview.mp4", content_hash="0" * 64, status="done", error=None,
         created_at=now, updated_at=now, level="watch", indicators={}, raised=[], emotion_shares={},
         summary={}, versions={}, video_path=None,
@@ -38,8 +38,8 @@ def test_json_export_round_trips(result):
 
 def test_download_names_use_the_code_not_the_file_name():
     stem = exports.file_stem(_view())
-    assert stem == "mescreen_P_0042_x-3f0fc3c0_session3_2026-11-20"
-    assert exports.file_stem(_view("P-0042")) == "mescreen_P-0042_session3_2026-11-20"
+    assert stem == "mescreen_P_0042_x-3f0fc3c0_session2_2026-11-20"  # the session number, not the id 3
+    assert exports.file_stem(_view("P-0042")) == "mescreen_P-0042_session2_2026-11-20"
 
 
 def test_download_names_of_non_latin_codes_stay_apart():

@@ -114,7 +114,7 @@ def test_kept_video_moves_and_is_recorded(sessions, tmp_path):
 def test_time_left_follows_the_stage_rate():
     from mescreen.app.jobs import Job
 
-    job = Job("j", 1, "P", "f.mp4", "dr", status="running", stage="faces", done=25, total=100,
+    job = Job("j", 1, 1, "P", "f.mp4", "dr", status="running", stage="faces", done=25, total=100,
               stage_started_at=100.0)
     assert job.seconds_left(now=110.0) == pytest.approx(30.0)
     assert job.fraction == 0.25
@@ -144,6 +144,16 @@ def test_erasing_a_patient_stops_and_forgets_their_jobs(sessions, tmp_path):
     assert seen_cancel.wait(5)
     registry.shutdown()
     assert not upload.exists()
+
+
+def test_a_started_analysis_is_starting_until_its_first_stage_never_waiting():
+    """Issue 27: the analyses panel said "Waiting" for an analysis that had started but not yet
+    reported its first stage. "Waiting" is for an analysis queued behind others."""
+    from mescreen.app.jobs import Job
+    from mescreen.app.progress_panel import _progress_text, _state
+
+    job = Job("j", 1, 1, "P", "f.mp4", "dr", status="running")
+    assert _progress_text(job) == "Starting" and _state(job) == "Starting"  # the main panel and the sidebar
 
 
 def test_queued_jobs_know_how_many_analyses_are_before_them(sessions, tmp_path):

@@ -14,7 +14,7 @@ from mescreen.store.repository import SessionView
 def _view(i: int, day: date, negative: float | None, shares: dict[str, float], status: str = "done") -> SessionView:
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     return SessionView(
-        id=i, patient_code="P", recorded_on=day, uploader="ada", file_name="f.mp4", content_hash="0",
+        id=i, number=i, patient_code="P", recorded_on=day, uploader="ada", file_name="f.mp4", content_hash="0",
         status=status, error=None, created_at=now, updated_at=now, level="none",
         indicators={"negative_share": negative}, raised=["negative_share"] if negative and negative > 0.7 else [],
         emotion_shares=shares, summary={"n_episodes": 4}, versions={}, video_path=None,
@@ -63,11 +63,12 @@ def test_no_sessions_gives_empty_frames():
     assert timeline.indicator_frame([]).empty and timeline.emotion_share_frame([]).empty
 
 
-def test_session_numbers_count_per_patient_in_recording_order():
-    assert timeline.session_numbers(VIEWS) == {1: 1, 2: 2, 3: 3, 5: 4, 6: 5, 4: 6}
+def test_sessions_keep_their_own_numbers_and_are_listed_in_recording_order():
     frame = timeline.indicator_frame(VIEWS)
-    assert frame["number"].tolist() == [1, 2, 3, 4, 5]
-    assert timeline.sessions_table(VIEWS)["session"].tolist() == [2, 1, 3, 4, 5, 6]
+    assert frame["number"].tolist() == [1, 2, 3, 5, 6]  # the stored numbers, not the places 1..5
+    table = timeline.sessions_table(VIEWS)
+    assert table["session"].tolist() == [1, 2, 3, 5, 6, 4]
+    assert table["recording order"].tolist() == [1, 2, 3, 4, 5, 6]
 
 
 def test_change_names_its_baseline():
@@ -80,5 +81,21 @@ def test_change_names_its_baseline():
 def test_two_sessions_side_by_side_keep_missing_values_missing():
     first, second = VIEWS[1], VIEWS[3]  # session 1 (sadness 1.0) and session 5 (no labelled episodes)
     table = timeline.compare(first, second, {"negative_share": "Negative share"}).set_index("figure")
-    assert table.loc["Negative share"].tolist() == ["0.2", "0.5", "+0.3"]
-    assert table.loc["share of episodes read as sadness"].tolist() == ["1", "-", "-"]
+    assert table.loc["Negative share"].tolist() == ["20%", "50%", "+30 points"]  # a share, in its unit
+    assert table.loc["Share of episodes read as sadness"].tolist() == ["100%", "-", "-"]
+
+
+def test_the_comparison_names_each_figure_once_in_its_unit_and_leaves_out_what_neither_has():
+    """Issue 27: rows "face seconds", "share anger" showed no values beside the emotion-share rows."""
+    from dataclasses import replace
+
+    first = replace(VIEWS[1], indicators={"face_seconds": 19.7, "share_sadness": 1.0, "episode_rate": None},
+                    indicator_labels={"face_seconds": "Seconds of video with a face"})
+    second = replace(VIEWS[0], indicators={"face_seconds": 31.0, "share_sadness": 0.5, "episode_rate": None})
+    table = timeline.compare(first, second).set_index("figure")
+    assert table.loc["Seconds of video with a face"].tolist() == ["19.7 s", "31.0 s", "+11.3"]
+    assert table.loc["Share of episodes read as sadness"].tolist() == ["100%", "50%", "-50 points"]
+    assert table.loc["Share of episodes read as disgust"].tolist() == ["0%", "50%", "+50 points"]
+    assert not any("share_" in f or f.startswith("share ") for f in table.index)
+    assert "episode_rate" not in table.index and "episode rate" not in table.index  # neither has a value
+    assert len(table.index) == len(set(table.index))

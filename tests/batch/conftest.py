@@ -1,5 +1,6 @@
 """Fixtures for the batch tests: a migrated store (SQLite file, or a fresh PostgreSQL database
-when MESCREEN_TEST_PG_URL is set) and a small SessionResult to store."""
+from MESCREEN_TEST_PG_URL: skipped without it, a failure under CI=true) and a small SessionResult
+to store."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from sqlalchemy.engine import make_url
 
 from mescreen.core.result import FrameSeries, Screening, SessionClusters, SessionResult, VideoInfo
 from mescreen.store.engine import upgrade
+from tests.conftest import require
 
 
 @contextmanager
 def fresh_postgres() -> Iterator[str]:
     """A new, empty PostgreSQL database on the test server, dropped afterwards."""
-    base = os.environ.get("MESCREEN_TEST_PG_URL")
-    if not base:
-        pytest.skip("MESCREEN_TEST_PG_URL is not set: PostgreSQL test not run")
+    base = os.environ.get("MESCREEN_TEST_PG_URL", "")
+    require(bool(base), "MESCREEN_TEST_PG_URL is not set: PostgreSQL test not run")
     name = f"mescreen_batch_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

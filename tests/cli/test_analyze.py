@@ -101,7 +101,8 @@ def test_patient_session_is_stored(tmp_path: Path, videos_dir: Path, monkeypatch
                  "--recorded-on", "2026-01-31"])
     assert code == 0
     out = capsys.readouterr().out
-    session_id = int(out.rsplit("stored as session ", 1)[1].split()[0])
+    assert "stored as session 1 of patient P001 (store id " in out
+    session_id = int(out.rsplit("(store id ", 1)[1].split(")")[0])
     with open_store(url)() as session:
         view, result = load_session(session, session_id, actor="test")
     assert result is not None and len(result.series) == 72
@@ -136,7 +137,7 @@ def test_create_patient_then_both_csv_exports_agree(tmp_path: Path, videos_dir: 
     code = main(["analyze", str(videos_dir / "single_face.mp4"), "--patient", "NEW1", "--create-patient",
                  "--csv", str(out_csv), "--no-progress"])
     assert code == 0
-    session_id = int(capsys.readouterr().out.rsplit("stored as session ", 1)[1].split()[0])
+    session_id = int(capsys.readouterr().out.rsplit("(store id ", 1)[1].split(")")[0])
     with open_store(url)() as session:
         _, result = load_session(session, session_id, actor="test")
     assert csv_bytes(result) == out_csv.read_bytes()

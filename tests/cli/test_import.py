@@ -52,7 +52,7 @@ def test_given_frame_rate_defines_the_times_and_the_stored_session_agrees(store_
     (view,) = _timeline(store_url, "P-1")
     with open_store(store_url)() as session:
         _, result = load_session(session, view.id, actor="test")
-    assert f"stored as session {view.id} of patient P-1" in out
+    assert f"stored as session 1 of patient P-1 (store id {view.id})" in out
     assert (result.video.frames_read, result.video.fps, result.video.duration_s) == (100, 25, pytest.approx(4.0))
     assert str(view.recorded_on) == "2026-01-31"
 

@@ -87,6 +87,14 @@ def test_face_that_leaves_or_enters(videos_dir: Path, models, name: str, present
         assert found[on : off + 1].all()
 
 
+def test_a_single_frame_without_a_face_is_a_moment_not_a_span() -> None:
+    """Issue 27: the warning read "No face in 95 of 169 frames (0.00-3.85 s, 6.35-6.35 s)"."""
+    from mescreen.core.pipeline import _no_face_ranges
+
+    found = np.array([False, False, False, True, True, True, False, True])
+    assert _no_face_ranges(found, np.arange(8) * 0.5) == "0.00-1.00 s, at 3.00 s"
+
+
 def test_several_faces_in_a_still(images_dir: Path, models) -> None:
     result = analyze_video(images_dir / "multi_face.jpg", models=models)
     _check_valid(result)

@@ -3,7 +3,6 @@ truncated video."""
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -42,7 +41,7 @@ def test_a_damaged_video_is_still_called_damaged(tmp_path: Path) -> None:
         probe(path)
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (.ci/run installs it)")
+@pytest.mark.usefixtures("needs_ffmpeg")
 @pytest.mark.parametrize("suffix, codec", [(".mp4", "aac"), (".webm", "libopus"), (".mkv", "aac")])
 def test_real_audio_only_files(tmp_path: Path, suffix: str, codec: str) -> None:
     path = tmp_path / f"sound{suffix}"

@@ -16,7 +16,7 @@ def test_formula_cells_are_neutralised(cell: str) -> None:
     assert neutralise(cell) == "'" + cell
 
 
-@pytest.mark.parametrize("cell", ["P-0042", "-1.5", "+3", "12", 7, -2.0, None, ""])
+@pytest.mark.parametrize("cell", ["P-0042", "-1.5", "+3", "12", 7, -2.0, None, "", "-", "+"])
 def test_other_cells_are_unchanged(cell: object) -> None:
     assert neutralise(cell) == cell
 

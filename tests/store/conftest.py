@@ -18,21 +18,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from mescreen.store.engine import make_engine, session_factory, upgrade
+from tests.conftest import require
 
 PG_ENV = "MESCREEN_TEST_PG_URL"
 
 
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
 def _postgres_base_url() -> str:
     url = os.environ.get(PG_ENV, "").strip()
-    if not url:
-        message = f"{PG_ENV} is not set: PostgreSQL store tests not run"
-        if _under_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
+    require(bool(url), f"{PG_ENV} is not set: PostgreSQL store tests not run")
     return url
 
 

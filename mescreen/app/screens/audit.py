@@ -11,6 +11,7 @@ import streamlit as st
 
 from mescreen.app import exports
 from mescreen.app.auth import actor, is_admin
+from mescreen.app.plain_words import action_words
 from mescreen.app.store import db, sessions
 from mescreen.store import repository
 
@@ -29,7 +30,8 @@ with db() as session:
 c1, c2, c3, c4 = st.columns(4)
 patient = c1.text_input("Patient code", key="audit_patient").strip() or None
 who = c2.text_input("User", key="audit_user").strip() or None
-action = c3.selectbox("Action", [ANY, *actions], key="audit_action")
+action = c3.selectbox("Action", [ANY, *actions], key="audit_action",
+                      format_func=lambda a: a if a == ANY else action_words(a))
 days = c4.date_input("Dates", value=(date.today() - timedelta(days=30), date.today()), key="audit_dates")
 start, end = (days if isinstance(days, tuple) and len(days) == 2 else (days, days)) if days else (None, None)
 filters = dict(
@@ -42,8 +44,10 @@ with db() as session:
     entries = repository.audit_entries(session, limit=SHOWN, **filters)
     repository.record_apart(session, actor(), "read_audit", detail=described[:500])
 
-st.dataframe(pd.DataFrame(exports.audit_rows(entries), columns=list(exports.AUDIT_COLUMNS)),
-             hide_index=True, width="stretch")
+rows = pd.DataFrame(exports.audit_rows(entries), columns=list(exports.AUDIT_COLUMNS))
+rows["what"] = rows["what"].map(action_words)
+st.dataframe(rows, hide_index=True, width="stretch", column_config={"what": st.column_config.TextColumn(
+    "what", help="The action in words; the CSV export below names each by its technical name.")})
 st.caption(f"{len(entries)} row(s) shown" + (f" (the newest {SHOWN})" if len(entries) == SHOWN else "") + ".")
 st.download_button(
     "Export these rows (CSV)",

@@ -24,8 +24,9 @@ if not finished:
     st.stop()
 
 ui.intended_use()
-st.caption(f"{len(finished)} analysed session(s), numbered 1, 2, 3 ... in recording order. A session "
-           "without a value is a gap in the line, never a zero.")
+st.caption(f"{len(finished)} analysed session(s), drawn in recording order. Each keeps the number it was given "
+           "at upload, also when it was recorded before earlier uploads. A session without a value is a gap "
+           "in the line, never a zero.")
 st.markdown(f"**Baseline:** each session's change is measured from {timeline.BASELINE_WORDS}, so the patient "
             "is compared with themselves, not with a population norm.")
 if len(finished) <= timeline.MIN_EARLIER_SESSIONS:
@@ -43,20 +44,31 @@ def trend_pair(frame: pd.DataFrame, title: str, change_title: str, key: str) -> 
 
 
 rules = summary.rule_labels()
-shown = st.multiselect("Indicators", list(rules.values()), default=list(rules.values())[:4],
-                       key="trend_indicators")
-indicators = timeline.indicator_frame(finished, rules)
-# `shown` only offers rule labels, so this also drops indicators the rules no longer name.
-indicators = indicators[indicators["metric"].isin(shown)]
-trend_pair(indicators, "Screening indicators per session", "Indicators: change from the baseline", "trend_ind")
+# Offered: the indicators these sessions were screened with (today's rules first); shown at first:
+# the first four that have a value, so the chart is not empty while there is something to draw.
+present = [k for k in rules if any(k in v.indicators for v in finished)]
+valued = [k for k in present if any(v.indicators.get(k) is not None for v in finished)]
+if not valued:
+    st.info(f"No screening indicator could be judged in any of the {len(finished)} analysed session(s), so none "
+            "is drawn over time. Each session's page says why (for example, too little visible face).")
+else:
+    shown = st.multiselect("Indicators", [rules[k] for k in present], default=[rules[k] for k in valued[:4]],
+                           key="trend_indicators")
+    indicators = timeline.indicator_frame(finished, rules)
+    # `shown` only offers rule labels, so this also drops indicators the rules no longer name.
+    indicators = indicators[indicators["metric"].isin(shown)]
+    if shown:
+        trend_pair(indicators, "Screening indicators per session", "Indicators: change from the baseline",
+                   "trend_ind")
+    else:
+        st.caption("Choose one or more indicators above to draw them.")
 trend_pair(timeline.emotion_share_frame(finished), "Emotion share of expression episodes per session",
            "Emotion shares: change from the baseline", "trend_em")
 
 st.subheader("Sessions")
-st.dataframe(timeline.sessions_table(views, rules), hide_index=True, width="stretch")  # plain text: file names
+ui.table(timeline.sessions_table(views, rules))  # full file names, shown as typed
 
 st.subheader("Compare two sessions")
-numbers = timeline.session_numbers(views)
 if len(finished) < 2:
     st.caption("Two analysed sessions are needed for a comparison.")
 else:
@@ -64,12 +76,12 @@ else:
     by_id = {v.id: v for v in finished}
 
     def name(i: int) -> str:
-        return f"Session {numbers[i]} - recorded {by_id[i].recorded_on}"
+        return f"Session {by_id[i].number} - recorded {by_id[i].recorded_on}"
 
     left, right = st.columns(2)
     first = left.selectbox("First session", ids, index=len(ids) - 2, format_func=name, key="compare_first")
     second = right.selectbox("Second session", ids, index=len(ids) - 1, format_func=name, key="compare_second")
-    st.table(timeline.compare(by_id[first], by_id[second], rules), hide_index=True)
+    ui.table(timeline.compare(by_id[first], by_id[second], rules))
     with db() as session:
         pair = [repository.load_session(session, i, actor=actor())[1] for i in (first, second)]
     for column, i, result in zip((left, right), (first, second), pair):
@@ -80,6 +92,7 @@ st.subheader("Patient report")
 user = actor()
 with db() as session:
     note = repository.get_patient(session, code, actor=user).notes or ""
+ui.pdf_font_notice(code, note, *(v.notes or "" for v in views), *(v.file_name for v in views))
 report = exports.audited(sessions(), lambda: exports.patient_pdf_bytes(views, code, user, note), actor=user,
                          action="download_patient_pdf", patient_code=code)
 st.download_button("PDF report of all sessions", report,

@@ -8,9 +8,9 @@ from mescreen.core.errors import MescreenError
 from mescreen.app import charts, evidence, exports, summary, ui
 from mescreen.app.au_words import in_words
 from mescreen.app.auth import actor
+from mescreen.app.plain_words import version_words
 from mescreen import service
 from mescreen.app.store import db, sessions
-from mescreen.app.timeline import session_numbers
 from mescreen.store import repository
 
 st.title("Session")
@@ -26,15 +26,14 @@ if not timeline:
     st.info(f"Patient {ui.md(code)} has no recordings yet. Upload one on **Upload & analyse**.")
     st.stop()
 
-numbers = session_numbers(timeline)
-views = {v.id: v for v in reversed(timeline)}  # newest first
+views = {v.id: v for v in reversed(timeline)}  # newest recording first
 wanted = st.session_state.get(ui.SESSION_KEY)
 if wanted not in views:
     wanted = next((v.id for v in views.values() if v.status == "done"), next(iter(views)))
 ids = list(views)
 chosen = st.selectbox(
     "Recording", ids, index=ids.index(wanted), key=f"session_picker_{code}",
-    format_func=lambda i: f"Session {numbers[i]} - recorded {views[i].recorded_on} - {views[i].status} - "
+    format_func=lambda i: f"Session {views[i].number} - recorded {views[i].recorded_on} - {views[i].status} - "
                           f"{views[i].file_name}",
 )
 st.session_state[ui.SESSION_KEY] = chosen
@@ -87,30 +86,32 @@ def chart_pair(left_name: str, right_name: str) -> None:
 
 
 def evidence_section(result, video_path: str | None) -> None:
-    """Per episode, the face-mesh landmarks at onset and apex (features, not the face); the real
-    apex frame beside it only when the video was kept."""
-    pictures = [(n, e, charts.episode_evidence(e, n)) for n, e in enumerate(result.episodes, start=1)]
-    pictures = [(n, e, fig) for n, e, fig in pictures if fig is not None]
+    """The face-mesh landmarks at onset and apex of one episode, chosen from those that have them
+    (features, not the face); the real apex frame beside it only when the video was kept. One
+    picture at a time: a picture per episode made a long session's page slow to open."""
+    numbered = [(n, e) for n, e in enumerate(result.episodes, start=1)
+                if evidence.episode_evidence(e) is not None]
     st.subheader("What the face did")
-    if not pictures:
+    if not numbered:
         st.caption("No episode has face-mesh landmarks (analysed with the Haar face stage, or before "
                    "landmarks were stored).")
         return
     st.caption("Face-mesh landmarks at onset and apex (stored features, not the face). Coloured: the regions "
                "that moved; grey: still. Black lines on the apex show each point's movement, enlarged "
                f"{charts.ARROW_GAIN} times.")
-    for number, episode, fig in pictures:
-        with st.expander(f"Episode {number}: {summary.emotion_text(episode)} at {episode.apex_s:.2f} s",
-                         expanded=number == pictures[0][0]):
-            left, right = st.columns([3, 1]) if video_path else (st.container(), None)
-            with left:
-                st.plotly_chart(fig, key=f"evidence_{number}", config={"displaylogo": False})
-            if right is not None:
-                frame = ui.video_frame(video_path, episode.apex_frame)
-                if frame is not None:
-                    right.image(frame, caption=f"apex frame {episode.apex_frame} (kept video)")
-            found = evidence.episode_evidence(episode)
-            st.caption(found.caption() if found else "")
+    episodes = dict(numbered)
+    number = st.selectbox("Episode", list(episodes), key=f"evidence_episode_{view.id}",
+                          format_func=lambda n: f"Episode {n}: {summary.emotion_text(episodes[n])} at "
+                                                f"{episodes[n].apex_s:.2f} s")
+    episode = episodes[number]
+    left, right = st.columns([3, 1]) if video_path else (st.container(), None)
+    with left:
+        st.plotly_chart(charts.episode_evidence(episode, number), key="evidence", config={"displaylogo": False})
+    if right is not None:
+        frame = ui.video_frame(video_path, episode.apex_frame)
+        if frame is not None:
+            right.image(frame, caption=f"apex frame {episode.apex_frame} (kept video)")
+    st.caption(evidence.episode_evidence(episode).caption())
 
 
 st.header("Screening indicators")
@@ -130,14 +131,14 @@ episodes = summary.episodes_table(result)
 if not episodes.empty:
     st.caption("Confidence is how sure the emotion reading is (0 to 1); an uncertain reading counts as "
                "undetermined. AU names are explained on the **AU glossary** page.")
-    st.table(episodes, hide_index=True)
+    ui.table(episodes)
     evidence_section(result, view.video_path)
 
 st.header("ME clusters")
 chart_pair("cluster_distribution", "silhouette")
 clusters = summary.cluster_table(result)
 if not clusters.empty:
-    st.table(clusters.drop(columns="AU codes"), hide_index=True)
+    ui.table(clusters.drop(columns="AU codes"))
 if result.clusters.note:
     st.caption(result.clusters.note)
 
@@ -145,21 +146,21 @@ st.header("Face quality")
 chart("face_quality")
 
 with st.expander("Recording details and model versions"):
-    # Data frames, not st.table: their cells are plain text (facts include the file name).
-    st.dataframe({"item": list(facts), "value": [str(v) for v in facts.values()]}, hide_index=True)
-    st.dataframe({"component": list(result.versions), "version": list(result.versions.values())},
-                 hide_index=True)
+    ui.table({"item": list(facts), "value": [str(v) for v in facts.values()]})  # the file name in full
+    st.markdown("**Versions behind this reading**")
+    for key, version in result.versions.items():  # the technical name in the hover, for tracing a result
+        st.markdown(f"{ui.md(version_words(key))}: {ui.md(version)}", help=f"Technical name: `{key}`")
 
 st.header("Notes")
 with db() as session:
     patient = repository.get_patient(session, code, actor=actor())
 note_left, note_right = st.columns(2)
 with note_left.form(f"session_note_{view.id}"):
-    session_note = st.text_area(f"Note on session {numbers[view.id]}", value=view.notes or "", height=130)
+    session_note = st.text_area(f"Note on session {view.number}", value=view.notes or "", height=130)
     if st.form_submit_button("Save session note"):
         with db() as session:
             repository.set_session_note(session, view.id, session_note, actor=actor())
-        ui.flash(f"The note on session {numbers[view.id]} was saved.")
+        ui.flash(f"The note on session {view.number} was saved.")
         st.rerun()
 with note_right.form(f"patient_note_{code}"):
     patient_note = st.text_area(f"Note on patient {code} (all sessions)", value=patient.notes or "", height=130)
@@ -172,6 +173,7 @@ with note_right.form(f"patient_note_{code}"):
 st.caption("Notes appear in the PDF reports; every change is in the audit log.")
 
 st.header("Export")
+ui.pdf_font_notice(view.patient_code, view.notes or "", patient.notes or "", view.uploader, view.file_name)
 stem = exports.file_stem(view)
 user = actor()
 
@@ -183,8 +185,8 @@ def audited(make, action: str):
 
 
 c1, c2, c3 = st.columns(3)
-c1.download_button("PDF report", audited(lambda: exports.pdf_bytes(view, result, user, numbers[view.id],
-                                                                   patient.notes or ""), "download_pdf"),
+c1.download_button("PDF report", audited(lambda: exports.pdf_bytes(view, result, user, patient.notes or ""),
+                                         "download_pdf"),
                    file_name=f"{stem}.pdf", mime="application/pdf", type="primary", key="download_pdf",
                    on_click="ignore")
 c2.download_button("Per-frame CSV (OpenFace columns)", audited(lambda: exports.csv_bytes(result), "download_csv"),
@@ -194,17 +196,17 @@ c3.download_button("Full result (JSON)", audited(lambda: exports.json_bytes(resu
 ui.intended_use()
 
 st.divider()
-with st.expander(f"Delete session {numbers[view.id]} only"):
-    st.warning(f"This erases session {numbers[view.id]} (recorded {view.recorded_on}): its results and any kept "
+with st.expander(f"Delete session {view.number} only"):
+    st.warning(f"This erases session {view.number} (recorded {view.recorded_on}): its results and any kept "
                "video. The patient's other sessions stay; their change over time is recomputed without it. "
                "It cannot be undone.")
-    typed = st.text_input(f"Type {numbers[view.id]} to confirm", key=f"delete_session_confirm_{view.id}")
-    if st.button("Delete this session", key="delete_session_button", disabled=typed.strip() != str(numbers[view.id])):
+    typed = st.text_input(f"Type {view.number} to confirm", key=f"delete_session_confirm_{view.id}")
+    if st.button("Delete this session", key="delete_session_button", disabled=typed.strip() != str(view.number)):
         try:
             service.delete_session(sessions(), view.id, actor=user)
         except MescreenError as exc:
             ui.error(exc)
         else:
             st.session_state.pop(ui.SESSION_KEY, None)
-            ui.flash(f"Session {numbers[view.id]} of patient {view.patient_code} was deleted.")
+            ui.flash(f"Session {view.number} of patient {view.patient_code} was deleted.")
             st.rerun()

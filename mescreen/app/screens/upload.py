@@ -17,7 +17,6 @@ from mescreen.app.auth import actor
 from mescreen.app.progress_panel import analysing_banner, jobs_panel
 from mescreen.app.settings import load_settings
 from mescreen.app.store import db
-from mescreen.app.timeline import session_numbers
 from mescreen.app.upload_check import ACCEPTED_EXTENSIONS, CheckedUpload, check_upload
 from mescreen.store import repository
 
@@ -55,12 +54,16 @@ def submit(checked: CheckedUpload, recorded_on: date) -> None:
 
 analysing_banner(BANNER_KEY)
 round_ = st.session_state.get(FORM_KEY, 0)
+# Outside the form, so the chosen file can be named in full below it (the widget shortens long names).
+uploaded = st.file_uploader(
+    f"Interview recording or photo ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
+    f"up to {settings.max_upload_words})",
+    max_upload_size=settings.max_upload_mb, key=f"recording_{round_}",
+)
+chosen = st.empty()  # always there, so the form below keeps its place when a file is chosen (no stale copy)
+if uploaded is not None:
+    chosen.caption(f"Chosen: {ui.md(uploaded.name)}")  # no size: the widget writes its own, in other units
 with st.form("upload"):
-    uploaded = st.file_uploader(
-        f"Interview recording or photo ({', '.join(e.lstrip('.') for e in ACCEPTED_EXTENSIONS)}; "
-        f"up to {settings.max_upload_mb} MB)",
-        max_upload_size=settings.max_upload_mb, key=f"recording_{round_}",
-    )
     recorded_on = st.date_input("Recording date", value=date.today(), max_value=date.today(),
                                 key=f"recorded_on_{round_}")
     consent = st.checkbox("The patient consented to this recording being analysed.", key=f"consent_{round_}")
@@ -97,11 +100,10 @@ if pending is not None and pending[0] == code:
     _, checked, pending_date = pending
     with db() as session:
         views = repository.patient_timeline(session, code, actor=actor())
-    numbers = session_numbers(views)
     earlier = [v for v in views if v.content_hash == checked.content_hash and v.status == "done"]
     st.warning(
         f"{ui.md(checked.file_name)} was already analysed for patient {ui.md(code)}: "
-        + ", ".join(f"session {numbers[v.id]} (recorded {v.recorded_on})" for v in earlier)
+        + ", ".join(f"session {v.number} (recorded {v.recorded_on})" for v in earlier)
         + ". Analyse it again as a new session?", icon=":material/content_copy:")
     again, cancel = st.columns(2)
     if again.button("Analyse again", key="upload_again", type="primary"):

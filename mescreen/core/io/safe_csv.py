@@ -4,7 +4,8 @@ Excel, LibreOffice and Google Sheets run a cell that starts with `=`, `+`, `-` o
 tab- or CR-led ones) as a formula: a patient code like `=HYPERLINK("https://...")` would become a
 live link, or worse, in the file a clinician opens. Such text cells get a leading apostrophe (the
 OWASP advice; spreadsheets show the text unchanged). Numbers, negative ones included, are left as
-they are, since they cannot carry a formula.
+they are, since they cannot carry a formula, and so is a formula character alone (a table's "-"
+for a missing value), which has nothing to run.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _is_number(text: str) -> bool:
 
 def neutralise(cell: object) -> object:
     """`cell` unchanged unless it is text a spreadsheet would read as a formula."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) and not _is_number(cell):
+    if isinstance(cell, str) and len(cell) > 1 and cell.startswith(FORMULA_STARTS) and not _is_number(cell):
         return "'" + cell
     return cell
 
