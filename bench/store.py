@@ -5,7 +5,7 @@ Usage (from the repository root):
     .venv/bin/python bench/store.py                      # SQLite in a temporary folder
     .venv/bin/python bench/store.py --pg-url URL         # ... and PostgreSQL (a scratch schema)
 Targets (issue 5): save < 2 s, load < 0.5 s on SQLite. Prints a Markdown table for bench/RESULTS.md.
-Data is synthetic (mescreen/store/synthetic.py) with the real shape: 108,000 frames x 19 AUs + 7 emotions.
+Data is synthetic (tests/synthetic.py) with the real shape: 108,000 frames x 19 AUs + 7 emotions.
 """
 
 from __future__ import annotations
