@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from mescreen.app.jobs import JobRegistry  # noqa: E402
 from mescreen.core.datapaths import require_data_root  # noqa: E402
-from mescreen.store import repository  # noqa: E402
+from mescreen.store.patients import create_patient, list_patients
 from mescreen.store.engine import make_engine, session_factory, upgrade  # noqa: E402
 
 CLIP = "single_face.mp4"
@@ -80,8 +80,8 @@ def _registry(folder: Path, warm: bool) -> JobRegistry:
     upgrade(url)
     sessions = session_factory(make_engine(url))
     with sessions() as session:
-        if not repository.list_patients(session, actor="bench"):
-            repository.create_patient(session, "BENCH", actor="bench")
+        if not list_patients(session, actor="bench"):
+            create_patient(session, "BENCH", actor="bench")
     return JobRegistry(sessions, workers=1, warm=warm)
 
 

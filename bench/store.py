@@ -30,7 +30,9 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import mescreen.store.repository as repo  # noqa: E402
+from mescreen.store.patients import create_patient, list_patients
+from mescreen.store.recordings import save_session
+from mescreen.store.session_queries import load_session, patient_timeline
 from mescreen.core.result import FrameSeries  # noqa: E402
 from mescreen.store.engine import make_engine, session_factory, upgrade  # noqa: E402
 from mescreen.store.series_codec import decode_array, encode_array  # noqa: E402
@@ -88,12 +90,12 @@ def bench_store(url: str, n_frames: int, n_timeline: int, timeline_frames: int, 
     result = synthetic_result(n_frames, n_episodes=200, seed=1)
     out: dict[str, float] = {}
     with factory() as db:
-        repo.create_patient(db, "BENCH-1", actor="bench")
+        create_patient(db, "BENCH-1", actor="bench")
         empty = _size_bytes(engine, ["sessions", "frame_series", "episodes", "indicators"])
         day = iter(range(10_000))
 
         def save() -> int:
-            return repo.save_session(
+            return save_session(
                 db, "BENCH-1", result, recorded_on=date(2026, 1, 1) + timedelta(days=next(day)),
                 uploader="bench", file_name="bench.mp4", content_hash=uuid.uuid4().hex,
             )
@@ -102,19 +104,19 @@ def bench_store(url: str, n_frames: int, n_timeline: int, timeline_frames: int, 
         out["bytes_per_session"] = (
             _size_bytes(engine, ["sessions", "frame_series", "episodes", "indicators"]) - empty
         ) / repeats
-        out["load_s"], (_, loaded) = _timed(lambda: repo.load_session(db, session_id, actor="bench"), repeats)
+        out["load_s"], (_, loaded) = _timed(lambda: load_session(db, session_id, actor="bench"), repeats)
         assert loaded is not None and loaded.equals(result), "stored session differs from the saved one"
 
-        repo.create_patient(db, "BENCH-50", actor="bench")
+        create_patient(db, "BENCH-50", actor="bench")
         small = synthetic_result(timeline_frames, n_episodes=100, seed=2)
         for i in range(n_timeline):
-            repo.save_session(
+            save_session(
                 db, "BENCH-50", small, recorded_on=date(2025, 1, 1) + timedelta(days=7 * i),
                 uploader="bench", file_name=f"s{i}.mp4", content_hash=f"t{i}",
             )
-        out["timeline_s"], views = _timed(lambda: repo.patient_timeline(db, "BENCH-50", actor="bench"), repeats)
+        out["timeline_s"], views = _timed(lambda: patient_timeline(db, "BENCH-50", actor="bench"), repeats)
         assert len(views) == n_timeline
-        out["list_patients_s"], _ = _timed(lambda: repo.list_patients(db, actor="bench"), repeats)
+        out["list_patients_s"], _ = _timed(lambda: list_patients(db, actor="bench"), repeats)
     engine.dispose()
     return out
 

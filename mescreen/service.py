@@ -14,7 +14,7 @@ its CSV import all run `analyse_for_patient`, so they agree on what it owns:
 5. deleting the temporary upload (or moving it to the kept-videos folder and recording its path).
 
 How a result reaches the database is the `SessionWriter`'s job: `StoreWriter` writes through the
-repository; the batch passes its own exactly-once writer (mescreen/batch/store.py).
+store's functions (mescreen.store.recordings); the batch passes its own exactly-once writer (mescreen/batch/store.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,17 @@ from mescreen.core.progress import Progress, ProgressCallback
 from mescreen.core.result import Screening, SessionResult
 from mescreen.core.io.video import file_sha256
 from mescreen.private_files import private_dir
-from mescreen.store import repository
+from mescreen.store import erasure
+from mescreen.store.recordings import (
+    complete_session,
+    mark_failed,
+    mark_running,
+    record_failed_session,
+    replace_screenings,
+    save_session,
+    set_video_path,
+)
+from mescreen.store.session_queries import later_sessions, previous_screenings
 
 #: analyse(path, progress, previous screenings) -> SessionResult, e.g. the pipeline in a child
 #: process (the dashboard) or in this process with models already loaded (CLI, batch).
@@ -93,9 +103,9 @@ class StoreWriter:
     def save(self, result: SessionResult, content_hash: str) -> int:
         with self.sessions() as session:
             if self.session_id is not None:
-                repository.complete_session(session, self.session_id, result)
+                complete_session(session, self.session_id, result)
                 return self.session_id
-            self.session_id = repository.save_session(
+            self.session_id = save_session(
                 session, self.patient_code, result, recorded_on=self.recorded_on, uploader=self.uploader,
                 file_name=self.file_name, content_hash=content_hash,
             )
@@ -104,9 +114,9 @@ class StoreWriter:
     def fail(self, error: str, content_hash: str) -> int:
         with self.sessions() as session:
             if self.session_id is not None:
-                repository.mark_failed(session, self.session_id, error)
+                mark_failed(session, self.session_id, error)
                 return self.session_id
-            self.session_id = repository.record_failed_session(
+            self.session_id = record_failed_session(
                 session, self.patient_code, error, recorded_on=self.recorded_on, uploader=self.uploader,
                 file_name=self.file_name, content_hash=content_hash,
             )
@@ -151,8 +161,8 @@ def analyse_for_patient(
         content_hash = _content_hash(source)
         with sessions() as session:
             if session_id is not None:
-                repository.mark_running(session, session_id)
-            previous = repository.previous_screenings(
+                mark_running(session, session_id)
+            previous = previous_screenings(
                 session, patient_code, recorded_on=recorded_on, session_id=session_id
             )
         result = _run(source, previous, analyse, progress)
@@ -195,7 +205,7 @@ def rescreen_later_sessions(sessions: sessionmaker[Session], patient_code: str, 
     change-over-time indicators compare with it). Sessions screened with another configuration
     version keep theirs. Returns the ids re-screened."""
     with sessions() as session:
-        later = repository.later_sessions(session, session_id)
+        later = later_sessions(session, session_id)
     return _rescreen(sessions, patient_code, later)
 
 
@@ -203,8 +213,8 @@ def delete_session(sessions: sessionmaker[Session], session_id: int, *, actor: s
     """Erase one session (audited) and re-screen the sessions recorded after it, whose change over
     time compared with it. Returns the ids re-screened."""
     with sessions() as session:
-        later = repository.later_sessions(session, session_id)
-        code = repository.delete_session(session, session_id, actor=actor)
+        later = later_sessions(session, session_id)
+        code = erasure.delete_session(session, session_id, actor=actor)
     return _rescreen(sessions, code, later)
 
 
@@ -217,7 +227,7 @@ def _rescreen(sessions: sessionmaker[Session], patient_code: str,
     config = load_config()
     first_id, first_on, _ = later[0]
     with sessions() as session:
-        previous = repository.previous_screenings(session, patient_code, recorded_on=first_on, session_id=first_id)
+        previous = previous_screenings(session, patient_code, recorded_on=first_on, session_id=first_id)
         # `later` is in recording order, so each session's earlier screenings are the ones before
         # the first plus those already (re-)screened here: one read, one write, whatever the count.
         new: list[tuple[int, Screening]] = []
@@ -227,7 +237,7 @@ def _rescreen(sessions: sessionmaker[Session], patient_code: str,
                 screening = screen(result.series, result.episodes, result.clusters, tuple(previous), config)
                 new.append((later_id, screening))
             previous.append(screening)
-        repository.replace_screenings(session, new)
+        replace_screenings(session, new)
     return [later_id for later_id, _ in new]
 
 
@@ -242,5 +252,5 @@ def _keep(sessions: sessionmaker[Session], session_id: int, upload: Path, folder
         upload.unlink(missing_ok=True)
         return f"Results saved, but the video could not be kept in {folder}: {exc}"
     with sessions() as session:
-        repository.set_video_path(session, session_id, str(target))
+        set_video_path(session, session_id, str(target))
     return ""

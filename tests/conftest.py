@@ -69,7 +69,7 @@ def images_dir(data_dir: Path) -> Path:
 @contextmanager
 def sqlite_store(folder: Path, name: str = "store.db", patients: tuple[str, ...] = ("P-1",)) -> Iterator[tuple[str, Any]]:
     """A migrated SQLite store under `folder` with the given patients: (URL, session factory)."""
-    from mescreen.store import repository
+    from mescreen.store.patients import create_patient
     from mescreen.store.engine import make_engine, session_factory, upgrade
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -79,7 +79,7 @@ def sqlite_store(folder: Path, name: str = "store.db", patients: tuple[str, ...]
     factory = session_factory(engine)
     with factory() as session:
         for code in patients:
-            repository.create_patient(session, code, actor="dr")
+            create_patient(session, code, actor="dr")
     try:
         yield url, factory
     finally:

@@ -16,7 +16,7 @@ from mescreen.batch.store import store_fingerprint
 from mescreen.core.errors import NoFaceError
 from mescreen.core.screening.indicators import screen
 from mescreen.service import VideoSource, analyse_for_patient, delete_session, rescreen_later_sessions
-from mescreen.store import repository
+from mescreen.store.session_queries import load_session, patient_timeline
 from mescreen.store.engine import ENV_VAR
 from tests.synthetic import synthetic_result
 from tests.conftest import sqlite_store
@@ -44,10 +44,10 @@ def _recordings(folder: Path) -> dict[int, Path]:
 
 def _longitudinal_by_date(sessions) -> dict[date, tuple]:
     with sessions() as s:
-        views = repository.patient_timeline(s, "P-1", actor="test")
+        views = patient_timeline(s, "P-1", actor="test")
         out = {}
         for view in views:
-            _, result = repository.load_session(s, view.id, actor="test")
+            _, result = load_session(s, view.id, actor="test")
             out[view.recorded_on] = (
                 result.screening.level,
                 [(i.key, i.value, i.raised) for i in result.screening.longitudinal],
@@ -111,7 +111,7 @@ def test_failure_is_recorded_and_the_upload_deleted(tmp_path: Path) -> None:
             analyse_for_patient(sessions, "P-1", VideoSource(upload), recorded_on=DATES[1], uploader="dr",
                                 analyse=no_face, delete_upload=True)
         with sessions() as s:
-            (view,) = repository.patient_timeline(s, "P-1", actor="test")
+            (view,) = patient_timeline(s, "P-1", actor="test")
     assert not upload.exists()
     assert view.status == "failed" and "no face" in view.error
 
@@ -123,7 +123,7 @@ def test_kept_video_moves_and_its_path_is_recorded(tmp_path: Path) -> None:
         stored = analyse_for_patient(sessions, "P-1", VideoSource(upload), recorded_on=DATES[2], uploader="dr",
                                      analyse=_analyse, delete_upload=True, keep_video_in=tmp_path / "kept")
         with sessions() as s:
-            view, _ = repository.load_session(s, stored.session_id, actor="test")
+            view, _ = load_session(s, stored.session_id, actor="test")
     assert not upload.exists() and Path(view.video_path).is_file() and stored.note == ""
 
 
@@ -132,7 +132,7 @@ def test_deleting_a_session_rescreens_the_later_ones_as_if_it_had_never_been(tmp
         _submit_all(sessions, _recordings(tmp_path / "uploads"), (1, 2, 3, 4))
         assert _longitudinal_by_date(sessions)[DATES[4]][1]  # three earlier sessions: change is judged
         with sessions() as s:
-            first = repository.patient_timeline(s, "P-1", actor="test")[0].id
+            first = patient_timeline(s, "P-1", actor="test")[0].id
         assert delete_session(sessions, first, actor="dr")  # sessions 2-4 were re-screened
         after = _longitudinal_by_date(sessions)
     without_first = _via_dashboard(tmp_path / "without", (2, 3, 4))
@@ -146,7 +146,7 @@ def test_a_back_dated_upload_rescreens_the_later_sessions_in_one_transaction(tmp
     with sqlite_store(tmp_path, "s.db") as (_, sessions):
         _submit_all(sessions, _recordings(tmp_path / "uploads"), (1, 2, 3, 4))
         with sessions() as s:
-            first, *later = [v.id for v in repository.patient_timeline(s, "P-1", actor="test")]
+            first, *later = [v.id for v in patient_timeline(s, "P-1", actor="test")]
         commits: list[int] = []
         event.listen(sessions, "after_commit", lambda _s: commits.append(1))
         assert sorted(rescreen_later_sessions(sessions, "P-1", first)) == sorted(later)
@@ -165,5 +165,5 @@ def test_an_upload_is_hashed_once_and_its_hash_kept_with_the_result(tmp_path: Pa
         stored = analyse_for_patient(sessions, "P-1", VideoSource(upload, content_hash="ab" * 32),
                                      recorded_on=DATES[1], uploader="dr", analyse=_analyse)
         with sessions() as s:
-            _, result = repository.load_session(s, stored.session_id, actor="test")
+            _, result = load_session(s, stored.session_id, actor="test")
     assert result.video.sha256 == "ab" * 32

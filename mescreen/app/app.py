@@ -16,7 +16,7 @@ from mescreen.core.errors import MescreenError
 from mescreen.app import auth, ui
 from mescreen.app.progress_panel import sidebar_jobs
 from mescreen.app.store import db, sessions
-from mescreen.store import repository
+from mescreen.store.users import UserView, count_users
 from mescreen.store.errors import SignInThrottledError
 
 HERE = Path(__file__).resolve().parent
@@ -47,7 +47,7 @@ def _sign_in_page() -> None:
         st.title("mescreen")
         st.caption("Micro-expression screening aid for clinicians. Sign in to see patients and results.")
         with db() as session:
-            no_users = repository.count_users(session) == 0
+            no_users = count_users(session) == 0
         if no_users:
             st.warning("No user accounts exist yet. An administrator creates the first one with "
                        "`mescreen user add NAME --role admin`.")
@@ -75,7 +75,7 @@ def _signed_out_pages() -> list[st.Page]:
         st.Page(_sign_in_page, title="Sign in", url_path=name) for name in names]
 
 
-def _sidebar(user: repository.UserView) -> None:
+def _sidebar(user: UserView) -> None:
     with st.sidebar:
         st.markdown(f"Signed in as **{ui.md(user.username)}** ({user.role})")
         if st.button("Sign out", key="sign_out"):

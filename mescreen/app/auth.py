@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mescreen.store import repository
-from mescreen.store.repository import UserView
+from mescreen.store.users import authenticate, get_user
+from mescreen.store.users import UserView
 from mescreen.app import remember
 from mescreen.app.store import db
 
@@ -49,7 +49,7 @@ def refresh() -> UserView | None:
         st.session_state[_KEY] = signed
     name, version = signed
     with db() as session:
-        user = repository.get_user(session, name)
+        user = get_user(session, name)
     if user is None or user.session_version != version:
         sign_out()
         return None
@@ -77,7 +77,7 @@ def sign_in(username: str, password: str) -> UserView | None:
     if not username.strip() or not password:
         return None
     with db() as session:
-        user = repository.authenticate(session, username, password, client=client_address())
+        user = authenticate(session, username, password, client=client_address())
     if user is not None:
         st.session_state[_KEY] = (user.username, user.session_version)
         st.session_state[_USER] = user

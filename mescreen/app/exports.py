@@ -15,8 +15,10 @@ from mescreen.core.io.safe_csv import csv_text
 from mescreen.app.patient_report import PatientReportContext, build_patient_report
 from mescreen.app.report_pdf import ReportContext, build_report
 from mescreen.app.summary import rule_labels
-from mescreen.store import repository
-from mescreen.store.repository import AuditView, PatientView, SessionView
+from mescreen.store.audit import record_apart
+from mescreen.store.audit import AuditView
+from mescreen.store.patients import PatientView
+from mescreen.store.session_rows import SessionView
 
 
 def safe_name(text: str) -> str:
@@ -42,11 +44,11 @@ def audited(sessions: sessionmaker[Session], make: Callable[[], bytes], *, actor
             data = make()
         except Exception as exc:
             with sessions() as session:
-                repository.record_apart(session, actor, action, patient_code=patient_code,
+                record_apart(session, actor, action, patient_code=patient_code,
                                         session_id=session_id, outcome="failed", detail=type(exc).__name__)
             raise
         with sessions() as session:
-            repository.record_apart(session, actor, action, patient_code=patient_code,
+            record_apart(session, actor, action, patient_code=patient_code,
                                     session_id=session_id, detail=f"{len(data)} bytes")
         return data
 

@@ -30,7 +30,8 @@ from mescreen.app.analysis_process import WorkerPool
 from mescreen.core.errors import Cancelled, MescreenError
 from mescreen.core.progress import Progress
 from mescreen.service import Analyse, PeerCsvSource, Source, VideoSource, analyse_for_patient
-from mescreen.store import repository
+from mescreen.store import recordings
+from mescreen.store.recordings import create_session, mark_failed
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +133,12 @@ class JobRegistry:
     def _queue(self, patient_code: str, source: Source, recorded_on: date, uploader: str,
                keep_video_in: Path | None, upload_path: str | None) -> Job:
         with self._sessions() as session:
-            session_id = repository.create_session(
+            session_id = create_session(
                 session, patient_code, recorded_on=recorded_on, uploader=uploader,
                 file_name=source.name, content_hash=source.content_hash, status="queued",
                 upload_path=upload_path,
             )
-            number = repository.session_number(session, session_id)
+            number = recordings.session_number(session, session_id)
         job = Job(uuid.uuid4().hex, session_id, number, patient_code, source.name, uploader)
         with self._lock:
             self._jobs[job.id] = job
@@ -232,7 +233,7 @@ class JobRegistry:
         self._set(job, status=status, error=message)
         try:
             with self._sessions() as session:
-                repository.mark_failed(session, job.session_id, message)
+                mark_failed(session, job.session_id, message)
         except MescreenError as exc:  # e.g. the patient was erased while the analysis ran
             log.warning("could not record the failure of session %s: %s", job.session_id, exc)
 

@@ -26,7 +26,7 @@ from mescreen.app.palette import EMOTION_COLOURS, emotion_colour
 from mescreen.app.report_pdf import (
     CHART_W, FONT, _build, _caption, _legend, _p, _styles, _table, plot_lines, unprintable_notice,
 )
-from mescreen.store.repository import SessionView
+from mescreen.store.session_rows import SessionView
 
 #: Colours for indicator lines (emotions keep their own colours).
 _SERIES_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C6D1F", "#7F3C8D"]

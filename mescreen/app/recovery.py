@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from mescreen.store import repository
+from mescreen.store.recordings import fail_interrupted, live_uploads
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,9 @@ def recover_after_restart(sessions: sessionmaker[Session], upload_dir: Path | No
     """Fail interrupted sessions and delete orphaned uploads older than `started_at`."""
     started_at = time.time() if started_at is None else started_at
     with sessions() as session:
-        owned = repository.fail_interrupted(session)
+        owned = fail_interrupted(session)
     with sessions() as session:
-        live = repository.live_uploads(session)
+        live = live_uploads(session)
     deleted = 0
     candidates = [Path(p) for p in owned]
     if upload_dir is not None and upload_dir.is_dir():

@@ -28,6 +28,6 @@ def sessions() -> sessionmaker[Session]:
 
 @contextmanager
 def db() -> Iterator[Session]:
-    """A short-lived session for one page action (repository functions commit themselves)."""
+    """A short-lived session for one page action (the store's functions commit themselves)."""
     with sessions()() as session:
         yield session

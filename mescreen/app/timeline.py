@@ -17,7 +17,7 @@ from mescreen.core.labels import EMOTIONS_FINE
 from mescreen.core.result import Indicator
 from mescreen.app.au_words import in_words
 from mescreen.app.summary import indicator_value
-from mescreen.store.repository import SessionView
+from mescreen.store.session_rows import SessionView
 
 __all__ = ["BASELINE_WORDS", "MIN_EARLIER_SESSIONS", "compare", "done", "emotion_share_frame", "indicator_frame",
            "sessions_table"]

@@ -22,7 +22,8 @@ from mescreen.app.recovery import recover_after_restart
 from mescreen.app.settings import load_settings
 from mescreen.app.store import db, sessions
 from mescreen.app.text import md
-from mescreen.store import repository
+from mescreen.store.patients import get_patient, list_patients
+from mescreen.store.session_queries import session_patient_code
 from mescreen.store.engine import database_url
 from mescreen.store.errors import UnknownSessionError
 
@@ -143,7 +144,7 @@ def error(exc: MescreenError) -> None:
 def choose_patient(label: str = "Patient") -> str | None:
     """A patient picker that remembers the choice across pages; None when there are no patients."""
     with db() as session:
-        patients = repository.list_patients(session, actor=actor())
+        patients = list_patients(session, actor=actor())
     if not patients:
         st.warning("There are no patients yet. Create one on the **Patients** page first.")
         return None
@@ -189,8 +190,8 @@ def follow_session_link() -> None:
     session_id = int(named[1]) if named[1].isdigit() else None
     try:  # the store decides whether this user may see them (and audits a refusal)
         with db() as session:
-            repository.get_patient(session, named[0], actor=actor())
-            if session_id is not None and repository.session_patient_code(session, session_id,
+            get_patient(session, named[0], actor=actor())
+            if session_id is not None and session_patient_code(session, session_id,
                                                                           actor=actor()) != named[0]:
                 raise UnknownSessionError(f"The session with the id {session_id} was not found among patient "
                                           f"{named[0]!r}'s sessions.")

@@ -33,7 +33,8 @@ from mescreen.batch.store import store_fingerprint
 from mescreen.batch.job import Outcome, VideoJob
 from mescreen.batch.task import record_lost_row, run_job
 from mescreen.core.errors import MescreenError
-from mescreen.store import repository
+from mescreen.store.patients import create_patient, get_patient
+from mescreen.store.teams import team_for_new_patient
 from mescreen.store.engine import check_schema, database_url, make_engine
 from mescreen.store.errors import UnknownPatientError
 
@@ -107,7 +108,7 @@ def prepare_patients(
         unknown = []
         for code in rows_of:
             try:
-                repository.get_patient(session, code, actor=actor)
+                get_patient(session, code, actor=actor)
             except UnknownPatientError:
                 unknown.append(code)
         if unknown and not create:
@@ -117,9 +118,9 @@ def prepare_patients(
                 "typos, create the patients first, or run again with --create-patients."
             )
         if unknown:
-            repository.team_for_new_patient(session, actor, team)  # a clear error if the team is missing or ambiguous
+            team_for_new_patient(session, actor, team)  # a clear error if the team is missing or ambiguous
         for code in unknown:
-            repository.create_patient(session, code, actor=actor, team=team)
+            create_patient(session, code, actor=actor, team=team)
 
 
 def _follow(client: Client, jobs: list[VideoJob], show_progress: bool) -> BatchReport:

@@ -10,7 +10,7 @@ So every write for one recording happens in ONE database transaction that
 2. re-checks, under that lock, whether another attempt has already stored the recording;
 3. creates (or reuses) the session and writes the result or the error.
 
-Each repository function is its own transaction; here they run inside a session bound to an outer
+Each store function is its own transaction; here they run inside a session bound to an outer
 connection transaction with `join_transaction_mode="create_savepoint"`, so their commits only
 release savepoints and nothing is visible to anyone until the outer transaction commits. A worker
 killed anywhere before that commit leaves nothing behind (the database rolls the transaction back).
@@ -32,7 +32,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from mescreen.store import repository
+from mescreen.store.recordings import (
+    complete_session,
+    find_done_session,
+    find_session,
+    mark_failed,
+    record_failed_session,
+    save_session,
+)
 from mescreen.store.engine import check_schema, database_url, describe_url, make_engine
 from mescreen.store.errors import StoreError, driver_reason
 
@@ -87,21 +94,21 @@ def recording_transaction(engine: Engine, job: VideoJob, content_hash: str) -> I
 def find_done(engine: Engine, patient: str, content_hash: str, versions: dict[str, str]) -> int | None:
     """The patient's session of this recording analysed with these versions, if any (a read, no lock)."""
     with Session(engine) as session:
-        return repository.find_done_session(session, patient, content_hash, versions)
+        return find_done_session(session, patient, content_hash, versions)
 
 
 def save_result(engine: Engine, job: VideoJob, content_hash: str, result: SessionResult) -> tuple[bool, int]:
     """Store a completed analysis once. Returns (stored_now, session id): (False, id) when another
     attempt of the same task stored it first."""
     with recording_transaction(engine, job, content_hash) as session:
-        existing = repository.find_done_session(session, job.patient, content_hash, result.versions)
+        existing = find_done_session(session, job.patient, content_hash, result.versions)
         if existing is not None:
             return False, existing
         earlier = _earlier_failure(session, job, content_hash)
         if earlier is not None:
-            repository.complete_session(session, earlier, result)
+            complete_session(session, earlier, result)
             return True, earlier
-        return True, repository.save_session(
+        return True, save_session(
             session, job.patient, result, recorded_on=job.recorded_on, uploader=job.uploader,
             file_name=job.file_name, content_hash=content_hash,
         )
@@ -113,9 +120,9 @@ def save_failure(engine: Engine, job: VideoJob, content_hash: str, error: str) -
     with recording_transaction(engine, job, content_hash) as session:
         earlier = _earlier_failure(session, job, content_hash)
         if earlier is not None:
-            repository.mark_failed(session, earlier, error)
+            mark_failed(session, earlier, error)
             return earlier
-        return repository.record_failed_session(
+        return record_failed_session(
             session, job.patient, error, recorded_on=job.recorded_on, uploader=job.uploader,
             file_name=job.file_name, content_hash=content_hash,
         )
@@ -144,7 +151,7 @@ class BatchWriter:
 
 def _earlier_failure(session: Session, job: VideoJob, content_hash: str) -> int | None:
     """A failed session left by an earlier run of this same row (patient, date, file and content)."""
-    return repository.find_session(
+    return find_session(
         session, job.patient, recorded_on=job.recorded_on, file_name=job.file_name,
         content_hash=content_hash, status="failed",
     )

@@ -138,7 +138,7 @@ def _summary(result: Any) -> str:
 def stored_line(sessions: Any, session_id: int, patient: str) -> str:
     """Where a result was stored, by the patient's own session number (as the dashboard and the
     PDF name it), with the store's id for scripts."""
-    from mescreen.store.repository import session_number
+    from mescreen.store.recordings import session_number
 
     with sessions() as session:
         number = session_number(session, session_id)
@@ -150,7 +150,7 @@ def patient_store(args: argparse.Namespace) -> Any:
     of analysis are spent when the store or the patient is missing."""
     from mescreen.store.engine import open_store
     from mescreen.store.errors import UnknownPatientError
-    from mescreen.store.repository import create_patient, get_patient
+    from mescreen.store.patients import create_patient, get_patient
 
     sessions = open_store()
     with sessions() as session:

@@ -1,6 +1,6 @@
 """`mescreen patient add|list|show|export|import|delete`: patients from the terminal.
 
-The same repository functions as the dashboard, so every read, export, import and erasure is
+The same store functions as the dashboard, so every read, export, import and erasure is
 audited the same way, under the name given by --actor (default: cli:<login name>).
 """
 
@@ -55,20 +55,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.patients import create_patient
 
     with store_session(args) as session:
-        patient = repository.create_patient(session, args.code, display_name=args.name, notes=args.notes,
+        patient = create_patient(session, args.code, display_name=args.name, notes=args.notes,
                                             actor=args.actor, team=args.team)
     print(f"created patient {patient.code} in care team {patient.team!r}")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.patients import list_patients
 
     with store_session(args) as session:
-        patients = repository.list_patients(session, args.search, actor=args.actor)
+        patients = list_patients(session, args.search, actor=args.actor)
     if not patients:
         print("no patients" + (f" matching {args.search!r}" if args.search else " yet: add one with `mescreen patient add CODE`"))
     for p in patients:
@@ -79,11 +79,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.patients import get_patient
+    from mescreen.store.session_queries import patient_timeline
 
     with store_session(args) as session:
-        patient = repository.get_patient(session, args.code, actor=args.actor)
-        views = repository.patient_timeline(session, args.code, actor=args.actor)
+        patient = get_patient(session, args.code, actor=args.actor)
+        views = patient_timeline(session, args.code, actor=args.actor)
     print(f"patient {patient.code}" + (f" ({patient.display_name})" if patient.display_name else ""))
     if not views:
         print("no sessions yet")
@@ -95,19 +96,19 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.transfer import export_patient
 
     if not args.out.resolve().parent.is_dir():
         raise InputError(f"cannot write {args.out}: the folder {args.out.resolve().parent} does not exist.")
     with store_session(args) as session:
-        data = repository.export_patient(session, args.code, actor=args.actor)
+        data = export_patient(session, args.code, actor=args.actor)
     args.out.write_text(json.dumps(data, allow_nan=False), encoding="utf-8")
     print(f"patient {args.code} with {len(data['sessions'])} session(s) written to {args.out}")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.transfer import import_patient
 
     try:
         data = json.loads(args.file.read_text(encoding="utf-8"))
@@ -116,13 +117,13 @@ def _import(args: argparse.Namespace) -> int:
     if not isinstance(data, dict):
         raise InputError(f"{args.file} is not a mescreen patient export (expected a JSON object).")
     with store_session(args) as session:
-        code = repository.import_patient(session, data, actor=args.actor, team=args.team)
+        code = import_patient(session, data, actor=args.actor, team=args.team)
     print(f"imported patient {code}")
     return 0
 
 
 def _delete(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.erasure import delete_patient
 
     if not args.yes:
         if not sys.stdin.isatty():
@@ -132,6 +133,6 @@ def _delete(args: argparse.Namespace) -> int:
             print("the code did not match; nothing was deleted")
             return 1
     with store_session(args) as session:
-        repository.delete_patient(session, args.code, actor=args.actor)
+        delete_patient(session, args.code, actor=args.actor)
     print(f"patient {args.code} and all their data were deleted")
     return 0

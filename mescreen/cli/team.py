@@ -35,19 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.teams import create_team
 
     with store_session(args) as session:
-        team = repository.create_team(session, args.name, actor=args.actor)
+        team = create_team(session, args.name, actor=args.actor)
     print(f"created care team {team.name!r}")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.teams import list_teams
 
     with store_session(args) as session:
-        teams = repository.list_teams(session)
+        teams = list_teams(session)
     if not teams:
         print("no care teams yet: add one with `mescreen team add NAME`")
     for team in teams:
@@ -57,16 +57,16 @@ def _list(args: argparse.Namespace) -> int:
 
 def _assign(args: argparse.Namespace) -> int:
     from mescreen.core.errors import InputError
-    from mescreen.store import repository
+    from mescreen.store.teams import move_patient, set_member
 
     if args.remove and not args.user:
         raise InputError("--remove takes a user out of a team; a patient always belongs to one team: "
                          "move it with --patient CODE to another team instead.")
     with store_session(args) as session:
         if args.patient:
-            repository.move_patient(session, args.patient, args.team, actor=args.actor)
+            move_patient(session, args.patient, args.team, actor=args.actor)
             print(f"patient {args.patient} is now in care team {args.team!r}")
         else:
-            repository.set_member(session, args.team, args.user, not args.remove, actor=args.actor)
+            set_member(session, args.team, args.user, not args.remove, actor=args.actor)
             print(f"{args.user!r} is {'no longer' if args.remove else 'now'} a member of care team {args.team!r}")
     return 0

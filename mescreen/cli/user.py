@@ -77,22 +77,23 @@ def _session(args: argparse.Namespace):
 
 
 def _add(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.teams import teams_of
+    from mescreen.store.users import create_user
 
     password = _read_password(args)
     with _session(args) as session:
-        user = repository.create_user(session, args.username, password, args.role, actor=_actor(), teams=args.team)
-        teams = repository.teams_of(session, user.username)
+        user = create_user(session, args.username, password, args.role, actor=_actor(), teams=args.team)
+        teams = teams_of(session, user.username)
     print(f"created {user.role} account {user.username!r}"
           + (f" in care team(s) {', '.join(teams)}" if teams else ""))
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.users import list_users
 
     with _session(args) as session:
-        users = repository.list_users(session)
+        users = list_users(session)
     if not users:
         print("no accounts yet: create an admin with `mescreen user add NAME --role admin`")
     for user in users:
@@ -102,28 +103,28 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _set_role(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.users import set_role
 
     with _session(args) as session:
-        repository.set_role(session, args.username, args.role, actor=_actor())
+        set_role(session, args.username, args.role, actor=_actor())
     print(f"{args.username!r} is now {args.role}")
     return 0
 
 
 def _set_password(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.users import set_password
 
     password = _read_password(args)
     with _session(args) as session:
-        repository.set_password(session, args.username, password, actor=_actor())
+        set_password(session, args.username, password, actor=_actor())
     print(f"password of {args.username!r} changed")
     return 0
 
 
 def _delete(args: argparse.Namespace) -> int:
-    from mescreen.store import repository
+    from mescreen.store.users import delete_user
 
     with _session(args) as session:
-        repository.delete_user(session, args.username, actor=_actor())
+        delete_user(session, args.username, actor=_actor())
     print(f"account {args.username!r} deleted")
     return 0

@@ -1,4 +1,4 @@
-"""May this user see this patient? The one owner of that rule; every repository reader calls it.
+"""May this user see this patient? The one owner of that rule; every store function that reads or changes a patient calls it.
 
 - An administrator sees every patient.
 - A clinician sees the patients of the care teams they are a member of, and nothing else: a

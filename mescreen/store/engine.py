@@ -81,7 +81,7 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose objects stay readable after commit (repository functions commit themselves)."""
+    """Sessions whose objects stay readable after commit (the store's functions commit themselves)."""
     return sessionmaker(engine, expire_on_commit=False)
 
 

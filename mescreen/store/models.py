@@ -72,7 +72,7 @@ class Patient(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     team_id: Mapped[int] = mapped_column(ForeignKey("care_teams.id"), index=True)  # who may see the patient
-    # The last session number given out (mescreen.store.repository.next_session_number): numbers are
+    # The last session number given out (mescreen.store.recordings.next_session_number): numbers are
     # never given again, not even after a session is deleted.
     last_session_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -118,7 +118,7 @@ class RecordingSession(Base):
     pipeline_version: Mapped[str | None] = mapped_column(String(100))
     versions: Mapped[dict[str, str] | None] = mapped_column(JSON)
     video: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # VideoInfo
-    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # figures for charts, see repository
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # figures for charts, see session_rows
     level: Mapped[str | None] = mapped_column(String(16))
     screening_reasons: Mapped[list[str] | None] = mapped_column(JSON)
     screening_config_version: Mapped[str | None] = mapped_column(String(100))

@@ -1,6 +1,6 @@
-"""One transaction per repository call.
+"""One transaction per store call.
 
-Every repository function runs inside `transaction(session)`: it commits when the function
+Every store function (patients, recordings, session_queries, erasure, transfer, users, teams) runs inside `transaction(session)`: it commits when the function
 succeeds and rolls back on any error, so a caller never sees half a save and never has to call
 commit itself. Database failures become StoreError with the driver's reason, which the CLI and
 dashboard display as a plain message.

@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 import mescreen.app.ui
 from mescreen.app.jobs import JobRegistry
 from mescreen.core.progress import Progress, report
-from mescreen.store import repository
+from mescreen.store.patients import create_patient
+from mescreen.store.session_queries import load_session, patient_timeline
 from tests.app.conftest import make_result
 from tests.app.test_app import _signed_in, _texts, shown, store  # noqa: F401 - fixture
 
@@ -36,7 +37,7 @@ def registry(store, monkeypatch):
     made.release = release
     monkeypatch.setattr(mescreen.app.ui, "_registry_for", lambda url: made)
     with store() as s:
-        repository.create_patient(s, "P-1", actor="ada")
+        create_patient(s, "P-1", actor="ada")
     yield made
     release.set()
     made.shutdown()
@@ -93,7 +94,7 @@ def test_import_needs_consent_and_refuses_a_malformed_csv_storing_nothing(regist
     at.button(key=IMPORT).click().run()
     assert "not an OpenFace 2 or py-feat per-frame CSV" in _errors(at)
     with store() as s:
-        assert repository.patient_timeline(s, "P-1", actor="test") == []
+        assert patient_timeline(s, "P-1", actor="test") == []
     assert registry.jobs() == []
 
 
@@ -104,7 +105,7 @@ def test_openface_sample_asks_for_the_frame_rate_then_runs_as_a_job_whose_figure
     assert "puts 100 frames in 0.099 s, 1000 frames per second" in _errors(at)
     assert "Enter the recording's frame rate" in "\n".join(shown(i.value) for i in at.info)
     with store() as s:
-        assert repository.patient_timeline(s, "P-1", actor="test") == []
+        assert patient_timeline(s, "P-1", actor="test") == []
     kept = at.file_uploader(key="peer_csv_0").value
     assert kept is not None and kept.name == "OpenFace_Test.csv"  # the form keeps the file
 
@@ -115,8 +116,8 @@ def test_openface_sample_asks_for_the_frame_rate_then_runs_as_a_job_whose_figure
     at.run()
     assert "analysis finished" in _texts(at)
     with store() as s:
-        (view,) = repository.patient_timeline(s, "P-1", actor="test")
-        _, result = repository.load_session(s, view.id, actor="test")
+        (view,) = patient_timeline(s, "P-1", actor="test")
+        _, result = load_session(s, view.id, actor="test")
     video = result.video
     assert (view.status, len(result.series), video.frames_read) == ("done", 100, 100)
     assert (video.fps, video.duration_s) == (25, pytest.approx(4.0))
@@ -131,8 +132,8 @@ def test_import_of_a_pyfeat_file_saves_a_session(registry, store, data_dir):
         shown(m.value) for m in at.success)
     _wait_all(registry)
     with store() as s:
-        (view,) = repository.patient_timeline(s, "P-1", actor="test")
-        _, result = repository.load_session(s, view.id, actor="test")
+        (view,) = patient_timeline(s, "P-1", actor="test")
+        _, result = load_session(s, view.id, actor="test")
     assert view.status == "done" and view.file_name == "Feat_Test.csv"
     assert result.versions["import"].endswith("(py-feat)")
     assert result.screening.level == "insufficient"  # one still frame is not an interview
@@ -160,5 +161,5 @@ def test_a_running_import_can_be_cancelled(registry, store, data_dir, monkeypatc
     (job,) = registry.jobs()
     assert job.status == "cancelled"
     with store() as s:
-        (view,) = repository.patient_timeline(s, "P-1", actor="test")
+        (view,) = patient_timeline(s, "P-1", actor="test")
     assert view.status == "failed" and "Cancelled" in view.error

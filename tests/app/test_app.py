@@ -11,7 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mescreen.core import INTENDED_USE
-from mescreen.store import repository
+from mescreen.store.audit import audit_entries
+from mescreen.store.patients import create_patient, get_patient, list_patients
+from mescreen.store.recordings import save_session
+from mescreen.store.session_queries import patient_timeline
+from mescreen.store.users import create_user
 from mescreen.store.engine import make_engine, session_factory, upgrade
 from tests.app.conftest import make_result, screened_result
 
@@ -31,7 +35,7 @@ def store(tmp_path, monkeypatch):
     engine = make_engine(url)
     factory = session_factory(engine)
     with factory() as s:
-        repository.create_user(s, "ada", PASSWORD, "admin", actor="setup")
+        create_user(s, "ada", PASSWORD, "admin", actor="setup")
     yield factory
     engine.dispose()
 
@@ -68,7 +72,7 @@ def test_unmigrated_database_refuses_to_start(tmp_path, monkeypatch):
 
 def test_signed_out_shows_only_the_sign_in_form(store):
     with store() as s:
-        repository.create_patient(s, "P-SECRET", display_name="Jane Roe", actor="ada")
+        create_patient(s, "P-SECRET", display_name="Jane Roe", actor="ada")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     text = _texts(at)
     assert [t.label for t in at.text_input] == ["User name", "Password"]
@@ -90,12 +94,12 @@ def test_empty_database_then_create_and_delete_a_patient(store):
     at.button(key="FormSubmitter:new_patient-Create patient").click().run()
     assert not at.exception
     with store() as s:
-        assert [p.code for p in repository.list_patients(s, actor="test")] == ["P-0001"]
+        assert [p.code for p in list_patients(s, actor="test")] == ["P-0001"]
     # deletion needs the code typed back
     at.text_input(key="delete_confirm").input("P-0001").run()
     at.button(key="delete_button").click().run()
     with store() as s:
-        assert repository.list_patients(s, actor="test") == []
+        assert list_patients(s, actor="test") == []
 
 
 def _bad_upload(at: AppTest, name: str, content: bytes) -> str:
@@ -114,19 +118,19 @@ def _bad_upload(at: AppTest, name: str, content: bytes) -> str:
 ])
 def test_bad_upload_gives_a_message_and_changes_nothing(store, tmp_path, name, content, message):
     with store() as s:
-        repository.create_patient(s, "P-1", actor="ada")
+        create_patient(s, "P-1", actor="ada")
     at = _signed_in("screens/upload.py")
     errors = _bad_upload(at, name, content)
     assert message in errors and name in errors
     with store() as s:
-        assert repository.patient_timeline(s, "P-1", actor="test") == []
+        assert patient_timeline(s, "P-1", actor="test") == []
     uploads = tmp_path / "uploads"
     assert not uploads.exists() or not any(uploads.iterdir())
 
 
 def test_upload_without_consent_is_refused(store):
     with store() as s:
-        repository.create_patient(s, "P-1", actor="ada")
+        create_patient(s, "P-1", actor="ada")
     at = _signed_in("screens/upload.py")
     at.file_uploader(key="recording_0").upload("a.mp4", b"whatever")
     at.button(key="FormSubmitter:upload-Analyse").click().run()
@@ -135,18 +139,18 @@ def test_upload_without_consent_is_refused(store):
 
 def test_no_face_upload_is_refused(store, videos_dir, tmp_path):
     with store() as s:
-        repository.create_patient(s, "P-1", actor="ada")
+        create_patient(s, "P-1", actor="ada")
     at = _signed_in("screens/upload.py")
     errors = _bad_upload(at, "no_face.mp4", (videos_dir / "no_face.mp4").read_bytes())
     assert "no face was found" in errors
     with store() as s:
-        assert repository.patient_timeline(s, "P-1", actor="test") == []
+        assert patient_timeline(s, "P-1", actor="test") == []
 
 
 def test_finished_session_shows_charts_indicators_and_exports(store):
     with store() as s:
-        repository.create_patient(s, "P-7", actor="ada")
-        session_id = repository.save_session(s, "P-7", make_result(), recorded_on=date(2026, 11, 20),
+        create_patient(s, "P-7", actor="ada")
+        session_id = save_session(s, "P-7", make_result(), recorded_on=date(2026, 11, 20),
                                              uploader="ada", file_name="interview.mp4", content_hash="c" * 64)
     at = _signed_in("screens/session.py")
     text = _texts(at)
@@ -170,8 +174,8 @@ def test_finished_session_shows_charts_indicators_and_exports(store):
 
 def test_session_page_says_how_well_each_emotion_is_read_and_judges_no_unread_one(store):
     with store() as s:
-        repository.create_patient(s, "P-8", actor="ada")
-        repository.save_session(s, "P-8", screened_result(), recorded_on=date(2026, 11, 21), uploader="ada",
+        create_patient(s, "P-8", actor="ada")
+        save_session(s, "P-8", screened_result(), recorded_on=date(2026, 11, 21), uploader="ada",
                                 file_name="interview.mp4", content_hash="d" * 64)
     at = _signed_in("screens/session.py")
     assert not at.exception, at.exception
@@ -198,7 +202,7 @@ def test_users_page_is_for_admins_only(store):
     admin = _signed_in("screens/users.py")
     assert "Add an account" in _texts(admin)
     with store() as s:
-        repository.create_user(s, "bob", PASSWORD, "clinician", actor="setup")
+        create_user(s, "bob", PASSWORD, "clinician", actor="setup")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.text_input[0].input("bob")
     at.text_input[1].input(PASSWORD)
@@ -210,9 +214,9 @@ def test_users_page_is_for_admins_only(store):
 
 def test_over_time_names_its_baseline_compares_two_sessions_and_offers_the_patient_report(store):
     with store() as s:
-        repository.create_patient(s, "P-9", actor="ada")
+        create_patient(s, "P-9", actor="ada")
         for day in (3, 1, 2, 4):  # stored out of recording order: numbers follow the recording dates
-            repository.save_session(s, "P-9", make_result(), recorded_on=date(2026, 10, day), uploader="ada",
+            save_session(s, "P-9", make_result(), recorded_on=date(2026, 10, day), uploader="ada",
                                     file_name=f"day{day}.mp4", content_hash=str(day) * 64)
     at = _signed_in("screens/over_time.py")
     text = _texts(at)
@@ -234,9 +238,9 @@ def test_glossary_names_every_au_and_its_region(store):
 
 def test_one_session_is_deleted_after_typing_its_number(store):
     with store() as s:
-        repository.create_patient(s, "P-3", actor="ada")
+        create_patient(s, "P-3", actor="ada")
         for day in (1, 2):
-            repository.save_session(s, "P-3", make_result(), recorded_on=date(2026, 9, day), uploader="ada",
+            save_session(s, "P-3", make_result(), recorded_on=date(2026, 9, day), uploader="ada",
                                     file_name=f"d{day}.mp4", content_hash=str(day) * 64)
     at = _signed_in("screens/session.py")
     shown = at.selectbox(key="session_picker_P-3")
@@ -247,13 +251,13 @@ def test_one_session_is_deleted_after_typing_its_number(store):
     assert not at.exception, at.exception
     assert "Session 2 of patient P-3 was deleted." in _texts(at)
     with store() as s:
-        assert [v.recorded_on.day for v in repository.patient_timeline(s, "P-3", actor="test")] == [1]
-        assert any(e.action == "delete_session" for e in repository.audit_entries(s, patient_code="P-3"))
+        assert [v.recorded_on.day for v in patient_timeline(s, "P-3", actor="test")] == [1]
+        assert any(e.action == "delete_session" for e in audit_entries(s, patient_code="P-3"))
 
 
 def test_upload_refused_for_consent_keeps_the_file_and_date(store):
     with store() as s:
-        repository.create_patient(s, "P-4", actor="ada")
+        create_patient(s, "P-4", actor="ada")
     at = _signed_in("screens/upload.py")
     at.file_uploader(key="recording_0").upload("a.mp4", b"whatever")
     at.date_input(key="recorded_on_0").set_value(date(2026, 1, 2))
@@ -269,8 +273,8 @@ def test_a_recording_already_analysed_for_the_patient_asks_before_analysing_agai
 
     data = (videos_dir / "single_face.mp4").read_bytes()
     with store() as s:
-        repository.create_patient(s, "P-5", actor="ada")
-        repository.save_session(s, "P-5", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
+        create_patient(s, "P-5", actor="ada")
+        save_session(s, "P-5", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
                                 file_name="single_face.mp4", content_hash=hashlib.sha256(data).hexdigest())
     at = _signed_in("screens/upload.py")
     at.file_uploader(key="recording_0").upload("single_face.mp4", data)
@@ -281,16 +285,16 @@ def test_a_recording_already_analysed_for_the_patient_asks_before_analysing_agai
     assert "already analysed for patient P-5: session 1 (recorded 2026-09-01)" in warning
     at.button(key="upload_cancel").click().run()
     with store() as s:
-        assert len(repository.patient_timeline(s, "P-5", actor="test")) == 1  # nothing new was analysed
+        assert len(patient_timeline(s, "P-5", actor="test")) == 1  # nothing new was analysed
     assert not any((tmp_path / "uploads").iterdir())  # the checked copy is gone
 
 
 def test_a_deep_link_opened_signed_out_is_followed_after_sign_in(store):
     with store() as s:
-        repository.create_patient(s, "P-8", actor="ada")
-        first = repository.save_session(s, "P-8", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
+        create_patient(s, "P-8", actor="ada")
+        first = save_session(s, "P-8", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
                                         file_name="a.mp4", content_hash="a" * 64)
-        repository.save_session(s, "P-8", make_result(), recorded_on=date(2026, 9, 2), uploader="ada",
+        save_session(s, "P-8", make_result(), recorded_on=date(2026, 9, 2), uploader="ada",
                                 file_name="b.mp4", content_hash="b" * 64)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["patient"] = "P-8"
@@ -307,8 +311,8 @@ def test_a_deep_link_opened_signed_out_is_followed_after_sign_in(store):
 
 def test_notes_on_a_session_and_its_patient_are_saved_and_audited(store):
     with store() as s:
-        repository.create_patient(s, "P-6", actor="ada")
-        sid = repository.save_session(s, "P-6", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
+        create_patient(s, "P-6", actor="ada")
+        sid = save_session(s, "P-6", make_result(), recorded_on=date(2026, 9, 1), uploader="ada",
                                       file_name="a.mp4", content_hash="6" * 64)
     at = _signed_in("screens/session.py")
     session_box = next(t for t in at.text_area if t.label == "Note on session 1")
@@ -321,7 +325,7 @@ def test_notes_on_a_session_and_its_patient_are_saved_and_audited(store):
     at.button(key="FormSubmitter:patient_note_P-6-Save patient note").click().run()
     assert not at.exception, at.exception
     with store() as s:
-        assert repository.patient_timeline(s, "P-6", actor="t")[0].notes == "Tearful when discussing work."
-        assert repository.get_patient(s, "P-6", actor="t").notes == "Follow up in 4 weeks."
-        actions = [e.action for e in repository.audit_entries(s, patient_code="P-6")]
+        assert patient_timeline(s, "P-6", actor="t")[0].notes == "Tearful when discussing work."
+        assert get_patient(s, "P-6", actor="t").notes == "Follow up in 4 weeks."
+        actions = [e.action for e in audit_entries(s, patient_code="P-6")]
     assert "edit_session_note" in actions and "update_patient" in actions

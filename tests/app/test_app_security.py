@@ -11,7 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 import mescreen.app.ui
 from mescreen.app.jobs import JobRegistry
-from mescreen.store import repository
+from mescreen.store.patients import create_patient
+from mescreen.store.recordings import save_session
+from mescreen.store.users import create_user, delete_user, set_password, set_role
 from mescreen.store.audit import audit_entries
 from tests.app.conftest import make_result
 from tests.app.test_app import APP, PASSWORD, TIMEOUT, _texts, store  # noqa: F401 - fixture
@@ -40,7 +42,7 @@ def _click(at: AppTest) -> AppTest:
 
 def _second_admin(store) -> None:
     with store() as s:
-        repository.create_user(s, "root", OTHER, "admin", actor="setup")
+        create_user(s, "root", OTHER, "admin", actor="setup")
 
 
 def test_demoted_admin_loses_the_users_page_at_the_next_click(store):
@@ -49,7 +51,7 @@ def test_demoted_admin_loses_the_users_page_at_the_next_click(store):
     at.switch_page("screens/users.py").run()
     assert "Add an account" in _texts(at)
     with store() as s:
-        repository.set_role(s, "ada", "clinician", actor="root")
+        set_role(s, "ada", "clinician", actor="root")
     _click(at)
     assert "Add an account" not in _texts(at)
     assert "Signed in as **ada** (clinician)" in _texts(at)
@@ -61,7 +63,7 @@ def test_deleted_user_is_signed_out_at_the_next_click(store):
     _second_admin(store)
     at = _sign_in()
     with store() as s:
-        repository.delete_user(s, "ada", actor="root")
+        delete_user(s, "ada", actor="root")
     _click(at)
     assert [t.label for t in at.text_input] == ["User name", "Password"]
     assert "Signed in as" not in _texts(at)
@@ -71,7 +73,7 @@ def test_password_reset_signs_the_user_out(store):
     _second_admin(store)
     at = _sign_in()
     with store() as s:
-        repository.set_password(s, "ada", "a brand new password", actor="root")
+        set_password(s, "ada", "a brand new password", actor="root")
     _click(at)
     assert [t.label for t in at.text_input] == ["User name", "Password"]
 
@@ -79,7 +81,7 @@ def test_password_reset_signs_the_user_out(store):
 def test_new_sign_in_after_a_finished_analysis_shows_the_app(store, monkeypatch, tmp_path):
     """The sidebar links to the finished analysis; its page must be registered first."""
     with store() as s:
-        repository.create_patient(s, "P-1", actor="ada")
+        create_patient(s, "P-1", actor="ada")
     registry = JobRegistry(store, lambda path, progress, previous: make_result())
     monkeypatch.setattr(mescreen.app.ui, "_registry_for", lambda url: registry)
     upload = tmp_path / "upload.mp4"
@@ -97,7 +99,7 @@ def test_new_sign_in_after_a_finished_analysis_shows_the_app(store, monkeypatch,
 
 def test_audit_page_is_for_admins_and_lists_sign_ins(store):
     with store() as s:
-        repository.create_user(s, "bob", PASSWORD, "clinician", actor="setup")
+        create_user(s, "bob", PASSWORD, "clinician", actor="setup")
     failed = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     failed.text_input[0].input("bob")
     failed.text_input[1].input("not his password")
@@ -138,7 +140,7 @@ EVIL = "[click](https://evil.example) ![x](https://evil.example/i.png) :red[x] $
 
 def test_user_text_is_shown_literally(store):
     with store() as s:
-        repository.create_patient(s, EVIL[:64], display_name=EVIL, notes=EVIL, actor="ada")
+        create_patient(s, EVIL[:64], display_name=EVIL, notes=EVIL, actor="ada")
     at = _sign_in()
     at.text_input(key="patient_search").input("no such patient [x](https://evil.example)").run()
     markdown = [str(e.value) for kind in ("markdown", "info", "success", "error", "caption") for e in getattr(at, kind)]
@@ -155,8 +157,8 @@ def test_no_html_from_stored_text(store):
     result = make_result()
     result.screening.level = "<b>x</b>"
     with store() as s:
-        repository.create_patient(s, "P-1", actor="ada")
-        repository.save_session(s, "P-1", result, recorded_on=date(2026, 11, 20), uploader="ada",
+        create_patient(s, "P-1", actor="ada")
+        save_session(s, "P-1", result, recorded_on=date(2026, 11, 20), uploader="ada",
                                 file_name="a.mp4", content_hash="c" * 64)
     at = _sign_in()
     at.switch_page("screens/session.py").run()

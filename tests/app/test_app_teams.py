@@ -9,7 +9,11 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mescreen.store import repository
+from mescreen.store.audit import audit_entries
+from mescreen.store.patients import create_patient, get_patient
+from mescreen.store.recordings import save_session
+from mescreen.store.teams import create_team, set_member, teams_of
+from mescreen.store.users import create_user
 from tests.app.conftest import make_result
 from tests.app.test_app import APP, PASSWORD, TIMEOUT, _texts, shown, store  # noqa: F401 (fixture)
 
@@ -18,12 +22,12 @@ from tests.app.test_app import APP, PASSWORD, TIMEOUT, _texts, shown, store  # n
 def teams(store):  # noqa: F811 (the fixture imported above)
     """ada (admin); ann in Care team 1 with A-1; bob in Ward B with B-1 and one analysed session."""
     with store() as s:
-        repository.create_user(s, "ann", PASSWORD, "clinician", actor="ada")  # the only team
-        repository.create_team(s, "Ward B", actor="ada")
-        repository.create_user(s, "bob", PASSWORD, "clinician", actor="ada", teams=["Ward B"])
-        repository.create_patient(s, "A-1", actor="ann")
-        repository.create_patient(s, "B-1", actor="bob")
-        sid = repository.save_session(s, "B-1", make_result(), recorded_on=date(2026, 9, 1), uploader="bob",
+        create_user(s, "ann", PASSWORD, "clinician", actor="ada")  # the only team
+        create_team(s, "Ward B", actor="ada")
+        create_user(s, "bob", PASSWORD, "clinician", actor="ada", teams=["Ward B"])
+        create_patient(s, "A-1", actor="ann")
+        create_patient(s, "B-1", actor="bob")
+        sid = save_session(s, "B-1", make_result(), recorded_on=date(2026, 9, 1), uploader="bob",
                                       file_name="b.mp4", content_hash="b" * 64)
     return store, sid
 
@@ -42,7 +46,7 @@ def _as(name: str, params: dict[str, str] | None = None) -> AppTest:
 
 def _denials(store) -> list[tuple[str, str | None]]:
     with store() as s:
-        return [(e.actor, e.patient_code) for e in repository.audit_entries(s, action="access_patient")
+        return [(e.actor, e.patient_code) for e in audit_entries(s, action="access_patient")
                 if e.outcome == "denied"]
 
 
@@ -87,7 +91,7 @@ def test_the_admin_moves_the_patient_and_the_clinician_then_sees_it(teams):
     assert not at.error
     assert at.selectbox(key="session_picker_B-1").value == sid
     with store() as s:
-        moves = repository.audit_entries(s, action="move_patient")
+        moves = audit_entries(s, action="move_patient")
     assert [(e.actor, e.patient_code, e.detail) for e in moves] == [
         ("ada", "B-1", "care team before: 'Ward B'; after: 'Care team 1'")]
 
@@ -104,8 +108,8 @@ def test_the_admin_creates_a_team_and_puts_a_clinician_in_it(teams):
     admin.button(key="team_member_add").click().run()
     assert not admin.exception, admin.exception
     with store() as s:
-        assert repository.teams_of(s, "ann") == ["Care team 1", "Ward C"]
-        details = [e.detail for e in repository.audit_entries(s, action="set_team_member")]
+        assert teams_of(s, "ann") == ["Care team 1", "Ward C"]
+        details = [e.detail for e in audit_entries(s, action="set_team_member")]
     assert details == ["account 'ann' added to care team 'Ward C'; teams before: 'Care team 1'; "
                        "after: 'Care team 1', 'Ward C'"]
 
@@ -113,7 +117,7 @@ def test_the_admin_creates_a_team_and_puts_a_clinician_in_it(teams):
 def test_a_clinician_in_several_teams_chooses_the_new_patients_team(teams):
     store, _ = teams
     with store() as s:
-        repository.set_member(s, "Ward B", "ann", True, actor="ada")
+        set_member(s, "Ward B", "ann", True, actor="ada")
     at = _as("ann")
     assert at.selectbox(key="new_patient_team").options == ["Care team 1", "Ward B"]
     next(t for t in at.text_input if t.label == "Patient code").input("A-2")
@@ -121,13 +125,13 @@ def test_a_clinician_in_several_teams_chooses_the_new_patients_team(teams):
     at.button(key="FormSubmitter:new_patient-Create patient").click().run()
     assert not at.exception, at.exception
     with store() as s:
-        assert repository.get_patient(s, "A-2", actor="bob").team == "Ward B"
+        assert get_patient(s, "A-2", actor="bob").team == "Ward B"
 
 
 def test_a_clinician_in_no_team_is_told_why_they_cannot_create_patients(teams):
     store, _ = teams
     with store() as s:
-        repository.create_user(s, "cat", PASSWORD, "clinician", actor="ada", teams=[])
+        create_user(s, "cat", PASSWORD, "clinician", actor="ada", teams=[])
     at = _as("cat")
     assert "not in any care team yet" in _texts(at)
     assert at.button(key="FormSubmitter:new_patient-Create patient").disabled

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from mescreen.app.recovery import recover_after_restart
-from mescreen.store import repository
+from mescreen.store.audit import audit_entries
+from mescreen.store.erasure import delete_patient
+from mescreen.store.recordings import create_session
+from mescreen.store.session_queries import patient_timeline
 from tests.conftest import sqlite_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,7 +87,7 @@ def test_killed_server_is_cleaned_up_at_the_next_start(store, tmp_path):
     server.send_signal(signal.SIGKILL)
     server.wait()
     with sessions() as s:
-        before = repository.patient_timeline(s, "P-1", actor="test")
+        before = patient_timeline(s, "P-1", actor="test")
     assert {v.status for v in before} <= {"queued", "running"} and len(before) == 2
     stray = uploads / "left-by-an-older-crash.mp4"
     stray.write_bytes(b"raw")
@@ -96,13 +99,13 @@ def test_killed_server_is_cleaned_up_at_the_next_start(store, tmp_path):
     recovery = recover_after_restart(sessions, uploads, started_at=started)
 
     with sessions() as s:
-        after = repository.patient_timeline(s, "P-1", actor="test")
+        after = patient_timeline(s, "P-1", actor="test")
     assert [v.status for v in after] == ["failed", "failed"]
     assert all("interrupted by a server restart" in v.error for v in after)
     assert sorted(p.name for p in uploads.iterdir()) == ["being-uploaded-now.mp4"]
     assert recovery.failed_sessions == 2 and recovery.deleted_uploads == 3
     with sessions() as s:
-        assert any(a.action == "fail_interrupted" for a in repository.audit_entries(s, patient_code="P-1"))
+        assert any(a.action == "fail_interrupted" for a in audit_entries(s, patient_code="P-1"))
 
 
 def test_erasure_deletes_an_upload_still_waiting_for_analysis(store, tmp_path):
@@ -110,9 +113,9 @@ def test_erasure_deletes_an_upload_still_waiting_for_analysis(store, tmp_path):
     upload = tmp_path / "waiting.mp4"
     upload.write_bytes(b"raw interview")
     with sessions() as s:
-        repository.create_session(s, "P-1", recorded_on=date(2026, 11, 1), uploader="dr", file_name="a.mp4",
+        create_session(s, "P-1", recorded_on=date(2026, 11, 1), uploader="dr", file_name="a.mp4",
                                   content_hash="a" * 64, upload_path=str(upload))
-        repository.delete_patient(s, "P-1", actor="dr")
+        delete_patient(s, "P-1", actor="dr")
     assert not upload.exists()
 
 

@@ -12,7 +12,8 @@ from mescreen.core.result import SessionResult
 from mescreen.app import exports
 from mescreen.store.audit import audit_entries
 from mescreen.store.engine import make_engine, session_factory, upgrade
-from mescreen.store.repository import PatientView, SessionView
+from mescreen.store.patients import PatientView
+from mescreen.store.session_rows import SessionView
 
 
 def _view(code: str = "P 0042/x") -> SessionView:

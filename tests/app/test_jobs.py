@@ -14,7 +14,8 @@ import pytest
 
 from mescreen.core.errors import NoFaceError
 from mescreen.core.progress import Progress, report
-from mescreen.store import repository
+from mescreen.store.erasure import delete_patient
+from mescreen.store.session_queries import load_session
 from mescreen.app.jobs import JobRegistry
 from tests.app.conftest import make_result
 from tests.conftest import sqlite_store
@@ -40,7 +41,7 @@ def _submit(registry: JobRegistry, upload: Path, keep: Path | None = None):
 
 def _view(sessions, session_id):
     with sessions() as s:
-        return repository.load_session(s, session_id, actor="test")
+        return load_session(s, session_id, actor="test")
 
 
 def test_finished_analysis_is_stored_and_upload_deleted(sessions, tmp_path):
@@ -138,7 +139,7 @@ def test_erasing_a_patient_stops_and_forgets_their_jobs(sessions, tmp_path):
     _submit(registry, upload)
     assert started.wait(5)
     with sessions() as s:
-        repository.delete_patient(s, "P-1", actor="dr")
+        delete_patient(s, "P-1", actor="dr")
     registry.forget_patient("P-1")
     assert registry.jobs() == []
     assert seen_cancel.wait(5)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import mescreen
 from mescreen.app.plain_words import ACTION_WORDS, VERSION_WORDS, action_words, cluster_words, version_words
-from mescreen.store import repository
+from mescreen.store.patients import create_patient
+from mescreen.store.recordings import save_session
+from mescreen.store.session_queries import patient_timeline
 from tests.app.conftest import make_result
 from tests.app.test_app import _signed_in, store  # noqa: F401 (store is a fixture)
 
@@ -92,8 +94,8 @@ def test_the_session_page_names_versions_in_words_with_the_technical_name_in_the
     result = replace(result, versions={"face_mesh": "mesh@1", "emotion_cnn": "emotion.keras@2",
                                        "frame_emotion": "frame.keras@3", "screening_config": "screening_v2.json@4"})
     with store() as s:
-        repository.create_patient(s, "P-V", actor="ada")
-        repository.save_session(s, "P-V", result, recorded_on=date(2026, 5, 1), uploader="ada", file_name="v.mp4",
+        create_patient(s, "P-V", actor="ada")
+        save_session(s, "P-V", result, recorded_on=date(2026, 5, 1), uploader="ada", file_name="v.mp4",
                                 content_hash="v" * 64)
     at = _signed_in("screens/session.py")
     lines = {m.value: m.proto.help for m in at.markdown if m.proto.help.startswith("Technical name")}
@@ -105,10 +107,10 @@ def test_the_session_page_names_versions_in_words_with_the_technical_name_in_the
 
 def test_the_audit_page_shows_actions_in_words(store):
     with store() as s:
-        repository.create_patient(s, "P-A", actor="ada")
-        repository.save_session(s, "P-A", make_result(), recorded_on=date(2026, 5, 1), uploader="ada",
+        create_patient(s, "P-A", actor="ada")
+        save_session(s, "P-A", make_result(), recorded_on=date(2026, 5, 1), uploader="ada",
                                 file_name="a.mp4", content_hash="a" * 64)
-        repository.patient_timeline(s, "P-A", actor="ada")
+        patient_timeline(s, "P-A", actor="ada")
     at = _signed_in("screens/audit.py")
     assert not at.exception, at.exception
     what = at.dataframe[0].value["what"].tolist()

@@ -116,7 +116,7 @@ def test_patient_report_covers_every_session_with_trends_and_the_baseline(tmp_pa
 
     from mescreen.app import timeline
     from mescreen.app.patient_report import PatientReportContext, build_patient_report
-    from mescreen.store.repository import SessionView
+    from mescreen.store.session_rows import SessionView
 
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     views = [SessionView(
@@ -293,7 +293,7 @@ def test_patient_report_leaves_out_empty_sections_and_numbers_those_it_shows(tmp
 
     from mescreen.app.patient_report import PatientReportContext, build_patient_report
     from mescreen.app.summary import rule_labels
-    from mescreen.store.repository import SessionView
+    from mescreen.store.session_rows import SessionView
 
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     valued = ["micro_per_minute", "macro_per_minute", "time_share_sadness", "time_share_happiness",

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from mescreen.app import timeline
-from mescreen.store.repository import SessionView
+from mescreen.store.session_rows import SessionView
 
 
 def _view(i: int, day: date, negative: float | None, shares: dict[str, float], status: str = "done") -> SessionView:

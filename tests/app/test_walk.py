@@ -7,7 +7,9 @@ import hashlib
 from datetime import date
 
 from mescreen.app import exports
-from mescreen.store import repository
+from mescreen.store.patients import create_patient
+from mescreen.store.recordings import save_session
+from mescreen.store.session_queries import load_session
 from tests.app.conftest import make_result
 from tests.app.test_app import _signed_in, _texts, shown, store  # noqa: F401 (store is a fixture)
 
@@ -24,8 +26,8 @@ def test_tables_show_their_cells_as_typed_not_as_markdown(store):
     result = replace(result, screening=replace(result.screening, indicators=[*result.screening.indicators, no_value]),
                      video=replace(result.video, file_name="[a](https://x.example).mp4"))
     with store() as s:
-        repository.create_patient(s, "P-M", actor="ada")
-        repository.save_session(s, "P-M", result, recorded_on=date(2026, 5, 1), uploader="ada",
+        create_patient(s, "P-M", actor="ada")
+        save_session(s, "P-M", result, recorded_on=date(2026, 5, 1), uploader="ada",
                                 file_name="a.mp4", content_hash="m" * 64)
     at = _signed_in("screens/session.py")
     assert not at.exception, at.exception
@@ -42,9 +44,9 @@ def _three_uploads(store, code: str = "P-N") -> dict[str, int]:
     """Three sessions in upload order, the second and third back-dated before the first."""
     ids = {}
     with store() as s:
-        repository.create_patient(s, code, actor="ada")
+        create_patient(s, code, actor="ada")
         for name, day in UPLOADS:
-            ids[name] = repository.save_session(s, code, make_result(), recorded_on=day, uploader="ada",
+            ids[name] = save_session(s, code, make_result(), recorded_on=day, uploader="ada",
                                                 file_name=name, content_hash=hashlib.sha256(name.encode()).hexdigest())
     return ids
 
@@ -61,7 +63,7 @@ def test_a_sessions_number_is_the_one_given_at_upload_on_every_page(store):
     assert any(t.label == "Note on session 1" for t in at.text_area)
     assert any(e.label == "Delete session 1 only" for e in at.expander)
     with store() as s:
-        view, _ = repository.load_session(s, ids["june.mp4"], actor="ada")
+        view, _ = load_session(s, ids["june.mp4"], actor="ada")
     assert "_session1_" in exports.file_stem(view)
 
     at.switch_page("screens/over_time.py").run()
@@ -104,9 +106,9 @@ def _screened_today(result, minutes: float):
 
 def test_over_time_draws_the_indicators_that_have_values_and_compares_each_figure_once(store):
     with store() as s:
-        repository.create_patient(s, "P-T", actor="ada")
+        create_patient(s, "P-T", actor="ada")
         for k, day in enumerate((1, 2, 3)):
-            repository.save_session(s, "P-T", _screened_today(make_result(), 1.0 + k), recorded_on=date(2026, 5, day),
+            save_session(s, "P-T", _screened_today(make_result(), 1.0 + k), recorded_on=date(2026, 5, day),
                                     uploader="ada", file_name=f"d{day}.mp4", content_hash=str(day) * 64)
     at = _signed_in("screens/over_time.py")
     assert not at.exception, at.exception
@@ -138,9 +140,9 @@ def test_over_time_says_when_no_indicator_could_be_judged_in_any_session(store):
         Indicator("micro_per_minute", "Micro-expressions per minute", None, threshold=2.0),
         Indicator("face_seconds", "Seconds of video with a face", 19.7, threshold=30.0)]))
     with store() as s:
-        repository.create_patient(s, "P-J", actor="ada")
+        create_patient(s, "P-J", actor="ada")
         for day in (1, 2, 3):
-            repository.save_session(s, "P-J", short, recorded_on=date(2026, 5, day), uploader="ada",
+            save_session(s, "P-J", short, recorded_on=date(2026, 5, day), uploader="ada",
                                     file_name=f"j{day}.mp4", content_hash=f"j{day}" * 32)
     at = _signed_in("screens/over_time.py")
     assert not at.exception, at.exception
@@ -175,8 +177,8 @@ def _short_interview(result):
 
 def test_the_session_page_says_why_an_indicator_was_not_judged_in_figures_and_plain_words(store):
     with store() as s:
-        repository.create_patient(s, "P-S", actor="ada")
-        repository.save_session(s, "P-S", _short_interview(make_result()), recorded_on=date(2026, 5, 1),
+        create_patient(s, "P-S", actor="ada")
+        save_session(s, "P-S", _short_interview(make_result()), recorded_on=date(2026, 5, 1),
                                 uploader="ada", file_name="short.mp4", content_hash="s" * 64)
     at = _signed_in("screens/session.py")
     assert not at.exception, at.exception
@@ -212,8 +214,8 @@ def _many_episodes_with_the_chin_moving(n: int = 30):
 def test_the_session_page_draws_one_evidence_picture_and_never_cuts_off_the_chin(store):
     """Issue 27: the page drew a picture per episode (slow to open: 8.4 s), each cut off at the chin."""
     with store() as s:
-        repository.create_patient(s, "P-E", actor="ada")
-        repository.save_session(s, "P-E", _many_episodes_with_the_chin_moving(), recorded_on=date(2026, 5, 1),
+        create_patient(s, "P-E", actor="ada")
+        save_session(s, "P-E", _many_episodes_with_the_chin_moving(), recorded_on=date(2026, 5, 1),
                                 uploader="ada", file_name="long.mp4", content_hash="e" * 64)
     at = _signed_in("screens/session.py")
     assert not at.exception, at.exception
@@ -231,7 +233,7 @@ def test_the_session_page_draws_one_evidence_picture_and_never_cuts_off_the_chin
 def test_the_upload_form_states_its_limit_as_the_upload_widget_does(store):
     """The label said "up to 1024 MB" above a widget saying "1GB per file"."""
     with store() as s:
-        repository.create_patient(s, "P-U", actor="ada")
+        create_patient(s, "P-U", actor="ada")
     at = _signed_in("screens/upload.py")
     label = at.file_uploader(key="recording_0").label
     assert "up to 1 GB)" in label and "1024" not in label, label
@@ -240,7 +242,7 @@ def test_the_upload_form_states_its_limit_as_the_upload_widget_does(store):
 def test_the_chosen_file_is_named_in_full(store):
     """The upload widget shortens long names ("interview record...clinic.mp4")."""
     with store() as s:
-        repository.create_patient(s, "P-F", actor="ada")
+        create_patient(s, "P-F", actor="ada")
     at = _signed_in("screens/upload.py")
     name = "interview recording of visit 2 at the memory clinic, 2026-03-01.mp4"
     at.file_uploader(key="recording_0").upload(name, b"x" * 2048).run()
@@ -253,7 +255,7 @@ def test_a_link_to_a_session_that_does_not_exist_says_so_in_sentences(store):
     from tests.app.test_app import APP, PASSWORD, TIMEOUT
 
     with store() as s:
-        repository.create_patient(s, "P-L", actor="ada")
+        create_patient(s, "P-L", actor="ada")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["patient"] = "P-L"
     at.query_params["session"] = "999"
@@ -268,8 +270,8 @@ def test_a_link_to_a_session_that_does_not_exist_says_so_in_sentences(store):
 def test_a_code_the_pdf_cannot_print_is_named_beside_the_pdf_buttons(store):
     code = "P-\U00013000"  # an Egyptian hieroglyph: no font mescreen installs or looks for has it
     with store() as s:
-        repository.create_patient(s, code, actor="ada")
-        repository.save_session(s, code, make_result(), recorded_on=date(2026, 5, 1), uploader="ada",
+        create_patient(s, code, actor="ada")
+        save_session(s, code, make_result(), recorded_on=date(2026, 5, 1), uploader="ada",
                                 file_name="a.mp4", content_hash="h" * 64)
     at = _signed_in("screens/session.py")
     assert "[U+13000]" in "\n".join(shown(w.value) for w in at.warning)

@@ -20,7 +20,7 @@ from mescreen.batch.cluster import worker_env
 from mescreen.batch.manifest import read_manifest
 from mescreen.batch.runner import BatchReport, run_batch
 from mescreen.cli.main import main
-from mescreen.store import repository
+from mescreen.store.session_queries import load_session, patient_timeline
 from mescreen.store.engine import make_engine, upgrade
 from mescreen.store.models import Patient, RecordingSession
 
@@ -93,8 +93,8 @@ def test_batch_sessions_are_listed_like_any_other(first_run, store_and_cluster):
     url, _ = store_and_cluster
     engine = make_engine(url)
     with Session(engine) as session:
-        timeline = repository.patient_timeline(session, "B01", actor="test")
-        view, result = repository.load_session(session, timeline[0].id, actor="test")
+        timeline = patient_timeline(session, "B01", actor="test")
+        view, result = load_session(session, timeline[0].id, actor="test")
     engine.dispose()
     assert [(v.file_name, v.status, v.recorded_on.isoformat()) for v in timeline] == [
         ("single_face.mp4", "done", "2026-01-05"), ("noface_face.mov", "done", "2026-02-05"),

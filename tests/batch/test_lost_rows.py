@@ -14,7 +14,8 @@ from mescreen.batch.runner import BatchReport, outcome_of
 from mescreen.batch.store import store_fingerprint
 from mescreen.batch.summary import format_summary
 from mescreen.batch.job import Outcome, VideoJob
-from mescreen.store import repository
+from mescreen.store.patients import create_patient
+from mescreen.store.session_queries import patient_timeline
 from mescreen.store.engine import make_engine
 
 
@@ -33,14 +34,14 @@ def test_killed_worker_row_is_recorded_as_failed(store_url: str, tmp_path: Path,
     video.write_bytes(b"not really a video")
     engine = make_engine(store_url)
     with Session(engine) as session:
-        repository.create_patient(session, "P01", actor="test")
+        create_patient(session, "P01", actor="test")
     job = VideoJob(2, str(video), "P01", dt.date(2026, 1, 5), "batch:test", store_fingerprint(store_url))
 
     outcome = outcome_of(_LostFuture(), job)  # type: ignore[arg-type]
 
     assert outcome.status == "failed" and outcome.session_id is not None
     with Session(engine) as session:
-        [view] = repository.patient_timeline(session, "P01", actor="test")
+        [view] = patient_timeline(session, "P01", actor="test")
     assert (view.id, view.status, view.file_name) == (outcome.session_id, "failed", "crashes_decoder.mp4")
     assert view.content_hash == hashlib.sha256(video.read_bytes()).hexdigest()
     assert "worker analysing this video stopped several times" in (view.error or "")

@@ -14,7 +14,8 @@ from mescreen.batch.errors import BatchError
 from mescreen.batch.manifest import ManifestRow
 from mescreen.batch.runner import prepare_patients
 from mescreen.core.errors import MescreenError
-from mescreen.store import repository
+from mescreen.store.patients import list_patients
+from mescreen.store.teams import create_team
 from mescreen.store.engine import make_engine
 
 ACTOR = "batch:test"
@@ -29,15 +30,15 @@ def rows(*codes: str) -> list[ManifestRow]:
 def two_teams(store_url: str):
     engine = make_engine(store_url)
     with Session(engine) as session:
-        repository.create_team(session, "Ward A", actor=ACTOR)
-        repository.create_team(session, "Ward B", actor=ACTOR)
+        create_team(session, "Ward A", actor=ACTOR)
+        create_team(session, "Ward B", actor=ACTOR)
     yield engine
     engine.dispose()
 
 
 def codes(engine) -> dict[str, str]:
     with Session(engine) as session:
-        return {p.code: p.team for p in repository.list_patients(session, actor=ACTOR)}
+        return {p.code: p.team for p in list_patients(session, actor=ACTOR)}
 
 
 def test_with_several_teams_the_team_must_be_named_and_nothing_is_created_before(two_teams) -> None:

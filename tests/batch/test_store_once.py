@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from mescreen.batch import store
 from mescreen.batch.job import VideoJob
-from mescreen.store import repository
+from mescreen.store.patients import create_patient
+from mescreen.store.recordings import save_session
+from mescreen.store.session_queries import patient_timeline
 from mescreen.store.engine import make_engine
 from mescreen.store.models import RecordingSession
 from mescreen.core.result import SessionResult
@@ -25,7 +27,7 @@ from mescreen.store.errors import StoreError
 def _setup(url: str):
     engine = make_engine(url)
     with Session(engine) as session:
-        repository.create_patient(session, "P01", actor="test")
+        create_patient(session, "P01", actor="test")
     job = VideoJob(2, "/videos/clip.mp4", "P01", dt.date(2026, 1, 5), "batch:test", store.store_fingerprint(url))
     return engine, job
 
@@ -45,7 +47,7 @@ def test_racing_attempts_store_one_session(store_url: str, small_result: Session
         racer.start()
         time.sleep(0.5)
         assert not second, "the second attempt did not wait for the first one's transaction"
-        first_id = repository.save_session(
+        first_id = save_session(
             session, job.patient, result, recorded_on=job.recorded_on, uploader=job.uploader,
             file_name=job.file_name, content_hash="h1",
         )
@@ -58,7 +60,7 @@ def test_interrupted_save_leaves_nothing(store_url: str, small_result: SessionRe
     engine, job = _setup(store_url)
     try:
         with store.recording_transaction(engine, job, "h1") as session:
-            repository.save_session(session, job.patient, small_result, recorded_on=job.recorded_on,
+            save_session(session, job.patient, small_result, recorded_on=job.recorded_on,
                                     uploader=job.uploader, file_name=job.file_name, content_hash="h1")
             raise KeyboardInterrupt  # as if the worker stopped between the write and the commit
     except KeyboardInterrupt:
@@ -86,13 +88,13 @@ def test_failures_are_kept_then_reused_by_a_rerun(store_url: str, small_result: 
 def test_same_file_for_another_patient_is_analysed_for_them(store_url: str, small_result: SessionResult):
     engine, job = _setup(store_url)
     with Session(engine) as session:
-        repository.create_patient(session, "P02", actor="test")
+        create_patient(session, "P02", actor="test")
     first = store.save_result(engine, job, "h1", small_result)
     assert store.find_done(engine, "P02", "h1", {"pipeline": "test"}) is None
     second = store.save_result(engine, dataclasses.replace(job, patient="P02"), "h1", small_result)
     assert first[0] and second[0] and first[1] != second[1]
     with Session(engine) as session:
-        assert [v.id for v in repository.patient_timeline(session, "P02", actor="test")] == [second[1]]
+        assert [v.id for v in patient_timeline(session, "P02", actor="test")] == [second[1]]
 
 
 def test_a_worker_on_another_store_refuses_to_write(store_url: str, monkeypatch):

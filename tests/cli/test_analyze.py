@@ -90,7 +90,8 @@ def test_face_stage_option(tmp_path: Path, images_dir: Path, fakes, stage: str) 
 @pytest.mark.realdata
 def test_patient_session_is_stored(tmp_path: Path, videos_dir: Path, monkeypatch, capsys, fakes) -> None:
     from mescreen.store.engine import open_store, upgrade
-    from mescreen.store.repository import create_patient, load_session
+    from mescreen.store.patients import create_patient
+    from mescreen.store.session_queries import load_session
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("MESCREEN_DB_URL", url)
@@ -126,7 +127,7 @@ def test_create_patient_then_both_csv_exports_agree(tmp_path: Path, videos_dir: 
     are identical (the series carries its own AU thresholds)."""
     from mescreen.app.exports import csv_bytes
     from mescreen.store.engine import open_store, upgrade
-    from mescreen.store.repository import load_session
+    from mescreen.store.session_queries import load_session
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("MESCREEN_DB_URL", url)
@@ -170,7 +171,8 @@ def test_unusable_outputs_are_refused_before_the_analysis(tmp_path: Path, videos
     """Issue 15, item 8: `--json DIR` used to crash after the whole analysis and store nothing."""
     import mescreen.core.pipeline
     from mescreen.store.engine import open_store, upgrade
-    from mescreen.store.repository import create_patient, patient_timeline
+    from mescreen.store.patients import create_patient
+    from mescreen.store.session_queries import patient_timeline
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("MESCREEN_DB_URL", url)

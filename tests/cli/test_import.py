@@ -22,7 +22,7 @@ def store_url(tmp_path: Path, monkeypatch) -> str:
 
 def _timeline(url: str, code: str):
     from mescreen.store.engine import open_store
-    from mescreen.store.repository import patient_timeline
+    from mescreen.store.session_queries import patient_timeline
 
     with open_store(url)() as session:
         return patient_timeline(session, code, actor="test")
@@ -34,7 +34,7 @@ def test_implausible_times_are_refused_with_the_fps_option_named(store_url, data
     err = capsys.readouterr().err
     assert "1000 frames per second" in err and "Use --fps FPS." in err and "Traceback" not in err
     from mescreen.store.engine import open_store
-    from mescreen.store.repository import list_patients
+    from mescreen.store.patients import list_patients
 
     with open_store(store_url)() as session:
         assert list_patients(session, actor="test") == []  # refused before the store is touched
@@ -42,7 +42,7 @@ def test_implausible_times_are_refused_with_the_fps_option_named(store_url, data
 
 def test_given_frame_rate_defines_the_times_and_the_stored_session_agrees(store_url, data_dir, capsys):
     from mescreen.store.engine import open_store
-    from mescreen.store.repository import load_session
+    from mescreen.store.session_queries import load_session
 
     csv = data_dir / "peer_outputs" / "OpenFace_Test.csv"
     assert main(["import", str(csv), "--patient", "P-1", "--create-patient", "--fps", "25",

@@ -13,7 +13,8 @@ import pytest
 
 import mescreen
 from mescreen.cli.main import main
-from mescreen.store import repository
+from mescreen.store.teams import teams_of
+from mescreen.store.users import authenticate
 from mescreen.store.engine import open_store, upgrade
 
 
@@ -39,7 +40,7 @@ def test_add_list_role_password_delete(url, monkeypatch, capsys):
     assert _run(monkeypatch, ["add", "alice", "--role", "admin", "--password-stdin"], "first-pass-1\n") == 0
     assert _run(monkeypatch, ["add", "bob", "--password-stdin"], "second-pass\n") == 0
     with open_store(url)() as s:
-        assert repository.authenticate(s, "alice", "first-pass-1").role == "admin"
+        assert authenticate(s, "alice", "first-pass-1").role == "admin"
     assert _run(monkeypatch, ["add", "carl", "--password-stdin"], "short\n") == 2
     assert "at least 8 characters" in capsys.readouterr().err
     assert _run(monkeypatch, ["add", "bob", "--password-stdin"], "another-pass\n") == 2
@@ -52,7 +53,7 @@ def test_add_list_role_password_delete(url, monkeypatch, capsys):
     _run(monkeypatch, ["list"])
     assert "bob\tadmin" in capsys.readouterr().out
     with open_store(url)() as s:
-        assert repository.authenticate(s, "bob", "changed-pass") is not None
+        assert authenticate(s, "bob", "changed-pass") is not None
 
 
 def test_prompted_passwords_must_match(url, monkeypatch, capsys):
@@ -76,8 +77,8 @@ def test_first_admin_without_a_prompt_as_the_readme_writes_it(url, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "created admin account 'admin'" in done.stdout
     with open_store(url)() as s:
-        assert repository.authenticate(s, "admin", "a long admin password").role == "admin"
-        assert repository.authenticate(s, "admin", "a long admin password\n") is None  # the newline is not kept
+        assert authenticate(s, "admin", "a long admin password").role == "admin"
+        assert authenticate(s, "admin", "a long admin password\n") is None  # the newline is not kept
 
 
 def test_clinicians_join_the_teams_named(url, monkeypatch, capsys):
@@ -88,6 +89,6 @@ def test_clinicians_join_the_teams_named(url, monkeypatch, capsys):
     assert _run(monkeypatch, ["add", "bob", "--team", "Ward B", "--team", "Care team 1", "--password-stdin"],
                 "second-pass\n") == 0
     with open_store(url)() as s:
-        assert repository.teams_of(s, "bob") == ["Care team 1", "Ward B"]
+        assert teams_of(s, "bob") == ["Care team 1", "Ward B"]
     assert _run(monkeypatch, ["add", "cat", "--team", "Nowhere", "--password-stdin"], "third-pass-3\n") == 2
     assert "no care team named 'Nowhere'" in capsys.readouterr().err

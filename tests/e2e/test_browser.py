@@ -273,13 +273,14 @@ def _seed_three_sessions(tmp_path: Path, code: str) -> list[int]:
     first test's subject): the over-time page, the comparison and the patient report need them."""
     from datetime import date
 
-    from mescreen.store import repository
+    from mescreen.store.patients import create_patient
+    from mescreen.store.recordings import save_session
     from mescreen.store.engine import open_store
     from tests.app.conftest import make_result
 
     with open_store(f"sqlite:///{tmp_path / 'e2e.db'}")() as session:
-        repository.create_patient(session, code, actor=USER)
-        return [repository.save_session(session, code, make_result(), recorded_on=date(2026, m, 1), uploader=USER,
+        create_patient(session, code, actor=USER)
+        return [save_session(session, code, make_result(), recorded_on=date(2026, m, 1), uploader=USER,
                                         file_name=f"visit{m}.mp4", content_hash=f"{m}" * 64) for m in (3, 6, 9)]
 
 
@@ -370,14 +371,15 @@ def test_staying_signed_in_plain_words_evidence_over_time_and_patient_report(app
 def test_a_clinician_of_another_care_team_cannot_see_the_patient_until_the_admin_assigns_it(app_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    from mescreen.store import repository
+    from mescreen.store.teams import create_team
+    from mescreen.store.users import create_user
     from mescreen.store.engine import open_store
 
     code, nurse, nurse_password = "P-E2E-04", "nurse", "nurse-password-456"
     ids = _seed_three_sessions(tmp_path, code)  # in the only team, "Care team 1"
     with open_store(f"sqlite:///{tmp_path / 'e2e.db'}")() as session:
-        repository.create_team(session, "Ward B", actor=USER)
-        repository.create_user(session, nurse, nurse_password, "clinician", actor=USER, teams=["Ward B"])
+        create_team(session, "Ward B", actor=USER)
+        create_user(session, nurse, nurse_password, "clinician", actor=USER, teams=["Ward B"])
     link = f"{app_url}/session?patient={code}&session={ids[0]}"
     shots = tmp_path / "screenshots"
     shots.mkdir()

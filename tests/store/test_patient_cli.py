@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from mescreen.cli.main import main
-from mescreen.store import repository as repo
+from mescreen.store.patients import get_patient
+from mescreen.store.recordings import save_session
 from mescreen.store.audit import audit_entries
 from mescreen.store.engine import session_factory
 from tests.synthetic import synthetic_result
@@ -27,7 +28,7 @@ def test_patient_commands_end_to_end(engine: Engine, db_url: str, tmp_path: Path
     assert _run("add", "P-7", *url) == 2  # a duplicate is one clear line
     assert "already exists" in capsys.readouterr().err
     with session_factory(engine)() as session:
-        repo.save_session(session, "P-7", synthetic_result(60, seed=1), recorded_on=date(2026, 2, 1),
+        save_session(session, "P-7", synthetic_result(60, seed=1), recorded_on=date(2026, 2, 1),
                           uploader="researcher", file_name="a.mp4", content_hash="h1")
     assert _run("list", *url) == 0 and "P-7\t1 session(s)" in capsys.readouterr().out
     assert _run("show", "P-7", *url) == 0
@@ -63,4 +64,4 @@ def test_delete_asks_for_the_code_again(engine: Engine, db_url: str, capsys, mon
     monkeypatch.setattr("builtins.input", lambda prompt: "P-8")
     assert _run("delete", "P-8", *url) == 0
     with session_factory(engine)() as session, pytest.raises(Exception):
-        repo.get_patient(session, "P-8", actor="t")
+        get_patient(session, "P-8", actor="t")

@@ -11,13 +11,18 @@ import numpy as np
 from alembic import command
 from sqlalchemy import text
 
+import mescreen.store
 from mescreen.core.aus.activity import DEFAULT_THRESHOLD
 from mescreen.core.labels import AU_NAMES
-from mescreen.store import repository as repo
+from mescreen.store.erasure import delete_patient
+from mescreen.store.patients import create_patient
+from mescreen.store.recordings import create_session
+from mescreen.store.session_queries import load_session, patient_timeline
+from mescreen.store.session_rows import DEFAULT_THRESHOLD_NOTE
 from mescreen.store.engine import _alembic_config, make_engine, session_factory, upgrade
 from mescreen.store.series_codec import encode_array
 
-_MIGRATION = Path(repo.__file__).parent / "migrations" / "versions" / "0002_au_thresholds_and_face_geometry.py"
+_MIGRATION = Path(mescreen.store.__file__).parent / "migrations" / "versions" / "0002_au_thresholds_and_face_geometry.py"
 
 
 def _known_thresholds() -> dict[str, list[float]]:
@@ -67,15 +72,15 @@ def test_upgrade_gives_old_sessions_their_models_thresholds_or_the_default_with_
     upgrade(db_url)
     engine = make_engine(db_url)
     with session_factory(engine)() as db:
-        _, first = repo.load_session(db, 1, actor="test")
-        _, second = repo.load_session(db, 2, actor="test")
+        _, first = load_session(db, 1, actor="test")
+        _, second = load_session(db, 2, actor="test")
     engine.dispose()
     assert first.series.au_thresholds == known
-    assert repo.DEFAULT_THRESHOLD_NOTE not in first.warnings
+    assert DEFAULT_THRESHOLD_NOTE not in first.warnings
     assert first.series.au_active()[:, AU_NAMES.index("AU10")].sum() == 0  # unreliable in that model
     assert second.series.au_thresholds == []
     assert second.series.thresholds().tolist() == [DEFAULT_THRESHOLD] * len(AU_NAMES)
-    assert repo.DEFAULT_THRESHOLD_NOTE in second.warnings
+    assert DEFAULT_THRESHOLD_NOTE in second.warnings
     assert first.series.emotion_recall == {} == second.series.emotion_recall  # how well emotions are read: unknown
 
 
@@ -94,11 +99,11 @@ def test_upgrade_to_never_reused_ids_keeps_every_row(db_url: str) -> None:
     upgrade(db_url)
     engine = make_engine(db_url)
     with session_factory(engine)() as db:
-        assert [v.id for v in repo.patient_timeline(db, "P1", actor="test")] == [1, 2]
-        assert repo.load_session(db, 2, actor="test")[1] is not None  # per-frame series kept
-        repo.delete_patient(db, "P1", actor="test")
-        repo.create_patient(db, "P2", actor="test")
-        new = repo.create_session(db, "P2", recorded_on=datetime(2026, 1, 1).date(), uploader="u",
+        assert [v.id for v in patient_timeline(db, "P1", actor="test")] == [1, 2]
+        assert load_session(db, 2, actor="test")[1] is not None  # per-frame series kept
+        delete_patient(db, "P1", actor="test")
+        create_patient(db, "P2", actor="test")
+        new = create_session(db, "P2", recorded_on=datetime(2026, 1, 1).date(), uploader="u",
                                   file_name="b.mp4", content_hash="h")
     engine.dispose()
     assert new > 2

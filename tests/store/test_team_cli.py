@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from mescreen.cli.main import main
-from mescreen.store import repository as repo
+from mescreen.store.users import create_user
 from mescreen.store.engine import session_factory
 from mescreen.store.models import AuditLog
 
@@ -20,7 +20,7 @@ def test_team_commands_and_patient_teams(engine: Engine, db_url: str, capsys) ->
     assert "choose the patient's care team: one of 'Care team 1', 'Ward B'" in capsys.readouterr().err
     assert main(["patient", "add", "P-2", "--team", "Ward B", *url]) == 0
     with session_factory(engine)() as session:
-        repo.create_user(session, "ann", "long enough password", "clinician", actor="root", teams=[])
+        create_user(session, "ann", "long enough password", "clinician", actor="root", teams=[])
     assert main(["team", "assign", "Ward B", "--user", "ann", *url]) == 0
     assert main(["team", "assign", "Ward B", "--patient", "P-1", *url]) == 0
     assert main(["team", "assign", "Ward B", "--patient", "P-1", "--remove", *url]) == 2

@@ -13,7 +13,7 @@ from mescreen.app import exports
 from mescreen.app.auth import actor, is_admin
 from mescreen.app.plain_words import action_words
 from mescreen.app.store import db, sessions
-from mescreen.store import repository
+from mescreen.store.audit import audit_actions, audit_entries, record_apart
 
 ANY = "(any)"
 SHOWN = 500
@@ -26,7 +26,7 @@ st.caption("Every sign-in, account change, patient read, export, download, impor
            "newest first. Rows cannot be changed or deleted here.")
 
 with db() as session:
-    actions = repository.audit_actions(session)
+    actions = audit_actions(session)
 c1, c2, c3, c4 = st.columns(4)
 patient = c1.text_input("Patient code", key="audit_patient").strip() or None
 who = c2.text_input("User", key="audit_user").strip() or None
@@ -41,8 +41,8 @@ filters = dict(
 )
 described = ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "no filter"
 with db() as session:
-    entries = repository.audit_entries(session, limit=SHOWN, **filters)
-    repository.record_apart(session, actor(), "read_audit", detail=described[:500])
+    entries = audit_entries(session, limit=SHOWN, **filters)
+    record_apart(session, actor(), "read_audit", detail=described[:500])
 
 rows = pd.DataFrame(exports.audit_rows(entries), columns=list(exports.AUDIT_COLUMNS))
 rows["what"] = rows["what"].map(action_words)

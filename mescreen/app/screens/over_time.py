@@ -9,7 +9,8 @@ import streamlit as st
 from mescreen.app import charts, exports, summary, timeline, ui
 from mescreen.app.auth import actor
 from mescreen.app.store import db, sessions
-from mescreen.store import repository
+from mescreen.store.patients import get_patient
+from mescreen.store.session_queries import load_session, patient_timeline
 
 st.title("Patient over time")
 code = ui.choose_patient()
@@ -17,7 +18,7 @@ if code is None:
     st.stop()
 
 with db() as session:
-    views = repository.patient_timeline(session, code, actor=actor())
+    views = patient_timeline(session, code, actor=actor())
 finished = timeline.done(views)
 if not finished:
     st.info(f"Patient {ui.md(code)} has no analysed sessions yet.")
@@ -83,7 +84,7 @@ else:
     second = right.selectbox("Second session", ids, index=len(ids) - 1, format_func=name, key="compare_second")
     ui.table(timeline.compare(by_id[first], by_id[second], rules))
     with db() as session:
-        pair = [repository.load_session(session, i, actor=actor())[1] for i in (first, second)]
+        pair = [load_session(session, i, actor=actor())[1] for i in (first, second)]
     for column, i, result in zip((left, right), (first, second), pair):
         if result is not None:
             column.plotly_chart(charts.emotion_distribution(result), key=f"compare_chart_{i}_{column is left}")
@@ -91,7 +92,7 @@ else:
 st.subheader("Patient report")
 user = actor()
 with db() as session:
-    note = repository.get_patient(session, code, actor=user).notes or ""
+    note = get_patient(session, code, actor=user).notes or ""
 ui.pdf_font_notice(code, note, *(v.notes or "" for v in views), *(v.file_name for v in views))
 report = exports.audited(sessions(), lambda: exports.patient_pdf_bytes(views, code, user, note), actor=user,
                          action="download_patient_pdf", patient_code=code)

@@ -9,7 +9,9 @@ from mescreen.core.errors import MescreenError
 from mescreen.app import exports, ui
 from mescreen.app.auth import actor
 from mescreen.app.store import db, sessions
-from mescreen.store import repository
+from mescreen.store.erasure import delete_patient
+from mescreen.store.patients import create_patient, list_patients
+from mescreen.store.teams import usable_teams
 
 st.title("Patients")
 st.caption("Patients are identified by a pseudonymous code; avoid names in codes and notes. You see the "
@@ -18,7 +20,7 @@ ui.show_flash()
 
 search = st.text_input("Search by code or name", key="patient_search")
 with db() as session:
-    patients = repository.list_patients(session, search, actor=actor())
+    patients = list_patients(session, search, actor=actor())
 
 if patients:
     st.dataframe(pd.DataFrame(exports.patient_rows(patients), columns=list(exports.PATIENT_COLUMNS)),
@@ -58,7 +60,7 @@ with left:
 with right:
     st.subheader("New patient")
     with db() as session:
-        teams = repository.usable_teams(session, actor())
+        teams = usable_teams(session, actor())
     if not teams:
         st.info("You are not in any care team yet, so you cannot create patients. An administrator adds you "
                 "to a team on the **Users** page.")
@@ -72,7 +74,7 @@ with right:
     if create:
         try:
             with db() as session:
-                created = repository.create_patient(session, new_code, display_name=display_name or None,
+                created = create_patient(session, new_code, display_name=display_name or None,
                                                     notes=notes or None, actor=actor(), team=team)
         except MescreenError as exc:
             ui.error(exc)
@@ -92,7 +94,7 @@ if patients:
                      disabled=typed.strip() != victim):
             try:
                 with db() as session:
-                    repository.delete_patient(session, victim, actor=actor())
+                    delete_patient(session, victim, actor=actor())
             except MescreenError as exc:
                 ui.error(exc)
             else:

@@ -11,7 +11,9 @@ from mescreen.app.auth import actor
 from mescreen.app.plain_words import version_words
 from mescreen import service
 from mescreen.app.store import db, sessions
-from mescreen.store import repository
+from mescreen.store.patients import get_patient, update_patient
+from mescreen.store.recordings import set_session_note
+from mescreen.store.session_queries import load_session, patient_timeline
 
 st.title("Session")
 ui.show_flash()
@@ -21,7 +23,7 @@ if code is None:
     st.stop()
 
 with db() as session:
-    timeline = repository.patient_timeline(session, code, actor=actor())
+    timeline = patient_timeline(session, code, actor=actor())
 if not timeline:
     st.info(f"Patient {ui.md(code)} has no recordings yet. Upload one on **Upload & analyse**.")
     st.stop()
@@ -41,7 +43,7 @@ ui.show_session_in_address(code, chosen)
 
 try:
     with db() as session:
-        view, result = repository.load_session(session, chosen, actor=actor())
+        view, result = load_session(session, chosen, actor=actor())
 except MescreenError as exc:
     ui.error(exc)
     st.stop()
@@ -153,20 +155,20 @@ with st.expander("Recording details and model versions"):
 
 st.header("Notes")
 with db() as session:
-    patient = repository.get_patient(session, code, actor=actor())
+    patient = get_patient(session, code, actor=actor())
 note_left, note_right = st.columns(2)
 with note_left.form(f"session_note_{view.id}"):
     session_note = st.text_area(f"Note on session {view.number}", value=view.notes or "", height=130)
     if st.form_submit_button("Save session note"):
         with db() as session:
-            repository.set_session_note(session, view.id, session_note, actor=actor())
+            set_session_note(session, view.id, session_note, actor=actor())
         ui.flash(f"The note on session {view.number} was saved.")
         st.rerun()
 with note_right.form(f"patient_note_{code}"):
     patient_note = st.text_area(f"Note on patient {code} (all sessions)", value=patient.notes or "", height=130)
     if st.form_submit_button("Save patient note"):
         with db() as session:
-            repository.update_patient(session, code, display_name=patient.display_name, notes=patient_note,
+            update_patient(session, code, display_name=patient.display_name, notes=patient_note,
                                       actor=actor())
         ui.flash(f"The note on patient {code} was saved.")
         st.rerun()

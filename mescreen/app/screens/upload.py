@@ -18,7 +18,7 @@ from mescreen.app.progress_panel import analysing_banner, jobs_panel
 from mescreen.app.settings import load_settings
 from mescreen.app.store import db
 from mescreen.app.upload_check import ACCEPTED_EXTENSIONS, CheckedUpload, check_upload
-from mescreen.store import repository
+from mescreen.store.session_queries import patient_timeline
 
 FORM_KEY = "upload_form_round"  # bumped after a submission: new widget keys empty the form
 PENDING_KEY = "upload_pending"  # (patient, checked upload, date) waiting for "analyse again?"
@@ -89,7 +89,7 @@ if submitted:
             ui.error(exc)
         else:
             with db() as session:
-                views = repository.patient_timeline(session, code, actor=actor())
+                views = patient_timeline(session, code, actor=actor())
             if any(v.content_hash == checked.content_hash and v.status == "done" for v in views):
                 st.session_state[PENDING_KEY] = (code, checked, recorded_on)
             else:
@@ -99,7 +99,7 @@ pending = st.session_state.get(PENDING_KEY)
 if pending is not None and pending[0] == code:
     _, checked, pending_date = pending
     with db() as session:
-        views = repository.patient_timeline(session, code, actor=actor())
+        views = patient_timeline(session, code, actor=actor())
     earlier = [v for v in views if v.content_hash == checked.content_hash and v.status == "done"]
     st.warning(
         f"{ui.md(checked.file_name)} was already analysed for patient {ui.md(code)}: "
