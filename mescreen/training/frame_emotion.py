@@ -63,8 +63,8 @@ class FrameEmotionConfig:
     dim_noise: tuple[float, float] = (0.5, 5.0)  # sensor noise, grey levels (s.d.) at video scale
     loss: str = "weighted"  # "weighted": class-weighted cross-entropy; "logit-adjusted": see `logit_adjusted_loss`
     tau: float = 1.0  # strength of the logit adjustment of the "logit-adjusted" loss
-    flip: bool = False  # read each face and its mirror at run time (model JSON `test_time_flip`)
-    offsets: str = "none"  # logit offsets fitted on valid after training: "none", "prior" or "per-class"
+    flip: bool = True  # read each face and its mirror at run time (model JSON `test_time_flip`; v4 reading)
+    offsets: str = "prior"  # logit offsets fitted on valid after training: "none", "prior" or "per-class" (v4: prior)
 
 
 #: Side (px) at which a FER face is "filmed" for its dim copy: a face in 640x360 interview video.
