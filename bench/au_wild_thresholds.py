@@ -56,7 +56,7 @@ def main() -> None:
             print(f"| {name} | {r['faces']} | {r['AU6']:.2f} / {r['AU12']:.2f} | {r['narrow faces']} | "
                   f"{r['AU6 narrow']:.2f} / {r['AU12 narrow']:.2f} |")
     if args.grimace:
-        from mescreen.training.au import grimace_lines
+        from mescreen.training.au_card import grimace_lines
         from mescreen.training.au_wild_check import prototype_check
 
         check = prototype_check(require_data_root(), stage.detector, split=args.split, features=emotion)

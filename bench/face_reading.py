@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     from mescreen.core.aus.stage import AUStage
     from mescreen.core.datapaths import require_data_root
-    from mescreen.training.au import bar_lines, grimace_lines
+    from mescreen.training.au_card import bar_lines, grimace_lines
     from mescreen.training.face_reading import check_video, labelled_videos, report_markdown
 
     from mescreen.core.emotion.frame.model import FrameEmotionModel

@@ -28,7 +28,7 @@ def test_the_shipped_au_card_is_what_its_template_writes_from_the_shipped_detect
     hand-written dated History section follows it)."""
     from mescreen.core.aus.detector import AUDetector
     from mescreen.core.datapaths import model_version, models_dir
-    from mescreen.training.au import HISTORY_HEADING, detector_card
+    from mescreen.training.au_card import HISTORY_HEADING, detector_card
 
     path = models_dir() / "au_detector.npz"
     shipped = (models_dir() / "cards" / "au_detector.md").read_text(encoding="utf-8")

@@ -45,7 +45,7 @@ def test_rates_inside_and_outside_and_auc() -> None:
 
 
 def test_grimace_targets_read_crying_laughing_and_sad_faces() -> None:
-    from mescreen.training.au import grimace_lines
+    from mescreen.training.au_card import grimace_lines
 
     time_s = np.arange(20) * 1.0
     proba = np.zeros((20, 2), np.float32)
@@ -65,7 +65,7 @@ def test_grimace_targets_read_crying_laughing_and_sad_faces() -> None:
 
 
 def test_a_rebuilt_au_card_keeps_the_history_of_the_card_it_replaces(tmp_path) -> None:
-    from mescreen.training.au import with_history
+    from mescreen.training.au_card import with_history
 
     card = tmp_path / "au_detector.md"
     assert with_history("# Card\n\ntoday\n", card) == "# Card\n\ntoday\n"  # no card before
