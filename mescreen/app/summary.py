@@ -168,6 +168,9 @@ class IndicatorTables:
 #: Rule kinds whose value is a share (shown in percent; its change in percentage points).
 SHARE_KINDS = {"emotion_share", "au_rate", "case_study", "emotion_time_share"}
 
+#: The unit written after a rule's value (and its change) when the value is not a share.
+UNITS = {"episode_rate": " a minute", "au_events_per_minute": " a minute", "head_motion": " degrees a second"}
+
 
 def known_rules() -> dict[str, dict[str, Any]]:
     """Every screening rule mescreen has had, by key: the default configuration's rules first and
@@ -214,11 +217,12 @@ def indicator_value(indicator: Indicator, kinds: dict[str, str] | None = None) -
     kinds = kinds if kinds is not None else {k: r["kind"] for k, r in known_rules().items()}
     key = indicator.key.removeprefix("change_")
     share = key.startswith("share_") or kinds.get(key) in SHARE_KINDS
+    unit = UNITS.get(kinds.get(key, ""), "")
     if indicator.key.startswith("change_"):
-        return f"{100 * indicator.value:+.0f} points" if share else f"{indicator.value:+.3g}"
+        return f"{100 * indicator.value:+.0f} points" if share else f"{indicator.value:+.3g}{unit}"
     if key == "face_seconds":
         return f"{indicator.value:.1f} s"
-    text = _number(indicator.value, share)
+    text = _number(indicator.value, share) + unit
     if indicator.low is not None and indicator.high is not None:
         text += f" ({_number(indicator.low, share)} to {_number(indicator.high, share)})"
     return text

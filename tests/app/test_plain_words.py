@@ -130,3 +130,14 @@ def test_indicator_evidence_names_me_clusters_in_words():
     assert "disgust cluster 2" in cells and "sadness cluster 1" in cells
     assert not re.search(r"_ME\d", cells), cells
     assert cluster_words("Happiness_ME5 and Anger_ME1") == "happiness cluster 5 and anger cluster 1"
+
+
+def test_a_value_that_is_not_a_share_is_written_with_its_unit():
+    from mescreen.app.summary import indicator_value
+    from mescreen.core.result import Indicator
+
+    kinds = {"au12_per_minute": "au_events_per_minute", "head_motion": "head_motion", "share_anger": "emotion_share"}
+    assert indicator_value(Indicator("au12_per_minute", "", 1.25), kinds) == "1.25 a minute"
+    assert indicator_value(Indicator("change_au12_per_minute", "", 0.0), kinds) == "+0 a minute"
+    assert indicator_value(Indicator("change_head_motion", "", -1.5), kinds) == "-1.5 degrees a second"
+    assert indicator_value(Indicator("change_share_anger", "", 0.05), kinds) == "+5 points"

@@ -307,7 +307,8 @@ def _case_study(labelled: Sequence[Episode], names: Sequence[str], clusters: Ses
     if unknown:
         evidence += f" Not matchable (AU combination unknown to mescreen): {', '.join(unknown)}."
     if clusters.reference_version:
-        evidence += f" Reference clusters: {clusters.reference_version}."
+        evidence += (" Clusters named after the reference clusters of the research data (version "
+                     f"{clusters.reference_version.rpartition('@')[2]}).")
     return value, evidence
 
 
