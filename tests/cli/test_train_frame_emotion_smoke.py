@@ -18,11 +18,11 @@ def test_one_epoch_on_a_tiny_subset_trains_saves_and_loads(data_dir: Path, tmp_p
     parser = argparse.ArgumentParser()
     train_frame_emotion.add_arguments(parser)
     args = parser.parse_args(["--architecture", "table3", "--epochs", "1", "--limit", "200", "--threads", "1",
-                              "--out", str(tmp_path)])
+                              "--no-flip", "--offsets", "none", "--out", str(tmp_path)])
     assert train_frame_emotion.run(args) == 0
     meta = json.loads((tmp_path / "frame_emotion.json").read_text())
     assert meta["architecture"] == "table3" and meta["n_train"] == 200 and meta["best_epoch"] == 1
-    assert "--limit 200" in meta["command"]
+    assert "--limit 200" in meta["command"] and "--no-flip --offsets none" in meta["command"]
     # FER+ test read once at the end: the per-class recall the screening's wording reads
     assert set(meta["per_class_recall"]) == set(FRAME_EMOTIONS) and set(meta["fer_test"]) == {"accuracy", "uf1", "uar"}
     assert meta["logit_offsets"] == {} and meta["test_time_flip"] is False
