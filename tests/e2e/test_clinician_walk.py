@@ -26,11 +26,24 @@ MAIN = "[data-testid=stMain]"
 
 
 def _set_date(page, when: date) -> None:
-    """Type `when` into the date field's year, month and day parts."""
+    """Type `when` into the date field's year, month and day parts. On a loaded machine a rerun can
+    replace the field while a part is typed, so each part is found afresh and typed again until the
+    field holds it."""
+    from playwright.sync_api import Error
+
     for part, value in (("year", f"{when.year}"), ("month", f"{when.month:02d}"), ("day", f"{when.day:02d}")):
-        field = page.get_by_role("spinbutton", name=f"{part}, Recording date")
-        field.click()
-        field.press_sequentially(value)
+        for attempt in range(3):
+            field = page.get_by_role("spinbutton", name=f"{part}, Recording date")
+            try:
+                field.click(timeout=20_000)
+                field.press_sequentially(value, timeout=20_000)
+                if int(field.get_attribute("aria-valuenow", timeout=10_000) or -1) == int(value):
+                    break
+            except Error:
+                if attempt == 2:
+                    raise
+        else:
+            raise AssertionError(f"the date field's {part} would not take {value}")
     page.keyboard.press("Escape")  # close the calendar, should it have opened
 
 
