@@ -134,7 +134,7 @@ class Models:
         from mescreen.core.episodes.clusters import ReferenceClusters
 
         au, frame_emotion = AUStage.load(models_dir), FrameEmotionModel.load(models_dir)
-        au.check_embedding(frame_emotion.version)
+        au.check_embedding(frame_emotion.features_version)
         return cls(
             au=au, emotion=EmotionClassifier.load(models_dir),
             mapper=AUEmotionMapper.load(models_dir), clusters=ReferenceClusters.load(models_dir),
@@ -313,7 +313,7 @@ class FaceBatch:
         self.items: list[tuple[int, np.ndarray, np.ndarray | None]] = []
         self._pool = pool
         self._running: Future[None] | None = None
-        self.au.check_embedding(emotion.version)
+        self.au.check_embedding(emotion.features_version)
         self.au.reset()
 
     def add(self, pos: int, crop: np.ndarray, geometry: np.ndarray | None) -> None:

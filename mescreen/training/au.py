@@ -375,7 +375,7 @@ def train_and_report(
     detector.metadata = {
         "command": command,
         "seed": settings.seed,
-        **({"embedding_model": emotion.version} if emotion is not None else {}),
+        **({"embedding_model": emotion.features_version} if emotion is not None else {}),
         "data": {
             "images": len(data),
             "subjects": int(np.unique(data.groups).size),

@@ -76,7 +76,7 @@ class FakeFrameEmotion:
     """Per-frame emotion from the crop's brightness: a lower half brighter than the upper half
     reads as happiness, else neutral (a deterministic function of the crop, never constant)."""
 
-    version = "fake-frame-emotion@0"
+    version = features_version = "fake-frame-emotion@0"
     emotion_names = list(FRAME_EMOTIONS)
 
     def __init__(self) -> None:

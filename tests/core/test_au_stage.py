@@ -209,5 +209,5 @@ def test_the_shipped_detector_matches_the_shipped_emotion_model() -> None:
     from mescreen.core.pipeline import Models
 
     stage = AUStage.load(MODELS)
-    assert stage.embedding_model == FrameEmotionModel.load(MODELS).version
+    assert stage.embedding_model == FrameEmotionModel.load(MODELS).features_version
     Models.load(MODELS)  # loads without a version error

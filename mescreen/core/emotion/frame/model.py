@@ -7,9 +7,10 @@ tighter than our crop (roughly forehead to chin, ear to ear), so `predict` first
 pixels (zero mean, unit variance: lighting changes between frames then matter less).
 
 Two reading settings from the model JSON (version 4; both absent in older models):
-- `test_time_flip`: each face is also read mirrored and the two readings (probabilities and face
-  features) are averaged: a face's expression does not depend on its side, and the mirror is a
-  second look at the same face for the cost of a second pass.
+- `test_time_flip`: each face is also read mirrored and the two probabilities are averaged: a
+  face's expression does not depend on its side, and the mirror is a second look at the same face
+  for the cost of a second pass. The face features stay those of the face as seen: the AU detector
+  trained on averaged features read brow raises into a talking mouth (tests/core/test_constructed_clips.py).
 - `logit_offsets` (emotion -> offset): added to the log-probabilities before they are normalised
   again (post-hoc logit adjustment, Menon et al., ICLR 2021). FER+ has 73 neutral faces for every
   disgusted one, so the network's argmax seldom says disgust or contempt even when they are its
@@ -86,10 +87,14 @@ class FrameEmotionModel:
 
     emotion_names: list[str] = list(FRAME_EMOTIONS)
 
-    def __init__(self, network: LiteModel | KerasReader, meta: dict[str, Any], version: str) -> None:
+    def __init__(self, network: LiteModel | KerasReader, meta: dict[str, Any], version: str,
+                 features_version: str | None = None) -> None:
         self.network = network
         self.meta = meta
         self.version = version
+        #: The version of the face features alone: the weights' (the reading settings change only the
+        #: probabilities), so the AU detector is tied to the network, not to how it is read.
+        self.features_version = features_version or version
         #: Recall per emotion on FER+ test, from the JSON ({} when it records none): see
         #: mescreen.core.emotion.recall.
         self.per_class_recall = recall_from_meta(meta)
@@ -112,7 +117,9 @@ class FrameEmotionModel:
         if meta.get("classes") != FRAME_EMOTIONS:
             raise ModelMissingError(f"The per-frame emotion model's classes {meta.get('classes')} are not "
                                     f"{FRAME_EMOTIONS}; rebuild it with `{REBUILD_COMMAND}`.")
-        return cls(LiteModel(converted_file(weights, meta)), meta, reading_version(model_version(weights), meta))
+        weights_version = model_version(weights)
+        return cls(LiteModel(converted_file(weights, meta)), meta, reading_version(weights_version, meta),
+                   weights_version)
 
     def predict_faces(self, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """(n, 8) float32 for faces already in FER framing, (n, 48, 48) uint8 (training, evaluation)."""
@@ -132,10 +139,11 @@ class FrameEmotionModel:
         probs, features = [], []
         for i in range(0, len(faces), batch_size):
             x = network_input(faces[i:i + batch_size])
-            if self.flip:  # the face and its mirror in one pass, then their mean
+            if self.flip:  # the face and its mirror in one pass: the mean of their probabilities, the
+                # features of the face as seen (what the AU detector reads; see features_version)
                 out = self.network.run(np.concatenate([x, x[:, :, ::-1]]))
-                f, p = (np.asarray(out[k], np.float32).reshape(2, len(x), -1).mean(axis=0)
-                        for k in (FEATURES, PROBABILITIES))
+                f = np.asarray(out[FEATURES], np.float32)[:len(x)]
+                p = np.asarray(out[PROBABILITIES], np.float32).reshape(2, len(x), -1).mean(axis=0)
             else:
                 out = self.network.run(x)
                 f, p = (np.asarray(out[k], np.float32) for k in (FEATURES, PROBABILITIES))
@@ -168,7 +176,7 @@ def adjust(proba: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 def reading_version(weights_version: str, meta: dict[str, Any]) -> str:
     """The version recorded in results: the weights' version, with the reading settings that change
-    what the model returns (flip: also its face features, which the AU detector is tied to)."""
+    the probabilities it returns (the face features stay the weights', `features_version`)."""
     version = weights_version + ("+flip" if meta.get("test_time_flip") else "")
     if any((meta.get("logit_offsets") or {}).values()):
         digest = hashlib.sha256(json.dumps(meta["logit_offsets"], sort_keys=True).encode()).hexdigest()[:8]
