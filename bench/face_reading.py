@@ -51,8 +51,7 @@ def main() -> None:
     for video in videos:
         if not args.no_aus:
             checked[video.name] = reports = check_video(video, stage, emotion)
-            print("
-".join(bar_lines({video.name: reports})))
+            print("\n".join(bar_lines({video.name: reports})))
             print(report_markdown(video.name, reports))
         if not args.no_emotions:
             print(emotion_check(video, args.models))

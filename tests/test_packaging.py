@@ -123,3 +123,12 @@ def test_make_models_rebuilds_every_train_target_with_the_au_detector_after_its_
     order = [line.split("mescreen train ", 1)[1].split()[0] for line in recipe.splitlines() if "mescreen train " in line]
     assert sorted(order) == sorted(TARGETS)
     assert order.index("frame-emotion") < order.index("au")  # the detector reads that model's face features
+
+
+def test_every_bench_script_compiles() -> None:
+    """The bench scripts run only by hand; a broken one would go unnoticed until its next run."""
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    scripts = sorted(bench.glob("*.py"))
+    assert scripts
+    for script in scripts:
+        compile(script.read_text(), str(script), "exec")  # raises SyntaxError naming the line
