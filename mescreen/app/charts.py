@@ -383,13 +383,12 @@ def face_regions() -> go.Figure:
     fig.add_shape(type="circle", x0=0.12, y0=0.08, x1=0.88, y1=0.98, line=dict(color="#888"))
     for region, boxes in evidence.schematic_regions().items():
         colour = evidence.REGION_COLOURS[region]
-        for x0, y0, x1, y1 in boxes:
+        aus = [a for a in READ_AUS if au_region(a) == region]
+        for x0, y0, x1, y1 in boxes:  # every box labelled: an unlabelled cheek read as an unknown region
             fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color=colour, width=2),
                           fillcolor=colour, opacity=0.25)
-        x0, y0, x1, y1 = boxes[0]
-        aus = [a for a in READ_AUS if au_region(a) == region]
-        fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, showarrow=False,
-                           font=dict(size=_FACE_FONT, color="#222"),
-                           text="<br>".join([f"<b>{region}</b>", *_au_lines(aus, x1 - x0)]))
+            fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, showarrow=False,
+                               font=dict(size=_FACE_FONT, color="#222"),
+                               text="<br>".join([f"<b>{region}</b>", *_au_lines(aus, x1 - x0)]))
     _face_axes(fig, 1)
     return fig

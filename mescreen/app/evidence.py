@@ -111,7 +111,7 @@ def episode_evidence(episode: Episode) -> Evidence | None:
 def schematic_regions() -> dict[str, list[tuple[float, float, float, float]]]:
     """Where each region sits on a schematic face (boxes x0, y0, x1, y1 in 0..1, y down; the
     cheeks are two, beside the nose, not under it): the glossary picture, which needs no patient's
-    landmarks. The first box of a region carries its label."""
+    landmarks. Each box carries its region's label."""
     return {
         "brows": [(0.22, 0.25, 0.78, 0.33)], "eyelids": [(0.22, 0.35, 0.78, 0.45)],
         "nose": [(0.42, 0.47, 0.58, 0.62)],

@@ -55,3 +55,9 @@ def test_every_region_has_points_colour_and_a_place_on_the_glossary_face():
         for other, (u0, v0, u1, v1) in boxes[k + 1:]:
             assert x1 <= u0 or u1 <= x0 or y1 <= v0 or v1 <= y0, (region, other)
     assert all(0 <= i < 468 for idx in evidence.REGION_POINTS.values() for i in idx)
+
+
+def test_every_box_on_the_glossary_face_is_labelled_with_its_region():
+    labels = [a.text.split("<br>")[0] for a in charts.face_regions().layout.annotations]
+    boxes = [r for r, bs in evidence.schematic_regions().items() for _ in bs]
+    assert sorted(labels) == sorted(f"<b>{r}</b>" for r in boxes)  # both cheeks, not only the left one

@@ -252,3 +252,11 @@ def test_empty_session_is_insufficient_not_an_error():
     result = screen(FrameSeries.empty(AU_NAMES, EMOTIONS_FINE), [], SessionClusters())
     assert result.level == "insufficient" and "0 frames" in result.reasons[0]
     assert all(not i.raised for i in result.indicators)
+
+
+def test_the_episode_evidence_reads_as_plain_words():
+    from mescreen.core.screening.indicators import _episode_summary
+
+    one = episodes_of({"happiness": 1})
+    assert _episode_summary(one, one, {"macro", "micro"}).startswith("1 episode found; 1 counted (macro-expressions or ")
+    assert _episode_summary(one * 2, one, {"micro"}).startswith("2 episodes found; 1 counted (micro-expressions with")

@@ -158,8 +158,10 @@ class _Face:
 
 def _episode_summary(episodes: Sequence[Episode], labelled: Sequence[Episode], kinds: set[str]) -> str:
     kinds_seen = Counter(e.kind for e in labelled)
-    return (f"{len(episodes)} episodes found, {len(labelled)} of kind {'/'.join(sorted(kinds))} with an emotion "
-            f"({kinds_seen.get('micro', 0)} micro, {kinds_seen.get('macro', 0)} macro).")
+    found = f"{len(episodes)} episode{'' if len(episodes) == 1 else 's'} found"
+    counted = " or ".join(f"{kind}-expressions" for kind in sorted(kinds))
+    return (f"{found}; {len(labelled)} counted ({counted} with an emotion: "
+            f"{kinds_seen.get('micro', 0)} micro, {kinds_seen.get('macro', 0)} macro).")
 
 
 def _emotion_shares(labelled: Sequence[Episode], kinds: tuple[str, ...], enough: bool,
