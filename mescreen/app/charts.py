@@ -37,6 +37,9 @@ STILL = evidence.STILL_COLOUR
 def _figure(title: str, **layout: object) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(title=title, **{**_LAYOUT, **layout})
+    # margins grow to fit the axis titles: fixed ones cut "emotion" and the face-quality titles off
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 
@@ -197,8 +200,8 @@ def silhouette_curves(result: SessionResult) -> go.Figure:
 def face_quality(result: SessionResult) -> go.Figure:
     """How well the face could be seen along the recording: where results are weaker."""
     fig = _figure("Face quality over time", xaxis_title="time (s)",
-                  yaxis=dict(title="face visible (0 = not found, 1 = clearly)", range=[0, 1.05]),
-                  yaxis2=dict(title="sharpness (1 = this recording's typical)", overlaying="y", side="right",
+                  yaxis=dict(title="face visible<br>(0 = not found, 1 = clearly)", range=[0, 1.05]),
+                  yaxis2=dict(title="sharpness<br>(1 = this recording's typical)", overlaying="y", side="right",
                               showgrid=False, rangemode="tozero"))
     series = result.series
     if len(series) == 0:

@@ -154,3 +154,13 @@ def test_trend_leaves_missing_sessions_as_gaps():
     line = charts.trend(frame, "t").data[0]
     assert np.isnan(line.y[1]) and line.connectgaps is False  # no "0% sadness" for a session without episodes
     assert "at least 3" in _annotations(charts.trend(frame, "t", change=True))[0]
+
+
+def test_axis_titles_fit_beside_their_plot():
+    """Margins grow to fit axis titles, and no title line is longer than a 380-px plot is tall."""
+    result = make_result()
+    for fig in (charts.face_quality(result), charts.episode_timeline(result)):
+        axes = [fig.layout[name] for name in fig.layout if name.startswith(("xaxis", "yaxis")) and fig.layout[name]]
+        assert axes and all(axis.automargin for axis in axes)
+        titles = [axis.title.text for axis in axes if axis.title and axis.title.text]
+        assert all(len(line) <= 32 for title in titles for line in title.split("<br>")), titles
